@@ -1,0 +1,41 @@
+# funnelkit — `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DB := data/demo.duckdb
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo report test lab bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name funnelkit --display-name "Python (funnelkit)" >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the kit (once)
+
+$(DEMO_DB): $(STAMP) funnelkit/demo.py
+	$(BIN)/funnelkit demo --out $(DEMO_DB)
+
+demo: $(DEMO_DB) ## build the demo database
+
+report: $(DEMO_DB) ## run every notebook for every branch in params/ and print the index page
+	$(BIN)/funnelkit batch
+
+test: $(DEMO_DB) ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lab: $(DEMO_DB) ## open JupyterLab on notebooks/ with the kit importable
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## speed and memory benchmarks (large demo data)
+	$(BIN)/python -m benchmarks.run
+
+clean: ## remove generated outputs and the demo database (keeps .venv)
+	rm -rf outputs/*/ outputs/latest $(DEMO_DB)

@@ -1,0 +1,54 @@
+"""One message catalogue for every report text, in Chinese (default) and English.
+
+Messages live in ``funnelkit/messages/<area>.yaml`` as ``key: {zh: ..., en: ...}``; a key is
+addressed as ``"<area>.<key>"`` (``"common.summary"``, ``"funnel.title"``). Placeholders use
+``str.format`` names: ``t("funnel.loss", "zh", stage="签约客户", rate="12.5%")``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LANGS = ("zh", "en")
+_DIR = Path(__file__).resolve().parent / "messages"
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every message, keyed ``area.key``."""
+    messages: dict[str, dict[str, str]] = {}
+    for path in sorted(_DIR.glob("*.yaml")):
+        for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            messages[f"{path.stem}.{key}"] = texts
+    return messages
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return lang
+
+
+def t(key: str, lang: str = "zh", /, **values) -> str:
+    """The message ``key`` in ``lang``, with ``values`` filled in.
+
+    Examples
+    --------
+    >>> t("common.summary", "en")
+    'Summary'
+    """
+    texts = catalogue().get(key)
+    if texts is None:
+        raise KeyError(f"no message {key!r} in funnelkit/messages")
+    text = texts.get(check_lang(lang)) or texts["zh"]
+    return text.format(**values) if values else text
+
+
+def label(code: str, lang: str = "zh") -> str:
+    """Display label of a data code (``won`` → 成交 / Won) from ``messages/labels.yaml``;
+    unknown codes come back unchanged."""
+    texts = catalogue().get(f"labels.{code}")
+    return code if texts is None else (texts.get(lang) or texts["zh"])

@@ -1,0 +1,52 @@
+"""The one place that owns every path funnelkit reads or writes.
+
+Paths are relative to the project root, which is the current directory unless
+``FUNNELKIT_HOME`` names another one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+SAFE_NAME = re.compile(r"^[\w][\w-]{0,63}$")  # letters (any script), digits, _ and -
+
+
+def project_root() -> Path:
+    """The project folder: ``$FUNNELKIT_HOME`` or the current directory."""
+    return Path(os.environ.get("FUNNELKIT_HOME", ".")).resolve()
+
+
+def params_dir() -> Path:
+    return project_root() / "params"
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def outputs_dir() -> Path:
+    return project_root() / "outputs"
+
+
+def demo_db() -> Path:
+    """Where ``funnelkit demo`` writes the demo database and where branches without a source read."""
+    return Path(os.environ.get("FUNNELKIT_DEMO_DB", project_root() / "data" / "demo.duckdb")).resolve()
+
+
+def is_safe_name(name: str) -> bool:
+    """True when ``name`` can be a single file or folder name on every platform."""
+    return bool(SAFE_NAME.match(name)) and name.upper() not in {"CON", "PRN", "AUX", "NUL"}
+
+
+def inside(base: Path, *parts: str) -> Path:
+    """``base / parts``, refusing anything that would land outside ``base``."""
+    base = base.resolve()
+    target = base.joinpath(*parts).resolve()
+    if target != base and base not in target.parents:
+        raise ValueError(f"path {target} escapes {base}")
+    return target
