@@ -17,8 +17,16 @@ SAFE_NAME = re.compile(r"^[\w][\w-]{0,63}$")  # letters (any script), digits, _ 
 
 
 def project_root() -> Path:
-    """The project folder: ``$FUNNELKIT_HOME`` or the current directory."""
-    return Path(os.environ.get("FUNNELKIT_HOME", ".")).resolve()
+    """The project folder: ``$FUNNELKIT_HOME``, else the nearest folder at or above the
+    current one holding ``params/defaults.yaml`` (JupyterLab starts kernels in
+    ``notebooks/``), else the current directory."""
+    if os.environ.get("FUNNELKIT_HOME"):
+        return Path(os.environ["FUNNELKIT_HOME"]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "params" / "defaults.yaml").is_file():
+            return folder
+    return here
 
 
 def params_dir() -> Path:

@@ -1,0 +1,106 @@
+"""``funnelkit`` command line: parses options and calls one library function each."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .exceptions import FunnelkitError
+from .paths import project_root
+
+console = Console(stderr=True)
+
+
+@click.group()
+@click.version_option(package_name="funnelkit")
+def main() -> None:
+    """funnelkit: sales-funnel and customer analysis notebooks for every branch."""
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Database file to write (default: data/demo.duckdb).")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Multiply lead volume (200 gives about 10 million leads).")
+@click.option("--seed", type=int, default=20061231, show_default=True)
+def demo(out: Path | None, scale: float, seed: int) -> None:
+    """Write the deterministic demo database."""
+    from .demo import write_demo_db
+    from .paths import demo_db
+
+    target = out or demo_db()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    counts = write_demo_db(target, scale=scale, seed=seed)
+    console.print(f"demo database written: {target}")
+    for table, rows in counts.items():
+        console.print(f"  {table:<14}{rows:>12,} rows")
+
+
+def _run(branches, notebooks, workers, timeout) -> None:
+    from .runner import run_batch
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("notebooks", total=None)
+
+        def planned(total: int) -> None:
+            progress.update(task, total=total)
+
+        def finished(result) -> None:
+            if result.seconds or result.ok:
+                progress.advance(task)
+            progress.update(task, description=f"{result.slug}/{result.notebook} {result.status}")
+
+        batch = run_batch(project_root=project_root(), branches=branches, notebooks=notebooks,
+                          workers=workers, notebook_timeout=timeout, on_plan=planned, on_result=finished)
+    table = Table(title=f"run {batch.run_id}")
+    for column in ("branch", "notebook", "status", "seconds", "first error line"):
+        table.add_column(column)
+    for r in batch.results:
+        status = Text("ok", style="green") if r.ok else Text("failed", style="red")
+        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(r.error))
+    console.print(table)
+    for r in batch.failed:
+        console.print(Text(f"{r.slug} / {r.notebook}", style="red"))
+        console.print(r.detail or r.error, markup=False, highlight=False)
+    print(batch.index)
+    if batch.failed:
+        console.print(f"[red]{len(batch.failed)} of {len(batch.results)} notebook runs failed[/red]")
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--branch", "branches", multiple=True, help="Only this branch (slug or name); repeatable.")
+@click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: number of cores).")
+@click.option("--timeout", type=int, default=900, show_default=True, help="Seconds allowed per notebook.")
+def batch(branches, notebooks, workers, timeout) -> None:
+    """Run every notebook for every branch in params/ and print the index page."""
+    _run(list(branches) or None, list(notebooks) or None, workers, timeout)
+
+
+@main.command()
+@click.option("--branch", required=True, help="Branch slug (params file name) or name.")
+@click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
+@click.option("--timeout", type=int, default=900, show_default=True, help="Seconds allowed per notebook.")
+def run(branch, notebooks, timeout) -> None:
+    """Run the notebooks of one branch."""
+    _run([branch], list(notebooks) or None, None, timeout)
+
+
+def entry() -> None:
+    try:
+        main(standalone_mode=True)
+    except FunnelkitError as error:
+        console.print(Text("error: ", style="red") + Text(str(error)), highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # python -m funnelkit.cli
+    entry()

@@ -1,0 +1,290 @@
+"""The batch: every notebook for every branch, executed with papermill, published as HTML.
+
+``plan`` reads and checks every branch's params before any kernel starts; ``execute_job``
+runs one notebook for one branch inside a worker process and publishes its files
+atomically; ``run_batch`` fans the jobs out over an executor and writes the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .exceptions import FunnelkitError, ParamsError
+from .paths import inside, is_safe_name
+from .params import BranchParams, branch_files, load_branch
+
+KERNEL_NAME = "funnelkit"
+CELL_TIMEOUT = 300  # seconds per cell
+NOTEBOOK_TIMEOUT = 900  # seconds per notebook
+STAGING = ".staging"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook for one branch; plain data so it can travel to any worker."""
+
+    slug: str
+    branch: str
+    notebook: str
+    notebook_path: str
+    parameters: dict
+    run_dir: str
+    project_root: str
+    kernel_name: str = KERNEL_NAME
+    cell_timeout: int = CELL_TIMEOUT
+    notebook_timeout: int = NOTEBOOK_TIMEOUT
+
+
+@dataclass
+class Result:
+    slug: str
+    branch: str
+    notebook: str
+    status: str  # "ok" or "failed"
+    seconds: float = 0.0
+    error: str = ""  # first line, for the summary table
+    detail: str = ""  # the whole user-facing message
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class Batch:
+    run_id: str
+    run_dir: Path
+    results: list[Result] = field(default_factory=list)
+    index: Path | None = None
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if not r.ok]
+
+
+def discover_notebooks(notebooks_dir: Path) -> dict[str, Path]:
+    """Name → path of every notebook in ``notebooks_dir`` (checkpoints and drafts starting
+    with ``_`` left out)."""
+    return {p.stem: p for p in sorted(notebooks_dir.glob("*.ipynb")) if not p.stem.startswith("_")}
+
+
+def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = None,
+         notebooks: list[str] | None = None) -> tuple[list[BranchParams], list[str], list[Result]]:
+    """Check every branch file against every notebook; return the good branches, the
+    selected notebook names and a failed Result for each (branch, notebook) with bad params."""
+    available = discover_notebooks(notebooks_dir)
+    if not available:
+        raise FunnelkitError(f"no notebooks found in {notebooks_dir}")
+    selected = notebooks or list(available)
+    unknown = [n for n in selected if n not in available]
+    if unknown:
+        raise FunnelkitError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    files = branch_files(params_dir)
+    if branches:
+        files = [f for f in files if f.stem in branches or _branch_name(f) in branches]
+        if not files:
+            raise FunnelkitError(f"no branch {', '.join(branches)} in {params_dir}; "
+                                 f"available: {', '.join(f.stem for f in branch_files(params_dir))}")
+    if not files:
+        raise FunnelkitError(f"no branch params in {params_dir} (expected files like params/hangzhou.yaml)")
+    good, failed = [], []
+    for file in files:
+        try:
+            good.append(load_branch(file, available))
+        except ParamsError as error:
+            text = str(error)
+            failed += [Result(file.stem, _branch_name(file) or file.stem, n, "failed",
+                              error=text.splitlines()[0], detail=text) for n in selected]
+    return good, selected, failed
+
+
+def _branch_name(file: Path) -> str | None:
+    try:
+        import yaml
+
+        value = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("branch")
+        return value if isinstance(value, str) else None
+    except Exception:  # an unreadable file is reported by load_branch; here only a label
+        return None
+
+
+def new_run_id() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+# -- in the worker ------------------------------------------------------------------------
+
+@contextmanager
+def _deadline(seconds: int):
+    """A whole-notebook time limit (papermill's timeout is per cell). Unix only: elsewhere
+    the per-cell limit still applies."""
+    if not hasattr(signal, "SIGALRM") or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"notebook did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _execute(job: Job, executed: Path, parameters: dict):
+    import papermill as pm
+    import zmq
+
+    for attempt in range(3):
+        try:
+            return pm.execute_notebook(
+                job.notebook_path, str(executed), parameters=parameters, kernel_name=job.kernel_name,
+                cwd=job.project_root, execution_timeout=job.cell_timeout, progress_bar=False,
+                log_output=False, report_mode=False)
+        except zmq.ZMQError as error:  # two kernels starting at once can race for a port
+            if "Address already in use" not in str(error) or attempt == 2:
+                raise
+            time.sleep(0.5 + attempt)
+
+
+def _describe(error: BaseException) -> tuple[str, str]:
+    """(first line, whole message) of an error, without a traceback."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        text = f"{error.ename}: {error.evalue}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return text.splitlines()[0], text
+
+
+def execute_job(job: Job) -> Result:
+    """Run one notebook for one branch and publish its files; never raises."""
+    os.environ["FUNNELKIT_HOME"] = job.project_root
+    started = time.perf_counter()
+    run_dir = Path(job.run_dir)
+    staging = inside(run_dir, STAGING, job.slug, job.notebook)
+    final = inside(run_dir, job.slug)
+    tables = staging / "tables"
+    shutil.rmtree(staging, ignore_errors=True)
+    tables.mkdir(parents=True)
+    final.mkdir(parents=True, exist_ok=True)
+    executed = staging / f"{job.notebook}.ipynb"
+    parameters = {**job.parameters, "output_dir": str(tables), "run_id": run_dir.name}
+    result = Result(job.slug, job.branch, job.notebook, "ok")
+    try:
+        with _deadline(job.notebook_timeout):
+            notebook = _execute(job, executed, parameters)
+        from .htmlexport import to_html
+
+        title = f"{job.branch} · {job.notebook}"
+        (staging / f"{job.notebook}.html").write_text(
+            to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8")
+        # Publish: each rename is atomic; the HTML goes last, so a report never links to
+        # tables that are not there yet.
+        os.replace(tables, inside(final, job.notebook))
+        os.replace(executed, inside(final, f"{job.notebook}.ipynb"))
+        os.replace(staging / f"{job.notebook}.html", inside(final, f"{job.notebook}.html"))
+    except BaseException as error:  # noqa: BLE001 - one failing notebook must not stop the batch
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        result.status = "failed"
+        result.error, result.detail = _describe(error)
+        if executed.exists():  # kept for debugging, never published as HTML
+            failed_dir = inside(final, "_failed")
+            failed_dir.mkdir(exist_ok=True)
+            os.replace(executed, inside(failed_dir, f"{job.notebook}.ipynb"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# -- in the parent ------------------------------------------------------------------------
+
+def ensure_kernel(name: str = KERNEL_NAME) -> None:
+    """Install the kit's kernelspec into this environment if it is missing, so the batch
+    never runs notebooks in some other Python an analyst's machine happens to have."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if name not in KernelSpecManager().find_kernel_specs():
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name="Python (funnelkit)", prefix=sys.prefix)
+
+
+def run_batch(*, project_root: Path, branches: list[str] | None = None, notebooks: list[str] | None = None,
+              workers: int | None = None, executor=None, run_id: str | None = None,
+              notebook_timeout: int = NOTEBOOK_TIMEOUT, on_result: Callable[[Result], None] | None = None,
+              on_plan: Callable[[int], None] | None = None) -> Batch:
+    """Execute the selected notebooks for the selected branches and publish the run."""
+    from .executors import LocalProcesses
+    from .index import write_index
+
+    project_root = project_root.resolve()
+    good, selected, failed = plan(project_root / "params", project_root / "notebooks",
+                                  branches=branches, notebooks=notebooks)
+    run_id = run_id or new_run_id()
+    outputs = project_root / "outputs"
+    run_dir = inside(outputs, run_id)
+    run_dir.mkdir(parents=True)
+    batch = Batch(run_id, run_dir, results=list(failed))
+    available = discover_notebooks(project_root / "notebooks")
+    jobs = [Job(slug=b.slug, branch=b.branch, notebook=n, notebook_path=str(available[n]),
+                parameters=b.for_notebook(n), run_dir=str(run_dir), project_root=str(project_root),
+                notebook_timeout=notebook_timeout)
+            for b in good for n in selected]
+    if on_plan:
+        on_plan(len(jobs))
+    for result in failed:
+        if on_result:
+            on_result(result)
+    if jobs:
+        ensure_kernel()
+        with (executor or LocalProcesses(workers)) as pool:
+            futures = {pool.submit(execute_job, job): job for job in jobs}
+            for future in pool.as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # the worker itself died
+                    result = Result(job.slug, job.branch, job.notebook, "failed",
+                                    error=f"worker failed: {type(error).__name__}: {error}".splitlines()[0])
+                batch.results.append(result)
+                if on_result:
+                    on_result(result)
+    shutil.rmtree(run_dir / STAGING, ignore_errors=True)
+    batch.results.sort(key=lambda r: (r.slug, r.notebook))
+    (run_dir / "run.json").write_text(json.dumps({
+        "run_id": run_id, "kit_version": __version__, "finished": datetime.now().isoformat(timespec="seconds"),
+        "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2), encoding="utf-8")
+    batch.index = write_index(run_dir, batch.results)
+    _point_latest(outputs, run_id)
+    return batch
+
+
+def _point_latest(outputs: Path, run_id: str) -> None:
+    """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename)."""
+    assert is_safe_name(run_id)
+    temporary = outputs / f".latest-{run_id}"
+    try:
+        temporary.symlink_to(run_id, target_is_directory=True)
+        os.replace(temporary, outputs / "latest")
+    except OSError:  # no symlinks (some Windows set-ups): leave a pointer file instead
+        temporary.unlink(missing_ok=True)
+        (outputs / "LATEST").write_text(run_id, encoding="utf-8")
