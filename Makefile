@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the kit (once)
 
-$(DEMO_DB): $(STAMP) funnelkit/demo.py
+$(DEMO_DB): $(STAMP) $(wildcard funnelkit/demo.py funnelkit/demo/*.py)
 	$(BIN)/funnelkit demo --out $(DEMO_DB)
 
 demo: $(DEMO_DB) ## build the demo database
@@ -32,7 +32,7 @@ test: $(DEMO_DB) ## run the whole test suite
 	$(BIN)/python -m pytest
 
 lab: $(DEMO_DB) ## open JupyterLab on notebooks/ with the kit importable
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	FUNNELKIT_HOME=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP) ## speed and memory benchmarks (large demo data)
 	$(BIN)/python -m benchmarks.run
