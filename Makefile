@@ -34,7 +34,7 @@ test: $(DEMO_DB) ## run the whole test suite
 lab: $(DEMO_DB) ## open JupyterLab on notebooks/ with the kit importable
 	FUNNELKIT_HOME=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=notebooks
 
-bench: $(STAMP) ## speed and memory benchmarks (large demo data)
+bench: $(DEMO_DB) ## speed and memory benchmarks (large demo data)
 	$(BIN)/python -m benchmarks.run
 
 clean: ## remove generated outputs and the demo database (keeps .venv)

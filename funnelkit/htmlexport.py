@@ -40,9 +40,21 @@ def exporter() -> HTMLExporter:
     return html
 
 
+def summary_first(cells: list) -> list:
+    """Move the cells tagged ``summary`` (computed last, from every result) to just after
+    the title cell, so leadership reads the findings first."""
+    summary = [c for c in cells if "summary" in c.get("metadata", {}).get("tags", [])]
+    rest = [c for c in cells if c not in summary]
+    head = 1 if rest and rest[0].cell_type == "markdown" else 0
+    return rest[:head] + summary + rest[head:]
+
+
 def to_html(notebook: nbformat.NotebookNode, *, title: str, lang: str = "zh") -> str:
     """Render an executed notebook as a self-contained HTML report."""
     notebook = nbformat.from_dict(notebook)  # a copy: the preprocessor edits cells
     notebook.metadata["title"] = title
-    body, _ = exporter().from_notebook_node(notebook, resources={"language_code": "zh-CN" if lang == "zh" else "en"})
+    notebook.cells = summary_first(notebook.cells)
+    html = exporter()
+    html.language_code = "zh" if lang == "zh" else "en"
+    body, _ = html.from_notebook_node(notebook)
     return body

@@ -88,7 +88,7 @@ class Report:
         self.saved.append(path.name)
         return path
 
-    def summary(self, figures: dict) -> dict:
+    def summary(self, figures: dict) -> None:
         """Write ``summary.json``: the notebook's key figures plus who/when metadata."""
         document = {"notebook": self.notebook, "branch": self.branch, "lang": self.lang,
                     "run_id": self.run_id, "kit_version": __version__, "tables": sorted(self.saved),
@@ -96,7 +96,6 @@ class Report:
         if self.out is not None:
             path = inside(self.out, "summary.json")
             path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-        return document
 
     # -- display ----------------------------------------------------------------------
     def markdown(self, text: str) -> None:

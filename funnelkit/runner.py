@@ -162,14 +162,32 @@ def _execute(job: Job, executed: Path, parameters: dict):
             time.sleep(0.5 + attempt)
 
 
-def _describe(error: BaseException) -> tuple[str, str]:
+def _failed_cell_text(executed: Path) -> str:
+    """What the failing cell showed: its error (name and message) or, for a funnelkit error
+    shown without traceback, its printed message."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(executed, as_version=4)
+    except Exception:  # no notebook written yet (the kernel never started)
+        return ""
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    return f"{output.ename}: {output.evalue}"
+            return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream").strip()
+    return ""
+
+
+def _describe(error: BaseException, executed: Path) -> tuple[str, str]:
     """(first line, whole message) of an error, without a traceback."""
     from papermill.exceptions import PapermillExecutionError
 
-    if isinstance(error, PapermillExecutionError):
+    text = _failed_cell_text(executed) if executed.exists() else ""
+    if not text and isinstance(error, PapermillExecutionError):
         text = f"{error.ename}: {error.evalue}"
-    else:
-        text = f"{type(error).__name__}: {error}"
+    text = text or f"{type(error).__name__}: {error}"
     return text.splitlines()[0], text
 
 
@@ -204,7 +222,7 @@ def execute_job(job: Job) -> Result:
         if isinstance(error, KeyboardInterrupt):
             raise
         result.status = "failed"
-        result.error, result.detail = _describe(error)
+        result.error, result.detail = _describe(error, executed)
         if executed.exists():  # kept for debugging, never published as HTML
             failed_dir = inside(final, "_failed")
             failed_dir.mkdir(exist_ok=True)

@@ -21,3 +21,29 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "params" / "defaults.yaml").write_text(
         'lang: zh\nsource: ""\nfiles: {}\nstages: []\nas_of: ""\nsmoke:\n  greeting: 你好\n', encoding="utf-8")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One real batch over every notebook and every branch of the repository, on the demo
+    database, in a scratch copy of the project. Shared by the end-to-end tests."""
+    import os
+
+    from funnelkit.runner import run_batch
+
+    demo_db = ROOT / "data" / "demo.duckdb"
+    if not demo_db.exists():
+        pytest.fail("data/demo.duckdb is missing: run the tests with `make test`, which builds it")
+    project = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "params", project / "params")
+    shutil.copytree(ROOT / "notebooks", project / "notebooks")
+    (project / "outputs").mkdir()
+    previous = os.environ.get("FUNNELKIT_DEMO_DB")
+    os.environ["FUNNELKIT_DEMO_DB"] = str(demo_db)
+    try:
+        yield run_batch(project_root=project, workers=2)
+    finally:
+        if previous is None:
+            os.environ.pop("FUNNELKIT_DEMO_DB", None)
+        else:
+            os.environ["FUNNELKIT_DEMO_DB"] = previous
