@@ -146,6 +146,24 @@ def _deadline(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def _kernel_log(path: Path):
+    """Send this process's stdout/stderr, and so the kernel's (it inherits them), to a log
+    file: kernel chatter belongs in ``outputs/<run>/logs/``, not in the batch's summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
 def _execute(job: Job, executed: Path, parameters: dict):
     import papermill as pm
     import zmq
@@ -206,7 +224,7 @@ def execute_job(job: Job) -> Result:
     parameters = {**job.parameters, "output_dir": str(tables), "run_id": run_dir.name}
     result = Result(job.slug, job.branch, job.notebook, "ok")
     try:
-        with _deadline(job.notebook_timeout):
+        with _deadline(job.notebook_timeout), _kernel_log(inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")):
             notebook = _execute(job, executed, parameters)
         from .htmlexport import to_html
 
