@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import nbformat
@@ -10,17 +11,13 @@ from nbconvert.preprocessors import Preprocessor
 
 from .paths import TEMPLATES_DIR
 
-HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+HIDDEN_TAGS = {"parameters", "injected-parameters", "notebook-only"}
 
 
 class CleanOutputs(Preprocessor):
-    """Drop what a board document must not show: errors, stderr, parameter cells."""
+    """Drop what a board document must not show: errors and stderr (warnings text)."""
 
     def preprocess_cell(self, cell, resources, index):
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & HIDDEN_TAGS:
-            cell.outputs = [] if cell.cell_type == "code" else None
-            cell.source = "" if cell.cell_type == "code" else cell.source
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
                             if o.output_type != "error"
@@ -40,21 +37,39 @@ def exporter() -> HTMLExporter:
     return html
 
 
-def summary_first(cells: list) -> list:
-    """Move the cells tagged ``summary`` (computed last, from every result) to just after
-    the title cell, so leadership reads the findings first."""
-    summary = [c for c in cells if "summary" in c.get("metadata", {}).get("tags", [])]
-    rest = [c for c in cells if c not in summary]
-    head = 1 if rest and rest[0].cell_type == "markdown" else 0
+def _tags(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def report_cells(cells: list) -> list:
+    """The cells of the report, in reading order: notebook-only cells (the analyst's title,
+    parameters) dropped, and the cells tagged ``summary`` (computed from every result) moved
+    to just after the cell tagged ``title``, so leadership reads the findings first."""
+    cells = [c for c in cells if not _tags(c) & HIDDEN_TAGS]
+    summary = [c for c in cells if "summary" in _tags(c)]
+    rest = [c for c in cells if "summary" not in _tags(c)]
+    head = next((i + 1 for i, c in enumerate(rest) if "title" in _tags(c)), 0)
     return rest[:head] + summary + rest[head:]
+
+
+_SECTION = re.compile(r'<h2 class="fk-section" id="(section-\d+)">(.*?)</h2>')
+_TOC_SLOT = re.compile(r'<nav class="fk-toc" data-label="([^"]*)"></nav>')
+
+
+def with_contents(body: str) -> str:
+    """Fill the title block's contents slot with a link to every section heading."""
+    items = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in _SECTION.findall(body))
+    if not items:
+        return body
+    return _TOC_SLOT.sub(lambda m: f'<nav class="fk-toc"><h2>{m[1]}</h2><ol>{items}</ol></nav>', body, count=1)
 
 
 def to_html(notebook: nbformat.NotebookNode, *, title: str, lang: str = "zh") -> str:
     """Render an executed notebook as a self-contained HTML report."""
     notebook = nbformat.from_dict(notebook)  # a copy: the preprocessor edits cells
     notebook.metadata["title"] = title
-    notebook.cells = summary_first(notebook.cells)
+    notebook.cells = report_cells(notebook.cells)
     html = exporter()
     html.language_code = "zh" if lang == "zh" else "en"
     body, _ = html.from_notebook_node(notebook)
-    return body
+    return with_contents(body)

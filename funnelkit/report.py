@@ -58,6 +58,17 @@ def to_jsonable(value):
     return value
 
 
+def data_as_of(as_of: str, *frames: pd.DataFrame | None) -> str:
+    """The "data as of" date of a report: ``as_of`` from params, else the latest date in
+    any date column of ``frames``, as ISO text ("" when there is none)."""
+    if as_of:
+        return str(as_of)
+    latest = [frame[column].max() for frame in frames if frame is not None
+              for column in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[column])]
+    latest = [d for d in latest if not pd.isna(d)]
+    return max(latest).date().isoformat() if latest else ""
+
+
 @dataclass
 class Report:
     """The presentation side of one notebook run for one branch."""
@@ -68,6 +79,7 @@ class Report:
     output_dir: str = ""
     run_id: str = ""
     saved: list[str] = field(default_factory=list)
+    _sections: int = 0
 
     @property
     def out(self) -> Path | None:
@@ -99,10 +111,45 @@ class Report:
 
     # -- display ----------------------------------------------------------------------
     def markdown(self, text: str) -> None:
-        """Show trusted narrative text (from the message catalogue)."""
+        """Show narrative text from the message catalogue. Markdown syntax works; HTML does
+        not (values filled into a message may come from the data, so ``<`` is escaped)."""
         from IPython.display import Markdown, display
 
-        display(Markdown(text))
+        display(Markdown(html.escape(mask_text(text), quote=False)))
+
+    def note(self, key: str, **values) -> None:
+        """Show the catalogue message ``key`` as a paragraph of narrative."""
+        self.markdown(self.t(key, **values))
+
+    def title_block(self, *, period: str = "", as_of: str = "") -> None:
+        """The report's head: title and introduction from the catalogue (``<notebook>.title``,
+        ``<notebook>.intro``), then branch, period, data as of, run id and kit version, and a
+        slot the HTML export fills with the table of contents."""
+        from IPython.display import HTML, display
+
+        facts = [("common.branch", self.branch), ("common.period", period), ("common.data_as_of", as_of),
+                 ("common.run_id", self.run_id or "—"), ("common.kit_version", __version__)]
+        rows = "".join(f"<div><dt>{html.escape(self.t(key))}</dt><dd>{html.escape(mask_text(str(value)))}</dd></div>"
+                       for key, value in facts if value)
+        intro = self.t(f"{self.notebook}.intro")
+        display(HTML(f'<header class="fk-title"><h1>{html.escape(self.t(f"{self.notebook}.title"))}</h1>'
+                     f'<dl class="fk-facts">{rows}</dl><p class="fk-intro">{html.escape(intro)}</p>'
+                     f'<nav class="fk-toc" data-label="{html.escape(self.t("common.contents"))}"></nav></header>'))
+
+    def section(self, key: str, *, level: int = 2) -> None:
+        """A section heading (``<key>``) and its lead paragraph (``<key>_text``, if any), in the
+        report language; the HTML export lists every level-2 section in the table of contents."""
+        from IPython.display import HTML, display
+
+        from .i18n import catalogue
+
+        text = f"{key}_text"
+        lead = f"<p>{html.escape(self.t(text))}</p>" if text in catalogue() else ""
+        if level != 2:
+            display(HTML(f"<h{level}>{html.escape(self.t(key))}</h{level}>{lead}"))
+            return
+        self._sections += 1
+        display(HTML(f'<h2 class="fk-section" id="section-{self._sections}">{html.escape(self.t(key))}</h2>{lead}'))
 
     def findings(self, items: Iterable[str], *, heading: str | None = None) -> None:
         """Show generated findings as a list; data text inside them is escaped and masked."""
@@ -144,8 +191,11 @@ class Report:
             formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.0f}"
         for column, digits in (decimals or {}).items():
             formats[column] = lambda v, d=digits: "" if pd.isna(v) else f"{v:,.{d}f}"
+        yes = self.t("common.flag_yes")
         for column in shown.columns:
-            if column not in formats and pd.api.types.is_float_dtype(shown[column]):
+            if column not in formats and pd.api.types.is_bool_dtype(shown[column]):
+                formats[column] = lambda v: "" if pd.isna(v) or not v else yes
+            elif column not in formats and pd.api.types.is_float_dtype(shown[column]):
                 formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.2f}"
         styled = (shown.style.format(formats, escape="html", na_rep="")
                   .format_index(escape="html").hide(axis="index")
