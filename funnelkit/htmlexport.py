@@ -28,7 +28,11 @@ class CleanOutputs(Preprocessor):
 @cache
 def exporter() -> HTMLExporter:
     """One exporter per process: building it costs far more than a conversion."""
-    html = HTMLExporter(template_name="funnelkit", extra_template_basedirs=[str(TEMPLATES_DIR)])
+    from traitlets.config import Config
+
+    config = Config()
+    config.CSSHTMLHeaderPreprocessor.enabled = False  # code-highlighting CSS: reports show no code
+    html = HTMLExporter(config=config, template_name="funnelkit", extra_template_basedirs=[str(TEMPLATES_DIR)])
     html.exclude_input = True
     html.exclude_input_prompt = True
     html.exclude_output_prompt = True

@@ -68,6 +68,7 @@ class Batch:
     run_dir: Path
     results: list[Result] = field(default_factory=list)
     index: Path | None = None
+    fingerprint: str = ""
 
     @property
     def failed(self) -> list[Result]:
@@ -118,6 +119,33 @@ def _branch_name(file: Path) -> str | None:
         return value if isinstance(value, str) else None
     except Exception:  # an unreadable file is reported by load_branch; here only a label
         return None
+
+
+def input_files(project_root: Path, branches: list[BranchParams]) -> list[Path]:
+    """Every file a run reads: params, notebooks and each branch's data sources."""
+    from .paths import demo_db
+
+    files = set((project_root / "params").glob("*.yaml")) | set((project_root / "notebooks").glob("*.ipynb"))
+    for branch in branches:
+        sources = [branch.values.get("source") or "", *(branch.values.get("files") or {}).values()]
+        for source in sources:
+            path = demo_db() if not source else Path(source)
+            path = path if path.is_absolute() else project_root / path
+            files |= set(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else {path}
+    return sorted(p for p in files if p.is_file())
+
+
+def fingerprint(files: list[Path]) -> str:
+    """SHA-256 over the names and bytes of ``files``: the same inputs give the same print."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def new_run_id() -> str:
@@ -280,6 +308,7 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     run_dir = inside(outputs, run_id)
     run_dir.mkdir(parents=True)
     batch = Batch(run_id, run_dir, results=list(failed))
+    batch.fingerprint = fingerprint(input_files(project_root, good))
     available = discover_notebooks(project_root / "notebooks")
     jobs = [Job(slug=b.slug, branch=b.branch, notebook=n, notebook_path=str(available[n]),
                 parameters=b.for_notebook(n), run_dir=str(run_dir), project_root=str(project_root),
@@ -307,7 +336,7 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     shutil.rmtree(run_dir / STAGING, ignore_errors=True)
     batch.results.sort(key=lambda r: (r.slug, r.notebook))
     (run_dir / "run.json").write_text(json.dumps({
-        "run_id": run_id, "kit_version": __version__, "finished": datetime.now().isoformat(timespec="seconds"),
+        "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint, "finished": datetime.now().isoformat(timespec="seconds"),
         "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2), encoding="utf-8")
     batch.index = write_index(run_dir, batch.results)
     _point_latest(outputs, run_id)

@@ -47,6 +47,8 @@ def ltv_curves(ltv: pd.DataFrame, *, lang: str = "zh", ax=None):
                  legend=ltv["cohort"].nunique() <= 12)
     ax.axhline(0, color="grey", lw=1, ls="--", label=t("ltv.break_even_line", lang))
     ax.set(title=t("ltv.chart_ltv", lang), xlabel=t("ltv.period", lang), ylabel=t("ltv.ltv", lang))
+    if ax.get_legend() is not None:
+        ax.get_legend().set_title(t("ltv.cohort", lang))
     ax.xaxis.get_major_locator().set_params(integer=True)
     return ax
 
