@@ -75,6 +75,16 @@ def close_dates(leads: pd.DataFrame, *, stages=None) -> pd.Series:
             .fillna(lost.fillna(furthest).where(leads["outcome"] == "lost")))
 
 
+def _stage_index_on(dated: np.ndarray, day: np.datetime64) -> np.ndarray:
+    """Index of the last stage dated before ``day`` in each row of ``dated`` (0 when none)."""
+    reached = dated < day  # NaT compares False
+    return np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+
+
+def _dated(leads: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    return leads.reindex(columns=[f"date_{k}" for k in keys]).to_numpy(dtype="datetime64[ns]")
+
+
 def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     """The leads as they stood at the start of ``day``: created before it, ``stage`` the last
     stage dated before it, ``outcome`` open unless closed before it."""
@@ -82,33 +92,93 @@ def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     keys = [s.key for s in resolve_stages(stages)]
     closed = close_dates(leads, stages=stages)
     known = leads[leads["created_date"] < day]
-    dated = known.reindex(columns=[f"date_{k}" for k in keys])
-    reached = dated.lt(day).to_numpy()
-    index = np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+    index = _stage_index_on(_dated(known, keys), np.datetime64(day))
     still_open = ~(closed.loc[known.index] < day)
     return known.assign(stage=np.array(keys)[index], outcome=known["outcome"].where(~still_open, "open"))
 
 
-def win_probabilities(leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None,
-                      shrinkage: float = 50) -> pd.DataFrame:
-    """Per stage, the chance that a lead which reached it is won, from closed leads.
+def snapshot_days(leads: pd.DataFrame, *, as_of, freq: str = "MS") -> pd.DatetimeIndex:
+    """Cut-off days for pipeline snapshots: every ``freq`` (month start) from the first lead
+    up to, and excluding, ``as_of``."""
+    return pd.date_range(leads["created_date"].min(), pd.Timestamp(as_of), freq=freq, inclusive="left")
 
-    ``raw = won / closed`` among closed leads that reached the stage; ``win_prob`` pulls it
-    toward ``prior`` (the company-wide figure per stage) with ``shrinkage`` pseudo-leads:
-    ``(won + shrinkage × prior) / (closed + shrinkage)`` — a beta-binomial posterior mean, so
-    a branch with few closed leads leans on the company, one with many on itself.
+
+def open_snapshots(leads: pd.DataFrame, *, days, stages=None) -> pd.DataFrame:
+    """The pipeline as it stood at the start of each of ``days``: one row per lead open then
+    (created before the day, not closed before it) with the furthest stage it had reached by
+    then, ``days_at_stage`` since reaching it, and its final ``outcome`` / ``won``.
+
+    A lead open on several days appears once per day.
     """
     keys = [s.key for s in resolve_stages(stages)]
-    closed = leads[leads["outcome"].isin(["won", "lost"])]
+    closed = close_dates(leads, stages=stages).to_numpy(dtype="datetime64[ns]")
+    created = leads["created_date"].to_numpy(dtype="datetime64[ns]")
+    dated = _dated(leads, keys)
+    frames = []
+    for day in pd.DatetimeIndex(days):
+        day64 = np.datetime64(day)
+        rows = np.flatnonzero((created < day64) & ~(closed < day64))
+        index = _stage_index_on(dated[rows], day64)
+        reached_on = dated[rows, index]
+        reached_on = np.where(np.isnat(reached_on), created[rows], reached_on)
+        frames.append(pd.DataFrame({"snapshot": day, "lead_id": leads["lead_id"].to_numpy()[rows],
+                                    "stage": np.array(keys, dtype=object)[index],
+                                    "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
+                                    "outcome": leads["outcome"].to_numpy()[rows]}))
+    columns = ["snapshot", "lead_id", "stage", "days_at_stage", "outcome"]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return table.assign(won=table["outcome"].eq("won").astype(bool))
+
+
+def _pass_through(closed: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """won / closed among closed leads that ever reached each stage (the pass-through rate)."""
     reached = closed["stage"].map(keys.index).to_numpy()
     won = (closed["outcome"] == "won").to_numpy(dtype=bool, na_value=False)
     n = np.array([(reached >= i).sum() for i in range(len(keys))], dtype=float)
     w = np.array([((reached >= i) & won).sum() for i in range(len(keys))], dtype=float)
+    return np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
+
+
+def win_probabilities(leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None,
+                      shrinkage: float = 50, as_of=None, freq: str = "MS") -> pd.DataFrame:
+    """Per stage, the chance that a lead *open* at that stage is eventually won, learned from
+    snapshots of the pipeline.
+
+    At every ``freq`` cut-off before ``as_of`` (default: the day after the last lead) the leads
+    open then are taken at the furthest stage reached by then; ``raw = won / snapshots`` pools
+    these lead-snapshots, counting only leads whose outcome is known by ``as_of`` (closed
+    before it), so nothing after ``as_of`` is used. A stalled lead weighs on the stage it sits
+    at, unlike the pass-through rate ``won / closed`` of all leads that ever reached it, which
+    overstates an open lead's chance.
+
+    ``win_prob = (leads × raw + shrinkage × prior) / (leads + shrinkage)``, ``leads`` the
+    distinct leads behind the stage (a lead open at five cut-offs is one lead of evidence).
+    ``prior`` is the company-wide pass-through rate (:func:`company_prior`); it is put on the
+    snapshot scale by the branch's ``stall_factor``: its snapshot wins over the wins its own
+    pass-through rates would predict for the same lead-snapshots. Stages at and after the won
+    stage are 1.
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    as_of = pd.Timestamp(as_of) if as_of is not None else leads["created_date"].max() + pd.Timedelta(days=1)
+    known = leads[leads["outcome"].isin(["won", "lost"]) & (close_dates(leads, stages=stages) < as_of)]
+    snaps = open_snapshots(known, days=snapshot_days(leads, as_of=as_of, freq=freq), stages=stages)
+    by_stage = snaps.groupby("stage").agg(snapshots=("won", "size"), leads=("lead_id", "nunique"),
+                                          won=("won", "sum")).reindex(keys, fill_value=0).astype(float)
+    n, w, distinct = (by_stage[c].to_numpy() for c in ("snapshots", "won", "leads"))
     raw = np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
-    p0 = (prior.reindex(keys).to_numpy(dtype=float) if prior is not None else np.full(len(keys), np.nan))
-    p0 = np.where(np.isnan(p0), np.nan_to_num(raw), p0)
-    return pd.DataFrame({"stage": keys, "closed": n, "won": w, "raw_win_prob": raw, "prior": p0,
-                         "win_prob": (w + shrinkage * p0) / (n + shrinkage)})
+    passing = _pass_through(known, keys)
+    predicted = np.nansum(n * passing)
+    stall = w.sum() / predicted if predicted > 0 else 1.0
+    p0 = (prior.reindex(keys).to_numpy(dtype=float) * stall if prior is not None else np.full(len(keys), np.nan))
+    p0 = np.clip(np.where(np.isnan(p0), np.nan_to_num(raw), p0), 0, 1)
+    after_win = np.arange(len(keys)) >= keys.index(won_stage(leads, stages=stages))
+    p0 = np.where(after_win, 1.0, p0)
+    weight = distinct + shrinkage
+    pooled = np.divide(distinct * np.nan_to_num(raw) + shrinkage * p0, weight, out=p0.copy(), where=weight > 0)
+    win_prob = np.where(after_win, 1.0, pooled)
+    return pd.DataFrame({"stage": keys, "snapshots": n, "leads": distinct, "won": w, "raw_win_prob": raw,
+                         "pass_through": passing, "stall_factor": stall, "prior": p0,
+                         "win_prob": win_prob})
 
 
 def company_prior(peers: pd.DataFrame, *, stages=None, won: str) -> pd.Series:
@@ -138,10 +208,11 @@ def expected_amounts(leads: pd.DataFrame) -> pd.Series:
 
 
 def pipeline(leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None = None,
-             shrinkage: float = 50) -> pd.DataFrame:
+             shrinkage: float = 50, freq: str = "MS") -> pd.DataFrame:
     """Open leads with their win probability, expected amount and expected close month.
 
-    Win probabilities and days to close come from the leads closed before ``as_of``. The
+    Win probabilities come from pipeline snapshots before ``as_of`` (:func:`win_probabilities`,
+    one every ``freq``), days to close from the leads closed before ``as_of``. The
     expected close day is the date the lead reached its stage plus the median days to close
     from that stage; a lead already past it is expected in the month of ``as_of``.
 
@@ -153,7 +224,8 @@ def pipeline(leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None
     """
     as_of = pd.Timestamp(as_of)
     history = leads[close_dates(leads, stages=stages) < as_of]
-    probs = win_probabilities(history, stages=stages, prior=prior, shrinkage=shrinkage).set_index("stage")
+    probs = win_probabilities(leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of,
+                              freq=freq).set_index("stage")
     wait = days_to_close(history, stages=stages)
     open_leads = leads[leads["outcome"] == "open"]
     reached_on = pd.Series([open_leads.at[i, f"date_{s}"] if f"date_{s}" in open_leads.columns else pd.NaT
@@ -177,7 +249,7 @@ def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def backtest(leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None,
-             shrinkage: float = 50) -> pd.DataFrame:
+             shrinkage: float = 50, freq: str = "MS") -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
@@ -191,7 +263,7 @@ def backtest(leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series |
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     then = as_of_day(leads, start, stages=stages)
-    forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage)
+    forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq)
     closed = close_dates(leads, stages=stages).loc[forecast.index]
     won = ((leads.loc[forecast.index, "outcome"] == "won") & (closed < end)).fillna(False).astype(bool)
     return forecast.assign(won=won, actual=forecast["amount"].where(won, 0.0))
