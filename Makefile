@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report test lab bench clean
+.PHONY: help install demo report test lab bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,7 +28,10 @@ demo: $(DEMO_DB) ## build the demo database
 report: $(DEMO_DB) ## run every notebook for every branch in params/ and print the index page
 	$(BIN)/funnelkit batch
 
-test: $(DEMO_DB) ## run the whole test suite
+browser: ## install headless Chromium and a CJK font for the browser tests (needs root; else they skip loudly)
+	@sh scripts/install-browser.sh
+
+test: $(DEMO_DB) browser ## run the whole test suite
 	$(BIN)/python -m pytest
 
 lab: $(DEMO_DB) ## open JupyterLab on notebooks/ with the kit importable
@@ -38,4 +41,4 @@ bench: $(DEMO_DB) ## speed and memory benchmarks (large demo data)
 	$(BIN)/python -m benchmarks.run
 
 clean: ## remove generated outputs and the demo database (keeps .venv)
-	rm -rf outputs/*/ outputs/latest $(DEMO_DB)
+	rm -rf outputs/*/ outputs/latest $(DEMO_DB) test-results

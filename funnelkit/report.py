@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -25,6 +26,7 @@ from .i18n import check_lang, t
 from .paths import inside, is_safe_name
 from .privacy import mask_frame, mask_text
 
+_CALENDAR = re.compile(r"year|period|cohort|month|年|期", re.I)  # integers shown without separators
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -172,18 +174,19 @@ class Report:
 
     def table(self, data: pd.DataFrame, *, name: str | None = None, labels: dict[str, str] | None = None,
               percent: Iterable[str] = (), integer: Iterable[str] = (), decimals: dict[str, int] | None = None,
-              max_rows: int = 60) -> None:
+              hide: Iterable[str] = (), max_rows: int = 60) -> None:
         """Show ``data`` formatted for reading and, with ``name``, save the raw table as CSV.
 
         ``labels`` renames columns for display; ``percent`` columns hold fractions shown as
-        12.3%; ``integer`` columns get thousands separators. Cell text is HTML-escaped and
-        personal data masked.
+        12.3%; ``integer`` columns get thousands separators (other integer columns too, but
+        years and periods); ``hide`` columns (codes kept for the CSV) are not shown. Cell text
+        is HTML-escaped and personal data masked.
         """
         from IPython.display import HTML, display
 
         if name:
             self.save_table(name, data)
-        shown = mask_frame(data.head(max_rows))
+        shown = mask_frame(data.head(max_rows).drop(columns=list(hide)))
         formats: dict[str, object] = {}
         for column in percent:
             formats[column] = lambda v: "" if pd.isna(v) else f"{v:.1%}"
@@ -193,15 +196,28 @@ class Report:
             formats[column] = lambda v, d=digits: "" if pd.isna(v) else f"{v:,.{d}f}"
         yes = self.t("common.flag_yes")
         for column in shown.columns:
-            if column not in formats and pd.api.types.is_bool_dtype(shown[column]):
+            if column in formats:
+                continue
+            if pd.api.types.is_bool_dtype(shown[column]):
                 formats[column] = lambda v: "" if pd.isna(v) or not v else yes
-            elif column not in formats and pd.api.types.is_float_dtype(shown[column]):
+            elif pd.api.types.is_float_dtype(shown[column]):
                 formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.2f}"
+            elif pd.api.types.is_integer_dtype(shown[column]) and not _CALENDAR.search(str(column)):
+                formats[column] = lambda v: "" if pd.isna(v) else f"{v:,}"
+        text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
+                and not pd.api.types.is_bool_dtype(shown[c])]
+        classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
+        classes[text] = "fk-text"
         styled = (shown.style.format(formats, escape="html", na_rep="")
                   .format_index(escape="html").hide(axis="index")
                   .relabel_index([html.escape(str((labels or {}).get(c, c))) for c in shown.columns], axis=1)
+                  .set_td_classes(classes)
                   .set_table_attributes('class="fk-table"'))
-        display(HTML(styled.to_html()))
+        more = ""
+        if len(data) > max_rows:
+            more = f'<p class="fk-more">{html.escape(self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}"))}</p>'
+        hint = html.escape(self.t("common.scroll_hint"))
+        display(HTML(f'<div class="fk-scroll" data-hint="{hint}">{styled.to_html()}</div>{more}'))
 
 
 def start_report(notebook: str, *, branch: str, lang: str = "zh", output_dir: str = "", run_id: str = "") -> Report:

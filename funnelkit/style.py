@@ -39,7 +39,7 @@ def use_report_style() -> None:
     import seaborn as sns
 
     family = cjk_font_family()
-    sns.set_theme(style="whitegrid", palette=PALETTE, font=family,
+    sns.set_theme(style="whitegrid", palette=PALETTE, font=family, font_scale=1.1,
                   rc={"axes.unicode_minus": False, "figure.dpi": 96, "savefig.dpi": 96,
                       "figure.figsize": (8, 4.2), "font.sans-serif": [family, "DejaVu Sans"]})
     matplotlib.rcParams["font.family"] = "sans-serif"

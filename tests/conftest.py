@@ -47,3 +47,12 @@ def demo_run(tmp_path_factory):
             os.environ.pop("FUNNELKIT_DEMO_DB", None)
         else:
             os.environ["FUNNELKIT_DEMO_DB"] = previous
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Shout when the browser tests could not run (chromium missing)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "BROWSER TESTS SKIPPED" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.write_line(f"{len(skipped)} browser tests did not run: chromium not installed"
+                                    " — run scripts/install-browser.sh as root", red=True, bold=True)
