@@ -338,9 +338,22 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     (run_dir / "run.json").write_text(json.dumps({
         "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint, "finished": datetime.now().isoformat(timespec="seconds"),
         "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2), encoding="utf-8")
-    batch.index = write_index(run_dir, batch.results)
+    batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
+                              lang=_index_lang(project_root / "params"))
     _point_latest(outputs, run_id)
     return batch
+
+
+def _index_lang(params_dir: Path) -> str:
+    """The index page's language: the shared default ``lang`` (branches may differ)."""
+    from .i18n import LANGS
+    from .params import DEFAULTS_FILE, read_yaml
+
+    try:
+        lang = read_yaml(params_dir / DEFAULTS_FILE).get("lang", "zh")
+    except (ParamsError, OSError):
+        return "zh"
+    return lang if lang in LANGS else "zh"
 
 
 def _point_latest(outputs: Path, run_id: str) -> None:
