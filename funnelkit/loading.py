@@ -13,7 +13,8 @@ import pandas as pd
 from funnelkit import paths, sources
 from funnelkit.exceptions import DataSourceError, DataValidationError
 from funnelkit.schema import TABLES, Stage, resolve_stages, table_columns
-from funnelkit.validation import map_headers, parse_cells, validate
+from funnelkit.parsing import parse_cells
+from funnelkit.validation import map_headers, validate
 
 __all__ = ["load_table", "peer_stage_counts", "validate"]
 

@@ -18,11 +18,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from funnelkit import paths
 from funnelkit.exceptions import DataSourceError, DataValidationError, Problem
 from funnelkit.schema import TABLES, Stage
-from funnelkit.validation import by_unique, map_headers
+from funnelkit.parsing import by_unique
+from funnelkit.validation import map_headers
 
 FILE_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet"}
 DB_SUFFIXES = (".duckdb", ".db")
@@ -224,23 +226,67 @@ def source_columns(con: duckdb.DuckDBPyConnection, location: Location) -> dict[s
 
 
 def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...]):
-    """One branch's rows from DuckDB or Parquet, filtered inside DuckDB."""
+    """One branch's rows from DuckDB or Parquet, filtered inside DuckDB.
+
+    The rows come through Arrow, so text stays in DuckDB's Arrow buffers (pandas ``string``)
+    and typed columns keep their type: no Python object per cell.
+    """
     with open_connection(location) as con:
         columns = source_columns(con, location)
         mapped, _ = map_headers(list(columns), table=location.table, file=location.label, stages=stages)
         sql, params = relation(location)
         if "branch" in mapped:
             column = quote(list(columns)[mapped.index("branch")])
-            sql = (f"SELECT * FROM ({sql}) WHERE trim(CAST({column} AS VARCHAR), ' \t\r\n\u3000') = ? "
-                   "ORDER BY __row")
+            sql = f"SELECT * FROM ({sql}) WHERE trim(CAST({column} AS VARCHAR), ' \t\r\n\u3000') = ?"
             params = [*params, normalise_branch(branch)]
         else:
             sql += " LIMIT 0"  # validation then reports the missing column
         try:
-            frame = con.execute(sql, params).df()
+            con.execute("SET arrow_large_buffer_size = true")  # pandas keeps large_string as is
+            table = con.sql(sql, params=params).to_arrow_table()
         except duckdb.Error as error:
             raise DataSourceError(f"cannot read {location.label}: {error}") from None
-    return frame.drop(columns="__row"), frame["__row"].to_numpy(dtype=np.int64)
+    return arrow_frame(table)
+
+
+def arrow_frame(table: pa.Table) -> tuple[pd.DataFrame, np.ndarray]:
+    """An Arrow table with ``__row`` as a frame in source order, and its row numbers.
+
+    Text keeps its Arrow buffers. (DuckDB frees a result's buffers only all together, so
+    copying text out of them would only add memory.) Without ORDER BY (a full sort of the
+    branch) DuckDB keeps insertion order; the table is sorted only when it is not ascending.
+    """
+    rows = np.asarray(table.column("__row").to_numpy(), dtype=np.int64)
+    if len(rows) > 1 and not (np.diff(rows) > 0).all():
+        order = np.argsort(rows, kind="stable")
+        table, rows = table.take(order), rows[order]
+    table = table.drop_columns("__row")
+    columns = {i: _pandas_column(table.column(i)) for i in range(table.num_columns)}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
+    return frame.set_axis(table.column_names, axis=1), rows
+
+
+def _pandas_column(values: pa.ChunkedArray):
+    """One Arrow column for pandas: text without a copy (``string``), dates as
+    ``datetime64[ns]`` filled chunk by chunk, nullable bool and int, the rest as pandas does."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):  # ENUM columns: plain text
+        values, kind = values.cast(kind.value_type), kind.value_type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pd.arrays.ArrowStringArray(values if pa.types.is_large_string(kind)
+                                          else values.cast(pa.large_string()))
+    if pa.types.is_date(kind):
+        dates = np.full(len(values), np.datetime64("NaT", "ns"))
+        start = 0
+        for chunk in values.chunks if values.null_count < len(values) else ():
+            dates[start:start + len(chunk)] = chunk.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+            start += len(chunk)
+        return dates
+    if pa.types.is_boolean(kind):
+        return values.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get).array
+    if pa.types.is_integer(kind) and kind != pa.uint64():
+        return values.to_pandas(types_mapper=lambda _: pd.Int64Dtype()).array
+    return values.to_pandas().array
 
 
 def read_branch(location: Location, *, table: str, branch: str,

@@ -274,3 +274,77 @@ def test_peer_counts_from_leads_table_and_csv(tmp_path):
 def test_data_contract_doc_carries_the_generated_tables():
     doc = (Path(__file__).parents[1] / "docs" / "data-contract.md").read_text(encoding="utf-8")
     assert "## Tables" in doc and schema.render_markdown() in doc
+
+
+# ---------------------------------------------------------------- typed sources (Arrow path)
+def typed_leads(n=600):
+    """``n`` leads of O'Brien with typed columns, as DuckDB/Parquet hold them."""
+    days = pd.Series(pd.date_range("2006-01-01", periods=n, freq="D"))
+    return pd.DataFrame({
+        "lead_id": [f"L{i:05d}" for i in range(n)], "branch": OB, "created_date": days.dt.date,
+        "segment": ["商企", " 住宅　", "ＡＢＣ"] * (n // 3), "region": "东", "industry": "x",
+        "product_line": "宽带", "owner": ["张三", "李四", "王五"] * (n // 3),
+        "stage": ["target", "签约客户", "Signed"] * (n // 3), "outcome": ["open", "won", "战败"] * (n // 3),
+        "amount": [1.5, None, 0.0] * (n // 3), "lost_kind": [None, "买了竞品", "misjudged"] * (n // 3),
+        "lost_date": (days + pd.Timedelta(hours=13)).where(days.dt.day % 2 == 0),  # a TIMESTAMP with a time
+        "followed_up": pd.array([True, None, False] * (n // 3), dtype="boolean"),
+        "date_signed": pd.Series([None] * n, dtype="datetime64[us]"), "客户来源": "展会"})
+
+
+def test_typed_duckdb_and_parquet_equal_the_csv_path(tmp_path):
+    frame = typed_leads()
+    from_db = load_table("leads", branch=OB, source=str(make_db(tmp_path, leads=frame)))
+    frame.to_parquet(tmp_path / "leads.parquet")
+    from_parquet = load_table("leads", branch=OB, files={"leads": tmp_path / "leads.parquet"})
+    csv_path = tmp_path / "csv" / "leads.csv"
+    csv_path.parent.mkdir()
+    frame.assign(lost_date=frame["lost_date"].dt.strftime("%Y-%m-%d %H:%M")).to_csv(csv_path, index=False)
+    from_csv = load_table("leads", branch=OB, files={"leads": csv_path})  # the text parsers: the reference
+    pd.testing.assert_frame_equal(from_db, from_csv.assign(客户来源=from_csv["客户来源"].astype("string")))
+    pd.testing.assert_frame_equal(from_parquet, from_db)
+    # 'ＡＢＣ' and ' 住宅　' are normalised; codes from labels; 13:00 on day 2 is the date 2006-01-02
+    assert from_db["segment"].head(3).tolist() == ["商企", "住宅", "ABC"]
+    assert from_db["stage"].head(3).tolist() == ["target", "signed", "signed"]
+    assert from_db["lost_date"].iloc[1] == pd.Timestamp("2006-01-02") and pd.isna(from_db["lost_date"].iloc[0])
+    assert str(from_db["date_signed"].dtype) == "datetime64[ns]" and from_db["date_signed"].isna().all()
+    assert str(from_db["lead_id"].dtype) == "string" and str(from_db["followed_up"].dtype) == "boolean"
+
+
+def test_typed_source_problems_have_row_numbers(tmp_path):
+    frame = typed_leads(9)
+    frame.loc[[3, 7], "lead_id"] = "L00001"  # rows 4 and 8 repeat row 2's id (row = rowid + 1)
+    frame.loc[4, "amount"] = -2.0  # row 5
+    frame.loc[5, "outcome"] = None  # row 6
+    frame.loc[6, "created_date"] = None  # row 7
+    frame.loc[8, "stage"] = "nonsense"  # row 9
+    with pytest.raises(DataValidationError) as excinfo:
+        load_table("leads", branch=OB, source=str(make_db(tmp_path, leads=frame)))
+    assert problems_of(excinfo) == [
+        (4, "lead_id", "duplicate lead_id"), (5, "amount", "out of range: must be ≥ 0"),
+        (6, "outcome", "empty cell in a column that must be filled"),
+        (7, "created_date", "empty cell in a column that must be filled"),
+        (8, "lead_id", "duplicate lead_id"), (9, "stage", "unknown stage label")]
+    assert "first seen in row 2" in excinfo.value.problems[0].hint
+
+
+def test_typed_scores_out_of_range_and_int_columns(tmp_path):
+    customers = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "branch": OB, "region": "东",
+                              "industry": "x", "first_purchase_date": pd.to_datetime(["2006-01-01"] * 3),
+                              "snapshot_year": [2006, 2007, 1980], "loyalty_events": pd.array([2, None, 3])})
+    with pytest.raises(DataValidationError) as excinfo:
+        load_table("customers", branch=OB, source=str(make_db(tmp_path, customers=customers)))
+    assert problems_of(excinfo) == [(3, "snapshot_year", "out of range: must be ≥ 1990 and ≤ 2100"),
+                                    (3, "loyalty_events", "out of range: must be ≥ 0 and ≤ 2")]
+    (tmp_path / "clean").mkdir()
+    clean = make_db(tmp_path / "clean", customers=customers.iloc[:2])
+    loaded = load_table("customers", branch=OB, source=str(clean))
+    assert loaded["snapshot_year"].tolist() == [2006, 2007] and str(loaded["loyalty_events"].dtype) == "Int64"
+
+
+def test_arrow_rows_come_back_in_source_order():
+    import pyarrow as pa
+    from funnelkit.sources import arrow_frame
+
+    table = pa.table({"lead_id": pa.array(["c", "a", "b"], pa.large_string()), "__row": [3, 1, 2]})
+    frame, rows = arrow_frame(table)
+    assert frame["lead_id"].tolist() == ["a", "b", "c"] and rows.tolist() == [1, 2, 3]

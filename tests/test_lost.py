@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from funnelkit import lost, lost_reasons, lost_recovery
+from funnelkit import lost
 from funnelkit.exceptions import ParamsError
 
 TAXONOMY = {"product_price": ["价格太高", "产品不满意", "资源不足"], "sales_process": ["跟进不及时"],

@@ -13,7 +13,7 @@ import matplotlib
 import nbformat
 import pytest
 
-from funnelkit import lost, lost_notes, lost_reasons, lost_recovery, lost_summary
+from funnelkit import lost, lost_reasons, lost_recovery, lost_summary
 from funnelkit.i18n import catalogue
 from tests.test_lost import TAXONOMY, small_leads
 
