@@ -27,6 +27,7 @@ from .paths import inside, is_safe_name
 from .privacy import mask_frame, mask_text
 
 _CALENDAR = re.compile(r"year|period|cohort|month|年|期", re.I)  # integers shown without separators
+_LETTER = re.compile(r"[^\W\d_]")  # any letter, Chinese included
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -58,6 +59,12 @@ def to_jsonable(value):
     if isinstance(value, str):
         return mask_text(value)
     return value
+
+
+def _looks_numeric(values: pd.Series) -> bool:
+    """True for text that only holds formatted numbers ("1,234", "12.5%", "[3.1%, 4.0%]"):
+    such columns stay right-aligned like numbers."""
+    return not values.dropna().astype(str).str.contains(_LETTER).any()
 
 
 def data_as_of(as_of: str, *frames: pd.DataFrame | None) -> str:
@@ -205,7 +212,7 @@ class Report:
             elif pd.api.types.is_integer_dtype(shown[column]) and not _CALENDAR.search(str(column)):
                 formats[column] = lambda v: "" if pd.isna(v) else f"{v:,}"
         text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
-                and not pd.api.types.is_bool_dtype(shown[c])]
+                and not pd.api.types.is_bool_dtype(shown[c]) and not _looks_numeric(shown[c])]
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes[text] = "fk-text"
         styled = (shown.style.format(formats, escape="html", na_rep="")
