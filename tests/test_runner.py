@@ -91,3 +91,20 @@ def test_cli_exits_non_zero_and_prints_summary(two_branches: Path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "failed" in done.stderr
     assert done.stdout.strip().endswith("index.html")
+
+
+def test_timeout_and_dead_kernel_fail_alone(project: Path):
+    (project / "good.csv").write_text(GOOD_CSV.format(b="甲分公司"), encoding="utf-8")
+    for slug, greeting in (("alpha", "你好"), ("sleepy", "sleep"), ("dying", "die")):
+        (project / "params" / f"{slug}.yaml").write_text(
+            f"branch: 甲分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: {greeting}\n", encoding="utf-8")
+    batch = run_batch(project_root=project, workers=2, notebook_timeout=15)
+    by_slug = {r.slug: r for r in batch.results}
+    assert by_slug["alpha"].ok, by_slug["alpha"].detail
+    assert not by_slug["sleepy"].ok and "15 s" in by_slug["sleepy"].detail and by_slug["sleepy"].seconds < 60
+    assert not by_slug["dying"].ok and "DeadKernel" in by_slug["dying"].detail + by_slug["dying"].error
+    assert (batch.run_dir / "alpha" / "smoke.html").exists()
+    for slug in ("sleepy", "dying"):
+        assert not (batch.run_dir / slug / "smoke.html").exists()
+        assert not (batch.run_dir / slug / "smoke").exists()  # no half-published tables
+    assert not (batch.run_dir / ".staging").exists()
