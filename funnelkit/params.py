@@ -67,7 +67,14 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_y
 
 def read_yaml(path: Path) -> dict:
     """Read one params file, raising ParamsError listing every problem in it."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[:error.start].count(b"\n") + 1
+        raise ParamsError([Problem(str(path), line, None, "", "the file is not UTF-8 text",
+                                   "save it as UTF-8 (in Notepad: Save as → Encoding UTF-8)")]) from None
+    except OSError as error:
+        raise ParamsError([Problem(str(path), None, None, "", f"cannot read the file: {error.strerror}", "")]) from None
     loader = _StrictLoader(text, str(path))
     try:
         data = loader.get_single_data() or {}

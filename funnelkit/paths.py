@@ -14,6 +14,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
 SAFE_NAME = re.compile(r"^[\w][\w-]{0,63}$")  # letters (any script), digits, _ and -
+_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])$", re.I)  # device names on Windows
 
 
 def project_root() -> Path:
@@ -48,7 +49,7 @@ def demo_db() -> Path:
 
 def is_safe_name(name: str) -> bool:
     """True when ``name`` can be a single file or folder name on every platform."""
-    return bool(SAFE_NAME.match(name)) and name.upper() not in {"CON", "PRN", "AUX", "NUL"}
+    return bool(SAFE_NAME.match(name)) and not _RESERVED.match(name)
 
 
 def inside(base: Path, *parts: str) -> Path:

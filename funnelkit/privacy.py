@@ -6,11 +6,15 @@ import re
 
 import pandas as pd
 
-# Chinese mainland mobile numbers (optionally +86 / 86 prefixed) and 18-digit ID numbers
-# (the last may be X). Lookarounds keep longer digit runs (order numbers) untouched.
-_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-)(\d{3,4})(\d{4})(?!\d)")
+# 18-digit ID numbers (the last may be X) and old 15-digit ones; Chinese mainland mobile
+# numbers (optionally +86, with spaces, dots or dashes between the groups); landlines with an
+# area code. Digit lookarounds keep longer digit runs (order numbers) untouched; letters
+# next to a number ("ID330102…") do not protect it.
+_ID = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9Xx])")
+_OLD_ID = re.compile(r"(?<!\d)(\d{6})(\d{6})(\d{3})(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- .]?(\d{4})[- .]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(\(?0\d{2,3}\)?[- ]?)(\d{3,4})(\d{4})(?!\d)")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
 def mask_text(text: str) -> str:
@@ -23,7 +27,9 @@ def mask_text(text: str) -> str:
     """
     if not isinstance(text, str):
         return text
+    text = text.translate(_FULL_WIDTH_DIGITS)  # １３８… is a phone number too
     text = _ID.sub(lambda m: f"{m[1]}********{m[3][-4:]}", text)
+    text = _OLD_ID.sub(lambda m: f"{m[1]}******{m[3]}", text)
     text = _MOBILE.sub(lambda m: f"{m[1]}****{m[3]}", text)
     return _LANDLINE.sub(lambda m: f"{m[1]}****{m[3]}", text)
 

@@ -27,6 +27,7 @@ from .paths import inside, is_safe_name
 from .privacy import mask_frame, mask_text
 
 _CALENDAR = re.compile(r"year|period|cohort|month|年|期", re.I)  # integers shown without separators
+_MARKDOWN_ACTIVE = re.compile(r"[\[\]!<>`]")  # links, images, HTML, code: never from data
 _LETTER = re.compile(r"[^\W\d_]")  # any letter, Chinese included
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -120,11 +121,11 @@ class Report:
 
     # -- display ----------------------------------------------------------------------
     def markdown(self, text: str) -> None:
-        """Show narrative text from the message catalogue. Markdown syntax works; HTML does
-        not (values filled into a message may come from the data, so ``<`` is escaped)."""
+        """Show narrative text from the message catalogue. Emphasis and lists work; HTML, links
+        and images do not (values filled into a message may come from the data)."""
         from IPython.display import Markdown, display
 
-        display(Markdown(html.escape(mask_text(text), quote=False)))
+        display(Markdown(_MARKDOWN_ACTIVE.sub(r"\\\g<0>", html.escape(mask_text(text), quote=False))))
 
     def note(self, key: str, **values) -> None:
         """Show the catalogue message ``key`` as a paragraph of narrative."""

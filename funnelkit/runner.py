@@ -23,6 +23,7 @@ from typing import Callable
 from . import __version__
 from .exceptions import FunnelkitError, ParamsError
 from .paths import inside, is_safe_name
+from .privacy import mask_text
 from .params import BranchParams, branch_files, load_branch
 
 KERNEL_NAME = "funnelkit"
@@ -233,7 +234,7 @@ def _describe(error: BaseException, executed: Path) -> tuple[str, str]:
     text = _failed_cell_text(executed) if executed.exists() else ""
     if not text and isinstance(error, PapermillExecutionError):
         text = f"{error.ename}: {error.evalue}"
-    text = text or f"{type(error).__name__}: {error}"
+    text = mask_text(text or f"{type(error).__name__}: {error}")
     return text.splitlines()[0], text
 
 
@@ -295,8 +296,11 @@ def ensure_kernel(name: str = KERNEL_NAME) -> None:
 def run_batch(*, project_root: Path, branches: list[str] | None = None, notebooks: list[str] | None = None,
               workers: int | None = None, executor=None, run_id: str | None = None,
               notebook_timeout: int = NOTEBOOK_TIMEOUT, on_result: Callable[[Result], None] | None = None,
-              on_plan: Callable[[int], None] | None = None) -> Batch:
-    """Execute the selected notebooks for the selected branches and publish the run."""
+              on_plan: Callable[[int], None] | None = None, run_job: Callable[[Job], Result] | None = None) -> Batch:
+    """Execute the selected notebooks for the selected branches and publish the run.
+
+    ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
+    worker die)."""
     from .executors import LocalProcesses
     from .index import write_index
 
@@ -321,27 +325,36 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
             on_result(result)
     if jobs:
         ensure_kernel()
-        with (executor or LocalProcesses(workers)) as pool:
-            futures = {pool.submit(execute_job, job): job for job in jobs}
-            for future in pool.as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except Exception as error:  # the worker itself died
-                    result = Result(job.slug, job.branch, job.notebook, "failed",
-                                    error=f"worker failed: {type(error).__name__}: {error}".splitlines()[0])
-                batch.results.append(result)
-                if on_result:
-                    on_result(result)
+
+        def record(result: Result) -> None:
+            batch.results.append(result)
+            if on_result:
+                on_result(result)
+
+        orphans = _run_jobs(executor or LocalProcesses(workers), jobs, record, run_job)
+        # A worker process that died (out of memory, a crash in a library) breaks the whole
+        # local pool and fails every job still queued on it: run those again, each in a pool
+        # of its own, so only the job that kills its worker fails.
+        for job in orphans:
+            left = _run_jobs(LocalProcesses(1), [job], record, run_job)
+            for lost in left:
+                record(Result(lost.slug, lost.branch, lost.notebook, "failed",
+                              error="the worker process running this notebook died"))
     shutil.rmtree(run_dir / STAGING, ignore_errors=True)
     batch.results.sort(key=lambda r: (r.slug, r.notebook))
-    (run_dir / "run.json").write_text(json.dumps({
+    _write_atomic(run_dir / "run.json", json.dumps({
         "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint, "finished": datetime.now().isoformat(timespec="seconds"),
-        "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2), encoding="utf-8")
+        "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2))
     batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
                               lang=_index_lang(project_root / "params"))
     _point_latest(outputs, run_id)
     return batch
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _index_lang(params_dir: Path) -> str:
@@ -356,9 +369,30 @@ def _index_lang(params_dir: Path) -> str:
     return lang if lang in LANGS else "zh"
 
 
+def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=None) -> list[Job]:
+    """Run ``jobs`` on ``executor``, recording each result; return the jobs whose worker pool
+    broke under them (they never ran to a result)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    orphans = []
+    with executor as pool:
+        futures = {pool.submit(run or execute_job, job): job for job in jobs}
+        for future in pool.as_completed(futures):
+            job = futures[future]
+            try:
+                record(future.result())
+            except BrokenProcessPool:
+                orphans.append(job)
+            except Exception as error:  # the executor could not run the job at all
+                record(Result(job.slug, job.branch, job.notebook, "failed",
+                              error=mask_text(f"worker failed: {type(error).__name__}: {error}").splitlines()[0]))
+    return orphans
+
+
 def _point_latest(outputs: Path, run_id: str) -> None:
     """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename)."""
-    assert is_safe_name(run_id)
+    if not is_safe_name(run_id):
+        raise ValueError(f"run id {run_id!r} is not a safe folder name")
     temporary = outputs / f".latest-{run_id}"
     try:
         temporary.symlink_to(run_id, target_is_directory=True)

@@ -83,3 +83,24 @@ def test_notebook_without_runner_parameters_is_an_error(project):
     path = _branch(project, "gamma.yaml", "branch: 丙分公司\n")
     with pytest.raises(ParamsError, match="does not declare the parameter 'output_dir'"):
         _load(project, path)
+
+
+def test_a_params_file_saved_as_gbk_is_a_clear_error(project):
+    path = project / "params" / "delta.yaml"
+    path.write_bytes("# 丁分公司\nbranch: 丁分公司\n".encode("gbk"))
+    with pytest.raises(ParamsError) as caught:
+        _load(project, path)
+    problem = caught.value.problems[0]
+    assert "not UTF-8" in problem.rule and problem.row == 1 and "UTF-8" in problem.hint
+
+
+def test_markdown_narrative_cannot_load_or_link(monkeypatch):
+    from IPython.display import Markdown
+
+    from funnelkit.report import Report
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    Report("smoke", branch="甲").markdown("说明 ![x](http://example.com/a.png) <img src=x> 13812341234")
+    text = shown[0].data if isinstance(shown[0], Markdown) else str(shown[0])
+    assert "![" not in text and "<img" not in text and "13812341234" not in text

@@ -108,3 +108,25 @@ def test_timeout_and_dead_kernel_fail_alone(project: Path):
         assert not (batch.run_dir / slug / "smoke.html").exists()
         assert not (batch.run_dir / slug / "smoke").exists()  # no half-published tables
     assert not (batch.run_dir / ".staging").exists()
+
+
+def die_on_beta(job):
+    """Runs in a worker: the 'beta' job kills its worker process, the others succeed."""
+    import os
+
+    from funnelkit.runner import Result
+
+    if job.slug == "beta":
+        os._exit(3)
+    return Result(job.slug, job.branch, job.notebook, "ok", seconds=0.1)
+
+
+def test_a_dying_worker_fails_only_its_own_job(two_branches: Path):
+    (two_branches / "params" / "gamma.yaml").unlink()
+    (two_branches / "params" / "delta.yaml").write_text("branch: 丁分公司\nfiles:\n  stage_counts: good.csv\n",
+                                                        encoding="utf-8")
+    batch = run_batch(project_root=two_branches, workers=2, run_job=die_on_beta)
+    status = {r.slug: (r.status, r.error) for r in batch.results}
+    assert status["alpha"][0] == "ok" and status["delta"][0] == "ok"
+    assert status["beta"] == ("failed", "the worker process running this notebook died")
+    assert len(batch.results) == 3
