@@ -1,26 +1,26 @@
 """Follow-up cadence of base customers: is each tier called and visited often enough?
 
-The visit policy (params ``tiers.visit_policy``) gives the longest allowed time in days
-between two contacts of each kind: by default a phone call at least every 31 days and an
-on-site visit at least every 92 days (the longest calendar month and quarter). Over the
-current snapshot year, a customer's window runs from 1 January (or the first purchase, if
-later) to the end date (``as_of``, else the latest visit in the data, at most 31 December).
+The visit policy (params ``tiers.visit_policy``) asks for a phone call at least monthly and an
+on-site visit at least quarterly; ``phone_days`` / ``onsite_days`` (default 31 and 92, the
+longest calendar month and quarter) are the longest allowed wait. Over the reported year, a
+customer's window runs from 1 January (or the first purchase, if later) to the end date
+(``as_of``, else the latest visit in the data, at most 31 December; 31 December when neither
+falls inside the year).
 
 Two ways to judge "meets the policy", chosen by ``measure`` in the policy:
 
-- ``count`` (default): enough contacts in the window — at least the fewest with which no gap
-  would exceed the limit, ``ceil(window days / limit) - 1`` (11 calls and 3 visits over a
-  full year). A call every calendar month passes, as the business rule intends.
+- ``calendar`` (default): at least one call in each calendar month and one on-site visit in
+  each calendar quarter lying fully inside the window; the current, partial month / quarter
+  counts only once it is already due, i.e. when the customer is overdue (below).
 - ``gap``: no gap between the window start, each contact and the window end is longer than
   the limit (strict: calls on 1 January and 28 February leave a 58-day gap).
 
 Whatever the measure, a customer is *overdue* for a kind when the days since the last
-contact (or since the window start, with none) exceed the limit at the end date.
+contact (or since the window start, with none) exceed the limit at the end date. Under both
+measures an overdue customer does not meet the policy for that kind, so no customer is both.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
@@ -28,8 +28,10 @@ import pandas as pd
 from .exceptions import ParamsError, Problem
 from .privacy import mask_text
 
-DEFAULT_POLICY = {"phone_days": 31, "onsite_days": 92, "measure": "count"}
-MEASURES = ("count", "gap")
+DEFAULT_POLICY = {"phone_days": 31, "onsite_days": 92, "measure": "calendar"}
+MEASURES = ("calendar", "gap")
+#: The calendar period of each kind under the ``calendar`` measure (pandas period codes).
+PERIODS = {"phone": "M", "onsite": "Q"}
 KINDS = ("phone", "onsite")
 _RECORD_COLUMNS = ["customer_id"] + [f"{what}_{kind}" for kind in KINDS
                                      for what in ("contacts", "max_gap", "days_since", "meets", "overdue")]
@@ -44,7 +46,9 @@ def visit_policy(policy: dict | None = None) -> dict:
     problems += [Problem(where, None, k, policy[k], "unknown key", f"keys: {', '.join(DEFAULT_POLICY)}")
                  for k in policy if k not in DEFAULT_POLICY]
     if policy.get("measure") not in MEASURES:
-        problems.append(Problem(where, None, "measure", policy.get("measure"), f"must be one of {', '.join(MEASURES)}"))
+        hint = "'count' was replaced by 'calendar' (a contact in every month / quarter)"
+        problems.append(Problem(where, None, "measure", policy.get("measure"), f"must be one of {', '.join(MEASURES)}",
+                                hint if policy.get("measure") == "count" else ""))
     if problems:
         raise ParamsError(problems)
     return policy
@@ -60,12 +64,25 @@ def visits_or_empty(visits: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def window_end(visits: pd.DataFrame, *, year: int, as_of: str = "") -> pd.Timestamp:
-    """The end date of the cadence window in ``year``: ``as_of`` or the latest visit, capped at 31 December."""
-    year_end = pd.Timestamp(year=year, month=12, day=31)
+    """The end date of the cadence window in ``year``: ``as_of`` or the latest visit, capped at 31 December.
+
+    When that date falls before 1 January of ``year`` (no visit in the reported year, or an
+    earlier ``as_of``), the window runs to 31 December rather than collapsing onto that date.
+    """
+    year_start, year_end = pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31)
     if as_of:
-        return min(pd.Timestamp(as_of), year_end)
-    latest = pd.to_datetime(visits["date"]).max() if len(visits) else pd.NaT
-    return year_end if pd.isna(latest) else min(latest.normalize(), year_end)
+        end = pd.Timestamp(as_of).normalize()
+    else:
+        latest = pd.to_datetime(visits["date"]).max() if len(visits) else pd.NaT
+        end = year_end if pd.isna(latest) else latest.normalize()
+    return year_end if end < year_start else min(end, year_end)
+
+
+def contacts_in_window(visits: pd.DataFrame, *, year: int, as_of: str = "") -> int:
+    """The number of visit records from 1 January of ``year`` to :func:`window_end` (the cadence's evidence)."""
+    dates = pd.to_datetime(visits["date"]).dt.normalize()
+    start = pd.Timestamp(year=year, month=1, day=1)
+    return int(dates.between(start, window_end(visits, year=year, as_of=as_of)).sum())
 
 
 def mask_contact(value):
@@ -87,15 +104,22 @@ def _gaps(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int
     return len(points), float(steps.max()), float(steps[-1])
 
 
-def required_contacts(span_days: int, limit: int) -> int:
-    """The fewest contacts over ``span_days`` with no gap longer than ``limit``.
+def complete_periods(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.PeriodIndex:
+    """The calendar periods (``M`` months, ``Q`` quarters) lying fully inside ``start`` … ``end``.
 
     Examples
     --------
-    >>> required_contacts(364, 31), required_contacts(364, 92), required_contacts(20, 31)
-    (11, 3, 0)
+    >>> complete_periods(pd.Timestamp("2006-01-15"), pd.Timestamp("2006-04-30"), "M").astype(str).tolist()
+    ['2006-02', '2006-03', '2006-04']
     """
-    return max(0, math.ceil(span_days / limit) - 1)
+    periods = pd.period_range(start, end, freq=freq)
+    return periods[(periods.start_time >= start) & (periods.end_time.normalize() <= end)]
+
+
+def _covers_every_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp, freq: str) -> bool:
+    """Whether every calendar period fully inside the window holds at least one contact."""
+    inside = dates[(dates >= start) & (dates <= end)]
+    return complete_periods(start, end, freq).isin(inside.dt.to_period(freq)).all()
 
 
 def customer_cadence(visits: pd.DataFrame, customers: pd.DataFrame, *, year: int,
@@ -124,10 +148,11 @@ def customer_cadence(visits: pd.DataFrame, customers: pd.DataFrame, *, year: int
             dates = by_customer.get((row.customer_id, kind), contacts.iloc[0:0])["date"]
             contacts_n, longest, since = _gaps(dates, start, end)
             limit = policy[f"{kind}_days"]
+            overdue = since > limit
             meets = (longest <= limit if policy["measure"] == "gap"
-                     else contacts_n >= required_contacts((end - start).days, limit))
+                     else _covers_every_period(dates, start, end, PERIODS[kind]) and not overdue)
             record |= {f"contacts_{kind}": contacts_n, f"max_gap_{kind}": longest, f"days_since_{kind}": since,
-                       f"meets_{kind}": meets, f"overdue_{kind}": since > limit}
+                       f"meets_{kind}": bool(meets), f"overdue_{kind}": overdue}
         records.append(record)
     last_owner = contacts.sort_values("date").drop_duplicates("customer_id", keep="last").set_index("customer_id")["owner"]
     own = rows["owner"] if "owner" in rows else pd.Series(None, index=rows.index, dtype=object)

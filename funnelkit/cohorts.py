@@ -19,8 +19,12 @@ PERIODS = {"year": ("Y", 1.0), "quarter": ("Q", 0.25), "month": ("M", 1 / 12)}
 
 
 def check_period(period: str) -> str:
+    """``period`` if it is a cohort period (year / quarter / month), else :class:`~funnelkit.exceptions.ParamsError`."""
     if period not in PERIODS:
-        raise ValueError(f"cohort period must be one of {', '.join(PERIODS)}, not {period!r}")
+        from .exceptions import ParamsError, Problem
+
+        raise ParamsError([Problem("params (ltv.cohort_period)", None, "cohort_period", period,
+                                   f"must be one of {', '.join(PERIODS)}")])
     return period
 
 

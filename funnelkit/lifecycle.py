@@ -27,11 +27,17 @@ DEFAULT_RULES = {"exploration_months": 12, "stability_months": 36, "window_month
 
 
 def check_rules(rules: dict | None) -> dict:
-    """``rules`` completed with the defaults; unknown keys are refused."""
-    rules = dict(rules or {})
-    unknown = set(rules) - set(DEFAULT_RULES)
-    if unknown:
-        raise ValueError(f"unknown lifecycle rule(s) {sorted(unknown)}; valid: {', '.join(DEFAULT_RULES)}")
+    """``rules`` completed with the defaults; unknown keys and values that are not numbers > 0
+    raise :class:`~funnelkit.exceptions.ParamsError` naming the key and the allowed keys."""
+    from .exceptions import ParamsError, Problem
+
+    rules, where = dict(rules or {}), "params (ltv.lifecycle_rules)"
+    problems = [Problem(where, None, str(k), v, "unknown lifecycle rule", f"allowed keys: {', '.join(DEFAULT_RULES)}")
+                for k, v in rules.items() if k not in DEFAULT_RULES]
+    problems += [Problem(where, None, k, v, "must be a number > 0") for k, v in rules.items()
+                 if k in DEFAULT_RULES and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0)]
+    if problems:
+        raise ParamsError(problems)
     return {**DEFAULT_RULES, **rules}
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .cohorts import cohort_activity
+from .exceptions import ParamsError, Problem
 
 PROJECTION_COLUMNS = [
     "year", "customers", "retention_rate", "orders_per_year", "avg_order_value", "revenue", "cost_rate",
@@ -35,6 +36,10 @@ PROJECTION_COLUMNS = [
 ]
 #: per-year inputs (a number, or a list for years 1, 2, …; the last value repeats)
 YEARLY_INPUTS = ("retention_rates", "orders_per_year", "avg_order_value", "cost_rate")
+#: every key ``ltv.projection`` in the params may hold
+PROJECTION_KEYS = ("estimate", "years", "initial_customers", *YEARLY_INPUTS, "acquisition_cost", "marketing_cost",
+                   "discount_factors", "interest_rate", "risk_factor", "discount_decimals")
+_WHERE = "params (ltv.projection)"
 
 
 def per_year(value, years: int, *, name: str = "value") -> np.ndarray:
@@ -48,7 +53,7 @@ def per_year(value, years: int, *, name: str = "value") -> np.ndarray:
     try:
         return np.array(values + [values[-1]] * (years - len(values)), dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"projection input {name!r} must be a number or a list of numbers, not {value!r}") from None
+        raise ParamsError([Problem(_WHERE, None, name, value, "must be a number or a list of numbers")]) from None
 
 
 def discount_factors(assumptions: Mapping, years: int) -> np.ndarray:
@@ -146,6 +151,54 @@ def tenure_rates(data: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def check_projection(projection: Mapping) -> dict:
+    """The ``ltv.projection`` params, checked: known keys only (a typo such as
+    ``retention_rate`` is refused, naming the allowed keys), ``years`` a whole number ≥ 1,
+    every other input empty, a number or a list of numbers.
+
+    Raises :class:`~funnelkit.exceptions.ParamsError`.
+    """
+    allowed = f"allowed keys: {', '.join(PROJECTION_KEYS)}"
+    problems = [Problem(_WHERE, None, str(k), v, "unknown projection input", allowed)
+                for k, v in projection.items() if k not in PROJECTION_KEYS]
+    for key, value in projection.items():
+        if key not in PROJECTION_KEYS or key == "estimate" or value in (None, "", []):
+            continue
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if key == "years" and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            problems.append(Problem(_WHERE, None, key, value, "must be a whole number of years ≥ 1"))
+        elif not all(_is_number(v) for v in values):
+            problems.append(Problem(_WHERE, None, key, value, "must be a number or a list of numbers"))
+    if not isinstance(projection.get("estimate", True), bool):
+        problems.append(Problem(_WHERE, None, "estimate", projection["estimate"], "must be true or false"))
+    if problems:
+        raise ParamsError(problems)
+    return dict(projection)
+
+
+def _check_inputs(out: Mapping, sources: Mapping) -> None:
+    """Refuse a projection whose required inputs are missing or could not be estimated."""
+    problems = []
+    for key in ("initial_customers", *YEARLY_INPUTS):
+        value = out.get(key)
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if values and all(_is_number(v) for v in values):
+            continue
+        if sources.get(key) == "estimated":
+            problems.append(Problem(_WHERE, None, key, value, "cannot be estimated from the branch's cohorts "
+                                    "(it needs yearly cohorts with complete years of purchases; retention needs "
+                                    "a cohort observed in two consecutive years)", "give it in ltv.projection"))
+        else:
+            problems.append(Problem(_WHERE, None, key, value, "missing projection input",
+                                    "give it, or set estimate: true"))
+    if problems:
+        raise ParamsError(problems)
+
+
 def projection_assumptions(data: pd.DataFrame, *, projection: Mapping, as_of=None, acquisition_cost: float = 0.0,
                            marketing_cost: float = 0.0, discount_rate: float = 0.1) -> dict:
     """The projection inputs: those given in ``projection`` (params), the rest estimated.
@@ -157,7 +210,11 @@ def projection_assumptions(data: pd.DataFrame, *, projection: Mapping, as_of=Non
     ``acquisition_cost`` / ``marketing_cost``, the interest rate to ``discount_rate`` and
     the risk factor to 1. The result has a ``sources`` entry: input → ``params`` /
     ``estimated`` / ``default``.
+
+    Raises :class:`~funnelkit.exceptions.ParamsError` for an unknown key or a bad value
+    (:func:`check_projection`), and when a needed input is neither given nor estimable.
     """
+    projection = check_projection(projection)
     given = {k: v for k, v in projection.items() if k != "estimate" and v not in (None, "", [])}
     out: dict = {"years": int(given.get("years", 5))}
     sources = {k: "params" for k in given if k != "years"}
@@ -174,11 +231,7 @@ def projection_assumptions(data: pd.DataFrame, *, projection: Mapping, as_of=Non
         fallbacks |= {"interest_rate": discount_rate, "risk_factor": 1.0}
     out |= {k: v for k, v in fallbacks.items() if k not in given}
     sources |= {k: "default" for k in fallbacks if k not in given}
-    missing = [k for k in ("initial_customers", *YEARLY_INPUTS) if k not in given and k not in out]
-    if missing:
-        from .exceptions import ParamsError, Problem
-        raise ParamsError([Problem("params: ltv.projection", None, k, None, "missing projection input",
-                                   "give it, or set estimate: true") for k in missing])
+    _check_inputs({**out, **given}, sources)
     return {**out, **given, "sources": sources}
 
 

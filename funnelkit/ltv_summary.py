@@ -122,6 +122,7 @@ def summary_figures(*, rates: pd.DataFrame, breakeven: pd.DataFrame, projection:
         "ltv_final_scenario": ltv_at(scenario, years),
         "projection_years": years,
         "break_even_period": typical_break_even(breakeven),
+        "break_even_unit": cohort_period,  # break_even_period counts cohort periods: year / quarter / month
         "cohorts_broken_even": int(breakeven["break_even_period"].notna().sum()),
         "cohorts": int(len(breakeven)),
         "decline_share": decline_share(stages),

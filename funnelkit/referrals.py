@@ -7,15 +7,66 @@ latest snapshot.
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
 from . import schema
+from .exceptions import ParamsError, Problem
 from .tiers import TIER_ORDER
 
 SOURCES: tuple[str, ...] = tuple(schema.REFERRAL_SOURCES)
 KINDS: tuple[str, ...] = tuple(schema.EVENT_KINDS)
-UNKNOWN = "unknown"
+UNKNOWN = "unknown"  # no source given
+OTHER = "other"      # a source label outside the contract's six types (shown as 其他 / Other)
+_SPELLINGS = {unicodedata.normalize("NFKC", s).strip().casefold(): code
+              for code, spellings in schema.REFERRAL_SOURCES.items() for s in spellings}
+
+
+def source_code(value) -> str:
+    """The source type a label stands for: a contract code, ``other`` (unrecognised) or ``unknown`` (blank).
+
+    Labels are read as the data contract reads them (``老客户`` → ``existing_customer``;
+    full-width characters, case and surrounding spaces ignored).
+
+    Examples
+    --------
+    >>> [source_code(x) for x in ["老客户", " Same_Region ", "其他", None]]
+    ['existing_customer', 'same_region', 'other', 'unknown']
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return UNKNOWN
+    text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+    return _SPELLINGS.get(text, OTHER) if text else UNKNOWN
+
+
+def unrecognised_sources(data: pd.DataFrame) -> list[str]:
+    """The distinct source labels in ``data`` (events or a counts table) counted as ``other``."""
+    rows = data[data["kind"] == "referral"] if "kind" in data.columns else data
+    labels = rows["source_type"].dropna().astype(str)
+    return sorted({x for x in labels if source_code(x) == OTHER})
+
+
+def counts_table(referral_counts: dict) -> pd.DataFrame:
+    """The params ``tiers.referral_counts`` (source label → count) as a table for :func:`referral_sources`.
+
+    Raises :class:`~funnelkit.exceptions.ParamsError` unless every count is a whole number ≥ 0.
+
+    Examples
+    --------
+    >>> counts_table({"老客户": 6, "亲友": 3})["referrals"].tolist()
+    [6, 3]
+    """
+    where = "params (tiers.referral_counts)"
+    problems = [Problem(where, None, str(k), v, "must be a whole number ≥ 0", "e.g. {老客户: 6, 亲友: 3}")
+                for k, v in (referral_counts or {}).items()
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v != int(v)]
+    if problems:
+        raise ParamsError(problems)
+    items = (referral_counts or {}).items()
+    return pd.DataFrame({"source_type": [k for k, _ in items], "referrals": [int(v) for _, v in items]},
+                        columns=["source_type", "referrals"])
 
 
 def events_or_empty(events: pd.DataFrame | None) -> pd.DataFrame:
@@ -61,11 +112,16 @@ def events_by_month(events: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFra
 
 
 def events_by_tier(events: pd.DataFrame, customers: pd.DataFrame, *, year: int) -> pd.DataFrame:
-    """Referrals and repurchases in ``year`` per tier, and per 100 customers of the tier that year."""
+    """Referrals and repurchases in ``year`` per tier, and per 100 customers of the tier that year.
+
+    Events of untiered customers come last as tier ``unknown`` (no customers), so the rows sum
+    to the year's events.
+    """
     rows = with_tier(events[pd.to_datetime(events["date"]).dt.year == year], customers)
     counts = rows.groupby(["tier", "kind"]).size().unstack("kind").reindex(columns=list(KINDS), fill_value=0)
     base = customers[(customers["snapshot_year"] == year) & customers["tier"].notna()].groupby("tier").size()
-    out = (pd.DataFrame({"customers": base}).join(counts, how="outer").reindex(list(TIER_ORDER))
+    order = [*TIER_ORDER, *([UNKNOWN] if (rows["tier"] == UNKNOWN).any() else [])]
+    out = (pd.DataFrame({"customers": base}).join(counts, how="outer").reindex(order)
            .fillna(0).astype(int).rename_axis("tier").reset_index())
     per100 = {f"{kind}_per_100": 100 * out[kind] / out["customers"].where(out["customers"] > 0) for kind in KINDS}
     return out.assign(**per100)
@@ -76,26 +132,38 @@ def referral_sources(data: pd.DataFrame, *, count: str | None = None, actions: d
     """Referral-source structure: referrals and share per source type, with the recommended action.
 
     ``data`` is either the events table (rows of kind ``referral`` are counted) or a table of
-    counts by ``source_type``, with the count column named by ``count``. Every source type is
-    listed (zeros too); referrals without a source come last as ``unknown`` and count in the
-    total. ``actions`` maps a source type to ``{zh: ..., en: ...}`` (from params).
+    whole-number counts by ``source_type``, with the count column named by ``count``. Labels
+    are read through the contract's spellings (``老客户`` → ``existing_customer``, see
+    :func:`source_code`). Every source type is listed (zeros too); then, when present,
+    ``other`` (labels outside the six types, see :func:`unrecognised_sources` for a warning)
+    and ``unknown`` (no source). Both count in the total. ``actions`` maps a source type to
+    ``{zh: ..., en: ...}`` (from params).
 
     Examples
     --------
-    >>> table = pd.DataFrame({"source_type": ["existing_customer", "same_region"], "n": [3, 1]})
-    >>> referral_sources(table, count="n")["share"].tolist()[:2]
-    [0.75, 0.0]
+    >>> table = pd.DataFrame({"source_type": ["老客户", "亲友", "other"], "n": [6, 3, 1]})
+    >>> out = referral_sources(table, count="n")
+    >>> out.loc[out["referrals"] > 0, ["source_type", "referrals", "share"]].values.tolist()
+    [['existing_customer', 6, 0.6], ['friends_family', 3, 0.3], ['other', 1, 0.1]]
     """
     rows = data[data["kind"] == "referral"] if "kind" in data.columns else data
-    source = rows["source_type"].astype(object).where(rows["source_type"].notna(), UNKNOWN)
-    weight = rows[count].astype(float) if count else pd.Series(1.0, index=rows.index)
+    source = rows["source_type"].map(source_code) if len(rows) else pd.Series(dtype=object)
+    weight = (pd.to_numeric(rows[count]).round().astype("int64") if count
+              else pd.Series(1, index=rows.index, dtype="int64"))
     totals = weight.groupby(source).sum()
-    order = [*SOURCES, *([UNKNOWN] if totals.get(UNKNOWN, 0) > 0 else [])]
-    referrals = totals.reindex(order, fill_value=0)
-    total = referrals.sum()
-    action = [((actions or {}).get(code) or {}).get(lang, "") if isinstance((actions or {}).get(code), dict)
-              else str((actions or {}).get(code) or "") for code in order]
-    return pd.DataFrame({"source_type": order,
-                         "referrals": referrals.round().astype(int).to_numpy() if not count else referrals.to_numpy(),
-                         "share": (referrals / total).to_numpy() if total else np.nan,
-                         "action": action})
+    order = [*SOURCES, *[code for code in (OTHER, UNKNOWN) if totals.get(code, 0) > 0]]
+    referrals = totals.reindex(order, fill_value=0).astype(int)
+    total = int(referrals.sum())
+    chosen = actions or {}
+    action = [(chosen.get(code) or {}).get(lang, "") if isinstance(chosen.get(code), dict)
+              else str(chosen.get(code) or "") for code in order]
+    return pd.DataFrame({"source_type": order, "referrals": referrals.to_numpy(),
+                         "share": (referrals / total).to_numpy() if total else np.nan, "action": action})
+
+
+def source_structure(events: pd.DataFrame, *, referral_counts: dict | None = None, actions: dict | None = None,
+                     lang: str = "zh") -> pd.DataFrame:
+    """:func:`referral_sources` from ``referral_counts`` (params, label → count) when given, else from ``events``."""
+    if referral_counts:
+        return referral_sources(counts_table(referral_counts), count="referrals", actions=actions, lang=lang)
+    return referral_sources(events, actions=actions, lang=lang)

@@ -17,7 +17,7 @@ from .tiers import TIER_ORDER
 _CODE_COLUMNS = ("tier", "from_tier", "to_tier", "kind", "source_type", "movement", "tier_basis",
                  "region_class", "value_tier", "dimension")
 _OWN_CODES = {"new", "gone", "unknown", "up", "same", "down", "scorecard", "source", "none", "key", "weak",
-              "vip", "major", "small", "region", "industry"}
+              "vip", "major", "small", "region", "industry", "other"}
 
 
 def code_label(code, lang: str = "zh", *, column: str = "") -> str:
@@ -189,7 +189,8 @@ def findings(*, figures: dict, shares: pd.DataFrame, basis: pd.DataFrame, region
     ``figures`` is :func:`key_figures`; ``moves`` :func:`funnelkit.tiers.migration_summary`;
     ``cadence`` :func:`funnelkit.cadence.cadence_by_tier`, ``owners``
     :func:`funnelkit.cadence.overdue_owner_counts`, ``end`` the cadence window's end date and
-    ``contacts`` the number of visit records (0: the cadence findings say there are none).
+    ``contacts`` the number of visit records inside the cadence window
+    (:func:`funnelkit.cadence.contacts_in_window`; 0: the cadence findings say there are none).
     """
     return [*_tier_findings(figures, shares, basis, lang),
             *_concentration_findings(figures, regions, rule, concentration, top_k, lang),
@@ -214,6 +215,18 @@ def data_warnings(*, customers: pd.DataFrame, events: pd.DataFrame | None, year:
     return out
 
 
+def source_notes(*, events: pd.DataFrame, referral_counts: dict | None = None, lang: str = "zh") -> list[str]:
+    """Warnings of the referral-source section: counts given in params, labels counted as "other"."""
+    from .referrals import counts_table, unrecognised_sources
+
+    given = counts_table(referral_counts) if referral_counts else None
+    out = [t("tiers.sources_given", lang, n=int(given["referrals"].sum()))] if given is not None else []
+    other = unrecognised_sources(given if given is not None else events)
+    if other:
+        out.append(t("tiers.warn_other_source", lang, labels=_listing(other, lang), other=code_label("other", lang)))
+    return out
+
+
 def tiering_note(grid, lang: str = "zh") -> str:
     """The scorecards and the grid's cuts, in words."""
     return t("tiers.tiering_note", lang, loyalty_cuts=list(grid.loyalty_cuts), capacity_cuts=list(grid.capacity_cuts))
@@ -227,13 +240,8 @@ def region_rule_note(rule: dict, lang: str = "zh") -> str:
 
 def policy_note(policy: dict, *, year: int, end, lang: str = "zh") -> str:
     """The visit policy and how it is judged, in words."""
-    from .cadence import required_contacts
-
-    span = (pd.Timestamp(year=year, month=12, day=31) - pd.Timestamp(year=year, month=1, day=1)).days
     return t(f"tiers.policy_note_{policy['measure']}", lang, year=year, end=pd.Timestamp(end).date().isoformat(),
-             phone_days=policy["phone_days"], onsite_days=policy["onsite_days"],
-             phone_n=required_contacts(span, policy["phone_days"]),
-             onsite_n=required_contacts(span, policy["onsite_days"]))
+             phone_days=policy["phone_days"], onsite_days=policy["onsite_days"])
 
 
 def wide_by_month(by_month: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

@@ -6,9 +6,14 @@ import pytest
 
 from funnelkit.ltv import (PROJECTION_COLUMNS, compare_projections, individual_ltv, ltv_at, ltv_projection,
                            projection_assumptions, tenure_rates)
+from funnelkit.exceptions import ParamsError
 
-# A textbook-style table (Hughes / Jackson & Wang layout). No published table with all its inputs
-# and outputs was found (see the report), so the expected numbers are computed by hand below.
+# The published worked example: Arthur M. Hughes, *Strategic Database Marketing*, the lifetime-value
+# table (20,000 new customers; retention 40 / 50 / 55%; orders 1.8 / 2.6 / 3.6 a year; average order
+# 90 / 95 / 100; costs 70 / 65 / 60%; acquisition 55, marketing 20 per customer; interest 8% × risk 2,
+# printed discount factors 1, 1.16, 1.35; LTV −6.40 / 16.51 / 34.88). The book divides by the factors
+# printed to 2 decimals: test_projection_with_given_discount_factors reproduces its LTV row exactly;
+# the interest × risk mode below keeps 1.16² = 1.3456 unrounded (year 3 LTV 34.94, by hand).
 TEXTBOOK = {"years": 3, "initial_customers": 20000, "retention_rates": [0.40, 0.50, 0.55],
             "orders_per_year": [1.8, 2.6, 3.6], "avg_order_value": [90, 95, 100], "cost_rate": [0.70, 0.65, 0.60],
             "acquisition_cost": 55, "marketing_cost": 20, "interest_rate": 0.08, "risk_factor": 2.0}
@@ -52,6 +57,7 @@ def test_projection_with_given_discount_factors():
     assert table["discount_factor"].tolist() == [1.0, 1.16, 1.35]
     assert table["npv"].iloc[2] == pytest.approx(367_407.407, abs=1e-3)
     assert table["ltv"].iloc[2] == pytest.approx(34.8842, abs=1e-4)
+    assert table["ltv"].round(2).tolist() == [-6.40, 16.51, 34.88]  # Hughes's published LTV row
     rounded = ltv_projection({**TEXTBOOK, "discount_decimals": 2})  # the same from interest × risk
     assert table["ltv"].tolist() == pytest.approx(rounded["ltv"].tolist())
 
@@ -117,3 +123,25 @@ def test_assumptions_estimate_only_what_params_leave_empty():
     assert found["acquisition_cost"] == 30 and found["interest_rate"] == 0.1 and found["risk_factor"] == 1.0
     table = ltv_projection(found)
     assert table["customers"].tolist() == pytest.approx([1000, 600, 300])
+
+
+def test_projection_params_are_checked():
+    # a typo is refused, naming the key and the allowed keys
+    with pytest.raises(ParamsError, match=r"ltv.projection.*'retention_rate'.*unknown.*allowed keys: estimate"):
+        projection_assumptions(_log(), projection={"estimate": True, "retention_rate": [0.5]}, as_of="2006-12-31")
+    with pytest.raises(ParamsError, match="years"):
+        projection_assumptions(_log(), projection={"years": 0}, as_of="2006-12-31")
+    with pytest.raises(ParamsError, match="orders_per_year"):
+        projection_assumptions(_log(), projection={"orders_per_year": ["two"]}, as_of="2006-12-31")
+    with pytest.raises(ParamsError, match="missing projection input"):
+        projection_assumptions(_log(), projection={"estimate": False, "initial_customers": 10}, as_of="2006-12-31")
+
+
+def test_an_estimate_that_cannot_be_made_is_an_error_not_nan():
+    # on 30 June 2005 only the 2004 cohort's first year is complete: no cohort seen in two years,
+    # so no retention rate can be estimated
+    with pytest.raises(ParamsError, match=r"retention_rates.*cannot be estimated"):
+        projection_assumptions(_log(), projection={"estimate": True}, as_of="2005-06-30")
+    # given in params, the rest is estimated: 2004 cohort of 3 customers, 3 orders of 100
+    found = projection_assumptions(_log(), projection={"estimate": True, "retention_rates": [0.5]}, as_of="2005-06-30")
+    assert found["initial_customers"] == 3 and found["avg_order_value"] == pytest.approx([100])

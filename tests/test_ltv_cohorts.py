@@ -6,6 +6,7 @@ import pytest
 
 from funnelkit.cohorts import (break_even, cohort_activity, cohort_matrix, pooled_retention, realised_ltv,
                                typical_break_even, with_margin)
+from funnelkit.exceptions import ParamsError
 from funnelkit.lifecycle import churn_by_group, follows_inverted_u, lifecycle_stages, stage_summary
 from funnelkit.rfm import rfm_summary
 
@@ -109,8 +110,12 @@ def test_lifecycle_stages_at_rule_boundaries():
     strict = lifecycle_stages(tx, as_of=as_of, rules={"exploration_months": 13, "decline_drop": 0.25})
     assert strict.set_index("customer_id")["stage"].astype(str)[["edge", "held"]].tolist() == ["exploration",
                                                                                                "decline"]
-    with pytest.raises(ValueError, match="unknown lifecycle rule"):
+    with pytest.raises(ParamsError, match=r"exploraton_months.*unknown lifecycle rule.*allowed keys: exploration_months"):
         lifecycle_stages(tx, rules={"exploraton_months": 6})
+    with pytest.raises(ParamsError, match=r"ltv.lifecycle_rules.*decline_drop"):
+        lifecycle_stages(tx, rules={"decline_drop": "30%"})
+    with pytest.raises(ParamsError, match=r"ltv.cohort_period.*year, quarter, month"):
+        cohort_activity(tx, period="week")
 
 
 def test_stage_profit_and_inverted_u():

@@ -111,8 +111,9 @@ def test_cadence_on_crafted_dates():
     # C: no call since 1 January → 59 days; D bought on 15 February → 14 days.
     assert out["days_since_phone"].to_dict() == {"A": 31, "B": 32, "C": 59, "D": 14}
     assert out["overdue_phone"].to_dict() == {"A": False, "B": True, "C": True, "D": False}
-    # count measure: 59 days need ceil(59/31) - 1 = 1 call; D's 14 days need none
-    assert out["meets_phone"].to_dict() == {"A": True, "B": True, "C": False, "D": True}
+    # calendar measure: January and February lie fully inside the window and need a call each;
+    # nobody was called in February. D's window (15 February – 1 March) holds no full month.
+    assert out["meets_phone"].to_dict() == {"A": False, "B": False, "C": False, "D": True}
     # on-site: 59 days < 92 → nobody overdue; D's visit before its purchase does not count
     assert not out["overdue_onsite"].any() and out.loc["D", "contacts_onsite"] == 0
     strict = cadence.customer_cadence(visits, people, year=2006, as_of="2006-03-01",
@@ -125,7 +126,8 @@ def test_cadence_by_tier_and_overdue_list_masks_contacts():
     visits, people = cadence_case()
     out = cadence.customer_cadence(visits, people, year=2006, as_of="2006-03-01")
     per_tier = cadence.cadence_by_tier(out).set_index("tier")
-    assert per_tier.loc["premium", "meets_policy"] == 1.0 and per_tier.loc["premium", "overdue"] == 1
+    # premium A, B: no February call; general C: none, D: no full month yet and not overdue
+    assert per_tier.loc["premium", "meets_policy"] == 0.0 and per_tier.loc["premium", "overdue"] == 1
     assert per_tier.loc["general", "meets_policy"] == 0.5 and per_tier.loc["potential", "customers"] == 0
     overdue = cadence.overdue_by_owner(out)
     assert overdue["customer_id"].tolist() == ["C", "B"]  # owners 李 then 王
@@ -136,9 +138,10 @@ def test_cadence_by_tier_and_overdue_list_masks_contacts():
     assert out.set_index("customer_id").loc["D", "owner"] == "王"  # no owner: the last contact's
 
 
-def test_required_contacts_and_policy_validation():
-    assert cadence.required_contacts(364, 31) == 11 and cadence.required_contacts(364, 92) == 3
-    assert cadence.required_contacts(31, 31) == 0 and cadence.required_contacts(32, 31) == 1
+def test_policy_validation():
+    assert cadence.visit_policy(None)["measure"] == "calendar"
+    with pytest.raises(ParamsError, match="calendar"):
+        cadence.visit_policy({"measure": "count"})
     with pytest.raises(ParamsError, match="phone_days"):
         cadence.visit_policy({"phone_days": 0})
     with pytest.raises(ParamsError, match="measure"):
@@ -177,7 +180,8 @@ def test_key_figures_and_findings_in_both_languages():
             value_tiers=value_segments.value_tiers(data, year=year),
             per_tier=referrals.events_by_tier(events, data, year=year), sources=sources,
             cadence=cadence.cadence_by_tier(contacts), owners=cadence.overdue_owner_counts(contacts),
-            policy=cadence.visit_policy(None), end=cadence.window_end(visits, year=year), contacts=len(visits),
+            policy=cadence.visit_policy(None), end=cadence.window_end(visits, year=year),
+            contacts=cadence.contacts_in_window(visits, year=year),
             lang=lang)
         assert len(texts) >= 10 and all(isinstance(x, str) and x for x in texts)
         assert f"{figures['premium_share']:.1%}" in texts[0]
