@@ -21,6 +21,10 @@ def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict
                 peer_median: pd.DataFrame | None = None, amount: float = np.nan, top: int = 3) -> pd.DataFrame:
     """Transitions of the whole branch in ``period`` ranked by customers lost × controllability.
 
+    Losses and rates are over settled customers (open leads left out when the funnel comes
+    from leads; see :func:`funnelkit.funnel.transition_table`), so customers still being
+    worked on neither rank a transition higher nor inflate its gain.
+
     Each transition is sized twice: the extra last-stage customers if its conversion reached
     the median of the other branches, and if it reached this branch's best period. With every
     other conversion held, last-stage customers scale with the conversion, so the gain is
@@ -38,8 +42,8 @@ def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict
     Returns
     -------
     DataFrame
-        Sorted by ``score``: ``rank, top, transition, transition_label, from_count, lost,
-        loss_rate, loss_low, loss_high, rate, weight, score, peer_median, best_rate,
+        Sorted by ``score``: ``rank, top, transition, transition_label, from_count, still_open,
+        lost, loss_rate, loss_low, loss_high, rate, weight, score, peer_median, best_rate,
         best_period, gain_peer, gain_best, benchmark, gain_customers, gain_revenue, too_few``.
     """
     current = _whole_branch(transitions, period)
@@ -64,7 +68,8 @@ def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict
                          benchmark=np.where(use_peer, "peer_median", "own_best"))
     table = table.sort_values(["score", "lost"], ascending=False, kind="stable").reset_index(drop=True)
     table = table.assign(rank=np.arange(1, len(table) + 1), top=lambda d: d.index < top)
-    return table[["rank", "top", "transition", "transition_label", "from_count", "lost", "loss_rate", "loss_low",
+    return table[["rank", "top", "transition", "transition_label", "from_count", "still_open", "lost", "loss_rate",
+                  "loss_low",
                   "loss_high", "rate", "weight", "score", "peer_median", "best_rate", "best_period", "gain_peer",
                   "gain_best", "benchmark", "gain_customers", "gain_revenue", "too_few"]]
 
@@ -75,17 +80,19 @@ def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str |
 
     ``ln(last) = ln(first) + Σ ln(conversion)``, so the log change splits exactly; each part
     is turned into customers with the logarithmic mean ``L = (last₂ − last₁) / (ln last₂ −
-    ln last₁)`` (LMDI), so the parts add up exactly to ``last₂ − last₁``. Segments with a zero
-    count in either period are left out (the log is undefined).
+    ln last₁)`` (LMDI), so the parts add up exactly to ``last₂ − last₁``. The conversions here
+    are ``to_count / from_count`` (open leads included), the ones the identity holds for.
+    Segments with a zero count in either period are left out (the log is undefined);
+    ``too_few`` marks a segment where a transition of either period has too few customers.
 
     Returns
     -------
     DataFrame
         ``segment, is_total, component, component_label, log_change, customers, last_previous,
-        last_current`` — ``component`` is ``volume`` or a transition key.
+        last_current, too_few`` — ``component`` is ``volume`` or a transition key.
     """
     columns = ["segment", "is_total", "component", "component_label", "log_change", "customers",
-               "last_previous", "last_current"]
+               "last_previous", "last_current", "too_few"]
     if previous is None:
         return pd.DataFrame(columns=columns)
     parts = []
@@ -95,7 +102,8 @@ def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str |
         pre = rows[rows["period"] == previous].sort_values("step")
         if len(cur) != len(pre) or not len(cur):
             continue
-        values = [(pre["from_count"].iloc[0], cur["from_count"].iloc[0])] + list(zip(pre["rate"], cur["rate"]))
+        values = [(pre["from_count"].iloc[0], cur["from_count"].iloc[0])] + list(zip(
+            pre["to_count"] / pre["from_count"], cur["to_count"] / cur["from_count"]))
         values = np.array(values, dtype=float)
         last1, last2 = pre["to_count"].iloc[-1], cur["to_count"].iloc[-1]
         if not (np.all(values > 0) and last1 > 0 and last2 > 0):
@@ -106,7 +114,8 @@ def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str |
         labels = [t("funnel.volume", lang), *cur["transition_label"]]
         parts.append(pd.DataFrame({"segment": segment, "is_total": is_total, "component": keys,
                                    "component_label": labels, "log_change": log_change,
-                                   "customers": mean * log_change, "last_previous": last1, "last_current": last2}))
+                                   "customers": mean * log_change, "last_previous": last1, "last_current": last2,
+                                   "too_few": bool(rows["too_few"].any())}))
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 

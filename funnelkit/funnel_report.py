@@ -98,13 +98,14 @@ def diagnose(*, branch: str, leads: pd.DataFrame | None = None, stage_counts: pd
     stages = resolve_stages(stages)
     counts = funnel_counts(leads=leads, stage_counts=stage_counts, source=funnel_source, stages=stages)
     leads = leads if funnel_source != "counts" else None
+    has_leads = leads is not None and len(leads) > 0
     current = fn.current_period(counts, current_period)
     previous = fn.previous_period(counts, current)
     rates = fn.stage_table(counts, stages=stages, lang=lang, min_group=min_group)
-    transitions = fn.transition_table(rates, stages=stages, lang=lang)
+    still_open = fn.open_from_leads(leads, stages=stages) if has_leads else None
+    transitions = fn.transition_table(rates, stages=stages, lang=lang, still_open=still_open, min_group=min_group)
     quality = fn.data_quality(counts, stages=stages)
-    warnings = fn.quality_messages(quality, stages=stages, lang=lang)
-    has_leads = leads is not None and len(leads) > 0
+    warnings = fn.quality_messages(quality, stages=stages, lang=lang) + _open_warnings(still_open, current, lang)
     peers = peers if peers is not None and len(peers) else None
     peer_rates = fs.branch_transitions(peers, stages=stages, lang=lang) if peers is not None else pd.DataFrame()
     peer_median = (fs.peer_medians(peer_rates, branch=branch, period=current) if len(peer_rates)
@@ -131,17 +132,35 @@ def diagnose(*, branch: str, leads: pd.DataFrame | None = None, stage_counts: pd
     return diagnosis
 
 
+def _open_warnings(still_open: pd.DataFrame | None, current: str, lang: str) -> list[str]:
+    """How many open leads were kept out of the losses (leads), or that they could not be (counts)."""
+    if still_open is None:
+        return [t("funnel.dq_open_unknown", lang)]
+    now = still_open.loc[still_open["period"] == current, "still_open"].sum()
+    earlier = still_open.loc[still_open["period"] < current, "still_open"].sum()
+    lines = [t("funnel.dq_open_leads", lang, n=f"{now:,}", period=current)] if now else []
+    return lines + ([t("funnel.dq_open_earlier", lang, n=f"{earlier:,}", period=current)] if earlier else [])
+
+
+def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won: str) -> pd.Series | None:
+    """Company-wide win prior from the peers' stage counts; with ``before``, only periods before it
+    (a back-test must not learn from the period it forecasts)."""
+    if peers is not None and before is not None:
+        peers = peers[peers["period"].astype(str) < before]
+    return fc.company_prior(peers, stages=stages, won=won) if peers is not None and len(peers) else None
+
+
 def _add_forecast(d: FunnelDiagnosis, leads: pd.DataFrame, *, peers, shrinkage: float, as_of: str) -> None:
     """Time to convert, forecast and back-test (leads with stage dates only)."""
     won = fc.won_stage(leads, stages=d.stages)
-    prior = fc.company_prior(peers, stages=d.stages, won=won) if peers is not None else None
+    prior = _prior(peers, stages=d.stages, won=won)
     day = pd.Timestamp(as_of) if as_of else leads["created_date"].max() + pd.Timedelta(days=1)
     period = pd.Period(d.current)
     d.time_to_convert = fc.time_to_convert(leads, stages=d.stages, lang=d.lang)
     d.pipeline = fc.pipeline(leads, as_of=day, stages=d.stages, prior=prior, shrinkage=shrinkage)
     d.forecast = fc.forecast_by_month(d.pipeline)
-    d.backtest = fc.backtest(leads, start=period.start_time, end=period.end_time, stages=d.stages, prior=prior,
-                             shrinkage=shrinkage)
+    d.backtest = fc.backtest(leads, start=period.start_time, end=period.end_time, stages=d.stages,
+                             prior=_prior(peers, before=d.current, stages=d.stages, won=won), shrinkage=shrinkage)
     d.calibration = fc.calibration(d.backtest)
     d.backtest_error = fc.forecast_error(d.backtest)
     d.backtest_start = period.start_time.date().isoformat()

@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .funnel import TOTAL_SEGMENTS, stage_table, tidy_counts, transition_table
-from .stats import MIN_GROUP, adjust_pvalues, control_limits, two_proportion_test
-
-#: z of the 95% and 99.8% funnel-plot control limits.
-Z95, Z998 = 1.959964, 3.090232
+from .stats import MIN_GROUP, Z95, Z998, adjust_pvalues, control_limits, two_proportion_test
 
 
 def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None,
@@ -22,9 +19,11 @@ def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None,
 
     Each change gets a two-proportion score test and a Newcombe 95% interval for the
     difference; p-values are adjusted (``holm`` or ``fdr_bh``) within two families: the
-    whole-branch transitions, and all segment × transition tests.
-    Pairs where either period has fewer than ``min_group`` customers at the start of the
-    transition, or counts rising down the funnel, are not tested (``too_few``/NaN).
+    whole-branch transitions, and all segment × transition tests. Conversion is over settled
+    customers (``n_*`` = ``settled``: open leads left out, see :func:`funnelkit.funnel.transition_table`).
+    Pairs where either period has fewer than ``min_group`` settled customers are not tested
+    (``too_few``); nor are counts rising down the funnel or a missing count (``p_value`` NaN,
+    ``too_few`` False).
 
     Returns
     -------
@@ -43,7 +42,7 @@ def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None,
     both = cur.merge(pre, on=keys, how="inner", suffixes=("_current", "_previous"))
     rows = []
     for _, r in both.iterrows():
-        n1, x1, n2, x2 = r["from_count_previous"], r["to_count_previous"], r["from_count_current"], r["to_count_current"]
+        n1, x1, n2, x2 = r["settled_previous"], r["to_count_previous"], r["settled_current"], r["to_count_current"]
         usable = all(pd.notna(v) for v in (n1, x1, n2, x2)) and x1 <= n1 and x2 <= n2
         too_few = usable and min(n1, n2) < min_group
         test = two_proportion_test(x1, n1, x2, n2) if usable and not too_few else {}

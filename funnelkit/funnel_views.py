@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .funnel import segment_order
 from .funnel_findings import num, pct
 from .i18n import t
 
@@ -30,10 +31,6 @@ def _too_few(flag, lang: str) -> str:
     return t("common.too_few", lang) if bool(flag) else ""
 
 
-def _segments(rows: pd.DataFrame) -> list[str]:
-    return list(rows.loc[rows["is_total"], "segment"].unique()) + sorted(rows.loc[~rows["is_total"], "segment"].unique())
-
-
 def stages_view(d) -> pd.DataFrame:
     """Whole branch: count and conversion from the previous stage, every period side by side,
     then the current period's conversion from the first stage with its interval."""
@@ -50,24 +47,28 @@ def stages_view(d) -> pd.DataFrame:
 
 
 def segments_view(d) -> pd.DataFrame:
-    """Current period: per stage and segment, ``count (conversion from the previous stage)``."""
+    """Current period: per stage and segment, ``count (conversion from the previous stage)``;
+    a conversion on too few customers is marked (``样本少`` / ``few``)."""
     lang, rows = d.lang, d.stage_rates[d.stage_rates["period"] == d.current]
     out = pd.DataFrame({_c("stage", lang): [s.label(lang) for s in d.stages]})
-    for segment in _segments(rows):
+    few = t("funnel.few_mark", lang)
+    for segment in segment_order(rows):
         group = rows[rows["segment"] == segment].sort_values("stage_index")
-        out[segment] = [num(c) if pd.isna(r) else f"{num(c)} ({pct(r)})" for c, r in zip(group["count"], group["conv_prev"])]
+        out[segment] = [num(c) if pd.isna(r) else f"{num(c)} ({pct(r)}{', ' + few if f else ''})"
+                        for c, r, f in zip(group["count"], group["conv_prev"], group["too_few"])]
     return out
 
 
 def transitions_view(d, *, segment: str | None = None) -> pd.DataFrame:
-    """Current period, whole branch (or ``segment``): every transition with its counts,
-    conversion and loss rate and their Wilson intervals."""
+    """Current period, whole branch (or ``segment``): every transition with its counts, the
+    customers still open, and the settled customers' conversion and loss rate with Wilson intervals."""
     lang = d.lang
     keep = d.transitions["is_total"] if segment is None else d.transitions["segment"] == segment
     rows = d.transitions[keep & (d.transitions["period"] == d.current)].sort_values("step")
     return pd.DataFrame({
         _c("transition", lang): rows["transition_label"], _c("from", lang): rows["from_count"].map(num),
-        _c("to", lang): rows["to_count"].map(num), _c("rate", lang): rows["rate"].map(pct),
+        _c("to", lang): rows["to_count"].map(num), _c("still_open", lang): rows["still_open"].map(num),
+        _c("rate", lang): rows["rate"].map(pct),
         _c("ci", lang): [_ci(a, b) for a, b in zip(rows["rate_low"], rows["rate_high"])],
         _c("loss_rate", lang): rows["loss_rate"].map(pct),
         _c("ci", lang) + " ": [_ci(a, b) for a, b in zip(rows["loss_low"], rows["loss_high"])],
@@ -78,7 +79,8 @@ def bottleneck_view(d) -> pd.DataFrame:
     """The ranked transitions with their controllability and sized gains."""
     lang, b = d.lang, d.bottlenecks
     return pd.DataFrame({
-        _c("rank", lang): b["rank"], _c("transition", lang): b["transition_label"], _c("lost", lang): b["lost"].map(num),
+        _c("rank", lang): b["rank"], _c("transition", lang): b["transition_label"],
+        _c("still_open", lang): b["still_open"].map(num), _c("lost", lang): b["lost"].map(num),
         _c("loss_rate", lang): b["loss_rate"].map(pct),
         _c("ci", lang): [_ci(a, c) for a, c in zip(b["loss_low"], b["loss_high"])],
         _c("weight", lang): b["weight"].map(lambda w: f"{w:.1f}"), _c("score", lang): b["score"].map(num),
@@ -89,14 +91,19 @@ def bottleneck_view(d) -> pd.DataFrame:
 
 
 def yoy_view(d, *, rows: int = 20) -> pd.DataFrame:
-    """Year-over-year tests, significant ones and the whole branch first."""
+    """Year-over-year tests, significant ones and the whole branch first, with the settled
+    customers behind each rate; too few to judge and never tested (counts missing or rising)
+    are said so, not called noise."""
     lang = d.lang
     y = d.yoy.sort_values(["significant", "is_total", "p_adjusted"], ascending=[False, False, True]).head(rows)
-    verdict = [t("common.too_few", lang) if few else t("funnel.verdict_real" if sig else "funnel.verdict_noise", lang)
-               for few, sig in zip(y["too_few"], y["significant"].fillna(False))]
+    verdict = [t("common.too_few", lang) if few else t("funnel.verdict_not_tested", lang) if pd.isna(p)
+               else t("funnel.verdict_real" if sig else "funnel.verdict_noise", lang)
+               for few, p, sig in zip(y["too_few"], y["p_value"], y["significant"].fillna(False))]
     return pd.DataFrame({
         _c("segment", lang): y["segment"], _c("transition", lang): y["transition_label"],
+        _c("n_period", lang, period=d.previous): y["n_previous"].map(num),
         _c("previous", lang, period=d.previous): y["rate_previous"].map(pct),
+        _c("n_period", lang, period=d.current): y["n_current"].map(num),
         _c("previous", lang, period=d.current): y["rate_current"].map(pct),
         _c("diff", lang): y["diff"].map(lambda v: "" if pd.isna(v) else f"{v * 100:+.1f}"),
         _c("ci", lang): [_diff_ci(a, b) for a, b in zip(y["diff_low"], y["diff_high"])],
@@ -113,15 +120,18 @@ def _p(value) -> str:
 
 
 def decomposition_view(d) -> pd.DataFrame:
-    """Per segment, the change in last-stage customers split into volume and each transition."""
+    """Per segment, the change in last-stage customers split into volume and each transition;
+    segments with a transition on too few customers are noted."""
     lang, parts = d.lang, d.decomposition
     if parts.empty:
         return pd.DataFrame()
     wide = parts.pivot_table(index="segment", columns="component_label", values="customers", aggfunc="first", sort=False)
     order = list(dict.fromkeys(parts["component_label"]))
-    wide = wide.reindex(columns=order).reindex(index=_segments(parts.drop_duplicates("segment")))
+    wide = wide.reindex(columns=order).reindex(index=segment_order(parts.drop_duplicates("segment")))
     out = wide.map(lambda v: num(v, sign=True))
     out[_c("total_change", lang)] = wide.sum(axis=1).map(lambda v: num(v, sign=True))
+    few = parts.groupby("segment")["too_few"].any().reindex(wide.index)
+    out[_c("note", lang)] = [_too_few(f, lang) for f in few]
     return out.rename_axis(index=_c("segment", lang), columns=None).reset_index()
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, test_proportions_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import test_proportions_2indep as score_test_2indep
 
 #: Groups with fewer trials than this are flagged "too few to judge" rather than interpreted.
 MIN_GROUP = 30
+
+#: z of the two-sided 95% and 99.8% limits (funnel-plot control limits).
+Z95, Z998 = 1.959964, 3.090232
 
 
 def wilson_interval(successes, trials, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +58,7 @@ def two_proportion_test(x1, n1, x2, n2, *, alpha: float = 0.05) -> dict[str, flo
     """
     if n1 <= 0 or n2 <= 0:
         return {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "z": np.nan, "p_value": np.nan}
-    res = test_proportions_2indep(x2, n2, x1, n1, method="score", compare="diff")
+    res = score_test_2indep(x2, n2, x1, n1, method="score", compare="diff")
     lo, hi = confint_proportions_2indep(x2, n2, x1, n1, method="newcomb", compare="diff", alpha=alpha)
     return {"diff": x2 / n2 - x1 / n1, "diff_low": float(lo), "diff_high": float(hi),
             "z": float(res.statistic), "p_value": float(res.pvalue)}

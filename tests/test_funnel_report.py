@@ -75,7 +75,14 @@ def test_counts_only_branch_has_the_same_funnel(data):
     by_counts = diagnose(branch="杭州分公司", stage_counts=counts, peers=peers, stages=STAGES, lang="en",
                          deal_amount=500.0)
     assert by_counts.source == "counts" and by_counts.forecast is None and funnel_views.time_view(by_counts) is None
-    pd.testing.assert_frame_equal(by_leads.transitions, by_counts.transitions)
+    # the same funnel; the leads form also knows which customers are still open
+    pd.testing.assert_frame_equal(by_leads.stage_rates, by_counts.stage_rates)
+    assert by_counts.transitions["still_open"].isna().all() and by_leads.transitions["still_open"].sum() > 0
+    counted, settled = by_counts.transitions, by_leads.transitions
+    pd.testing.assert_series_equal(counted["lost"] - settled["still_open"], settled["lost"], check_names=False)
+    same = settled["still_open"] == 0
+    pd.testing.assert_frame_equal(settled[same].drop(columns="still_open"), counted[same].drop(columns="still_open"))
+    assert any("仍在跟进" in w or "still open" in w for w in by_leads.warnings)
     assert by_counts.bottlenecks["gain_revenue"].iloc[0] == pytest.approx(500 * by_counts.bottlenecks["gain_customers"].iloc[0])
     assert funnel_findings.summary_figures(by_counts)["forecast_total"] is None
     # funnel_source="counts" ignores the leads even when they exist
@@ -97,3 +104,44 @@ def test_charts_draw(data):
     ax = charts.plot_peer_funnel(d.funnel_plot, transition=d.top["transition_label"])
     assert len(ax.collections) == 2  # peers and this branch
     plt.close("all")
+
+
+def test_backtest_prior_uses_only_earlier_peer_periods(data):
+    leads, peers = data
+    # the other branches' current-period counts tripled: the forecast made today may change,
+    # the back-test made at the start of 2006 must not (it could not have known them)
+    changed = peers.assign(count=peers["count"].where((peers["period"] != "2006") | (peers["branch"] == "杭州分公司"),
+                                                      peers["count"] * 3))
+    changed.loc[(changed["period"] == "2006") & (changed["stage"] == "a"), "count"] *= 2
+    before = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES)
+    after = diagnose(branch="杭州分公司", leads=leads, peers=changed, stages=STAGES)
+    pd.testing.assert_frame_equal(before.backtest, after.backtest)
+    assert not np.allclose(before.pipeline["win_prob"], after.pipeline["win_prob"])
+
+
+def test_too_few_is_shown_in_views_and_heatmap(data):
+    leads, peers = data
+    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, min_group=80)
+    assert d.stage_rates.loc[d.stage_rates["period"] == d.current, "too_few"].any()
+    assert "样本少" in funnel_views.segments_view(d).to_string()
+    assert d.decomposition["too_few"].any()
+    assert "样本过少" in funnel_views.decomposition_view(d).to_string()
+    ax = charts.plot_loss_heatmap(d.transitions, period=d.current)
+    assert any("样本少" in text.get_text() for text in ax.texts)
+    plt.close("all")
+
+
+def test_yoy_view_shows_counts_and_untested_rows():
+    from types import SimpleNamespace
+
+    yoy = pd.DataFrame({"segment": ["全部", "x", "y"], "is_total": [True, False, False],
+                        "transition": ["a>b"] * 3, "transition_label": ["甲→乙"] * 3,
+                        "rate_previous": [0.5, 0.4, 1.2], "rate_current": [0.6, 0.5, 0.5],
+                        "n_previous": [200, 20, 10], "n_current": [210, 25, 12], "diff": [0.1, 0.1, -0.7],
+                        "diff_low": [0.0, np.nan, np.nan], "diff_high": [0.2, np.nan, np.nan],
+                        "p_value": [0.2, np.nan, np.nan], "p_adjusted": [0.2, np.nan, np.nan],
+                        "significant": [False, False, False], "too_few": [False, True, False]})
+    view = funnel_views.yoy_view(SimpleNamespace(lang="zh", previous="2005", current="2006", yoy=yoy))
+    assert view["2005结果已定人数"].tolist() == ["200", "20", "10"]
+    assert view["2006结果已定人数"].tolist() == ["210", "25", "12"]
+    assert view["判断"].tolist() == ["不显著", "样本过少，不作判断", "未检验（人数缺失或逐级上升）"]

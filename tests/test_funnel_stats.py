@@ -115,3 +115,20 @@ def test_peer_median_and_funnel_plot():
     assert own["position"] == "within"  # 0.5 inside [0.373, 0.569]
     low = plot[plot["branch"] == "乙分公司"].iloc[0]  # 0.4 at n = 200: below p0 − 1.96 × 0.0353 = 0.402
     assert low["position"] == "low"
+
+
+def test_bottleneck_ranks_settled_losses():
+    # as the fixture, but 40 of 2006 x's 120 at stage a are open leads still sitting there
+    counts = pd.DataFrame({"period": ["2005"] * 6 + ["2006"] * 6, "segment": (["x"] * 3 + ["y"] * 3) * 2,
+                           "stage": ["a", "b", "c"] * 4, "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10]})
+    still_open = counts.assign(still_open=0).drop(columns="count")
+    still_open.loc[(still_open["period"] == "2006") & (still_open["segment"] == "x") & (still_open["stage"] == "a"),
+                   "still_open"] = 40
+    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES, still_open=still_open)
+    ranked = funnel_drivers.bottlenecks(steps, period="2006").set_index("transition")
+    # a→b: 170 enter, 90 go on, 40 open → 130 settled, 40 lost (not 80), loss 40 / 130; b→c loses 50
+    assert ranked.loc["a>b", ["still_open", "lost"]].tolist() == [40, 40]
+    assert ranked.loc["a>b", "loss_rate"] == pytest.approx(40 / 130)
+    assert ranked.index.tolist() == ["b>c", "a>b"]  # 50 > 40; counting open leads as lost would put a→b first
+    # own best a→b conversion is 2006's 90 / 130 (2005: 80 / 160): no gain against itself
+    assert ranked.loc["a>b", "rate"] == pytest.approx(90 / 130) and ranked.loc["a>b", "gain_best"] == 0

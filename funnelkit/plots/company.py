@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from ..funnel_stats import Z95, Z998
+from ..stats import Z95, Z998
 from ..i18n import t
 from ..stats import control_limits
 

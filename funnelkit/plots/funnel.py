@@ -12,9 +12,11 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import PercentFormatter
 
+from matplotlib.patches import Rectangle
+
+from ..funnel import segment_order
 from ..i18n import t
-from ..stats import control_limits
-from ..funnel_stats import Z95, Z998
+from ..stats import Z95, Z998, control_limits
 
 
 def _axes(ax, size=(6, 3.6)):
@@ -47,7 +49,7 @@ def plot_funnel(stage_rates: pd.DataFrame, *, period: str, segment: str, lang: s
 def plot_segment_funnels(stage_rates: pd.DataFrame, *, period: str, lang: str = "zh", columns: int = 3):
     """A funnel per segment (the whole branch first) in ``period``; returns the Figure."""
     rows = stage_rates[stage_rates["period"] == period]
-    segments = list(rows.loc[rows["is_total"], "segment"].unique()) + sorted(rows.loc[~rows["is_total"], "segment"].unique())
+    segments = segment_order(rows)
     lines = math.ceil(len(segments) / columns)
     fig, axes = plt.subplots(lines, columns, figsize=(2.2 * columns + 0.4, 1.8 * lines), squeeze=False)
     for i, (ax, segment) in enumerate(zip(axes.flat, segments)):
@@ -61,15 +63,26 @@ def plot_segment_funnels(stage_rates: pd.DataFrame, *, period: str, lang: str = 
 
 
 def plot_loss_heatmap(transitions: pd.DataFrame, *, period: str, lang: str = "zh", ax=None):
-    """Loss rate of every transition (rows) in every segment (columns), annotated."""
+    """Loss rate of every transition (rows) in every segment (columns), annotated. Cells with
+    too few customers to judge are not coloured: grey, hatched and marked ``样本少`` / ``few``."""
     ax = _axes(ax, (7, 3.8))
     rows = transitions[transitions["period"] == period]
     order = rows.sort_values("step")["transition_label"].unique()
-    segments = list(rows.loc[rows["is_total"], "segment"].unique()) + sorted(rows.loc[~rows["is_total"], "segment"].unique())
-    grid = rows.pivot_table(index="transition_label", columns="segment", values="loss_rate",
-                            aggfunc="first").reindex(index=order, columns=segments)
-    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Reds", vmin=0, vmax=1, cbar=False, ax=ax,
+    segments = segment_order(rows)
+
+    def grid(values: str) -> pd.DataFrame:
+        return rows.pivot_table(index="transition_label", columns="segment", values=values,
+                                aggfunc="first").reindex(index=order, columns=segments)
+
+    loss, few = grid("loss_rate"), grid("too_few").fillna(False).astype(bool)
+    sns.heatmap(loss, mask=few.to_numpy(), annot=True, fmt=".0%", cmap="Reds", vmin=0, vmax=1, cbar=False, ax=ax,
                 annot_kws={"fontsize": 8})
+    mark = t("funnel.few_mark", lang)
+    for (i, j) in zip(*np.nonzero(few.to_numpy())):
+        ax.add_patch(Rectangle((j, i), 1, 1, facecolor="#e0e0e0", edgecolor="white", hatch="//", lw=0))
+        value = loss.iat[i, j]
+        ax.text(j + 0.5, i + 0.5, mark if pd.isna(value) else f"{value:.0%}\n{mark}", ha="center", va="center",
+                fontsize=7, color="#555555")
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(labelsize=8)
