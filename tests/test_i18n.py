@@ -16,7 +16,10 @@ MESSAGES = Path(__file__).resolve().parent.parent / "funnelkit" / "messages"
 
 @pytest.mark.parametrize("path", sorted(MESSAGES.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_entry_is_text_in_both_languages(path):
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    keys = [line.split(":", 1)[0] for line in text.splitlines() if line and not line[0].isspace() and line[0] != "#"]
+    assert len(keys) == len(set(keys)), f"{path.name}: a key is defined twice (YAML keeps the last silently)"
+    entries = yaml.safe_load(text)
     for key, texts in entries.items():
         # YAML 1.1 reads keys like `yes` as booleans, and `{en: a, b}` as two keys.
         assert isinstance(key, str), f"{path.name}: key {key!r} is not text (quote it)"
