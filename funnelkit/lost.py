@@ -6,6 +6,14 @@ available, never reached) are context, not lost deals. Among deals, the lost rat
 ``lost / (won + lost)`` over closed deals; open deals are counted apart. A deal belongs to the
 year (and month) its lead was created: rates are cohort rates.
 
+Maturity: a loss is recorded weeks after a lead is created (a win sooner), so the newest deals
+are still open and would mostly end lost; their cohort's lost rate is biased low. A deal is
+*mature* when it was created at least ``maturity_days`` before the data's end date
+(:func:`with_maturity`; by default the 90th percentile of days from creation to loss in the
+branch's own closed history, :func:`maturity_days`). The current year's lost rate, the target
+status and the year-over-year tests use mature deals only; the left-out deals are counted and
+bounded (:func:`target_check`).
+
 The other parts live next to this module: reasons and timing in :mod:`funnelkit.lost_reasons`,
 quasi-lost leads and recovery in :mod:`funnelkit.lost_recovery`, free-text notes in
 :mod:`funnelkit.lost_notes`, the written summary in :mod:`funnelkit.lost_summary`.
@@ -29,7 +37,7 @@ import pandas as pd
 from .exceptions import ParamsError, Problem
 from .i18n import t
 from .schema import QUASI_LOST_KINDS, TRULY_LOST_KINDS, resolve_stages
-from .stats import two_proportion_test, with_wilson
+from .stats import adjust_pvalues, two_proportion_test, with_wilson
 
 #: Optional leads columns this analysis reads; absent ones count as empty.
 OPTIONAL = ("lost_reason", "lost_kind", "competitor", "lost_date", "followed_up", "reengaged", "recovered", "note")
@@ -39,6 +47,8 @@ UNMAPPED, MISSING = "unmapped", "missing"
 CONTROLLABLE = "sales_process"
 DIMENSIONS = ("product_line", "segment", "owner")
 STATUSES = ("on_track", "at_risk", "off_track")
+#: Maturity when the branch has no dated losses to take the 90th percentile from.
+FALLBACK_MATURITY_DAYS = 120
 
 
 def _stage_position(data: pd.DataFrame, stages, deal_from_stage: str) -> tuple[pd.Series, int]:
@@ -167,19 +177,62 @@ def rate_table(deal_leads: pd.DataFrame, *, by: str | list[str] | None = None) -
                         win_rate_high=1 - rated["lost_rate_low"])
 
 
-def lost_rates(deal_leads: pd.DataFrame, *, by=DIMENSIONS, lang: str = "zh") -> pd.DataFrame:
-    """:func:`rate_table` overall and for each dimension in ``by``, stacked: ``dimension``,
-    ``group`` then the rate columns; within a dimension, highest lost rate first."""
-    overall = rate_table(deal_leads).assign(dimension=t("lost.overall", lang), group=t("lost.all", lang))
+def lost_rates(deal_leads: pd.DataFrame, *, by=DIMENSIONS) -> pd.DataFrame:
+    """:func:`rate_table` overall and for each dimension in ``by``, stacked: ``dimension``
+    (a code: ``overall`` or the column name), ``group`` (``all`` overall, else the data value)
+    then the rate columns; within a dimension, highest lost rate first. Labels are for display
+    only (:func:`dimension_label`), so the table does not change with the language."""
+    overall = rate_table(deal_leads).assign(dimension="overall", group="all")
     parts = [rate_table(deal_leads, by=d).rename(columns={d: "group"})
-             .assign(dimension=t(f"lost.dim_{d}", lang)).sort_values("lost_rate", ascending=False) for d in by]
+             .assign(dimension=d).sort_values("lost_rate", ascending=False) for d in by]
     table = pd.concat([overall, *parts], ignore_index=True)
     return table[["dimension", "group", *[c for c in table.columns if c not in ("dimension", "group")]]]
 
 
+def dimension_label(code: str, lang: str = "zh") -> str:
+    """Display name of a ``dimension`` code (``overall``, ``product_line``, ``segment``, ``owner``)."""
+    return t("lost.overall" if code == "overall" else f"lost.dim_{code}", lang)
+
+
 def monthly_rates(deal_leads: pd.DataFrame) -> pd.DataFrame:
-    """:func:`rate_table` by month of lead creation, oldest first."""
-    return rate_table(deal_leads, by="month").sort_values("month", ignore_index=True)
+    """:func:`rate_table` by month of lead creation, oldest first; ``mature`` is False for a
+    month holding deals not yet mature (:func:`with_maturity`)."""
+    table = rate_table(deal_leads, by="month").sort_values("month", ignore_index=True)
+    mature = _mature(deal_leads).groupby(deal_leads["month"].astype(str)).all()
+    return table.assign(mature=table["month"].map(mature).astype(bool))
+
+
+def maturity_days(deal_leads: pd.DataFrame, *, days: int = 0, year: int | None = None) -> int:
+    """Days a deal needs before its outcome counts: ``days`` when positive, else the 90th
+    percentile (rounded up) of days from creation to loss over the dated losses of deals
+    created before ``year`` (the branch's own closed history; every year when there is none,
+    or ``year`` is None — the newest losses are only the quick ones), else
+    :data:`FALLBACK_MATURITY_DAYS`."""
+    if days > 0:
+        return int(days)
+    lost = deal_leads[deal_leads["outcome"].astype(str).eq("lost")]
+    earlier = lost[lost["year"].lt(year).fillna(False)] if year is not None else lost.iloc[:0]
+    lost = earlier if len(earlier) else lost
+    waited = (pd.to_datetime(lost["lost_date"]) - lost["created_date"]).dt.days
+    waited = waited[waited >= 0]
+    return int(math.ceil(waited.quantile(0.9))) if len(waited) else FALLBACK_MATURITY_DAYS
+
+
+def with_maturity(deal_leads: pd.DataFrame, *, end, days: int) -> pd.DataFrame:
+    """``deal_leads`` plus ``mature``: created at least ``days`` days before ``end`` (the
+    data's end date), so its outcome has had the time most losses take to be recorded."""
+    cutoff = pd.Timestamp(end) - pd.Timedelta(days=days)
+    return deal_leads.assign(mature=deal_leads["created_date"].le(cutoff).fillna(False).astype(bool))
+
+
+def _mature(deal_leads: pd.DataFrame) -> pd.Series:
+    """The ``mature`` flags (every deal mature when :func:`with_maturity` was not applied)."""
+    return deal_leads["mature"] if "mature" in deal_leads else pd.Series(True, index=deal_leads.index)
+
+
+def mature_only(deal_leads: pd.DataFrame) -> pd.DataFrame:
+    """The mature deals of ``deal_leads``."""
+    return deal_leads[_mature(deal_leads)]
 
 
 def target_status(lost_rate: float, *, target: float, margin: float) -> str:
@@ -195,25 +248,67 @@ def target_status(lost_rate: float, *, target: float, margin: float) -> str:
 
 
 def target_check(deal_leads: pd.DataFrame, *, target: float, margin: float, lang: str = "zh") -> pd.DataFrame:
-    """One row: the lost rate of ``deal_leads`` against the target, its gap and status."""
-    row = rate_table(deal_leads)
+    """One row: the lost rate of the mature deals of ``deal_leads`` against the target, its gap
+    and status; ``immature`` deals left out (``immature_open`` of them still open);
+    ``lost_rate_all`` over every closed deal (mature or not, the biased figure) and the bound
+    ``lost_rate_if_open_lost``: every open deal of ``deal_leads`` counted as lost."""
+    row = rate_table(mature_only(deal_leads))
     status = target_status(float(row["lost_rate"].iloc[0]), target=target, margin=margin)
+    every = rate_table(deal_leads).iloc[0]
+    young = ~_mature(deal_leads)
+    deals_n = every["closed"] + every["open"]
     return row[["closed", "won", "lost", "open", "lost_rate", "lost_rate_low", "lost_rate_high"]].assign(
         target=target, gap_to_target=row["lost_rate"] - target, status=status,
-        status_label=t(f"lost.status_{status}", lang))
+        status_label=t(f"lost.status_{status}", lang), immature=int(young.sum()),
+        immature_open=int((young & deal_leads["outcome"].astype(str).eq("open")).sum()),
+        lost_rate_all=every["lost_rate"],
+        lost_rate_if_open_lost=(every["lost"] + every["open"]) / deals_n if deals_n else np.nan)
+
+
+def _change(previous: dict, current: dict) -> dict:
+    with np.errstate(divide="ignore", invalid="ignore"):  # a year with no losses: ratios inside are inf
+        return two_proportion_test(previous["lost"], previous["closed"], current["lost"], current["closed"])
 
 
 def year_over_year(deal_leads: pd.DataFrame) -> pd.DataFrame:
-    """Lost rate per creation year, with the change from the year before: ``change`` (rate
-    difference), its Newcombe interval and the two-proportion score test p-value."""
-    years = rate_table(deal_leads, by="year").sort_values("year", ignore_index=True)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a year with no losses: ratios inside are inf
-        tests = [two_proportion_test(p["lost"], p["closed"], c["lost"], c["closed"]) if i else
-                 {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "p_value": np.nan}
-                 for i, (p, c) in enumerate(zip(years.shift(1).to_dict("records"), years.to_dict("records")))]
+    """Lost rate of the mature deals per creation year, with the change from the year before:
+    ``change`` (rate difference), its Newcombe interval and the two-proportion score test
+    p-value. Each row answers its own question (this year against the last), so p-values are
+    not adjusted; ``immature`` counts the deals of the year left out."""
+    years = rate_table(mature_only(deal_leads), by="year").sort_values("year", ignore_index=True)
+    young = (~_mature(deal_leads)).groupby(deal_leads["year"].astype(str)).sum()
+    years = years.assign(immature=years["year"].map(young).fillna(0).astype(int))
+    tests = [_change(p, c) if i else {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "p_value": np.nan}
+             for i, (p, c) in enumerate(zip(years.shift(1).to_dict("records"), years.to_dict("records")))]
     change = pd.DataFrame(tests, index=years.index)[["diff", "diff_low", "diff_high", "p_value"]]
     return pd.concat([years, change.rename(columns={"diff": "change", "diff_low": "change_low",
                                                     "diff_high": "change_high"})], axis=1)
+
+
+def year_over_year_by(deal_leads: pd.DataFrame, *, year: int, by=("product_line", "segment")) -> pd.DataFrame:
+    """Lost rate of the mature deals of each group of each dimension in ``by``, ``year``
+    against the year before: ``closed_previous``, ``lost_rate_previous``, ``closed``,
+    ``lost_rate``, ``change`` with its Newcombe interval, the score-test ``p_value`` and
+    ``p_adjusted`` (Holm within each dimension: its groups are tested together). A group
+    without closed deals in one of the two years gets no test (NaN)."""
+    parts = [_group_changes(mature_only(deal_leads), year=year, by=d) for d in by]
+    columns = ["dimension", "group", "closed_previous", "lost_rate_previous", "closed", "lost_rate", "change",
+               "change_low", "change_high", "p_value", "p_adjusted"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def _group_changes(deal_leads: pd.DataFrame, *, year: int, by: str) -> pd.DataFrame:
+    rates = rate_table(deal_leads, by=["year", by]).rename(columns={by: "group"})
+    previous = rates[rates["year"].eq(str(year - 1))].drop(columns="year")
+    both = (rates[rates["year"].eq(str(year))].drop(columns="year")
+            .merge(previous, on="group", how="outer", suffixes=("", "_previous"))
+            .fillna({c: 0 for c in ("lost", "closed", "lost_previous", "closed_previous")}))
+    tests = pd.DataFrame([_change({"lost": r["lost_previous"], "closed": r["closed_previous"]}, r)
+                          for r in both.to_dict("records")], index=both.index, columns=["diff", "diff_low", "diff_high", "p_value"])
+    return (pd.concat([both, tests], axis=1)
+            .rename(columns={"diff": "change", "diff_low": "change_low", "diff_high": "change_high"})
+            .assign(dimension=by, p_adjusted=lambda d: adjust_pvalues(d["p_value"], method="holm"))
+            .astype({"closed": int, "closed_previous": int}).sort_values("group", ignore_index=True))
 
 
 def lead_flow(deal_leads: pd.DataFrame) -> pd.DataFrame:

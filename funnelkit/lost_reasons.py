@@ -21,7 +21,7 @@ import pandas as pd
 from .i18n import catalogue, t
 from .lost import CONTROLLABLE, MISSING, UNMAPPED
 from .schema import resolve_stages
-from .stats import two_proportion_test
+from .stats import adjust_pvalues, two_proportion_test
 
 
 def lost_only(deal_leads: pd.DataFrame) -> pd.DataFrame:
@@ -90,13 +90,14 @@ def pareto(deal_leads: pd.DataFrame) -> pd.DataFrame:
 
 def reason_change(deal_leads: pd.DataFrame, *, year: int) -> pd.DataFrame:
     """Each reason's share of lost deals in ``year`` against the year before: ``change`` (share
-    difference) and the p-value of a two-proportion score test. Empty when there is no
-    previous year."""
+    difference), the p-value of a two-proportion score test and ``p_adjusted`` (Holm over
+    the reasons: every reason is tested, so unadjusted p-values would flag chance changes).
+    Empty when there is no previous year."""
     lost = lost_only(deal_leads)
     counts = pd.crosstab(lost["reason"].astype(str), lost["year"]).reindex(columns=[year - 1, year], fill_value=0)
     if counts[year - 1].sum() == 0 or counts[year].sum() == 0:
         return pd.DataFrame(columns=["reason", "lost_previous", "share_previous", "lost_current", "share_current",
-                                     "change", "p_value"])
+                                     "change", "p_value", "p_adjusted"])
     n_prev, n_now = int(counts[year - 1].sum()), int(counts[year].sum())
     with np.errstate(divide="ignore", invalid="ignore"):  # a reason absent one year: ratios inside are inf
         tests = [two_proportion_test(int(p), n_prev, int(c), n_now) for p, c in zip(counts[year - 1], counts[year])]
@@ -104,7 +105,8 @@ def reason_change(deal_leads: pd.DataFrame, *, year: int) -> pd.DataFrame:
                           "share_previous": counts[year - 1].to_numpy() / n_prev,
                           "lost_current": counts[year].to_numpy(), "share_current": counts[year].to_numpy() / n_now,
                           "change": [r["diff"] for r in tests], "p_value": [r["p_value"] for r in tests]})
-    return table.sort_values(["lost_current", "reason"], ascending=[False, True], ignore_index=True)
+    return (table.assign(p_adjusted=adjust_pvalues(table["p_value"], method="holm"))
+            .sort_values(["lost_current", "reason"], ascending=[False, True], ignore_index=True))
 
 
 def stage_reason(deal_leads: pd.DataFrame, *, stages=None, lang: str = "zh") -> pd.DataFrame:

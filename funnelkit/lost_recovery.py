@@ -91,8 +91,9 @@ def recovery_effect(deal_leads: pd.DataFrame, *, target: float) -> pd.DataFrame:
                          "target": [target], "more_needed": [needed], "pool": [pool], "reachable": [needed <= pool]})
 
 
-def recovery_holders(deal_leads: pd.DataFrame, *, by=("product_line", "owner"), lang: str = "zh") -> pd.DataFrame:
-    """Where the quasi-lost deals not yet won back are, per dimension in ``by``: ``pool``,
+def recovery_holders(deal_leads: pd.DataFrame, *, by=("product_line", "owner")) -> pd.DataFrame:
+    """Where the quasi-lost deals not yet won back are, per dimension in ``by`` (``dimension``
+    holds the column name as a code): ``pool``,
     ``share`` of the pool, ``reengaged`` (re-engaged, not yet won back — the closest),
     ``not_followed_up`` (no second follow-up yet). Largest pool first."""
     quasi = _quasi(deal_leads)
@@ -100,7 +101,7 @@ def recovery_holders(deal_leads: pd.DataFrame, *, by=("product_line", "owner"), 
     frame = pd.DataFrame({"pool": 1, "reengaged": flag(open_quasi, "reengaged").astype(int),
                           "not_followed_up": (~flag(open_quasi, "followed_up")).astype(int)}, index=open_quasi.index)
     parts = [frame.groupby(open_quasi[d].astype(str).rename("group")).sum().reset_index()
-             .assign(dimension=t(f"lost.dim_{d}", lang)).sort_values(["pool", "group"], ascending=[False, True])
+             .assign(dimension=d).sort_values(["pool", "group"], ascending=[False, True])
              for d in by]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", *frame.columns])
     return table.assign(share=table["pool"] / max(len(open_quasi), 1))[

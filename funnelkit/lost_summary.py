@@ -1,18 +1,14 @@
-"""The written summary and the key figures of the lost-deal report, built from its tables."""
+"""The written summary and the key figures of the lost-deal report, generated from a
+:class:`funnelkit.lost_report.LostAnalysis` — never written by hand."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
+from .funnel_findings import pct as _pct
 from .i18n import t
 from .lost_reasons import controllable_share
 from .lost_reasons import top_reasons as _top_reasons
-
-
-def _pct(value: float) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
 
 
 def _yoy_finding(yoy: pd.DataFrame, year: int, lang: str) -> list[str]:
@@ -49,41 +45,60 @@ def _recovery_findings(split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Ser
     return texts + [t(key, lang, needed=int(effect["more_needed"]), pool=int(effect["pool"]), where=where)]
 
 
-def findings(*, year: int, target_row: pd.DataFrame, yoy: pd.DataFrame, shares: pd.DataFrame,
-             categories: pd.DataFrame, split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.DataFrame,
-             holders: pd.DataFrame, competitors: pd.DataFrame, warnings: list[str], lang: str = "zh") -> list[str]:
-    """The report's findings, in order: the lost rate against the target, the change from last
-    year, top reasons, the controllable share, quasi-lost recovery and what the target still
-    needs, the leading competitor, and data-quality warnings if any."""
-    if target_row.empty or not target_row["closed"].iloc[0]:
-        return [t("lost.find_no_deals", lang, year=year)]
-    r = target_row.iloc[0]
-    texts = [t("lost.find_rate", lang, year=year, rate=_pct(r["lost_rate"]), low=_pct(r["lost_rate_low"]),
+def _maturity_findings(r: pd.Series, days: int, lang: str) -> list[str]:
+    if not r["immature"]:
+        return []
+    return [t("lost.find_immature", lang, immature=int(r["immature"]), open=int(r["immature_open"]), days=days,
+              rate_all=_pct(r["lost_rate_all"]), bound=_pct(r["lost_rate_if_open_lost"]))]
+
+
+def _group_yoy_finding(groups: pd.DataFrame, lang: str) -> list[str]:
+    moved = groups[groups["p_adjusted"].lt(0.05).fillna(False)]
+    if moved.empty:
+        return [t("lost.find_yoy_groups_none", lang)] if len(groups) else []
+    parts = [f"{g} {c * 100:+.1f}" for g, c in zip(moved["group"], moved["change"])]
+    return [t("lost.find_yoy_groups", lang, parts="、".join(parts) if lang == "zh" else ", ".join(parts))]
+
+
+def findings(a) -> list[str]:
+    """The report's findings, in order: the mature deals' lost rate against the target, the
+    deals not yet mature with the bound if the open ones are lost, the change from last year
+    (overall, then groups whose change survives Holm), top reasons, the controllable share,
+    quasi-lost recovery and what the target still needs, the leading competitor, and
+    data-quality warnings if any."""
+    lang = a.lang
+    if a.target_row.empty or not a.target_row["closed"].iloc[0]:
+        return [t("lost.find_no_deals", lang, year=a.year)]
+    r = a.target_row.iloc[0]
+    texts = [t("lost.find_rate", lang, year=a.year, rate=_pct(r["lost_rate"]), low=_pct(r["lost_rate_low"]),
                high=_pct(r["lost_rate_high"]), closed=int(r["closed"]), target=_pct(r["target"]),
                gap=f"{r['gap_to_target'] * 100:+.1f}", status=r["status_label"])]
-    if r["open"]:  # open deals are mostly recent: their losses are still to come
-        texts.append(t("lost.find_open", lang, open=int(r["open"]), share=_pct(r["open"] / (r["closed"] + r["open"]))))
-    texts += _yoy_finding(yoy, year, lang) + _top_reason_finding(shares, lang)
-    texts.append(t("lost.find_controllable", lang, share=_pct(controllable_share(categories))))
-    texts += _recovery_findings(split, funnel, effect.iloc[0], holders, lang)
-    if not competitors.empty:
-        texts.append(t("lost.find_competitor", lang, brand=competitors["competitor"].iloc[0],
-                       share=_pct(competitors["share"].iloc[0])))
-    if warnings:
-        texts.append(t("lost.find_warnings", lang, count=len(warnings)))
+    texts += _maturity_findings(r, a.maturity_days, lang)
+    texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
+    texts += _top_reason_finding(a.shares, lang)
+    texts.append(t("lost.find_controllable", lang, share=_pct(controllable_share(a.categories))))
+    texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
+    if not a.competitors.empty:
+        texts.append(t("lost.find_competitor", lang, brand=a.competitors["competitor"].iloc[0],
+                       share=_pct(a.competitors["share"].iloc[0])))
+    if a.warnings:
+        texts.append(t("lost.find_warnings", lang, count=len(a.warnings)))
     return texts
 
 
-def summary_figures(*, year: int, target_row: pd.DataFrame, shares: pd.DataFrame, categories: pd.DataFrame,
-                    effect: pd.DataFrame, margin: float) -> dict:
-    """The figures ``summary.json`` carries for the leadership index."""
-    r = target_row.iloc[0]
-    e = effect.iloc[0]
-    return {"current_year": int(year), "closed_deals": int(r["closed"]), "lost_rate": float(r["lost_rate"]),
+def summary_figures(a) -> dict:
+    """The figures ``summary.json`` carries for the leadership index: rates on mature deals;
+    ``recovered_count`` counts every quasi-lost deal of the year won back (the recovery funnel)."""
+    r = a.target_row.iloc[0]
+    e = a.effect.iloc[0]
+    return {"current_year": int(a.year), "closed_deals": int(r["closed"]), "lost_rate": float(r["lost_rate"]),
             "lost_rate_low": float(r["lost_rate_low"]), "lost_rate_high": float(r["lost_rate_high"]),
-            "lost_rate_target": float(r["target"]), "at_risk_margin": float(margin),
+            "lost_rate_target": float(r["target"]), "at_risk_margin": float(a.margin),
             "gap_to_target": float(r["gap_to_target"]), "status": str(r["status"]),
-            "top_reason_by_product_line": _top_reasons(shares),
-            "controllable_share": controllable_share(categories),
-            "recovered_count": int(e["recovered"]), "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
+            "maturity_days": int(a.maturity_days), "immature_deals": int(r["immature"]),
+            "lost_rate_if_open_lost": float(r["lost_rate_if_open_lost"]),
+            "top_reason_by_product_line": _top_reasons(a.shares),
+            "controllable_share": controllable_share(a.categories),
+            "recovered_count": int(a.funnel["count"].iloc[-1]),
+            "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
             "more_needed_to_target": int(e["more_needed"])}

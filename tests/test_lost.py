@@ -26,7 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats import proportion as sm_proportion
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from funnelkit import lost
 from funnelkit.exceptions import ParamsError
@@ -94,6 +96,7 @@ def test_scope_counts_show_leads_before_the_deal_stage_once():
 
 def test_overall_and_product_line_rates_with_wilson_intervals(deal_leads):
     rates = lost.lost_rates(deal_leads, by=["product_line"])
+    assert list(rates["dimension"]) == ["overall", "product_line", "product_line"]  # codes, not labels
     overall = rates.iloc[0]
     assert (overall["won"], overall["lost"], overall["open"], overall["closed"]) == (3, 8, 1, 11)
     assert overall["lost_rate"] == pytest.approx(8 / 11)
@@ -141,9 +144,15 @@ def test_year_over_year_change(deal_leads):
     assert list(yoy["year"].astype(int)) == [2005, 2006]
     assert yoy["lost_rate"].tolist() == pytest.approx([6 / 9, 8 / 11])
     assert np.isnan(yoy["change"].iloc[0])
-    assert yoy["change"].iloc[1] == pytest.approx(8 / 11 - 6 / 9)
-    assert 0 < yoy["p_value"].iloc[1] <= 1
-    assert yoy["change_low"].iloc[1] < yoy["change"].iloc[1] < yoy["change_high"].iloc[1]
+    assert yoy["change"].iloc[1] == pytest.approx(8 / 11 - 6 / 9)  # +0.0606
+    # the score test and Newcombe interval of statsmodels on the hand counts 8/11 against 6/9
+    reference = sm_proportion.test_proportions_2indep(8, 11, 6, 9, method="score", compare="diff")
+    assert yoy["p_value"].iloc[1] == pytest.approx(reference.pvalue)
+    # by hand (Miettinen–Nurminen score, pooled 14/20 at a zero difference):
+    # se = sqrt(0.7 × 0.3 × (1/11 + 1/9) × 20/19) = 0.2113, z = 0.0606 / 0.2113 = 0.287, p = 0.774
+    assert yoy["p_value"].iloc[1] == pytest.approx(0.7743, abs=1e-3)
+    low, high = confint_proportions_2indep(8, 11, 6, 9, method="newcomb", compare="diff")
+    assert (yoy["change_low"].iloc[1], yoy["change_high"].iloc[1]) == pytest.approx((low, high))
 
 
 def test_current_year_defaults_to_latest_and_rejects_a_year_without_deals(deal_leads):
@@ -166,3 +175,63 @@ def test_lead_flow_counts(deal_leads):
 def test_taxonomy_rejects_a_reason_in_two_categories():
     with pytest.raises(ParamsError, match="价格太高"):
         lost.check_taxonomy({"product_price": ["价格太高"], "brand": ["价格太高"]})
+
+
+def two_years() -> pd.DataFrame:
+    """2005 = the small frame a year earlier without A3 A4 (A: 1 of 3 lost, B: 5 of 6), then 2006."""
+    earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
+                                   lost_date=lambda d: d["lost_date"] - pd.DateOffset(years=1),
+                                   lead_id=lambda d: d["lead_id"] + "-05")
+    return pd.concat([earlier[~earlier["lead_id"].isin(["A3-05", "A4-05"])], small_leads()], ignore_index=True)
+
+
+def test_year_over_year_by_group_with_holm():
+    table = lost.year_over_year_by(lost.deals(two_years(), taxonomy=TAXONOMY), year=2006)
+    lines = table[table["dimension"].eq("product_line")].set_index("group")
+    # A: 1/3 → 3/5; B: 5/6 → 5/6
+    assert lines.loc["A", ["closed_previous", "closed"]].tolist() == [3, 5]
+    assert lines.loc["A", "change"] == pytest.approx(3 / 5 - 1 / 3)
+    assert lines.loc["B", "change"] == pytest.approx(0)
+    p_a = sm_proportion.test_proportions_2indep(3, 5, 1, 3, method="score", compare="diff").pvalue
+    p_b = sm_proportion.test_proportions_2indep(5, 6, 5, 6, method="score", compare="diff").pvalue
+    assert lines["p_value"].tolist() == pytest.approx([p_a, p_b])
+    assert lines["p_adjusted"].tolist() == pytest.approx(multipletests([p_a, p_b], method="holm")[1])
+    segments = table[table["dimension"].eq("segment")].set_index("group")  # 商企 = A, 住宅 = B
+    assert segments.loc["商企", "p_value"] == pytest.approx(p_a)
+
+
+def maturing_leads() -> pd.DataFrame:
+    """The small frame with B1 still open (stage intent): deals won 2, lost 8, open 2."""
+    leads = small_leads()
+    b1 = leads["lead_id"].eq("B1")
+    return leads.assign(outcome=leads["outcome"].where(~b1, "open"), stage=leads["stage"].where(~b1, "intent"))
+
+
+def test_maturity_days_is_the_90th_percentile_of_days_to_loss(deal_leads):
+    # dated losses 5 10 15 20 25 30 days (B5 undated, B6 before creation): p90 = 25 + 0.5 × 5 = 27.5 → 28
+    assert lost.maturity_days(deal_leads) == 28
+    assert lost.maturity_days(deal_leads, year=2006) == 28  # no earlier year: every year's losses
+    assert lost.maturity_days(deal_leads, days=90) == 90
+    assert lost.maturity_days(deal_leads.iloc[:0]) == lost.FALLBACK_MATURITY_DAYS
+    # with 2005 history (A5 B2 B3 B4 copies dated, 30 5 15 25 days: p90 = 25 + 0.7 × 5 = 28.5 → 29),
+    # the 2006 losses are not used
+    both = lost.deals(two_years(), taxonomy=TAXONOMY)
+    assert lost.maturity_days(both, year=2006) == 29
+
+
+def test_deals_not_yet_mature_leave_the_rate_target_and_tests():
+    deal_leads = lost.deals(maturing_leads(), taxonomy=TAXONOMY)
+    # end 2006-03-01, 40 days: cutoff 2006-01-20 → January deals (A) mature, February deals (B) not
+    aged = lost.with_maturity(deal_leads, end="2006-03-01", days=40)
+    assert sorted(aged.loc[aged["mature"], "lead_id"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]
+    row = lost.target_check(aged, target=0.65, margin=0.03).iloc[0]
+    assert (row["closed"], row["lost"], row["lost_rate"]) == (5, 3, pytest.approx(3 / 5))  # A only
+    assert row["status"] == "on_track"  # 0.60 ≤ 0.65, where all closed deals (8/10 = 0.80) would be off track
+    assert (row["immature"], row["immature_open"]) == (6, 1)  # B1–B6, B1 open
+    assert row["lost_rate_all"] == pytest.approx(8 / 10)
+    assert row["lost_rate_if_open_lost"] == pytest.approx((8 + 2) / 12)  # A6 and B1 lost too
+    assert lost.monthly_rates(aged)["mature"].tolist() == [True, False]
+    yoy = lost.year_over_year(aged)
+    assert yoy["lost_rate"].tolist() == [pytest.approx(3 / 5)] and yoy["immature"].tolist() == [6]
+    # without maturity every deal counts
+    assert lost.target_check(deal_leads, target=0.65, margin=0.03).iloc[0]["immature"] == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from statsmodels.stats.multitest import multipletests
 
 from funnelkit import lost, lost_reasons
 from tests.test_lost import TAXONOMY, small_leads
@@ -76,6 +77,9 @@ def test_reason_change_against_previous_year(deal_leads):
     assert change.loc["品牌不认可", "change"] == pytest.approx(1 / 8 - 7 / 8)
     assert change.loc["价格太高", "change"] == pytest.approx(4 / 8 - 0)
     assert change.loc["品牌不认可", "p_value"] < 0.05
+    # every reason is tested: Holm over the reasons' p-values, in the table's order
+    assert change["p_adjusted"].tolist() == pytest.approx(multipletests(change["p_value"], method="holm")[1])
+    assert (change["p_adjusted"] >= change["p_value"]).all()
     assert lost_reasons.reason_change(deal_leads, year=2006).empty  # no 2005 deals
 
 

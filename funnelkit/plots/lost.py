@@ -10,6 +10,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..i18n import t
+from ..lost import dimension_label
 
 
 def _axes(ax, size=(8, 4)):
@@ -18,8 +19,8 @@ def _axes(ax, size=(8, 4)):
 
 def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin: float = 0.0,
                    lang: str = "zh", ax=None):
-    """Lost rate per group of one ``dimension`` of :func:`funnelkit.lost.lost_rates` (its label),
-    with Wilson intervals, the target line and the at-risk band."""
+    """Lost rate per group of one ``dimension`` of :func:`funnelkit.lost.lost_rates` (its code,
+    e.g. ``product_line``), with Wilson intervals, the target line and the at-risk band."""
     rows = rates[rates["dimension"].eq(dimension)].sort_values("lost_rate")
     ax = _axes(ax, (8, max(2.2, 0.38 * len(rows) + 1.2)))
     ax.axvspan(target, target + margin, color="#f2c14e", alpha=0.25, label=t("lost.ax_at_risk", lang))
@@ -29,19 +30,25 @@ def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin
     ax.errorbar(rows["lost_rate"], labels, fmt="o", color="#34495e", capsize=3,
                 xerr=[rows["lost_rate"] - rows["lost_rate_low"], rows["lost_rate_high"] - rows["lost_rate"]])
     ax.set(xlim=(0, 1), xlabel=t("lost.ax_lost_rate", lang), ylabel="",
-           title=t("lost.chart_rates", lang, dimension=dimension))
+           title=t("lost.chart_rates", lang, dimension=dimension_label(dimension, lang)))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="lower left", fontsize=8, frameon=False)
     return ax
 
 
 def monthly_rates(monthly: pd.DataFrame, *, target: float, lang: str = "zh", ax=None):
-    """Monthly lost rate (:func:`funnelkit.lost.monthly_rates`) with its interval band and the target."""
+    """Monthly lost rate (:func:`funnelkit.lost.monthly_rates`) with its interval band and the
+    target; months not yet mature (``mature`` False) are hollow points off the line."""
     ax = _axes(ax, (7.5, 3.2))
     shown = monthly[monthly["closed"] > 0]
-    x = pd.to_datetime(shown["month"])
-    ax.fill_between(x, shown["lost_rate_low"], shown["lost_rate_high"], color="#d5dbdb", linewidth=0, step="mid")
-    ax.plot(x, shown["lost_rate"], color="#34495e", linewidth=1.2, drawstyle="steps-mid")
+    ripe = shown[shown["mature"]] if "mature" in shown else shown
+    young = shown[~shown["mature"]] if "mature" in shown else shown.iloc[:0]
+    x = pd.to_datetime(ripe["month"])
+    ax.fill_between(x, ripe["lost_rate_low"], ripe["lost_rate_high"], color="#d5dbdb", linewidth=0, step="mid")
+    ax.plot(x, ripe["lost_rate"], color="#34495e", linewidth=1.2, marker="o", markersize=3)
+    if len(young):
+        ax.plot(pd.to_datetime(young["month"]), young["lost_rate"], linestyle="none", marker="o",
+                markerfacecolor="white", markeredgecolor="#7f8c8d", label=t("lost.ax_immature", lang))
     ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1,
                label=t("lost.ax_target", lang, target=f"{target:.0%}"))
     ax.set(ylim=(0, 1), xlabel=t("lost.ax_month", lang), ylabel=t("lost.ax_lost_rate", lang),
