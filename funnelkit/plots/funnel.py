@@ -46,12 +46,12 @@ def plot_funnel(stage_rates: pd.DataFrame, *, period: str, segment: str, lang: s
     return ax
 
 
-def plot_segment_funnels(stage_rates: pd.DataFrame, *, period: str, lang: str = "zh", columns: int = 3):
+def plot_segment_funnels(stage_rates: pd.DataFrame, *, period: str, lang: str = "zh", columns: int = 2):
     """A funnel per segment (the whole branch first) in ``period``; returns the Figure."""
     rows = stage_rates[stage_rates["period"] == period]
     segments = segment_order(rows)
     lines = math.ceil(len(segments) / columns)
-    fig, axes = plt.subplots(lines, columns, figsize=(2.2 * columns + 0.4, 1.8 * lines), squeeze=False)
+    fig, axes = plt.subplots(lines, columns, figsize=(4.0 * columns + 0.6, 2.6 * lines), squeeze=False)
     for i, (ax, segment) in enumerate(zip(axes.flat, segments)):
         plot_funnel(rows, period=period, segment=segment, lang=lang, ax=ax)
         if i % columns:  # stage names once per row of panels
