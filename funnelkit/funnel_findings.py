@@ -6,15 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .formatting import num, pct
 from .i18n import t
-
-
-def pct(value) -> str:
-    return "—" if pd.isna(value) else f"{value:.1%}"
-
-
-def num(value, sign: bool = False) -> str:
-    return "—" if pd.isna(value) else (f"{value:+,.0f}" if sign else f"{value:,.0f}")
 
 
 def overall_conversion(d) -> tuple[float, float, float]:

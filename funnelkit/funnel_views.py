@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .funnel import segment_order
-from .funnel_findings import num, pct
+from .formatting import num, pct
 from .i18n import t
 
 

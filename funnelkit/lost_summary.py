@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .funnel_findings import pct as _pct
+from .formatting import pct
 from .i18n import t
 from .lost_reasons import controllable_share
 from .lost_reasons import top_reasons as _top_reasons
@@ -23,7 +23,7 @@ def _yoy_finding(yoy: pd.DataFrame, year: int, lang: str) -> list[str]:
 
 def _top_reason_finding(shares: pd.DataFrame, lang: str) -> list[str]:
     top = shares[shares["rank"].eq(1)]
-    parts = [t("lost.find_top_reason_part", lang, line=line, reason=reason, share=_pct(share))
+    parts = [t("lost.find_top_reason_part", lang, line=line, reason=reason, share=pct(share))
              for line, reason, share in zip(top["product_line"], top["reason"], top["share"])]
     if not parts:
         return []
@@ -34,9 +34,9 @@ def _recovery_findings(split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Ser
                        lang: str) -> list[str]:
     quasi_share = float(split.loc[split["lost_group"].eq("quasi_lost"), "share"].sum())
     counts = dict(zip(funnel["step"], funnel["count"]))
-    texts = [t("lost.find_recovery", lang, quasi_share=_pct(quasi_share), quasi=counts["quasi_lost"],
+    texts = [t("lost.find_recovery", lang, quasi_share=pct(quasi_share), quasi=counts["quasi_lost"],
                followed=counts["followed_up"], reengaged=counts["reengaged"], recovered=counts["recovered"],
-               rate_if=_pct(effect["lost_rate_if_recovered"]))]
+               rate_if=pct(effect["lost_rate_if_recovered"]))]
     if effect["more_needed"] == 0:
         return texts + [t("lost.find_needed_none", lang)]
     first = holders.groupby("dimension", sort=False).head(1)
@@ -49,7 +49,7 @@ def _maturity_findings(r: pd.Series, days: int, lang: str) -> list[str]:
     if not r["immature"]:
         return []
     return [t("lost.find_immature", lang, immature=int(r["immature"]), open=int(r["immature_open"]), days=days,
-              rate_all=_pct(r["lost_rate_all"]), bound=_pct(r["lost_rate_if_open_lost"]))]
+              rate_all=pct(r["lost_rate_all"]), bound=pct(r["lost_rate_if_open_lost"]))]
 
 
 def _group_yoy_finding(groups: pd.DataFrame, lang: str) -> list[str]:
@@ -70,17 +70,17 @@ def findings(a) -> list[str]:
     if a.target_row.empty or not a.target_row["closed"].iloc[0]:
         return [t("lost.find_no_deals", lang, year=a.year)]
     r = a.target_row.iloc[0]
-    texts = [t("lost.find_rate", lang, year=a.year, rate=_pct(r["lost_rate"]), low=_pct(r["lost_rate_low"]),
-               high=_pct(r["lost_rate_high"]), closed=int(r["closed"]), target=_pct(r["target"]),
+    texts = [t("lost.find_rate", lang, year=a.year, rate=pct(r["lost_rate"]), low=pct(r["lost_rate_low"]),
+               high=pct(r["lost_rate_high"]), closed=int(r["closed"]), target=pct(r["target"]),
                gap=f"{r['gap_to_target'] * 100:+.1f}", status=r["status_label"])]
     texts += _maturity_findings(r, a.maturity_days, lang)
     texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
     texts += _top_reason_finding(a.shares, lang)
-    texts.append(t("lost.find_controllable", lang, share=_pct(controllable_share(a.categories))))
+    texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
     texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
     if not a.competitors.empty:
         texts.append(t("lost.find_competitor", lang, brand=a.competitors["competitor"].iloc[0],
-                       share=_pct(a.competitors["share"].iloc[0])))
+                       share=pct(a.competitors["share"].iloc[0])))
     if a.warnings:
         texts.append(t("lost.find_warnings", lang, count=len(a.warnings)))
     return texts

@@ -4,22 +4,16 @@ results of :mod:`funnelkit.cohorts`, :mod:`funnelkit.ltv`, :mod:`funnelkit.lifec
 
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 
 from .cohorts import typical_break_even
+from .formatting import num, pct
 from .i18n import catalogue, t
 from .lifecycle import decline_share, follows_inverted_u
 from .ltv import ltv_at
 
 
-def _pct(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
-
-
-def _yuan(v) -> str:
-    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.0f}"
 
 
 def labels(lang: str = "zh") -> dict[str, str]:
@@ -61,11 +55,11 @@ def _retention_findings(rates: pd.DataFrame, lang: str) -> list[str]:
     known = rates.dropna(subset=["retention_rate"])
     if known.empty:
         return [t("ltv.dq_no_retention", lang)]
-    out = [t("ltv.f_retention", lang, rate=_pct(known["retention_rate"].iloc[0]), cohorts=int(known["cohorts"].iloc[0]))]
+    out = [t("ltv.f_retention", lang, rate=pct(known["retention_rate"].iloc[0]), cohorts=int(known["cohorts"].iloc[0]))]
     if len(known) >= 2:
         first, last = known["retention_rate"].iloc[0], known["retention_rate"].iloc[-1]
         key = "ltv.f_retention_trend" if last > first else "ltv.f_retention_falls"
-        out.append(t(key, lang, first=_pct(first), last=_pct(last), last_year=int(known["year"].iloc[-1])))
+        out.append(t(key, lang, first=pct(first), last=pct(last), last_year=int(known["year"].iloc[-1])))
     return out
 
 
@@ -76,36 +70,36 @@ def ltv_findings(*, rates: pd.DataFrame, breakeven: pd.DataFrame,
     """The written summary at the top of the report, one sentence per section."""
     out = _retention_findings(rates, lang)
     paid = breakeven["break_even_period"].notna().sum()
-    costs = {"acq": _yuan(acquisition_cost), "mkt": _yuan(marketing_cost)}
+    costs = {"acq": num(acquisition_cost), "mkt": num(marketing_cost)}
     if paid:
-        out.append(t("ltv.f_break_even", lang, **costs, rate=_pct(discount_rate), paid=int(paid),
+        out.append(t("ltv.f_break_even", lang, **costs, rate=pct(discount_rate), paid=int(paid),
                      period=f"{typical_break_even(breakeven):g}", unpaid=int(len(breakeven) - paid)))
     else:
         out.append(t("ltv.f_no_break_even", lang, **costs))
     years = int(projection["year"].max())
-    out.append(t("ltv.f_projection", lang, customers=_yuan(projection["customers"].iloc[0]),
-                 ltv3=_yuan(ltv_at(projection, 3)), years=years, ltvn=_yuan(ltv_at(projection, years))))
+    out.append(t("ltv.f_projection", lang, customers=num(projection["customers"].iloc[0]),
+                 ltv3=num(ltv_at(projection, 3)), years=years, ltvn=num(ltv_at(projection, years))))
     base, better = ltv_at(projection, years), ltv_at(scenario, years)
-    out.append(t("ltv.f_scenario", lang, gain=f"{gain * 100:g}", years=years, diff=_yuan(better - base),
-                 pct=_pct((better - base) / abs(base)) if base else "—"))
-    out.append(t("ltv.f_calculator", lang, years=len(calculator), total=_yuan(calculator["cumulative_value"].iloc[-1]),
-                 undiscounted=_yuan(calculator["profit"].sum())))
+    out.append(t("ltv.f_scenario", lang, gain=f"{gain * 100:g}", years=years, diff=num(better - base),
+                 pct=pct((better - base) / abs(base)) if base else "—"))
+    out.append(t("ltv.f_calculator", lang, years=len(calculator), total=num(calculator["cumulative_value"].iloc[-1]),
+                 undiscounted=num(calculator["profit"].sum())))
     share = summary.set_index("stage")["share"]
-    out.append(t("ltv.f_lifecycle", lang, decline=_pct(share.get("decline")), stability=_pct(share.get("stability"))))
+    out.append(t("ltv.f_lifecycle", lang, decline=pct(share.get("decline")), stability=pct(share.get("stability"))))
     shape = follows_inverted_u(summary)
     if shape is not None:
-        profit = {s: _yuan(v) for s, v in summary.set_index("stage")["profit_per_customer"].items()}
+        profit = {s: num(v) for s, v in summary.set_index("stage")["profit_per_customer"].items()}
         out.append(t("ltv.f_inverted_u" if shape else "ltv.f_not_inverted_u", lang, **profit))
     judged = churn.loc[~churn["too_few"]] if (~churn["too_few"]).any() else churn
     if len(judged):
         hi, lo = judged.loc[judged["churn_rate"].idxmax()], judged.loc[judged["churn_rate"].idxmin()]
         name = lambda row: t(f"ltv.{row['group']}", lang) if row["grouping"] == "value_tier" else str(row["group"])  # noqa: E731
         out.append(t("ltv.f_churn", lang, grouping=t(f"ltv.{hi['grouping']}", lang), group=name(hi),
-                     rate=_pct(hi["churn_rate"]), customers=int(hi["customers"]),
-                     grouping_low=t(f"ltv.{lo['grouping']}", lang), group_low=name(lo), rate_low=_pct(lo["churn_rate"])))
+                     rate=pct(hi["churn_rate"]), customers=int(hi["customers"]),
+                     grouping_low=t(f"ltv.{lo['grouping']}", lang), group_low=name(lo), rate_low=pct(lo["churn_rate"])))
     if len(rfm):
         repeaters = rfm.loc[rfm["frequency"] > 0, "frequency"]
-        out.append(t("ltv.f_rfm", lang, one_time=_pct(float((rfm["frequency"] == 0).mean())),
+        out.append(t("ltv.f_rfm", lang, one_time=pct(float((rfm["frequency"] == 0).mean())),
                      frequency=f"{repeaters.median():g}" if len(repeaters) else "0"))
     return out
 

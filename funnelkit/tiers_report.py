@@ -7,10 +7,10 @@ texts come from ``funnelkit/messages/tiers.yaml``.
 
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 
+from .formatting import pct
 from .i18n import catalogue, label, t
 from .tiers import TIER_ORDER
 
@@ -43,8 +43,6 @@ def column_labels(lang: str = "zh") -> dict[str, str]:
     return {key.removeprefix("tiers.col_"): t(key, lang) for key in catalogue() if key.startswith("tiers.col_")}
 
 
-def _pct(value) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
 
 
 def _listing(values, lang) -> str:
@@ -93,7 +91,7 @@ def _tier_findings(figures, shares, basis, lang) -> list[str]:
     now = shares[shares["snapshot_year"] == year].set_index("tier")
     out = [t("tiers.shares", lang, year=year, customers=int(now["customers"].sum()),
              premium_n=int(now.loc["premium", "customers"]),
-             **{tier: _pct(now.loc[tier, "share"]) for tier in TIER_ORDER})]
+             **{tier: pct(now.loc[tier, "share"]) for tier in TIER_ORDER})]
     kinds = basis[basis["snapshot_year"] == year].set_index("tier_basis")["customers"]
     out.append(t("tiers.basis", lang, **{k: int(kinds.get(k, 0)) for k in ("scorecard", "source", "none")}))
     if previous is None:
@@ -104,8 +102,8 @@ def _tier_findings(figures, shares, basis, lang) -> list[str]:
     if n_before:
         change = figures["premium_growth"]
         out.append(t("tiers.premium_growth", lang, previous_year=previous, previous_n=n_before, current_n=n_now,
-                     growth=f"{change:+.1%}", previous_share=_pct(figures["premium_share_previous"]),
-                     current_share=_pct(figures["premium_share"])))
+                     growth=f"{change:+.1%}", previous_share=pct(figures["premium_share_previous"]),
+                     current_share=pct(figures["premium_share"])))
     else:
         out.append(t("tiers.premium_growth_new", lang, previous_year=previous, year=year, current_n=n_now))
     return out
@@ -118,9 +116,9 @@ def _concentration_findings(figures, regions, rule, concentration, top_k, lang) 
     else:
         region = premium.loc["region"]
         out = [t("tiers.concentration", lang, region=figures["top_region"], industry=figures["top_industry"],
-                 region_share=_pct(region["top_group_share"]),
-                 industry_share=_pct(premium.loc["industry", "top_group_share"])),
-               t("tiers.hhi", lang, top_k=top_k, top_k_share=_pct(region["top_k_share"]),
+                 region_share=pct(region["top_group_share"]),
+                 industry_share=pct(premium.loc["industry", "top_group_share"])),
+               t("tiers.hhi", lang, top_k=top_k, top_k_share=pct(region["top_k_share"]),
                  hhi=f"{region['hhi']:.2f}", effective=f"{region['effective_groups']:.1f}")]
     out.append(t("tiers.regions", lang, tiers=_listing([label(x, lang) for x in rule["tiers"]], lang),
                  key_ratio=f"{rule['key_ratio']:g}", weak_ratio=f"{rule['weak_ratio']:g}",
@@ -143,7 +141,7 @@ def _value_findings(top_share, value_tiers, lang) -> list[str]:
         return [t("tiers.no_value", lang)]
     vip = value_tiers.set_index("value_tier").loc["vip"]
     return [t("tiers.value", lang, top_pct=f"{row['top_fraction']:.0%}", top_n=int(row["top_customers"]),
-              share=_pct(row["top_revenue_share"]), vip_n=int(vip["customers"]), vip_share=_pct(vip["revenue_share"]))]
+              share=pct(row["top_revenue_share"]), vip_n=int(vip["customers"]), vip_share=pct(vip["revenue_share"]))]
 
 
 def _referral_findings(per_tier, sources, year, lang) -> list[str]:
@@ -157,8 +155,8 @@ def _referral_findings(per_tier, sources, year, lang) -> list[str]:
         return [*out, t("tiers.no_referrals", lang)]
     top = sources.sort_values("referrals", ascending=False, kind="stable").iloc[0]
     existing = sources.loc[sources["source_type"] == "existing_customer", "share"]
-    return [*out, t("tiers.sources", lang, existing=_pct(existing.iloc[0]), top=code_label(top["source_type"], lang),
-                    top_share=_pct(top["share"]), action=top["action"] or "—")]
+    return [*out, t("tiers.sources", lang, existing=pct(existing.iloc[0]), top=code_label(top["source_type"], lang),
+                    top_share=pct(top["share"]), action=top["action"] or "—")]
 
 
 def _number(value) -> str:
@@ -170,7 +168,7 @@ def _cadence_findings(by_tier, owners, policy, end, contacts, lang) -> list[str]
         return [t("tiers.no_visits", lang)]
     met = by_tier.set_index("tier")["meets_policy"]
     out = [t("tiers.cadence", lang, phone_days=policy["phone_days"], onsite_days=policy["onsite_days"],
-             **{tier: _pct(met.get(tier)) for tier in TIER_ORDER})]
+             **{tier: pct(met.get(tier)) for tier in TIER_ORDER})]
     day = pd.Timestamp(end).date().isoformat()
     if not owners["overdue"].sum():
         return [*out, t("tiers.no_overdue", lang, end=day)]

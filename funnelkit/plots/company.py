@@ -15,9 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from ..stats import Z95, Z998
 from ..i18n import t
-from ..stats import control_limits
+from ..stats import Z95, Z998, control_limits
 
 POSITION_COLOURS = {"above": "#2f855a", "high": "#68a37f", "within": "#4c72b0", "low": "#dd8452", "below": "#c44e52"}
 

@@ -16,19 +16,14 @@ from matplotlib.patches import Rectangle
 
 from ..funnel import segment_order
 from ..i18n import t
+from . import axes_for
 from ..stats import Z95, Z998, control_limits
-
-
-def _axes(ax, size=(6, 3.6)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_funnel(stage_rates: pd.DataFrame, *, period: str, segment: str, lang: str = "zh", ax=None):
     """One funnel: centred horizontal bars, first stage on top, labelled with the count and
     the share of the first stage."""
-    ax = _axes(ax)
+    ax = axes_for(ax, (6, 3.6))
     rows = stage_rates[(stage_rates["period"] == period) & (stage_rates["segment"] == segment)]
     rows = rows.sort_values("stage_index")
     counts = rows["count"].fillna(0).to_numpy(dtype=float)
@@ -65,7 +60,7 @@ def plot_segment_funnels(stage_rates: pd.DataFrame, *, period: str, lang: str = 
 def plot_loss_heatmap(transitions: pd.DataFrame, *, period: str, lang: str = "zh", ax=None):
     """Loss rate of every transition (rows) in every segment (columns), annotated. Cells with
     too few customers to judge are not coloured: grey, hatched and marked ``样本少`` / ``few``."""
-    ax = _axes(ax, (7, 3.8))
+    ax = axes_for(ax, (7, 3.8))
     rows = transitions[transitions["period"] == period]
     order = rows.sort_values("step")["transition_label"].unique()
     segments = segment_order(rows)
@@ -92,7 +87,7 @@ def plot_loss_heatmap(transitions: pd.DataFrame, *, period: str, lang: str = "zh
 
 def plot_conversion_trend(transitions: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Conversion of every transition of the whole branch, period by period."""
-    ax = _axes(ax, (6.4, 3.2))
+    ax = axes_for(ax, (6.4, 3.2))
     rows = transitions[transitions["is_total"]].sort_values(["step", "period"])
     sns.lineplot(data=rows, x="period", y="rate", hue="transition_label", marker="o", markersize=4, ax=ax,
                  hue_order=list(rows["transition_label"].unique()))
@@ -107,7 +102,7 @@ def plot_conversion_trend(transitions: pd.DataFrame, *, lang: str = "zh", ax=Non
 def plot_waterfall(decomposition: pd.DataFrame, *, previous: str, current: str, last: str, lang: str = "zh", ax=None):
     """The change in last-stage customers of the whole branch, from the previous period's
     count through each part (volume, each transition) to the current count."""
-    ax = _axes(ax, (7.5, 3.6))
+    ax = axes_for(ax, (7.5, 3.6))
     rows = decomposition[decomposition["is_total"].astype(bool)]
     if rows.empty:
         return ax
@@ -133,7 +128,7 @@ def plot_waterfall(decomposition: pd.DataFrame, *, previous: str, current: str, 
 def plot_peer_funnel(funnel_plot: pd.DataFrame, *, transition: str, lang: str = "zh", ax=None):
     """Funnel plot: each branch's conversion against its volume, with the company rate and
     95% / 99.8% control limits; this branch highlighted, others unnamed."""
-    ax = _axes(ax, (6, 3.6))
+    ax = axes_for(ax, (6, 3.6))
     if funnel_plot.empty:
         return ax
     p0 = funnel_plot["p0"].iloc[0]

@@ -3,18 +3,14 @@ sibling modules) and an optional ``ax``, and returns the Axes it drew on."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..i18n import t
+from . import axes_for
 from ..lost import dimension_label
-
-
-def _axes(ax, size=(8, 4)):
-    return ax if ax is not None else plt.subplots(figsize=size)[1]
 
 
 def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin: float = 0.0,
@@ -22,7 +18,7 @@ def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin
     """Lost rate per group of one ``dimension`` of :func:`funnelkit.lost.lost_rates` (its code,
     e.g. ``product_line``), with Wilson intervals, the target line and the at-risk band."""
     rows = rates[rates["dimension"].eq(dimension)].sort_values("lost_rate")
-    ax = _axes(ax, (8, max(2.2, 0.38 * len(rows) + 1.2)))
+    ax = axes_for(ax, (8, max(2.2, 0.38 * len(rows) + 1.2)))
     ax.axvspan(target, target + margin, color="#f2c14e", alpha=0.25, label=t("lost.ax_at_risk", lang))
     ax.axvline(target, color="#c0392b", linestyle="--", linewidth=1,
                label=t("lost.ax_target", lang, target=f"{target:.0%}"))
@@ -39,7 +35,7 @@ def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin
 def monthly_rates(monthly: pd.DataFrame, *, target: float, lang: str = "zh", ax=None):
     """Monthly lost rate (:func:`funnelkit.lost.monthly_rates`) with its interval band and the
     target; months not yet mature (``mature`` False) are hollow points off the line."""
-    ax = _axes(ax, (7.5, 3.2))
+    ax = axes_for(ax, (7.5, 3.2))
     shown = monthly[monthly["closed"] > 0]
     ripe = shown[shown["mature"]] if "mature" in shown else shown
     young = shown[~shown["mature"]] if "mature" in shown else shown.iloc[:0]
@@ -61,7 +57,7 @@ def monthly_rates(monthly: pd.DataFrame, *, target: float, lang: str = "zh", ax=
 def reason_shares(matrix: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost_reasons.share_matrix`: reason × product line shares."""
     grid = matrix.set_index("reason")
-    ax = _axes(ax, (1.3 * grid.shape[1] + 3, 0.42 * len(grid) + 1.4))
+    ax = axes_for(ax, (1.3 * grid.shape[1] + 3, 0.42 * len(grid) + 1.4))
     sns.heatmap(grid, annot=True, fmt=".0%", cmap="Reds", vmin=0, cbar=False, linewidths=0.5, ax=ax)
     ax.set(xlabel="", ylabel="", title=t("lost.chart_reason_shares", lang))
     ax.tick_params(axis="y", rotation=0)
@@ -70,7 +66,7 @@ def reason_shares(matrix: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def pareto(table: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Pareto chart of :func:`funnelkit.lost_reasons.pareto`: bars of lost deals, cumulative share line."""
-    ax = _axes(ax)
+    ax = axes_for(ax, (8, 4))
     ax.bar(table["reason"], table["lost"], color="#5b7db1")
     ax.set(ylabel=t("lost.ax_lost", lang), xlabel="", title=t("lost.chart_pareto", lang))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -86,7 +82,7 @@ def pareto(table: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def recovery_funnel(funnel: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Horizontal bars of :func:`funnelkit.lost_recovery.recovery_funnel`, with counts and shares."""
-    ax = _axes(ax, (8, 2.8))
+    ax = axes_for(ax, (8, 2.8))
     ax.barh(funnel["label"], funnel["count"], color=sns.color_palette("Blues_r", len(funnel)))
     ax.invert_yaxis()
     share = funnel["share"].fillna(0)
@@ -100,7 +96,7 @@ def recovery_funnel(funnel: pd.DataFrame, *, lang: str = "zh", ax=None):
 def stage_reason(table: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost_reasons.stage_reason` counts (the total column left out)."""
     grid = table.set_index("stage").drop(columns="total")
-    ax = _axes(ax, (1.0 * grid.shape[1] + 2.5, 0.5 * len(grid) + 1.6))
+    ax = axes_for(ax, (1.0 * grid.shape[1] + 2.5, 0.5 * len(grid) + 1.6))
     sns.heatmap(grid, annot=True, fmt="d", cmap="Blues", cbar=False, linewidths=0.5, ax=ax)
     ax.set(xlabel=t("lost.ax_reason", lang), ylabel=t("lost.ax_stage", lang), title=t("lost.chart_stage_reason", lang))
     ax.tick_params(axis="y", rotation=0)
@@ -119,7 +115,7 @@ _FLOW_COLOURS = {"won": "#d5ecd4", "base": "#d5ecd4", "recovered": "#d5ecd4", "l
 def lead_flow(flow: pd.DataFrame, *, lang: str = "zh", ax=None):
     """The lead flow of :func:`funnelkit.lost.lead_flow` as boxes with counts and arrows whose
     width follows the number of deals. Nodes without deals (kind unknown) are left out."""
-    ax = _axes(ax, (9, 5))
+    ax = axes_for(ax, (9, 5))
     into = flow.groupby("target")["count"].sum()
     counts = {"pool": int(flow.loc[flow["source"].eq("pool"), "count"].sum()),
               **{node: int(n) for node, n in into.items() if node != "base"},
@@ -148,7 +144,7 @@ def lead_flow(flow: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def competitors(table: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Bars of :func:`funnelkit.lost_recovery.competitors`."""
-    ax = _axes(ax, (7, 0.45 * len(table) + 1.4))
+    ax = axes_for(ax, (7, 0.45 * len(table) + 1.4))
     ax.barh(table["competitor"], table["lost"], color="#c0392b")
     ax.invert_yaxis()
     ax.set(xlabel=t("lost.ax_lost", lang), ylabel="", title=t("lost.chart_competitors", lang))

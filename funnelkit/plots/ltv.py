@@ -10,11 +10,8 @@ import pandas as pd
 import seaborn as sns
 
 from ..i18n import t
+from . import axes_for
 from ..lifecycle import STAGES
-
-
-def _ax(ax, size=(8, 4.2)):
-    return plt.subplots(figsize=size)[1] if ax is None else ax
 
 
 def cohort_heatmap(activity: pd.DataFrame, *, value: str = "retention", lang: str = "zh", ax=None):
@@ -22,7 +19,7 @@ def cohort_heatmap(activity: pd.DataFrame, *, value: str = "retention", lang: st
     if value not in ("retention", "revenue"):
         raise ValueError(f"value must be 'retention' or 'revenue', not {value!r}")
     wide = activity.pivot(index="cohort", columns="period", values=value).astype(float)
-    ax = _ax(ax, (8, max(2.5, 0.35 * len(wide) + 1.5)))
+    ax = axes_for(ax, (8, max(2.5, 0.35 * len(wide) + 1.5)))
     small = wide.shape[1] <= 12
     if value == "retention":
         annot, cmap, fmt = small, "Blues", ".0%"
@@ -42,7 +39,7 @@ def cohort_heatmap(activity: pd.DataFrame, *, value: str = "retention", lang: st
 
 def ltv_curves(ltv: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Realised cumulative LTV per customer of each cohort by period, with the break-even line."""
-    ax = _ax(ax)
+    ax = axes_for(ax, (8, 4.2))
     sns.lineplot(data=ltv, x="period", y="ltv", hue="cohort", marker="o", ax=ax,
                  legend=ltv["cohort"].nunique() <= 12)
     ax.axhline(0, color="grey", lw=1, ls="--", label=t("ltv.break_even_line", lang))
@@ -55,7 +52,7 @@ def ltv_curves(ltv: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def projection_chart(comparison: pd.DataFrame, *, gain: float, lang: str = "zh", ax=None):
     """Projected LTV per customer by year: base and the higher-retention scenario."""
-    ax = _ax(ax)
+    ax = axes_for(ax, (8, 4.2))
     ax.plot(comparison["year"], comparison["ltv_base"], marker="o", label=t("ltv.base", lang))
     ax.plot(comparison["year"], comparison["ltv_scenario"], marker="s",
             label=t("ltv.scenario", lang, gain=f"{gain:.0%}"))
@@ -68,7 +65,7 @@ def projection_chart(comparison: pd.DataFrame, *, gain: float, lang: str = "zh",
 
 def stage_profit(summary: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Recent profit per customer by lifecycle stage, in lifecycle order (the inverted U)."""
-    ax = _ax(ax, (7, 3.6))
+    ax = axes_for(ax, (7, 3.6))
     labels = [t(f"ltv.{s}", lang) for s in summary["stage"].astype(str)]
     ax.bar(labels, summary["profit_per_customer"].fillna(0), color=sns.color_palette()[:len(labels)])
     ax.set(title=t("ltv.chart_stage_profit", lang), xlabel=t("ltv.stage", lang),
@@ -79,7 +76,7 @@ def stage_profit(summary: pd.DataFrame, *, lang: str = "zh", ax=None):
 def stage_mix(mix: pd.DataFrame, *, by: str = "segment", lang: str = "zh", ax=None):
     """Stacked shares of the lifecycle stages within each group of ``by``."""
     wide = mix.pivot(index=by, columns="stage", values="share").reindex(columns=list(STAGES)).fillna(0)
-    ax = _ax(ax, (8, max(2.5, 0.45 * len(wide) + 1.5)))
+    ax = axes_for(ax, (8, max(2.5, 0.45 * len(wide) + 1.5)))
     left = np.zeros(len(wide))
     for stage, color in zip(STAGES, sns.color_palette()):
         ax.barh(wide.index.astype(str), wide[stage], left=left, color=color, label=t(f"ltv.{stage}", lang))

@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..i18n import label, t
+from . import axes_for
 from ..tiers_report import code_label
 from ..value_segments import _amount_text
 
@@ -17,13 +18,9 @@ TIER_COLORS = {"premium": "#c44e52", "potential": "#dd8452", "general": "#8c8c8c
 TIERS = ("premium", "potential", "general")
 
 
-def _ax(ax, size=(6.5, 4.2)):
-    return ax if ax is not None else plt.figure(figsize=size).add_subplot()
-
-
 def grid_heatmap(data: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Loyalty × capacity grid from :func:`funnelkit.tiers.grid_counts`: customers and tier per cell."""
-    ax = _ax(ax)
+    ax = axes_for(ax, (6.5, 4.2))
     counts = data.pivot(index="loyalty", columns="capacity", values="customers")
     tiers = data.pivot(index="loyalty", columns="capacity", values="tier")
     order_rows = data.drop_duplicates("loyalty").sort_values("loyalty_band", ascending=False)["loyalty"]
@@ -58,7 +55,7 @@ def tier_bars(data: pd.DataFrame, *, by: str, lang: str = "zh", years: tuple = (
 
 def region_industry_heatmap(data: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Customers per region × industry from :func:`funnelkit.tiers.region_industry`, counts shown."""
-    ax = _ax(ax, (7.5, 4.2))
+    ax = axes_for(ax, (7.5, 4.2))
     table = data.pivot(index="region", columns="industry", values="customers")
     sns.heatmap(table, annot=True, fmt="d", cmap="Oranges", cbar=False, linewidths=0.5, ax=ax)
     ax.set(xlabel=t("tiers.col_industry", lang), ylabel=t("tiers.col_region", lang))
@@ -69,7 +66,7 @@ def region_industry_heatmap(data: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def migration_heatmap(data: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Tier transitions from :func:`funnelkit.tiers.migration`, new and gone in the margins."""
-    ax = _ax(ax, (6, 4.4))
+    ax = axes_for(ax, (6, 4.4))
     if data.empty:  # a single snapshot year: nothing to compare
         ax.set_axis_off()
         return ax
@@ -86,7 +83,7 @@ def migration_heatmap(data: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def value_funnel(data: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Funnel of customers at or above each sales-amount bound, from :func:`funnelkit.value_segments.value_bands`."""
-    ax = _ax(ax)
+    ax = axes_for(ax, (6.5, 4.2))
     widths = data["customers_at_least"].to_numpy(float)
     names = [("≥" + _amount_text(low, lang)) if low > 0 else t("tiers.col_customers", lang) for low in data["lower"]]
     y = np.arange(len(widths))[::-1]
@@ -137,7 +134,7 @@ def referral_sources_chart(data: pd.DataFrame, *, lang: str = "zh"):
 
 def cadence_bars(data: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Share of each tier meeting the visit policy, from :func:`funnelkit.cadence.cadence_by_tier`."""
-    ax = _ax(ax)
+    ax = axes_for(ax, (6.5, 4.2))
     measures = ["meets_phone", "meets_onsite", "meets_policy"]
     long = data.melt(id_vars="tier", value_vars=measures, var_name="measure", value_name="share")
     long = long.assign(tier=long["tier"].map(lambda c: label(c, lang)),
