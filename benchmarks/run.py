@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _MEASURE = r"""
 import json, resource, sys, time
-from funnelkit.loading import load_table
+from funnelkit.data.loading import load_table
 import duckdb
 kind, db, branch = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.perf_counter()
@@ -80,7 +80,7 @@ def bench_loading(scale: float, repeat: int) -> None:
 
 
 def bench_batch(repeat: int) -> None:
-    from funnelkit.runner import run_batch
+    from funnelkit.batch.runner import run_batch
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)

@@ -1,9 +1,11 @@
 """funnelkit: a Jupyter workbook kit for sales-funnel and customer analysis across branches.
 
-The package backs the parameterized notebooks in ``notebooks/``: loading and validating
-branch data (:mod:`funnelkit.loading`), one module per analysis, charts in
-:mod:`funnelkit.plots`, and the batch runner (:mod:`funnelkit.runner`) that executes every
-notebook for every branch and publishes HTML reports for leadership.
+The package backs the parameterized notebooks in ``notebooks/``. One subpackage per analysis
+— :mod:`funnelkit.funnel`, :mod:`funnelkit.tiers`, :mod:`funnelkit.lost`,
+:mod:`funnelkit.ltv` — and shared ones: :mod:`funnelkit.data` (contract and loading),
+:mod:`funnelkit.report` (what notebooks call to show and save), :mod:`funnelkit.batch`
+(every notebook for every branch, published as HTML for leadership) and
+:mod:`funnelkit.demo` (the demo database).
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .exceptions import FunnelkitError
-from .paths import project_root
+from funnelkit.exceptions import FunnelkitError
+from funnelkit.paths import project_root
 
 console = Console(stderr=True)
 
@@ -31,8 +31,8 @@ def main() -> None:
 @click.option("--seed", type=int, default=20061231, show_default=True)
 def demo(out: Path | None, scale: float, seed: int) -> None:
     """Write the deterministic demo database."""
-    from .demo import write_demo_db
-    from .paths import demo_db
+    from funnelkit.demo import write_demo_db
+    from funnelkit.paths import demo_db
 
     target = out or demo_db()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,7 @@ def demo(out: Path | None, scale: float, seed: int) -> None:
 
 
 def _run(branches, notebooks, workers, timeout) -> None:
-    from .runner import run_batch
+    from funnelkit.batch.runner import run_batch
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:

@@ -1,7 +1,9 @@
 """One message catalogue for every report text, in Chinese (default) and English.
 
-Messages live in ``funnelkit/messages/<area>.yaml`` as ``key: {zh: ..., en: ...}``; a key is
-addressed as ``"<area>.<key>"`` (``"common.summary"``, ``"funnel.title"``). Placeholders use
+Messages live beside the code that uses them: each analysis's in
+``funnelkit/<analysis>/messages.yaml``, the shared ones in ``funnelkit/messages/<area>.yaml``
+(``common``, ``labels``, ``index``), as ``key: {zh: ..., en: ...}``; a key is addressed as
+``"<area>.<key>"`` (``"common.summary"``, ``"funnel.title"``). Placeholders use
 ``str.format`` names: ``t("funnel.loss", "zh", stage="签约客户", rate="12.5%")``.
 """
 
@@ -13,16 +15,23 @@ from pathlib import Path
 import yaml
 
 LANGS = ("zh", "en")
-_DIR = Path(__file__).resolve().parent / "messages"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def message_files() -> dict[str, Path]:
+    """Area → its messages file: ``funnel`` → ``funnelkit/funnel/messages.yaml`` …"""
+    files = {path.stem: path for path in sorted((_PACKAGE / "messages").glob("*.yaml"))}
+    files.update({path.parent.name: path for path in sorted(_PACKAGE.glob("*/messages.yaml"))})
+    return files
 
 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     """Every message, keyed ``area.key``."""
     messages: dict[str, dict[str, str]] = {}
-    for path in sorted(_DIR.glob("*.yaml")):
+    for area, path in message_files().items():
         for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
-            messages[f"{path.stem}.{key}"] = texts
+            messages[f"{area}.{key}"] = texts
     return messages
 
 

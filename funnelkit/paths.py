@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATES_DIR = PACKAGE_DIR / "batch" / "templates"
 
 SAFE_NAME = re.compile(r"^[\w][\w-]{0,63}$")  # letters (any script), digits, _ and -
 _RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])$", re.I)  # device names on Windows

@@ -29,7 +29,7 @@ def demo_run(tmp_path_factory):
     database, in a scratch copy of the project. Shared by the end-to-end tests."""
     import os
 
-    from funnelkit.runner import run_batch
+    from funnelkit.batch.runner import run_batch
 
     demo_db = ROOT / "data" / "demo.duckdb"
     if not demo_db.exists():

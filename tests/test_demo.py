@@ -11,7 +11,7 @@ import pytest
 
 from funnelkit.demo import DEMO_BRANCHES, load_demo, write_demo_db
 from funnelkit.privacy import mask_text
-from funnelkit.schema import CAPACITY_ITEMS, DEFAULT_STAGES, LOYALTY_ITEMS, TABLES, table_columns
+from funnelkit.data.schema import CAPACITY_ITEMS, DEFAULT_STAGES, LOYALTY_ITEMS, TABLES, table_columns
 from funnelkit.stats import two_proportion_test
 
 STAGES = [s.key for s in DEFAULT_STAGES]

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import Path
 
 import pytest
 import yaml
 
-from funnelkit.i18n import catalogue, label, t
-
-MESSAGES = Path(__file__).resolve().parent.parent / "funnelkit" / "messages"
+from funnelkit.i18n import catalogue, label, message_files, t
 
 
-@pytest.mark.parametrize("path", sorted(MESSAGES.glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", message_files().values(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_entry_is_text_in_both_languages(path):
     text = path.read_text(encoding="utf-8")
     keys = [line.split(":", 1)[0] for line in text.splitlines() if line and not line[0].isspace() and line[0] != "#"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from funnelkit.params import notebook_parameters, read_yaml
+from funnelkit.batch.params import notebook_parameters, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from funnelkit.privacy import mask_frame, mask_text
-from funnelkit.report import excel_safe
+from funnelkit.report.display import excel_safe
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")

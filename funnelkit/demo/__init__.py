@@ -1,6 +1,6 @@
 """Demo data: a seeded, made-up telecom company with five branches, for trying the kit.
 
-:func:`write_demo_db` writes every table of the data contract (:mod:`funnelkit.schema`) to
+:func:`write_demo_db` writes every table of the data contract (:mod:`funnelkit.data.schema`) to
 a DuckDB file; :func:`load_demo` returns small in-memory versions of the same tables for
 docstring examples and tests. The data tell a story the notebooks should find:
 
@@ -28,7 +28,7 @@ import pandas as pd
 
 from funnelkit.demo import catalog as cat
 from funnelkit.demo import customers, leads, transactions
-from funnelkit.schema import DEFAULT_STAGES, TABLES, table_columns
+from funnelkit.data.schema import DEFAULT_STAGES, TABLES, table_columns
 
 __all__ = ["DEMO_BRANCHES", "DEMO_SEED", "load_demo", "write_demo_db"]
 

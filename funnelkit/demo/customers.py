@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from funnelkit.demo import catalog as cat
-from funnelkit.demo._draw import EPOCH, ID_CHECK, categorical, day, id_numbers, mobile_numbers, pick, \
+from ._draw import EPOCH, ID_CHECK, categorical, day, id_numbers, mobile_numbers, pick, \
     pick_rows, rng_for
-from funnelkit.schema import CAPACITY_ITEMS, LOYALTY_ITEMS, REFERRAL_SOURCES
+from funnelkit.data.schema import CAPACITY_ITEMS, LOYALTY_ITEMS, REFERRAL_SOURCES
 
 KEEP_TOTALS = 0.50  # chance that a customer staying in its tier keeps its score totals
 YEAR_STARTS = {2005: day("2005-01-01"), 2006: day("2006-01-01"), 2007: day("2007-01-01")}

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from funnelkit.demo import catalog as cat
-from funnelkit.demo._draw import ID_CHECK, categorical, day, id_numbers, log_uniform, mobile_numbers, pick, \
+from ._draw import ID_CHECK, categorical, day, id_numbers, log_uniform, mobile_numbers, pick, \
     pick_rows, rng_for
-from funnelkit.schema import DEFAULT_STAGES
+from funnelkit.data.schema import DEFAULT_STAGES
 
 BLOCK = 200_000
 SIGNED = 4  # index of the signed stage: signed or beyond is won

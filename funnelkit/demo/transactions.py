@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from funnelkit.demo import catalog as cat
-from funnelkit.demo._draw import categorical, day, pick, rng_for
+from ._draw import categorical, day, pick, rng_for
 
 LAST_DAY = day("2006-12-31")
 

@@ -1,0 +1,362 @@
+"""The run's ``index.html``: the page a regional manager opens first.
+
+Computation is kept apart from rendering: :func:`key_figures_table` turns the notebooks'
+``summary.json`` files into one branch × figure table, :func:`traffic_lights` marks each
+figure against its target or the branch median, :func:`company_funnel_data` compares the
+branches on the most common bottleneck; :func:`write_index` reads the run folder, formats
+and renders the Jinja template (``templates/index.html.j2``), which only displays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from funnelkit import __version__
+from funnelkit.funnel.compare import funnel_plot_data
+from funnelkit.i18n import catalogue, check_lang, t
+from funnelkit.paths import TEMPLATES_DIR, inside
+from funnelkit.privacy import mask_text
+from funnelkit.data.schema import DEFAULT_STAGES
+
+#: Index column → (notebook, key in that notebook's ``summary.json`` figures).
+FIGURES = {
+    "overall_conversion": ("funnel", "overall_conversion"),
+    "top_bottleneck": ("funnel", "top_bottleneck"),
+    "top_bottleneck_key": ("funnel", "top_bottleneck_key"),
+    "top_bottleneck_lost": ("funnel", "top_bottleneck_lost"),
+    "gain_customers": ("funnel", "top_bottleneck_gain_customers"),
+    "gain_revenue": ("funnel", "top_bottleneck_gain_revenue"),
+    "funnel_period": ("funnel", "current_period"),
+    "lost_rate": ("lost", "lost_rate"),
+    "lost_rate_target": ("lost", "lost_rate_target"),
+    "lost_status": ("lost", "status"),
+    "premium_share": ("tiers", "premium_share"),
+    "premium_growth": ("tiers", "premium_growth"),
+    "ltv_3y": ("ltv", "ltv_3y"),
+}
+NOTEBOOK_ORDER = ("funnel", "tiers", "lost", "ltv")  # the links' order on the page
+TEXT_FIGURES = ("top_bottleneck", "top_bottleneck_key", "funnel_period", "lost_status")
+
+#: Peer rules, figure → (kind, amber, red). "relative": the light turns amber below
+#: ``amber`` × the branch median and red below ``red`` × it; "points": amber more than
+#: ``amber`` (a fraction, 0.05 = 5 points) below the median, red more than ``red`` below.
+PEER_RULES = {
+    "overall_conversion": ("relative", 0.90, 0.75),
+    "premium_share": ("relative", 0.90, 0.75),
+    "ltv_3y": ("relative", 0.90, 0.75),
+    "premium_growth": ("points", 0.05, 0.15),
+}
+#: Fewer branches than this with a figure: no peer light (a median of two is no yardstick).
+MIN_PEERS = 3
+STATUS_LIGHTS = {"on_track": "green", "at_risk": "amber", "off_track": "red"}
+
+
+def key_figures_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per branch, one column per key figure (:data:`FIGURES`), from the summaries.
+
+    Parameters
+    ----------
+    summaries : list of dict
+        One per successful notebook run: ``slug``, ``branch``, ``notebook``, ``lang`` and
+        ``figures`` (the ``figures`` of its ``summary.json``).
+
+    Returns
+    -------
+    DataFrame
+        ``slug``, ``branch``, the :data:`FIGURES` columns (NaN where a notebook failed or
+        left a figure out) and ``bottleneck_lang`` (language of the bottleneck label),
+        sorted by slug.
+    """
+    rows: dict[str, dict] = {}
+    for summary in summaries:
+        row = rows.setdefault(summary["slug"], {"slug": summary["slug"], "branch": summary["branch"]})
+        for column, (notebook, key) in FIGURES.items():
+            if summary["notebook"] == notebook:
+                row[column] = summary["figures"].get(key)
+        if summary["notebook"] == "funnel":
+            row["bottleneck_lang"] = summary.get("lang", "zh")
+    table = pd.DataFrame(list(rows.values()), columns=["slug", "branch", *FIGURES, "bottleneck_lang"])
+    numbers = {c: pd.to_numeric(table[c], errors="coerce").astype(float) for c in FIGURES if c not in TEXT_FIGURES}
+    texts = {c: _text_or_none(table[c]) for c in TEXT_FIGURES}
+    return table.assign(**numbers, **texts).sort_values("slug", ignore_index=True)
+
+
+def _text_or_none(values: pd.Series) -> pd.Series:
+    """Text values as ``str``, missing ones as None (object dtype, whatever pandas infers)."""
+    values = values.astype(object)
+    return values.map(str, na_action="ignore").astype(object).where(values.notna(), None)
+
+
+def traffic_lights(figures: pd.DataFrame, *, rules: dict = PEER_RULES, min_peers: int = MIN_PEERS) -> pd.DataFrame:
+    """Lights for the key figures: lost rate by its status against target, the figures in
+    ``rules`` against the median of the branches.
+
+    Returns
+    -------
+    DataFrame
+        ``slug``, ``figure``, ``value``, ``reference`` (target or median), ``basis``
+        (``target`` or ``peer``) and ``light`` (``green``, ``amber``, ``red``); figures
+        without a light have no row.
+    """
+    lost = figures.dropna(subset=["lost_status"])
+    parts = [pd.DataFrame({"slug": lost["slug"], "figure": "lost_rate", "value": lost["lost_rate"],
+                           "reference": lost["lost_rate_target"], "basis": "target",
+                           "light": lost["lost_status"].map(STATUS_LIGHTS)})]
+    for column, (kind, amber, red) in rules.items():
+        values = figures.dropna(subset=[column])
+        median = values[column].median()
+        if len(values) < min_peers or (kind == "relative" and not median > 0):
+            continue  # a share of a zero or negative median means nothing
+        if kind == "relative":
+            ratio = values[column] / median
+            light = np.select([ratio < red, ratio < amber], ["red", "amber"], "green")
+        else:
+            shortfall = median - values[column]
+            light = np.select([shortfall > red, shortfall > amber], ["red", "amber"], "green")
+        parts.append(pd.DataFrame({"slug": values["slug"], "figure": column, "value": values[column],
+                                   "reference": median, "basis": "peer", "light": light}))
+    return pd.concat(parts, ignore_index=True).dropna(subset=["light"]).reset_index(drop=True)
+
+
+def bottleneck_transition(figures: pd.DataFrame) -> str | None:
+    """The transition most branches name as their top bottleneck; ties go to the one
+    losing the most customers in total, then to the first by name."""
+    named = figures.dropna(subset=["top_bottleneck_key"])
+    if named.empty:
+        return None
+    ranked = (named.groupby("top_bottleneck_key")
+              .agg(branches=("slug", "nunique"), lost=("top_bottleneck_lost", "sum"))
+              .sort_values(["branches", "lost"], ascending=False, kind="stable"))
+    return str(ranked.index[0])
+
+
+def company_funnel_data(transitions: pd.DataFrame, *, transition: str) -> pd.DataFrame:
+    """Funnel-plot data of ``transition`` across branches.
+
+    Parameters
+    ----------
+    transitions : DataFrame
+        Whole-branch transitions of each branch in its current period: ``branch``,
+        ``transition``, ``from_count`` (trials) and ``to_count`` (successes).
+    transition : str
+        Transition key, e.g. ``"potential>contacted"``.
+
+    Returns
+    -------
+    DataFrame
+        One row per branch with trials: ``branch``, ``n``, ``converted``, ``rate``, the
+        pooled rate ``p0`` (all successes / all trials), the 95% and 99.8% control limits
+        at the branch's ``n`` and its ``position`` (``above``/``below`` the 99.8% limits,
+        ``high``/``low`` outside the 95% ones, ``within``), sorted by branch.
+    """
+    rows = transitions[(transitions["transition"] == transition) & (transitions["from_count"] > 0)]
+    peers = rows.assign(period="current", rate=rows["to_count"] / rows["from_count"])
+    data = funnel_plot_data(peers, branch="", period="current", transition=transition)
+    return data.drop(columns="is_self").sort_values("branch", ignore_index=True)
+
+
+def transition_label(key: str, *, label: str | None, label_lang: str, lang: str) -> str:
+    """``label`` when it is already in ``lang``; else the key's stages in ``lang`` when
+    they are the default stages; else ``label`` (or the key) as it is."""
+    if label and label_lang == lang:
+        return label
+    stages = {s.key: s.label(lang) for s in DEFAULT_STAGES}
+    parts = str(key).split(">")
+    if len(parts) == 2 and all(p in stages for p in parts):
+        return "→".join(stages[p] for p in parts)
+    return label or str(key)
+
+
+# -- reading the run folder ----------------------------------------------------------------
+
+def load_summaries(run_dir: Path, results) -> list[dict]:
+    """The ``summary.json`` of every successful run (runs without one are left out)."""
+    summaries = []
+    for result in results:
+        path = inside(run_dir, result.slug, result.notebook, "summary.json")
+        if result.ok and path.is_file():
+            content = json.loads(path.read_text(encoding="utf-8"))
+            summaries.append({"slug": result.slug, "branch": result.branch, "notebook": result.notebook,
+                              "lang": content.get("lang", "zh"), "figures": content.get("figures") or {},
+                              "tables": content.get("tables") or []})
+    return summaries
+
+
+def load_transitions(run_dir: Path, summaries: list[dict]) -> pd.DataFrame:
+    """Whole-branch rows of each funnel's ``transitions.csv`` in its current period."""
+    parts = []
+    for summary in summaries:
+        path = inside(run_dir, summary["slug"], "funnel", "transitions.csv")
+        if summary["notebook"] != "funnel" or not path.is_file():
+            continue
+        rows = pd.read_csv(path, encoding="utf-8-sig", dtype={"period": str})
+        rows = rows[rows["is_total"].astype(str).str.lower() == "true"]
+        period = summary["figures"].get("current_period")
+        period = str(period) if period is not None else rows["period"].max()
+        parts.append(rows[rows["period"] == period].assign(branch=summary["branch"], lang=summary["lang"]))
+    columns = ["branch", "lang", "transition", "transition_label", "from_count", "to_count"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]))
+
+
+def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "zh") -> Path:
+    """Write ``run_dir/index.html`` (atomically) and return its path.
+
+    ``fingerprint`` is the hash of the run's inputs; when empty, the one in the run's
+    ``run.json`` is shown if there is one.
+    """
+    check_lang(lang)
+    run_dir = Path(run_dir)
+    summaries = load_summaries(run_dir, results)
+    figures = key_figures_table(summaries)
+    lights = traffic_lights(figures)
+    html = _environment().get_template("index.html.j2").render(
+        lang=lang, text=lambda key, **values: t(f"index.{key}", lang, **values),
+        run_id=run_dir.name, generated=datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__,
+        fingerprint=fingerprint or _recorded_fingerprint(run_dir),
+        columns=_columns(lang), rows=_rows(figures, lights, lang), rules=_rules(lang),
+        plot=_plot(figures, load_transitions(run_dir, summaries), lang),
+        branches=_links(run_dir, results, summaries, lang), failures=_failures(results, lang))
+    target = run_dir / "index.html"
+    temporary = run_dir / ".index.html.tmp"
+    temporary.write_text(html, encoding="utf-8")
+    os.replace(temporary, target)
+    return target
+
+
+def _recorded_fingerprint(run_dir: Path) -> str:
+    try:
+        return str(json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("fingerprint", ""))
+    except (OSError, ValueError):
+        return ""
+
+
+def notebook_label(notebook: str, lang: str) -> str:
+    """Display name of a notebook (its name when the catalogue has none)."""
+    return t(f"index.nb_{notebook}", lang) if f"index.nb_{notebook}" in catalogue() else notebook
+
+
+#: The table's columns: (figure column, message key, numeric), in page order.
+COLUMNS = (
+    ("branch", "col_branch", False),
+    ("overall_conversion", "col_conversion", True),
+    ("top_bottleneck", "col_bottleneck", False),
+    ("gain_customers", "col_gain_customers", True),
+    ("gain_revenue", "col_gain_revenue", True),
+    ("lost_rate", "col_lost_rate", True),
+    ("premium_share", "col_premium_share", True),
+    ("premium_growth", "col_premium_growth", True),
+    ("ltv_3y", "col_ltv_3y", True),
+)
+FORMATS = {"overall_conversion": "{:.1%}", "gain_customers": "{:,.0f}", "gain_revenue": "{:,.0f}",
+           "lost_rate": "{:.1%}", "premium_share": "{:.1%}", "premium_growth": "{:+.1%}", "ltv_3y": "{:,.0f}"}
+
+
+def _columns(lang: str) -> list[dict]:
+    return [{"key": key, "label": t(f"index.{message}", lang), "numeric": numeric} for key, message, numeric in COLUMNS]
+
+
+def _light(light, lang: str) -> dict:
+    name = t(f"index.light_{light.light}", lang)
+    shown = FORMATS[light.figure].format(light.value)
+    if light.basis == "target":
+        reason = t("index.reason_status", lang, value=shown, target=FORMATS[light.figure].format(light.reference))
+    else:
+        reason = t("index.reason_peer", lang, value=shown, median=FORMATS[light.figure].format(light.reference))
+    return {"color": light.light, "label": name, "aria": t("index.light_aria", lang, light=name, reason=reason)}
+
+
+def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[dict]]:
+    """Cells of the key-figure table: shown ``text``, sort ``value``, ``light``, ``note``."""
+    lit = {(row.slug, row.figure): _light(row, lang) for row in lights.itertuples()}
+    rows = []
+    for record in figures.to_dict("records"):
+        cells = [{"text": record["branch"], "value": record["branch"]}]
+        for column, _, numeric in COLUMNS[1:]:
+            value = record[column]
+            if column == "top_bottleneck":
+                text = None if record["top_bottleneck_key"] is None else transition_label(
+                    record["top_bottleneck_key"], label=value, label_lang=record["bottleneck_lang"], lang=lang)
+                cell = {"text": text or t("index.missing", lang), "value": text or ""}
+            elif pd.isna(value):
+                cell = {"text": t("index.missing", lang), "value": ""}
+            else:
+                cell = {"text": FORMATS[column].format(value), "value": repr(float(value))}
+            if column == "lost_rate" and not pd.isna(record["lost_rate_target"]):
+                cell["note"] = t("index.target", lang, target=FORMATS[column].format(record["lost_rate_target"]))
+            cell["light"] = lit.get((record["slug"], column))
+            cells.append(cell)
+        rows.append(cells)
+    return rows
+
+
+def _rules(lang: str) -> list[str]:
+    relative = {(amber, red) for kind, amber, red in PEER_RULES.values() if kind == "relative"}
+    points = {(amber, red) for kind, amber, red in PEER_RULES.values() if kind == "points"}
+    rules = [t("index.rule_lost", lang)]
+    rules += [t("index.rule_peer_relative", lang, amber=f"{a:.0%}", red=f"{r:.0%}") for a, r in sorted(relative)]
+    rules += [t("index.rule_peer_points", lang, amber=f"{a * 100:g}", red=f"{r * 100:g}") for a, r in sorted(points)]
+    return rules + [t("index.rule_min_peers", lang, count=MIN_PEERS)]
+
+
+def _plot(figures: pd.DataFrame, transitions: pd.DataFrame, lang: str) -> dict | None:
+    """The company funnel plot as a PNG data URI, with its caption; None without data."""
+    from .index_chart import company_funnel_uri
+
+    key = bottleneck_transition(figures)
+    data = None if key is None or transitions.empty else company_funnel_data(transitions, transition=key)
+    if data is None or data.empty:
+        return None
+    first = transitions[transitions["transition"] == key].iloc[0]
+    label = transition_label(key, label=first["transition_label"], label_lang=first["lang"], lang=lang)
+    outside = data.loc[data["position"].isin(["above", "below"]), "branch"].tolist()
+    return {"uri": company_funnel_uri(data, transition=label, lang=lang),
+            "alt": t("index.plot_alt", lang, transition=label),
+            "caption": t("index.plot_caption", lang, transition=label, pooled=f"{data['p0'].iloc[0]:.1%}",
+                         count=int((figures["top_bottleneck_key"] == key).sum())),
+            "outside": t("index.plot_outside", lang, branches=("、" if lang == "zh" else ", ").join(outside)) if outside else ""}
+
+
+def _href(run_dir: Path, *parts: str) -> str | None:
+    """URL of a file of the run relative to the index, None when it is missing or outside."""
+    try:
+        exists = inside(run_dir, *parts).is_file()
+    except ValueError:
+        return None
+    return "/".join(quote(p) for p in parts) if exists else None
+
+
+def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dict]:
+    """Per branch, each notebook's report link (None when it failed) and its CSV links."""
+    tables = {(s["slug"], s["notebook"]): s["tables"] for s in summaries}
+    branches = []
+    for slug in sorted({r.slug for r in results}):
+        mine = sorted((r for r in results if r.slug == slug),
+                      key=lambda r: (NOTEBOOK_ORDER.index(r.notebook) if r.notebook in NOTEBOOK_ORDER else 99, r.notebook))
+        reports = []
+        for result in mine:
+            csvs = [{"name": name, "href": _href(run_dir, slug, result.notebook, name)}
+                    for name in tables.get((slug, result.notebook), [])]
+            reports.append({"label": notebook_label(result.notebook, lang),
+                            "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
+                            "tables": [c for c in csvs if c["href"]]})
+        branches.append({"branch": mine[0].branch, "reports": reports})
+    return branches
+
+
+def _failures(results, lang: str) -> list[dict]:
+    return [{"branch": r.branch, "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
+            for r in results if not r.ok]

@@ -1,0 +1,402 @@
+"""The batch: every notebook for every branch, executed with papermill, published as HTML.
+
+``plan`` reads and checks every branch's params before any kernel starts; ``execute_job``
+runs one notebook for one branch inside a worker process and publishes its files
+atomically; ``run_batch`` fans the jobs out over an executor and writes the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from funnelkit import __version__
+from funnelkit.exceptions import FunnelkitError, ParamsError
+from funnelkit.paths import inside, is_safe_name
+from funnelkit.privacy import mask_text
+from .params import BranchParams, branch_files, load_branch
+
+KERNEL_NAME = "funnelkit"
+CELL_TIMEOUT = 300  # seconds per cell
+NOTEBOOK_TIMEOUT = 900  # seconds per notebook
+STAGING = ".staging"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook for one branch; plain data so it can travel to any worker."""
+
+    slug: str
+    branch: str
+    notebook: str
+    notebook_path: str
+    parameters: dict
+    run_dir: str
+    project_root: str
+    kernel_name: str = KERNEL_NAME
+    cell_timeout: int = CELL_TIMEOUT
+    notebook_timeout: int = NOTEBOOK_TIMEOUT
+
+
+@dataclass
+class Result:
+    slug: str
+    branch: str
+    notebook: str
+    status: str  # "ok" or "failed"
+    seconds: float = 0.0
+    error: str = ""  # first line, for the summary table
+    detail: str = ""  # the whole user-facing message
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class Batch:
+    run_id: str
+    run_dir: Path
+    results: list[Result] = field(default_factory=list)
+    index: Path | None = None
+    fingerprint: str = ""
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if not r.ok]
+
+
+def discover_notebooks(notebooks_dir: Path) -> dict[str, Path]:
+    """Name → path of every notebook in ``notebooks_dir`` (checkpoints and drafts starting
+    with ``_`` left out)."""
+    return {p.stem: p for p in sorted(notebooks_dir.glob("*.ipynb")) if not p.stem.startswith("_")}
+
+
+def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = None,
+         notebooks: list[str] | None = None) -> tuple[list[BranchParams], list[str], list[Result]]:
+    """Check every branch file against every notebook; return the good branches, the
+    selected notebook names and a failed Result for each (branch, notebook) with bad params."""
+    available = discover_notebooks(notebooks_dir)
+    if not available:
+        raise FunnelkitError(f"no notebooks found in {notebooks_dir}")
+    selected = notebooks or list(available)
+    unknown = [n for n in selected if n not in available]
+    if unknown:
+        raise FunnelkitError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    files = branch_files(params_dir)
+    if branches:
+        files = [f for f in files if f.stem in branches or _branch_name(f) in branches]
+        if not files:
+            raise FunnelkitError(f"no branch {', '.join(branches)} in {params_dir}; "
+                                 f"available: {', '.join(f.stem for f in branch_files(params_dir))}")
+    if not files:
+        raise FunnelkitError(f"no branch params in {params_dir} (expected files like params/hangzhou.yaml)")
+    good, failed = [], []
+    for file in files:
+        try:
+            good.append(load_branch(file, available))
+        except ParamsError as error:
+            text = str(error)
+            failed += [Result(file.stem, _branch_name(file) or file.stem, n, "failed",
+                              error=text.splitlines()[0], detail=text) for n in selected]
+    return good, selected, failed
+
+
+def _branch_name(file: Path) -> str | None:
+    try:
+        import yaml
+
+        value = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("branch")
+        return value if isinstance(value, str) else None
+    except Exception:  # an unreadable file is reported by load_branch; here only a label
+        return None
+
+
+def input_files(project_root: Path, branches: list[BranchParams]) -> list[Path]:
+    """Every file a run reads: params, notebooks and each branch's data sources."""
+    from funnelkit.paths import demo_db
+
+    files = set((project_root / "params").glob("*.yaml")) | set((project_root / "notebooks").glob("*.ipynb"))
+    for branch in branches:
+        sources = [branch.values.get("source") or "", *(branch.values.get("files") or {}).values()]
+        for source in sources:
+            path = demo_db() if not source else Path(source)
+            path = path if path.is_absolute() else project_root / path
+            files |= set(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else {path}
+    return sorted(p for p in files if p.is_file())
+
+
+def fingerprint(files: list[Path]) -> str:
+    """SHA-256 over the names and bytes of ``files``: the same inputs give the same print."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def new_run_id() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+# -- in the worker ------------------------------------------------------------------------
+
+@contextmanager
+def _deadline(seconds: int):
+    """A whole-notebook time limit (papermill's timeout is per cell). Unix only: elsewhere
+    the per-cell limit still applies."""
+    if not hasattr(signal, "SIGALRM") or seconds <= 0:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"notebook did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _kernel_log(path: Path):
+    """Send this process's stdout/stderr, and so the kernel's (it inherits them), to a log
+    file: kernel chatter belongs in ``outputs/<run>/logs/``, not in the batch's summary."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def _execute(job: Job, executed: Path, parameters: dict):
+    import papermill as pm
+    import zmq
+
+    for attempt in range(3):
+        try:
+            return pm.execute_notebook(
+                job.notebook_path, str(executed), parameters=parameters, kernel_name=job.kernel_name,
+                cwd=job.project_root, execution_timeout=job.cell_timeout, progress_bar=False,
+                log_output=False, report_mode=False)
+        except zmq.ZMQError as error:  # two kernels starting at once can race for a port
+            if "Address already in use" not in str(error) or attempt == 2:
+                raise
+            time.sleep(0.5 + attempt)
+
+
+def _failed_cell_text(executed: Path) -> str:
+    """What the failing cell showed: its error (name and message) or, for a funnelkit error
+    shown without traceback, its printed message."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(executed, as_version=4)
+    except Exception:  # no notebook written yet (the kernel never started)
+        return ""
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    return f"{output.ename}: {output.evalue}"
+            return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream").strip()
+    return ""
+
+
+def _describe(error: BaseException, executed: Path) -> tuple[str, str]:
+    """(first line, whole message) of an error, without a traceback."""
+    from papermill.exceptions import PapermillExecutionError
+
+    text = _failed_cell_text(executed) if executed.exists() else ""
+    if not text and isinstance(error, PapermillExecutionError):
+        text = f"{error.ename}: {error.evalue}"
+    text = mask_text(text or f"{type(error).__name__}: {error}")
+    return text.splitlines()[0], text
+
+
+def execute_job(job: Job) -> Result:
+    """Run one notebook for one branch and publish its files; never raises."""
+    os.environ["FUNNELKIT_HOME"] = job.project_root
+    started = time.perf_counter()
+    run_dir = Path(job.run_dir)
+    staging = inside(run_dir, STAGING, job.slug, job.notebook)
+    final = inside(run_dir, job.slug)
+    tables = staging / "tables"
+    shutil.rmtree(staging, ignore_errors=True)
+    tables.mkdir(parents=True)
+    final.mkdir(parents=True, exist_ok=True)
+    executed = staging / f"{job.notebook}.ipynb"
+    parameters = {**job.parameters, "output_dir": str(tables), "run_id": run_dir.name}
+    result = Result(job.slug, job.branch, job.notebook, "ok")
+    try:
+        with _deadline(job.notebook_timeout), _kernel_log(inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")):
+            notebook = _execute(job, executed, parameters)
+        from .htmlexport import to_html
+
+        title = f"{job.branch} · {job.notebook}"
+        (staging / f"{job.notebook}.html").write_text(
+            to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8")
+        # Publish: each rename is atomic; the HTML goes last, so a report never links to
+        # tables that are not there yet.
+        os.replace(tables, inside(final, job.notebook))
+        os.replace(executed, inside(final, f"{job.notebook}.ipynb"))
+        os.replace(staging / f"{job.notebook}.html", inside(final, f"{job.notebook}.html"))
+    except BaseException as error:  # noqa: BLE001 - one failing notebook must not stop the batch
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        result.status = "failed"
+        result.error, result.detail = _describe(error, executed)
+        if executed.exists():  # kept for debugging, never published as HTML
+            failed_dir = inside(final, "_failed")
+            failed_dir.mkdir(exist_ok=True)
+            os.replace(executed, inside(failed_dir, f"{job.notebook}.ipynb"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# -- in the parent ------------------------------------------------------------------------
+
+def ensure_kernel(name: str = KERNEL_NAME) -> None:
+    """Install the kit's kernelspec into this environment if it is missing, so the batch
+    never runs notebooks in some other Python an analyst's machine happens to have."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if name not in KernelSpecManager().find_kernel_specs():
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name="Python (funnelkit)", prefix=sys.prefix)
+
+
+def run_batch(*, project_root: Path, branches: list[str] | None = None, notebooks: list[str] | None = None,
+              workers: int | None = None, executor=None, run_id: str | None = None,
+              notebook_timeout: int = NOTEBOOK_TIMEOUT, on_result: Callable[[Result], None] | None = None,
+              on_plan: Callable[[int], None] | None = None, run_job: Callable[[Job], Result] | None = None) -> Batch:
+    """Execute the selected notebooks for the selected branches and publish the run.
+
+    ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
+    worker die)."""
+    from .executors import LocalProcesses
+    from .index import write_index
+
+    project_root = project_root.resolve()
+    good, selected, failed = plan(project_root / "params", project_root / "notebooks",
+                                  branches=branches, notebooks=notebooks)
+    run_id = run_id or new_run_id()
+    outputs = project_root / "outputs"
+    run_dir = inside(outputs, run_id)
+    run_dir.mkdir(parents=True)
+    batch = Batch(run_id, run_dir, results=list(failed))
+    batch.fingerprint = fingerprint(input_files(project_root, good))
+    available = discover_notebooks(project_root / "notebooks")
+    jobs = [Job(slug=b.slug, branch=b.branch, notebook=n, notebook_path=str(available[n]),
+                parameters=b.for_notebook(n), run_dir=str(run_dir), project_root=str(project_root),
+                notebook_timeout=notebook_timeout)
+            for b in good for n in selected]
+    if on_plan:
+        on_plan(len(jobs))
+    for result in failed:
+        if on_result:
+            on_result(result)
+    if jobs:
+        ensure_kernel()
+
+        def record(result: Result) -> None:
+            batch.results.append(result)
+            if on_result:
+                on_result(result)
+
+        orphans = _run_jobs(executor or LocalProcesses(workers), jobs, record, run_job)
+        # A worker process that died (out of memory, a crash in a library) breaks the whole
+        # local pool and fails every job still queued on it: run those again, each in a pool
+        # of its own, so only the job that kills its worker fails.
+        for job in orphans:
+            left = _run_jobs(LocalProcesses(1), [job], record, run_job)
+            for lost in left:
+                record(Result(lost.slug, lost.branch, lost.notebook, "failed",
+                              error="the worker process running this notebook died"))
+    shutil.rmtree(run_dir / STAGING, ignore_errors=True)
+    batch.results.sort(key=lambda r: (r.slug, r.notebook))
+    _write_atomic(run_dir / "run.json", json.dumps({
+        "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint, "finished": datetime.now().isoformat(timespec="seconds"),
+        "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2))
+    batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
+                              lang=_index_lang(project_root / "params"))
+    _point_latest(outputs, run_id)
+    return batch
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _index_lang(params_dir: Path) -> str:
+    """The index page's language: the shared default ``lang`` (branches may differ)."""
+    from funnelkit.i18n import LANGS
+    from .params import DEFAULTS_FILE, read_yaml
+
+    try:
+        lang = read_yaml(params_dir / DEFAULTS_FILE).get("lang", "zh")
+    except (ParamsError, OSError):
+        return "zh"
+    return lang if lang in LANGS else "zh"
+
+
+def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=None) -> list[Job]:
+    """Run ``jobs`` on ``executor``, recording each result; return the jobs whose worker pool
+    broke under them (they never ran to a result)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    orphans = []
+    with executor as pool:
+        futures = {pool.submit(run or execute_job, job): job for job in jobs}
+        for future in pool.as_completed(futures):
+            job = futures[future]
+            try:
+                record(future.result())
+            except BrokenProcessPool:
+                orphans.append(job)
+            except Exception as error:  # the executor could not run the job at all
+                record(Result(job.slug, job.branch, job.notebook, "failed",
+                              error=mask_text(f"worker failed: {type(error).__name__}: {error}").splitlines()[0]))
+    return orphans
+
+
+def _point_latest(outputs: Path, run_id: str) -> None:
+    """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename)."""
+    if not is_safe_name(run_id):
+        raise ValueError(f"run id {run_id!r} is not a safe folder name")
+    temporary = outputs / f".latest-{run_id}"
+    try:
+        temporary.symlink_to(run_id, target_is_directory=True)
+        os.replace(temporary, outputs / "latest")
+    except OSError:  # no symlinks (some Windows set-ups): leave a pointer file instead
+        temporary.unlink(missing_ok=True)
+        (outputs / "LATEST").write_text(run_id, encoding="utf-8")

@@ -1,0 +1,183 @@
+"""Loading branch data: the one edge where user data enters funnelkit.
+
+:func:`load_table` reads one branch's rows of a contract table and returns them validated
+and typed (see ``docs/data-contract.md``); :func:`peer_stage_counts` gives the small
+per-branch stage aggregate used for peer comparisons, computed inside DuckDB.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from funnelkit import paths
+from . import sources
+from funnelkit.exceptions import DataSourceError, DataValidationError
+from .schema import TABLES, Stage, resolve_stages, table_columns
+from .parsing import parse_cells
+from .validation import map_headers, validate
+
+__all__ = ["load_table", "peer_stage_counts", "validate"]
+
+_PEER_COLUMNS = {"stage_counts": ("branch", "period", "segment", "stage", "count"),
+                 "leads": ("branch", "created_date", "segment", "stage")}
+
+
+def load_table(table: str, *, branch: str, source: str = "", files: dict | None = None,
+               stages: list | None = None, required: bool = True) -> pd.DataFrame | None:
+    """One branch's rows of a contract table, validated and typed.
+
+    Parameters
+    ----------
+    table : str
+        A contract table: leads, stage_counts, customers, events, visits, transactions.
+    branch : str
+        The branch as written in the data's ``branch`` column; only its rows are read.
+    source : str
+        ``""`` = the demo database; a ``.duckdb``/``.db`` file; or a folder with one
+        ``.csv``/``.xlsx``/``.parquet`` file per table (named by ``Table.file_stems``).
+    files : dict, optional
+        Per-table files overriding ``source``, e.g. ``{"transactions": "my/tx.csv"}``.
+    stages : list, optional
+        Funnel stages from params (``[]``/``None``: the default telecom funnel).
+    required : bool
+        When the table is absent: raise (True) or return ``None`` (False).
+
+    Returns
+    -------
+    DataFrame or None
+        Every contract column with its dtype, then any extra columns of the source.
+
+    Raises
+    ------
+    DataSourceError
+        The source is missing, of an unknown kind, or lacks a required table.
+    DataValidationError
+        The branch's rows break the contract; every problem is listed.
+
+    Examples
+    --------
+    >>> leads = load_table("leads", branch="杭州分公司")  # doctest: +SKIP
+    >>> leads[["lead_id", "stage", "outcome"]].head(2)  # doctest: +SKIP
+    """
+    if table not in TABLES:
+        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    stage_list = resolve_stages(stages)
+    location = sources.locate(table, source=source, files=files, required=required)
+    if location is None:
+        return None
+    raw, rows = sources.read_branch(location, table=table, branch=branch, stages=stage_list)
+    return validate(raw, table=table, file=location.label, stages=stage_list, rows=rows)
+
+
+def peer_stage_counts(*, source: str = "", files: dict | None = None,
+                      stages: list | None = None) -> pd.DataFrame:
+    """Customers per stage for every branch: columns branch, period, segment, stage, count.
+
+    Read from ``stage_counts`` when the source has it; otherwise from ``leads``, where the
+    period is the year of ``created_date`` and a stage counts the leads whose furthest stage
+    is at or beyond it. Rows with an unknown stage, a missing date or a negative count are
+    left out (they belong to other branches' validation, not to this comparison).
+
+    Examples
+    --------
+    >>> peers = peer_stage_counts()  # doctest: +SKIP
+    >>> peers.query("period == '2006' and stage == 'signed'")  # doctest: +SKIP
+    """
+    stage_list = resolve_stages(stages)
+    for table in ("stage_counts", "leads"):
+        location = sources.locate(table, source=source, files=files, required=False)
+        if location is not None:
+            return _peer_counts(location, stage_list)
+    raise DataSourceError(f"peer comparison needs a stage_counts or leads table; found neither in "
+                          f"{source or paths.demo_db()}")
+
+
+def _peer_counts(location: sources.Location, stages: tuple[Stage, ...]) -> pd.DataFrame:
+    needed = _PEER_COLUMNS[location.table]
+    if location.kind in ("duckdb", "parquet"):
+        con = sources.open_connection(location)
+        types = sources.source_columns(con, location)
+        relation, params = sources.relation(location)
+    else:
+        con, frame = duckdb.connect(), _parsed_file(location, stages, needed)
+        con.register("peer_source", frame)
+        types, relation, params = dict.fromkeys(needed, ""), "SELECT * FROM peer_source", []
+        types["created_date"] = "DATE"
+    mapped, problems = map_headers(list(types), table=location.table, file=location.label, stages=stages)
+    missing = [p for p in problems if p.value in needed and p.row is None]
+    if missing:
+        raise DataValidationError(missing)
+    column = {name: sources.quote(list(types)[mapped.index(name)]) for name in needed}
+    date_type = types[list(types)[mapped.index("created_date")]] if location.table == "leads" else ""
+    stage_sql, stage_params = _stage_values(stages)
+    sql = _PEER_SQL[location.table].format(stages=stage_sql, relation=relation,
+                                           date=_date_sql(column.get("created_date"), date_type), **column)
+    with con:
+        try:
+            result = con.execute(sql, [*stage_params, *params]).df()
+        except duckdb.Error as error:
+            raise DataSourceError(f"cannot aggregate {location.label}: {error}") from None
+    return result.astype({"branch": "string", "period": "string", "segment": "string",
+                          "stage": "string", "count": "Int64"}).reset_index(drop=True)
+
+
+def _parsed_file(location: sources.Location, stages: tuple[Stage, ...], needed: tuple) -> pd.DataFrame:
+    """The needed columns of a CSV/XLSX file, parsed; broken cells become empty."""
+    raw, _ = sources.read_file(location)
+    mapped, problems = map_headers(list(raw.columns), table=location.table, file=location.label, stages=stages)
+    missing = [p for p in problems if p.value in needed and p.row is None]
+    if missing:
+        raise DataValidationError(missing)
+    columns = {c.name: c for c in table_columns(location.table, stages)}
+    return pd.DataFrame({name: parse_cells(raw.iloc[:, mapped.index(name)], columns[name], stages=stages,
+                                           excel=location.kind == "xlsx")[0] for name in needed})
+
+
+def _stage_values(stages: tuple[Stage, ...]) -> tuple[str, list]:
+    """A VALUES list (label, key, ord) of every spelling of every stage, as bound parameters."""
+    labels: dict[str, tuple[str, int]] = {}
+    for order, stage in enumerate(stages):
+        for label in (stage.key, stage.zh, stage.en):
+            labels.setdefault(label.lower(), (stage.key, order))
+    params = [value for label, (key, order) in labels.items() for value in (label, key, order)]
+    return ", ".join(["(?, ?, ?)"] * len(labels)), params
+
+
+def _date_sql(column: str | None, kind: str) -> str:
+    if column is None or kind.startswith(("DATE", "TIMESTAMP")):
+        return f"CAST({column} AS DATE)"
+    text = f"trim(CAST({column} AS VARCHAR))"
+    formats = ("%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d")
+    return (f"coalesce(TRY_CAST({text} AS DATE), "
+            + ", ".join(f"CAST(try_strptime({text}, '{f}') AS DATE)" for f in formats) + ")")
+
+
+_PEER_SQL = {
+    "stage_counts": """
+        WITH m(label, key, ord) AS (VALUES {stages}),
+        src AS (SELECT trim(CAST({branch} AS VARCHAR)) AS branch, trim(CAST({period} AS VARCHAR)) AS period,
+                       trim(CAST({segment} AS VARCHAR)) AS segment, lower(trim(CAST({stage} AS VARCHAR))) AS label,
+                       TRY_CAST({count} AS BIGINT) AS n
+                FROM ({relation}))
+        SELECT branch, period, segment, key AS stage, SUM(n) AS count
+        FROM src JOIN m USING (label)
+        WHERE n >= 0 AND branch IS NOT NULL
+        GROUP BY branch, period, segment, key, ord
+        ORDER BY branch, period, segment, ord""",
+    "leads": """
+        WITH m(label, key, ord) AS (VALUES {stages}),
+        stage_list AS (SELECT DISTINCT key, ord FROM m),
+        src AS (SELECT trim(CAST({branch} AS VARCHAR)) AS branch, CAST(year({date}) AS VARCHAR) AS period,
+                       trim(CAST({segment} AS VARCHAR)) AS segment, lower(trim(CAST({stage} AS VARCHAR))) AS label
+                FROM ({relation})),
+        furthest AS (SELECT branch, period, segment, ord AS reached, count(*) AS n
+                     FROM src JOIN m USING (label)
+                     WHERE period IS NOT NULL AND branch IS NOT NULL
+                     GROUP BY branch, period, segment, ord)
+        SELECT f.branch, f.period, f.segment, s.key AS stage,
+               SUM(CASE WHEN f.reached >= s.ord THEN f.n ELSE 0 END) AS count
+        FROM furthest f CROSS JOIN stage_list s
+        GROUP BY f.branch, f.period, f.segment, s.key, s.ord
+        ORDER BY f.branch, f.period, f.segment, s.ord""",
+}

@@ -1,0 +1,287 @@
+"""Funnel diagnosis: customers per stage, conversion and loss per transition, data quality.
+
+Everything here works on **stage counts** — a tidy frame ``period, segment, stage, count``
+(the ``stage_counts`` table of the data contract). A branch that keeps leads is turned into
+that form by :func:`counts_from_leads`, so both forms give the same tables.
+
+A *transition* is a step from one stage to the next; its key is ``"<from>><to>"``
+(``"contacted>intent"``), the key the ``controllability`` parameter uses.
+
+Stage counts cannot tell a customer still being worked on from one who was lost. With leads,
+:func:`open_from_leads` counts the open leads sitting at each stage, and
+:func:`transition_table` takes them out of the loss: its rates are over *settled* customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnelkit.i18n import t
+from funnelkit.data.schema import resolve_stages
+from funnelkit.stats import MIN_GROUP, with_wilson
+
+#: Segment names a source may use for a row that already holds the whole-branch total.
+TOTAL_SEGMENTS = ("合计", "全部", "总计", "小计", "total", "all", "All", "Total")
+COUNT_COLUMNS = ["period", "segment", "stage", "count"]
+
+
+def transition_key(source: str, target: str) -> str:
+    """The key of the step ``source`` → ``target`` (``"contacted>intent"``)."""
+    return f"{source}>{target}"
+
+
+def transition_label(key: str, stages=None, lang: str = "zh") -> str:
+    """``"contacted>intent"`` → ``"接触客户→意向客户"`` (``"Contacted→Intent"`` in English)."""
+    labels = {s.key: s.label(lang) for s in resolve_stages(stages)}
+    source, target = key.split(">")
+    return f"{labels.get(source, source)}→{labels.get(target, target)}"
+
+
+def segment_order(rows: pd.DataFrame) -> list[str]:
+    """Segments for display: the whole branch first, then the segments alphabetically."""
+    return (list(rows.loc[rows["is_total"], "segment"].unique())
+            + sorted(rows.loc[~rows["is_total"], "segment"].unique()))
+
+
+def _by_furthest_stage(leads: pd.DataFrame, keys: list[str], weight: pd.Series) -> pd.DataFrame:
+    """(period, segment) × stage index: the sum of ``weight`` over leads whose furthest stage
+    is that stage; every period × segment with leads present, zeros included."""
+    return (leads.assign(period=leads["created_date"].dt.year.astype("Int64").astype(str),
+                         index=leads["stage"].map({k: i for i, k in enumerate(keys)}), weight=weight)
+            .pivot_table(index=["period", "segment"], columns="index", values="weight", aggfunc="sum")
+            .reindex(columns=range(len(keys))).fillna(0))
+
+
+def _tidy(wide: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
+    wide = wide.set_axis(keys, axis=1).rename_axis(columns="stage")
+    return (wide.stack().rename(name).reset_index()
+            .astype({name: "Int64", "period": str, "segment": str}))[["period", "segment", "stage", name]]
+
+
+def counts_from_leads(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+    """Stage counts from leads: per year of ``created_date`` and segment, the number of leads
+    whose furthest stage is at or beyond each stage.
+
+    Parameters
+    ----------
+    leads : DataFrame
+        Validated leads (``created_date`` datetime, ``segment``, ``stage`` as a stage key).
+    stages : list, optional
+        Funnel stages from params (``[]`` = the default telecom funnel).
+
+    Returns
+    -------
+    DataFrame
+        ``period`` (text year), ``segment``, ``stage`` (key), ``count`` (Int64); every stage
+        of every period × segment present, zeros included.
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    reached = _by_furthest_stage(leads, keys, pd.Series(1, index=leads.index))
+    # at-or-beyond: cumulative sum from the last stage backwards
+    return _tidy(reached.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1], keys, "count")
+
+
+def open_from_leads(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+    """Open leads (``outcome`` ``open``) per year of ``created_date``, segment and the stage
+    they sit at (their furthest stage): the customers of that stage's next transition who are
+    neither converted nor lost yet.
+
+    Returns
+    -------
+    DataFrame
+        ``period, segment, stage, still_open`` (Int64), on the same grid as
+        :func:`counts_from_leads`.
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    is_open = leads["outcome"].eq("open").fillna(False).astype(int)
+    return _tidy(_by_furthest_stage(leads, keys, is_open), keys, "still_open")
+
+
+def tidy_counts(stage_counts: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+    """The contract's ``stage_counts`` reduced to ``period, segment, stage, count``:
+    duplicate rows summed, stages outside ``stages`` dropped, first-to-last order."""
+    keys = [s.key for s in resolve_stages(stages)]
+    data = stage_counts[stage_counts["stage"].isin(keys)].astype({"period": str, "segment": str})
+    return (data.groupby(["period", "segment", "stage"], sort=False)["count"].sum(min_count=1)
+            .reset_index()
+            .assign(order=lambda d: d["stage"].map(keys.index))
+            .sort_values(["period", "segment", "order"]).drop(columns="order")
+            .reset_index(drop=True)[COUNT_COLUMNS])
+
+
+def _wide(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """(period, segment) × stage counts; a missing stage is NaN, never 0."""
+    return (counts.pivot_table(index=["period", "segment"], columns="stage", values="count",
+                               aggfunc="sum", dropna=False)
+            .reindex(columns=keys).astype(float))
+
+
+def stage_table(counts: pd.DataFrame, *, stages=None, lang: str = "zh", min_group: int = MIN_GROUP) -> pd.DataFrame:
+    """Per period, segment and stage: the count, conversion from the previous stage and from
+    the first stage, each with a Wilson 95% interval.
+
+    The whole branch is added as one more segment (``is_total``), summed over the segments;
+    a total row at a stage some segment lacks stays empty rather than undercounted. Rows in
+    a source total segment (``合计`` …) are left out: :func:`data_quality` checks them.
+
+    Returns
+    -------
+    DataFrame
+        ``period, segment, is_total, stage, stage_label, stage_index, count, prev_count,
+        conv_prev, conv_prev_low, conv_prev_high, conv_first, conv_first_low,
+        conv_first_high, too_few`` (``too_few``: fewer than ``min_group`` at the previous stage).
+    """
+    stages = resolve_stages(stages)
+    keys = [s.key for s in stages]
+    wide = _wide(counts[~counts["segment"].isin(TOTAL_SEGMENTS)], keys)
+    total = wide.groupby(level="period").sum(min_count=1)
+    total = total.mask(wide.isna().groupby(level="period").any())
+    total.index = pd.MultiIndex.from_product([total.index, [t("funnel.all_segments", lang)]],
+                                             names=["period", "segment"])
+    both = pd.concat([wide.assign(is_total=False), total.assign(is_total=True)]).set_index("is_total", append=True)
+    count = both.stack()  # pandas 3 keeps the NaN of a missing stage
+    long = count.rename("count").reset_index()
+    groups = long.groupby(["period", "segment", "is_total"])["count"]  # rows in stage order
+    labels = {s.key: s.label(lang) for s in stages}
+    out = long.assign(stage_label=long["stage"].map(labels), stage_index=long["stage"].map(keys.index),
+                      prev_count=groups.shift(1),
+                      # the first stage's own count, NaN when it is missing ("first" would skip it)
+                      first_count=groups.transform(lambda s: s.iloc[0]))
+    out = _rate(out, "conv_prev", successes="count", trials="prev_count")
+    out = _rate(out, "conv_first", successes="count", trials="first_count")
+    return (out.assign(too_few=out["prev_count"] < min_group)
+            [["period", "segment", "is_total", "stage", "stage_label", "stage_index", "count", "prev_count",
+              "conv_prev", "conv_prev_low", "conv_prev_high", "conv_first", "conv_first_low",
+              "conv_first_high", "too_few"]])
+
+
+def _rate(data: pd.DataFrame, name: str, *, successes: str, trials: str) -> pd.DataFrame:
+    """``successes / trials`` with its Wilson interval (:func:`funnelkit.stats.with_wilson`);
+    no interval where successes fall outside ``[0, trials]`` (counts rising: a data error)."""
+    valid = (data[trials] > 0) & (data[successes] >= 0) & (data[successes] <= data[trials])
+    safe = data.assign(_x=data[successes].where(valid, 0), _n=data[trials].where(valid, 0))
+    rated = with_wilson(safe, successes="_x", trials="_n", prefix=name)
+    return rated.drop(columns=["_x", "_n", "too_few"]).assign(
+        **{name: data[successes] / data[trials].where(data[trials] > 0)})
+
+
+def _open_at_source(steps: pd.DataFrame, source: pd.Series, still_open: pd.DataFrame | None) -> pd.Series:
+    """Open leads sitting at each step's ``from`` stage (whole branch: summed); NA without leads."""
+    if still_open is None:
+        return pd.Series(np.nan, index=steps.index)
+    by_segment = still_open.set_index(["period", "segment", "stage"])["still_open"].astype(float)
+    by_period = by_segment.groupby(level=["period", "stage"]).sum()
+    rows = pd.MultiIndex.from_arrays([steps["period"], steps["segment"], source])
+    found = by_segment.reindex(rows).to_numpy()
+    total = by_period.reindex(pd.MultiIndex.from_arrays([steps["period"], source])).to_numpy()
+    return pd.Series(np.where(steps["is_total"], total, found), index=steps.index).fillna(0.0)
+
+
+def transition_table(stage_rates: pd.DataFrame, *, stages=None, lang: str = "zh",
+                     still_open: pd.DataFrame | None = None, min_group: int = MIN_GROUP) -> pd.DataFrame:
+    """Per period, segment and transition: customers in and out, still open, lost, and the
+    conversion and loss rate (流失率) of the settled customers with their Wilson intervals.
+
+    ``settled = from_count − still_open`` and ``lost = settled − to_count``; ``rate =
+    to_count / settled`` and ``loss_rate = lost / settled``. Without leads ``still_open`` is
+    NA and counts as 0: the stage counts cannot tell an open customer from a lost one.
+
+    Parameters
+    ----------
+    stage_rates : DataFrame
+        The output of :func:`stage_table`.
+    still_open : DataFrame, optional
+        :func:`open_from_leads` of the leads the counts came from.
+    min_group : int
+        Fewer settled customers than this: ``too_few``.
+    """
+    steps = stage_rates[stage_rates["stage_index"] > 0]
+    keys = [s.key for s in resolve_stages(stages)]
+    source = steps["stage_index"].map(lambda i: keys[i - 1])
+    key = source + ">" + steps["stage"]
+    open_here = _open_at_source(steps, source, still_open)
+    settled = steps["prev_count"] - open_here.fillna(0)
+    table = pd.DataFrame({
+        "period": steps["period"], "segment": steps["segment"], "is_total": steps["is_total"],
+        "transition": key, "transition_label": key.map(lambda k: transition_label(k, stages, lang)),
+        "step": steps["stage_index"], "from_count": steps["prev_count"], "to_count": steps["count"],
+        "still_open": open_here, "settled": settled, "lost": settled - steps["count"]})
+    table = _rate(table, "rate", successes="to_count", trials="settled")
+    table = _rate(table, "loss", successes="lost", trials="settled").rename(columns={"loss": "loss_rate"})
+    return (table.assign(too_few=table["settled"] < min_group)
+            [["period", "segment", "is_total", "transition", "transition_label", "step", "from_count", "to_count",
+              "still_open", "settled", "rate", "rate_low", "rate_high", "loss_rate", "loss_low", "loss_high",
+              "lost", "too_few"]].reset_index(drop=True))
+
+
+def current_period(counts: pd.DataFrame, period: str = "") -> str:
+    """``period`` if given (checked), else the latest period in ``counts``."""
+    periods = sorted(counts["period"].astype(str).unique())
+    if not period:
+        return periods[-1]
+    if period not in periods:
+        from funnelkit.exceptions import FunnelkitError
+
+        raise FunnelkitError(f"current_period {period!r} is not in the data; periods: {', '.join(periods)}")
+    return period
+
+
+def previous_period(counts: pd.DataFrame, period: str) -> str | None:
+    """The period just before ``period`` in the data, or None."""
+    earlier = [p for p in sorted(counts["period"].astype(str).unique()) if p < period]
+    return earlier[-1] if earlier else None
+
+
+def data_quality(counts: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+    """Problems in stage counts that would distort the funnel, one row each.
+
+    ``kind`` is ``rising`` (more customers at a stage than at the one before), ``total_mismatch``
+    (the segments do not add up to a total row the source gave, e.g. segment ``合计``) or
+    ``missing_stage`` (a stage absent in one period × segment although other periods have it).
+
+    Returns
+    -------
+    DataFrame
+        ``kind, period, segment, stage, expected, found``: for ``rising`` the previous stage's
+        count and this one; for ``total_mismatch`` the segments' sum and the given total.
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    wide = _wide(counts, keys)
+    problems = []
+    parts = wide[~wide.index.get_level_values("segment").isin(TOTAL_SEGMENTS)]
+    for (period, segment), row in parts.iterrows():
+        for before, here in zip(keys[:-1], keys[1:]):
+            if row[here] > row[before]:
+                problems.append(("rising", period, segment, here, row[before], row[here]))
+    seen = counts.groupby("stage")["period"].nunique()
+    for (period, segment), row in wide.iterrows():
+        for key in keys:
+            if pd.isna(row[key]) and seen.get(key, 0) > 0:
+                problems.append(("missing_stage", period, segment, key, np.nan, np.nan))
+    totals = wide[wide.index.get_level_values("segment").isin(TOTAL_SEGMENTS)]
+    sums = parts.groupby(level="period").sum(min_count=1)
+    for (period, segment), row in totals.iterrows():
+        for key in keys:
+            expected = sums.loc[period, key] if period in sums.index else np.nan
+            if pd.notna(row[key]) and pd.notna(expected) and expected != row[key]:
+                problems.append(("total_mismatch", period, segment, key, expected, row[key]))
+    return pd.DataFrame(problems, columns=["kind", "period", "segment", "stage", "expected", "found"])
+
+
+def quality_messages(problems: pd.DataFrame, *, stages=None, lang: str = "zh", limit: int = 12) -> list[str]:
+    """The data-quality warnings to show at the top of the report, in ``lang``.
+
+    Every problem is counted; past ``limit`` lines the rest are summarised in one line.
+    """
+    labels = {s.key: s.label(lang) for s in resolve_stages(stages)}
+    lines = [t(f"funnel.dq_{p.kind}", lang, period=p.period, segment=p.segment,
+               stage=labels.get(p.stage, p.stage), expected=_number(p.expected), found=_number(p.found))
+             for p in problems.itertuples()]
+    if len(lines) > limit:
+        lines = lines[:limit] + [t("funnel.dq_more", lang, n=len(lines) - limit)]
+    return lines
+
+
+def _number(value) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"

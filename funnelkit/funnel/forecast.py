@@ -1,0 +1,290 @@
+"""Time to convert, stage win probabilities, the pipeline forecast and its back-test.
+
+All of it needs leads with stage dates (``date_<stage>``); a counts-only branch has none.
+
+Conventions (the data contract does not define a close date):
+
+- the **won stage** is the lowest furthest stage among won leads (in the telecom funnel
+  ``signed``: signing is winning); a won lead closes on that stage's date;
+- a lost lead closes on ``lost_date``, else on the date of its furthest stage;
+- the stage a lead had reached *on a given day* is the last stage dated on or before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .counts import transition_key, transition_label
+from funnelkit.data.schema import resolve_stages
+
+PROBABILITY_BANDS = (0, 0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+def _date_columns(leads: pd.DataFrame, stages) -> list[str]:
+    return [f"date_{s.key}" for s in resolve_stages(stages) if f"date_{s.key}" in leads.columns]
+
+
+def has_stage_dates(leads: pd.DataFrame | None, stages=None) -> bool:
+    """True when ``leads`` exist and carry at least two stage date columns with values."""
+    if leads is None or leads.empty:
+        return False
+    return sum(leads[c].notna().any() for c in _date_columns(leads, stages)) >= 2
+
+
+def time_to_convert(leads: pd.DataFrame, *, stages=None, lang: str = "zh") -> pd.DataFrame:
+    """Days from each stage to the next, and from the first stage to the last, over leads
+    that have both dates: ``n``, ``median_days``, ``p90_days``.
+
+    Examples
+    --------
+    >>> from funnelkit.demo import load_demo  # doctest: +SKIP
+    >>> time_to_convert(load_demo("leads", branch="杭州分公司"))  # doctest: +SKIP
+    """
+    stages = resolve_stages(stages)
+    pairs = list(zip(stages[:-1], stages[1:])) + [(stages[0], stages[-1])]
+    rows = []
+    for source, target in pairs:
+        a, b = f"date_{source.key}", f"date_{target.key}"
+        days = ((leads[b] - leads[a]).dt.days.dropna() if {a, b} <= set(leads.columns)
+                else pd.Series(dtype=float))
+        key = transition_key(source.key, target.key)
+        rows.append({"transition": key, "transition_label": transition_label(key, stages, lang), "n": len(days),
+                     "median_days": days.median() if len(days) else np.nan,
+                     "p90_days": days.quantile(0.9) if len(days) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def won_stage(leads: pd.DataFrame, *, stages=None) -> str:
+    """The stage at which a lead counts as won: the lowest furthest stage of won leads
+    (the last stage when there are none)."""
+    keys = [s.key for s in resolve_stages(stages)]
+    reached = leads.loc[leads["outcome"] == "won", "stage"].map(keys.index)
+    return keys[int(reached.min())] if len(reached) else keys[-1]
+
+
+def close_dates(leads: pd.DataFrame, *, stages=None) -> pd.Series:
+    """The day each closed lead was won or lost (NaT while open); see the module conventions."""
+    keys = [s.key for s in resolve_stages(stages)]
+    win = f"date_{won_stage(leads, stages=stages)}"
+    dated = leads.reindex(columns=[f"date_{k}" for k in keys])
+    furthest = dated.ffill(axis=1).iloc[:, -1].fillna(leads["created_date"])
+    lost = leads["lost_date"] if "lost_date" in leads.columns else pd.Series(pd.NaT, index=leads.index)
+    won_on = leads[win].fillna(furthest) if win in leads.columns else furthest
+    return (won_on.where(leads["outcome"] == "won")
+            .fillna(lost.fillna(furthest).where(leads["outcome"] == "lost")))
+
+
+def _stage_index_on(dated: np.ndarray, day: np.datetime64) -> np.ndarray:
+    """Index of the last stage dated before ``day`` in each row of ``dated`` (0 when none)."""
+    reached = dated < day  # NaT compares False
+    return np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+
+
+def _dated(leads: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    return leads.reindex(columns=[f"date_{k}" for k in keys]).to_numpy(dtype="datetime64[ns]")
+
+
+def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
+    """The leads as they stood at the start of ``day``: created before it, ``stage`` the last
+    stage dated before it, ``outcome`` open unless closed before it."""
+    day = pd.Timestamp(day)
+    keys = [s.key for s in resolve_stages(stages)]
+    closed = close_dates(leads, stages=stages)
+    known = leads[leads["created_date"] < day]
+    index = _stage_index_on(_dated(known, keys), np.datetime64(day))
+    still_open = ~(closed.loc[known.index] < day)
+    return known.assign(stage=np.array(keys)[index], outcome=known["outcome"].where(~still_open, "open"))
+
+
+def snapshot_days(leads: pd.DataFrame, *, as_of, freq: str = "MS") -> pd.DatetimeIndex:
+    """Cut-off days for pipeline snapshots: every ``freq`` (month start) from the first lead
+    up to, and excluding, ``as_of``."""
+    return pd.date_range(leads["created_date"].min(), pd.Timestamp(as_of), freq=freq, inclusive="left")
+
+
+def open_snapshots(leads: pd.DataFrame, *, days, stages=None) -> pd.DataFrame:
+    """The pipeline as it stood at the start of each of ``days``: one row per lead open then
+    (created before the day, not closed before it) with the furthest stage it had reached by
+    then, ``days_at_stage`` since reaching it, and its final ``outcome`` / ``won``.
+
+    A lead open on several days appears once per day.
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    closed = close_dates(leads, stages=stages).to_numpy(dtype="datetime64[ns]")
+    created = leads["created_date"].to_numpy(dtype="datetime64[ns]")
+    dated = _dated(leads, keys)
+    frames = []
+    for day in pd.DatetimeIndex(days):
+        day64 = np.datetime64(day)
+        rows = np.flatnonzero((created < day64) & ~(closed < day64))
+        index = _stage_index_on(dated[rows], day64)
+        reached_on = dated[rows, index]
+        reached_on = np.where(np.isnat(reached_on), created[rows], reached_on)
+        frames.append(pd.DataFrame({"snapshot": day, "lead_id": leads["lead_id"].to_numpy()[rows],
+                                    "stage": np.array(keys, dtype=object)[index],
+                                    "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
+                                    "outcome": leads["outcome"].to_numpy()[rows]}))
+    columns = ["snapshot", "lead_id", "stage", "days_at_stage", "outcome"]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return table.assign(won=table["outcome"].eq("won").astype(bool))
+
+
+def _pass_through(closed: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """won / closed among closed leads that ever reached each stage (the pass-through rate)."""
+    reached = closed["stage"].map(keys.index).to_numpy()
+    won = (closed["outcome"] == "won").to_numpy(dtype=bool, na_value=False)
+    n = np.array([(reached >= i).sum() for i in range(len(keys))], dtype=float)
+    w = np.array([((reached >= i) & won).sum() for i in range(len(keys))], dtype=float)
+    return np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
+
+
+def win_probabilities(leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None,
+                      shrinkage: float = 50, as_of=None, freq: str = "MS") -> pd.DataFrame:
+    """Per stage, the chance that a lead *open* at that stage is eventually won, learned from
+    snapshots of the pipeline.
+
+    At every ``freq`` cut-off before ``as_of`` (default: the day after the last lead) the leads
+    open then are taken at the furthest stage reached by then; ``raw = won / snapshots`` pools
+    these lead-snapshots, counting only leads whose outcome is known by ``as_of`` (closed
+    before it), so nothing after ``as_of`` is used. A stalled lead weighs on the stage it sits
+    at, unlike the pass-through rate ``won / closed`` of all leads that ever reached it, which
+    overstates an open lead's chance.
+
+    ``win_prob = (leads × raw + shrinkage × prior) / (leads + shrinkage)``, ``leads`` the
+    distinct leads behind the stage (a lead open at five cut-offs is one lead of evidence).
+    ``prior`` is the company-wide pass-through rate (:func:`company_prior`); it is put on the
+    snapshot scale by the branch's ``stall_factor``: its snapshot wins over the wins its own
+    pass-through rates would predict for the same lead-snapshots. Stages at and after the won
+    stage are 1.
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    as_of = pd.Timestamp(as_of) if as_of is not None else leads["created_date"].max() + pd.Timedelta(days=1)
+    known = leads[leads["outcome"].isin(["won", "lost"]) & (close_dates(leads, stages=stages) < as_of)]
+    snaps = open_snapshots(known, days=snapshot_days(leads, as_of=as_of, freq=freq), stages=stages)
+    by_stage = snaps.groupby("stage").agg(snapshots=("won", "size"), leads=("lead_id", "nunique"),
+                                          won=("won", "sum")).reindex(keys, fill_value=0).astype(float)
+    n, w, distinct = (by_stage[c].to_numpy() for c in ("snapshots", "won", "leads"))
+    raw = np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
+    passing = _pass_through(known, keys)
+    predicted = np.nansum(n * passing)
+    stall = w.sum() / predicted if predicted > 0 else 1.0
+    p0 = (prior.reindex(keys).to_numpy(dtype=float) * stall if prior is not None else np.full(len(keys), np.nan))
+    p0 = np.clip(np.where(np.isnan(p0), np.nan_to_num(raw), p0), 0, 1)
+    after_win = np.arange(len(keys)) >= keys.index(won_stage(leads, stages=stages))
+    p0 = np.where(after_win, 1.0, p0)
+    weight = distinct + shrinkage
+    pooled = np.divide(distinct * np.nan_to_num(raw) + shrinkage * p0, weight, out=p0.copy(), where=weight > 0)
+    win_prob = np.where(after_win, 1.0, pooled)
+    return pd.DataFrame({"stage": keys, "snapshots": n, "leads": distinct, "won": w, "raw_win_prob": raw,
+                         "pass_through": passing, "stall_factor": stall, "prior": p0,
+                         "win_prob": win_prob})
+
+
+def company_prior(peers: pd.DataFrame, *, stages=None, won: str) -> pd.Series:
+    """Company-wide chance of reaching the won stage from each stage, pooled over all
+    branches' stage counts (1 at and beyond the won stage): the prior of :func:`win_probabilities`."""
+    keys = [s.key for s in resolve_stages(stages)]
+    totals = peers.groupby("stage")["count"].sum().reindex(keys).astype(float)
+    ratio = (totals[won] / totals).where(totals > 0).clip(upper=1)
+    return ratio.where(pd.Series(range(len(keys)), index=keys) < keys.index(won), 1.0)
+
+
+def days_to_close(leads: pd.DataFrame, *, stages=None) -> pd.Series:
+    """Median days from reaching each stage to closing, over won leads (by stage key)."""
+    won = leads[leads["outcome"] == "won"]
+    closed = close_dates(won, stages=stages)
+    return pd.Series({s.key: (closed - won[f"date_{s.key}"]).dt.days.median()
+                      if f"date_{s.key}" in won.columns else np.nan for s in resolve_stages(stages)})
+
+
+def expected_amounts(leads: pd.DataFrame) -> pd.Series:
+    """Each lead's deal amount; a missing one is the mean won amount of its segment (of the
+    branch when the segment has no won deal)."""
+    won = leads[leads["outcome"] == "won"]
+    overall = won["amount"].mean()
+    by_segment = won.groupby("segment")["amount"].mean()
+    return leads["amount"].fillna(leads["segment"].map(by_segment)).fillna(overall)
+
+
+def pipeline(leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None = None,
+             shrinkage: float = 50, freq: str = "MS") -> pd.DataFrame:
+    """Open leads with their win probability, expected amount and expected close month.
+
+    Win probabilities come from pipeline snapshots before ``as_of`` (:func:`win_probabilities`,
+    one every ``freq``), days to close from the leads closed before ``as_of``. The
+    expected close day is the date the lead reached its stage plus the median days to close
+    from that stage; a lead already past it is expected in the month of ``as_of``.
+
+    Returns
+    -------
+    DataFrame
+        One row per open lead: ``lead_id, segment, stage, win_prob, amount, expected,
+        close_month`` (text ``YYYY-MM``).
+    """
+    as_of = pd.Timestamp(as_of)
+    history = leads[close_dates(leads, stages=stages) < as_of]
+    probs = win_probabilities(leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of,
+                              freq=freq).set_index("stage")
+    wait = days_to_close(history, stages=stages)
+    open_leads = leads[leads["outcome"] == "open"]
+    reached_on = pd.Series([open_leads.at[i, f"date_{s}"] if f"date_{s}" in open_leads.columns else pd.NaT
+                            for i, s in zip(open_leads.index, open_leads["stage"])], index=open_leads.index,
+                           dtype="datetime64[ns]").fillna(open_leads["created_date"])
+    expected_day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
+    amount = expected_amounts(leads).loc[open_leads.index]
+    win_prob = open_leads["stage"].map(probs["win_prob"])
+    return pd.DataFrame({"lead_id": open_leads["lead_id"], "segment": open_leads["segment"],
+                         "stage": open_leads["stage"], "win_prob": win_prob, "amount": amount,
+                         "expected": win_prob * amount, "close_month": expected_day.dt.strftime("%Y-%m")})
+
+
+def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
+    """The pipeline summed by expected close month: ``close_month, leads, pipeline_amount,
+    expected_amount`` (the forecast), plus ``expected_won`` (expected deals)."""
+    return (open_pipeline.groupby("close_month")
+            .agg(leads=("lead_id", "size"), pipeline_amount=("amount", "sum"),
+                 expected_won=("win_prob", "sum"), expected_amount=("expected", "sum"))
+            .reset_index())
+
+
+def backtest(leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None,
+             shrinkage: float = 50, freq: str = "MS") -> pd.DataFrame:
+    """The forecast the method would have made on ``start`` against what closed by ``end``.
+
+    Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
+    and each lead open at ``start`` is marked ``won`` if it was won before ``end``.
+
+    Returns
+    -------
+    DataFrame
+        One row per lead open at ``start``: ``lead_id, stage, win_prob, amount, expected,
+        won`` (bool), ``actual`` (amount won, 0 if not).
+    """
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    then = as_of_day(leads, start, stages=stages)
+    forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq)
+    closed = close_dates(leads, stages=stages).loc[forecast.index]
+    won = ((leads.loc[forecast.index, "outcome"] == "won") & (closed < end)).fillna(False).astype(bool)
+    return forecast.assign(won=won, actual=forecast["amount"].where(won, 0.0))
+
+
+def calibration(backtested: pd.DataFrame, *, bands=PROBABILITY_BANDS) -> pd.DataFrame:
+    """Back-test by forecast probability band: leads, mean forecast probability, share actually
+    won, forecast and actual amounts."""
+    band = pd.cut(backtested["win_prob"], bins=list(bands), include_lowest=True)
+    table = (backtested.assign(band=band).groupby("band", observed=True)
+             .agg(leads=("lead_id", "size"), forecast_prob=("win_prob", "mean"), actual_rate=("won", "mean"),
+                  forecast_amount=("expected", "sum"), actual_amount=("actual", "sum"))
+             .reset_index())
+    return table.assign(band=table["band"].map(lambda b: f"{max(b.left, 0):.0%}–{b.right:.0%}"))
+
+
+def forecast_error(backtested: pd.DataFrame) -> dict[str, float]:
+    """Totals of the back-test: forecast and actual amounts and deals, the error (forecast −
+    actual) and the error as a share of actual, and the Brier score of the probabilities."""
+    forecast, actual = backtested["expected"].sum(), backtested["actual"].sum()
+    return {"leads": len(backtested), "forecast_amount": forecast, "actual_amount": actual,
+            "error": forecast - actual, "error_pct": (forecast - actual) / actual if actual else np.nan,
+            "forecast_won": backtested["win_prob"].sum(), "actual_won": float(backtested["won"].sum()),
+            "brier": float(((backtested["win_prob"] - backtested["won"]) ** 2).mean()) if len(backtested) else np.nan}

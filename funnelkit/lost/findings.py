@@ -1,0 +1,104 @@
+"""The written summary and the key figures of the lost-deal report, generated from a
+:class:`funnelkit.lost.analysis.LostAnalysis` — never written by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from funnelkit.report.formatting import pct
+from funnelkit.i18n import t
+from .reasons import controllable_share
+from .reasons import top_reasons as _top_reasons
+
+
+def _yoy_finding(yoy: pd.DataFrame, year: int, lang: str) -> list[str]:
+    row = yoy[yoy["year"].astype(str).eq(str(year))]
+    if row.empty or pd.isna(row["change"].iloc[0]):
+        return [t("lost.find_yoy_none", lang)]
+    r = row.iloc[0]
+    key = "lost.find_yoy_significant" if r["p_value"] < 0.05 else "lost.find_yoy_not_significant"
+    return [t(key, lang, previous=year - 1, direction=t("lost.up" if r["change"] > 0 else "lost.down", lang),
+              points=f"{abs(r['change']) * 100:.1f}", p=f"{r['p_value']:.3f}")]
+
+
+def _top_reason_finding(shares: pd.DataFrame, lang: str) -> list[str]:
+    top = shares[shares["rank"].eq(1)]
+    parts = [t("lost.find_top_reason_part", lang, line=line, reason=reason, share=pct(share))
+             for line, reason, share in zip(top["product_line"], top["reason"], top["share"])]
+    if not parts:
+        return []
+    return [t("lost.find_top_reasons", lang, parts=("；" if lang == "zh" else "; ").join(parts))]
+
+
+def _recovery_findings(split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Series, holders: pd.DataFrame,
+                       lang: str) -> list[str]:
+    quasi_share = float(split.loc[split["lost_group"].eq("quasi_lost"), "share"].sum())
+    counts = dict(zip(funnel["step"], funnel["count"]))
+    texts = [t("lost.find_recovery", lang, quasi_share=pct(quasi_share), quasi=counts["quasi_lost"],
+               followed=counts["followed_up"], reengaged=counts["reengaged"], recovered=counts["recovered"],
+               rate_if=pct(effect["lost_rate_if_recovered"]))]
+    if effect["more_needed"] == 0:
+        return texts + [t("lost.find_needed_none", lang)]
+    first = holders.groupby("dimension", sort=False).head(1)
+    where = "、".join(f"{g}（{p}）" if lang == "zh" else f"{g} ({p})" for g, p in zip(first["group"], first["pool"]))
+    key = "lost.find_needed" if effect["reachable"] else "lost.find_needed_unreachable"
+    return texts + [t(key, lang, needed=int(effect["more_needed"]), pool=int(effect["pool"]), where=where)]
+
+
+def _maturity_findings(r: pd.Series, days: int, lang: str) -> list[str]:
+    if not r["immature"]:
+        return []
+    return [t("lost.find_immature", lang, immature=int(r["immature"]), open=int(r["immature_open"]), days=days,
+              rate_all=pct(r["lost_rate_all"]), bound=pct(r["lost_rate_if_open_lost"]))]
+
+
+def _group_yoy_finding(groups: pd.DataFrame, lang: str) -> list[str]:
+    moved = groups[groups["p_adjusted"].lt(0.05).fillna(False)]
+    if moved.empty:
+        return [t("lost.find_yoy_groups_none", lang)] if len(groups) else []
+    parts = [f"{g} {c * 100:+.1f}" for g, c in zip(moved["group"], moved["change"])]
+    return [t("lost.find_yoy_groups", lang, parts="、".join(parts) if lang == "zh" else ", ".join(parts))]
+
+
+def findings(a) -> list[str]:
+    """The report's findings, in order: the mature deals' lost rate against the target, the
+    deals not yet mature with the bound if the open ones are lost, the change from last year
+    (overall, then groups whose change survives Holm), top reasons, the controllable share,
+    quasi-lost recovery and what the target still needs, the leading competitor, and
+    data-quality warnings if any."""
+    lang = a.lang
+    if a.target_row.empty or not a.target_row["closed"].iloc[0]:
+        return [t("lost.find_no_deals", lang, year=a.year)]
+    r = a.target_row.iloc[0]
+    texts = [t("lost.find_rate", lang, year=a.year, rate=pct(r["lost_rate"]), low=pct(r["lost_rate_low"]),
+               high=pct(r["lost_rate_high"]), closed=int(r["closed"]), target=pct(r["target"]),
+               gap=f"{r['gap_to_target'] * 100:+.1f}", status=r["status_label"])]
+    texts += _maturity_findings(r, a.maturity_days, lang)
+    texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
+    texts += _top_reason_finding(a.shares, lang)
+    texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
+    texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
+    if not a.competitors.empty:
+        texts.append(t("lost.find_competitor", lang, brand=a.competitors["competitor"].iloc[0],
+                       share=pct(a.competitors["share"].iloc[0])))
+    if a.warnings:
+        texts.append(t("lost.find_warnings", lang, count=len(a.warnings)))
+    return texts
+
+
+def summary_figures(a) -> dict:
+    """The figures ``summary.json`` carries for the leadership index: rates on mature deals;
+    ``recovered_count`` counts every quasi-lost deal of the year won back (the recovery funnel)."""
+    r = a.target_row.iloc[0]
+    e = a.effect.iloc[0]
+    return {"current_year": int(a.year), "closed_deals": int(r["closed"]), "lost_rate": float(r["lost_rate"]),
+            "lost_rate_low": float(r["lost_rate_low"]), "lost_rate_high": float(r["lost_rate_high"]),
+            "lost_rate_target": float(r["target"]), "at_risk_margin": float(a.margin),
+            "gap_to_target": float(r["gap_to_target"]), "status": str(r["status"]),
+            "maturity_days": int(a.maturity_days), "immature_deals": int(r["immature"]),
+            "lost_rate_if_open_lost": float(r["lost_rate_if_open_lost"]),
+            "top_reason_by_product_line": _top_reasons(a.shares),
+            "controllable_share": controllable_share(a.categories),
+            "recovered_count": int(a.funnel["count"].iloc[-1]),
+            "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
+            "more_needed_to_target": int(e["more_needed"])}

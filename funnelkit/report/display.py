@@ -1,0 +1,264 @@
+"""What the notebooks call to present results and hand them to the batch runner.
+
+A notebook starts with ``report = start_report("funnel", branch=branch, lang=lang,
+output_dir=output_dir)``. Then ``report.table(...)`` shows a formatted, escaped table and,
+in a batch run, saves it as CSV (UTF-8 with BOM for Excel, personal data masked, formula
+cells defused); ``report.summary(...)`` writes ``summary.json``. With ``output_dir=""`` (an
+analyst in JupyterLab) nothing is written.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from funnelkit import __version__
+from funnelkit.exceptions import FunnelkitError
+from funnelkit.i18n import check_lang, t
+from funnelkit.paths import inside, is_safe_name
+from funnelkit.privacy import mask_frame, mask_text
+
+_CALENDAR = re.compile(r"year|period|cohort|month|年|期", re.I)  # integers shown without separators
+_MARKDOWN_ACTIVE = re.compile(r"[\[\]!<>`]")  # links, images, HTML, code: never from data
+_LETTER = re.compile(r"[^\W\d_]")  # any letter, Chinese included
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_safe(data: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that Excel would run as a formula with an apostrophe."""
+    out = data.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v,
+                na_action="ignore")
+    return out
+
+
+def to_jsonable(value):
+    """Plain JSON values: numpy scalars unwrapped, NaN → None, dates → ISO text."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.date().isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
+def _looks_numeric(values: pd.Series) -> bool:
+    """True for text that only holds formatted numbers ("1,234", "12.5%", "[3.1%, 4.0%]"):
+    such columns stay right-aligned like numbers."""
+    return not values.dropna().astype(str).str.contains(_LETTER).any()
+
+
+def data_as_of(as_of: str, *frames: pd.DataFrame | None) -> str:
+    """The "data as of" date of a report: ``as_of`` from params, else the latest date in
+    any date column of ``frames``, as ISO text ("" when there is none)."""
+    if as_of:
+        return str(as_of)
+    latest = [frame[column].max() for frame in frames if frame is not None
+              for column in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[column])]
+    latest = [d for d in latest if not pd.isna(d)]
+    return max(latest).date().isoformat() if latest else ""
+
+
+@dataclass
+class Report:
+    """The presentation side of one notebook run for one branch."""
+
+    notebook: str
+    branch: str
+    lang: str = "zh"
+    output_dir: str = ""
+    run_id: str = ""
+    saved: list[str] = field(default_factory=list)
+    _sections: int = 0
+
+    @property
+    def out(self) -> Path | None:
+        return Path(self.output_dir) if self.output_dir else None
+
+    def t(self, key: str, **values) -> str:
+        return t(key, self.lang, **values)
+
+    # -- files for the runner ---------------------------------------------------------
+    def save_table(self, name: str, data: pd.DataFrame, *, index: bool = False) -> Path | None:
+        """Write ``<name>.csv`` for leadership (masked, Excel-safe, UTF-8 with BOM)."""
+        if self.out is None:
+            return None
+        if not is_safe_name(name):
+            raise ValueError(f"table name {name!r} is not a safe file name")
+        path = inside(self.out, f"{name}.csv")
+        excel_safe(mask_frame(data)).to_csv(path, index=index, encoding="utf-8-sig")
+        self.saved.append(path.name)
+        return path
+
+    def summary(self, figures: dict) -> None:
+        """Write ``summary.json``: the notebook's key figures plus who/when metadata."""
+        document = {"notebook": self.notebook, "branch": self.branch, "lang": self.lang,
+                    "run_id": self.run_id, "kit_version": __version__, "tables": sorted(self.saved),
+                    "figures": to_jsonable(figures)}
+        if self.out is not None:
+            path = inside(self.out, "summary.json")
+            path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    # -- display ----------------------------------------------------------------------
+    def markdown(self, text: str) -> None:
+        """Show narrative text from the message catalogue. Emphasis and lists work; HTML, links
+        and images do not (values filled into a message may come from the data)."""
+        from IPython.display import Markdown, display
+
+        display(Markdown(_MARKDOWN_ACTIVE.sub(r"\\\g<0>", html.escape(mask_text(text), quote=False))))
+
+    def note(self, key: str, **values) -> None:
+        """Show the catalogue message ``key`` as a paragraph of narrative."""
+        self.markdown(self.t(key, **values))
+
+    def title_block(self, *, period: str = "", as_of: str = "") -> None:
+        """The report's head: title and introduction from the catalogue (``<notebook>.title``,
+        ``<notebook>.intro``), then branch, period, data as of, run id and kit version, and a
+        slot the HTML export fills with the table of contents."""
+        from IPython.display import HTML, display
+
+        facts = [("common.branch", self.branch), ("common.period", period), ("common.data_as_of", as_of),
+                 ("common.run_id", self.run_id or "—"), ("common.kit_version", __version__)]
+        rows = "".join(f"<div><dt>{html.escape(self.t(key))}</dt><dd>{html.escape(mask_text(str(value)))}</dd></div>"
+                       for key, value in facts if value)
+        intro = self.t(f"{self.notebook}.intro")
+        display(HTML(f'<header class="fk-title"><h1>{html.escape(self.t(f"{self.notebook}.title"))}</h1>'
+                     f'<dl class="fk-facts">{rows}</dl><p class="fk-intro">{html.escape(intro)}</p>'
+                     f'<nav class="fk-toc" data-label="{html.escape(self.t("common.contents"))}"></nav></header>'))
+
+    def section(self, key: str, *, level: int = 2) -> None:
+        """A section heading (``<key>``) and its lead paragraph (``<key>_text``, if any), in the
+        report language; the HTML export lists every level-2 section in the table of contents."""
+        from IPython.display import HTML, display
+
+        from funnelkit.i18n import catalogue
+
+        text = f"{key}_text"
+        lead = f"<p>{html.escape(self.t(text))}</p>" if text in catalogue() else ""
+        if level != 2:
+            display(HTML(f"<h{level}>{html.escape(self.t(key))}</h{level}>{lead}"))
+            return
+        self._sections += 1
+        display(HTML(f'<h2 class="fk-section" id="section-{self._sections}">{html.escape(self.t(key))}</h2>{lead}'))
+
+    def findings(self, items: Iterable[str], *, heading: str | None = None) -> None:
+        """Show generated findings as a list; data text inside them is escaped and masked."""
+        from IPython.display import HTML, display
+
+        rows = "".join(f"<li>{html.escape(mask_text(item))}</li>" for item in items)
+        title = html.escape(heading or self.t("common.summary"))
+        display(HTML(f'<div class="fk-findings"><h2>{title}</h2><ol>{rows}</ol></div>'))
+
+    def warnings(self, items: list[str]) -> None:
+        """Show data-quality warnings at the top of a report (or say there are none)."""
+        from IPython.display import HTML, display
+
+        if not items:
+            display(HTML(f'<p class="fk-ok">{html.escape(self.t("common.no_warnings"))}</p>'))
+            return
+        rows = "".join(f"<li>{html.escape(mask_text(w))}</li>" for w in items)
+        display(HTML(f'<div class="fk-warnings"><h3>{html.escape(self.t("common.data_warnings"))}</h3>'
+                     f"<ul>{rows}</ul></div>"))
+
+    def table(self, data: pd.DataFrame, *, name: str | None = None, labels: dict[str, str] | None = None,
+              percent: Iterable[str] = (), integer: Iterable[str] = (), decimals: dict[str, int] | None = None,
+              hide: Iterable[str] = (), max_rows: int = 60) -> None:
+        """Show ``data`` formatted for reading and, with ``name``, save the raw table as CSV.
+
+        ``labels`` renames columns for display; ``percent`` columns hold fractions shown as
+        12.3%; ``integer`` columns get thousands separators (other integer columns too, but
+        years and periods); ``hide`` columns (codes kept for the CSV) are not shown. Cell text
+        is HTML-escaped and personal data masked.
+        """
+        from IPython.display import HTML, display
+
+        if name:
+            self.save_table(name, data)
+        shown = mask_frame(data.head(max_rows).drop(columns=list(hide)))
+        formats: dict[str, object] = {}
+        for column in percent:
+            formats[column] = lambda v: "" if pd.isna(v) else f"{v:.1%}"
+        for column in integer:
+            formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.0f}"
+        for column, digits in (decimals or {}).items():
+            formats[column] = lambda v, d=digits: "" if pd.isna(v) else f"{v:,.{d}f}"
+        yes = self.t("common.flag_yes")
+        for column in shown.columns:
+            if column in formats:
+                continue
+            if pd.api.types.is_bool_dtype(shown[column]):
+                formats[column] = lambda v: "" if pd.isna(v) or not v else yes
+            elif pd.api.types.is_float_dtype(shown[column]):
+                formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.2f}"
+            elif pd.api.types.is_integer_dtype(shown[column]) and not _CALENDAR.search(str(column)):
+                formats[column] = lambda v: "" if pd.isna(v) else f"{v:,}"
+        text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
+                and not pd.api.types.is_bool_dtype(shown[c]) and not _looks_numeric(shown[c])]
+        classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
+        classes[text] = "fk-text"
+        styled = (shown.style.format(formats, escape="html", na_rep="")
+                  .format_index(escape="html").hide(axis="index")
+                  .relabel_index([html.escape(str((labels or {}).get(c, c))) for c in shown.columns], axis=1)
+                  .set_td_classes(classes)
+                  .set_table_attributes('class="fk-table"'))
+        more = ""
+        if len(data) > max_rows:
+            more = f'<p class="fk-more">{html.escape(self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}"))}</p>'
+        hint = html.escape(self.t("common.scroll_hint"))
+        display(HTML(f'<div class="fk-scroll" data-hint="{hint}">{styled.to_html()}</div>{more}'))
+
+
+def start_report(notebook: str, *, branch: str, lang: str = "zh", output_dir: str = "", run_id: str = "") -> Report:
+    """Set up a notebook run: chart style with a CJK font, friendly errors, and the Report.
+
+    Examples
+    --------
+    >>> report = start_report("funnel", branch="杭州分公司")
+    >>> report.t("common.summary")
+    '小结'
+    """
+    from .style import use_report_style
+
+    check_lang(lang)
+    use_report_style()
+    _install_friendly_errors()
+    if output_dir:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id)
+
+
+def _install_friendly_errors() -> None:
+    """In IPython, show a FunnelkitError as its message alone: no traceback for a user's mistake."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(shell, etype, value, tb, tb_offset=None):
+        print(f"{etype.__name__}: {value}")
+        return None
+
+    shell.set_custom_exc((FunnelkitError,), show)

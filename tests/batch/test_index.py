@@ -1,0 +1,261 @@
+"""The leadership index page: key figures from each summary.json, traffic lights, the company
+funnel plot, links, failures, escaping, masking and language — on a fake run folder."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from funnelkit.i18n import t
+from funnelkit.batch.index import company_funnel_data, key_figures_table, traffic_lights, write_index
+from funnelkit.batch.runner import Result
+from tests.batch.test_runner import external_references
+
+EVIL = "<script>alert(1)</script>乙分公司"
+PHONE = "13812345678"
+# slug → (branch, funnel, lost, tiers, ltv figures); gamma's ltv run fails.
+BRANCHES = {
+    "alpha": ("甲分公司",
+              {"overall_conversion": 0.20, "top_bottleneck": "潜在客户→接触客户", "top_bottleneck_key": "potential>contacted",
+               "top_bottleneck_lost": 120.0, "top_bottleneck_gain_customers": 12.4,
+               "top_bottleneck_gain_revenue": 1234567.8, "current_period": "2006"},
+              {"lost_rate": 0.50, "lost_rate_target": 0.60, "status": "on_track"},
+              {"premium_share": 0.10, "premium_growth": -0.10},
+              {"ltv_3y": 1500.0}),
+    "beta": (EVIL,
+             {"overall_conversion": 0.16, "top_bottleneck": "潜在客户→接触客户", "top_bottleneck_key": "potential>contacted",
+              "top_bottleneck_lost": 70.0, "top_bottleneck_gain_customers": 3.0,
+              "top_bottleneck_gain_revenue": 5000.0, "current_period": "2006"},
+             {"lost_rate": 0.62, "lost_rate_target": 0.60, "status": "at_risk"},
+             {"premium_share": 0.08, "premium_growth": 0.20},
+             {"ltv_3y": 900.0}),
+    "gamma": ("丙分公司",
+              {"overall_conversion": 0.13, "top_bottleneck": "接触客户→意向客户", "top_bottleneck_key": "contacted>intent",
+               "top_bottleneck_lost": 40.0, "top_bottleneck_gain_customers": 1.0,
+               "top_bottleneck_gain_revenue": 800.0, "current_period": "2006"},
+              {"lost_rate": 0.75, "lost_rate_target": 0.60, "status": "off_track"},
+              {"premium_share": 0.05, "premium_growth": 0.10},
+              None),
+}
+# Whole-branch potential>contacted in 2006: alpha 80/200, beta 30/100, gamma 50/100.
+STEP = {"alpha": (200, 80), "beta": (100, 30), "gamma": (100, 50)}
+NOTEBOOKS = ("funnel", "lost", "tiers", "ltv")
+TABLES = {"funnel": ["transitions.csv", "a b.csv"], "lost": ["lost_rates.csv"], "tiers": ["tier_shares.csv"],
+          "ltv": ["ltv_projection.csv"]}
+
+
+def _transitions(n: int, converted: int) -> pd.DataFrame:
+    """The rows the index must pick (total, 2006) among decoys (a segment, an older year)."""
+    rows = [("2006", "全部", True, "potential>contacted", "潜在客户→接触客户", n, converted),
+            ("2006", "全部", True, "contacted>intent", "接触客户→意向客户", converted, converted // 2),
+            ("2006", "商企", False, "potential>contacted", "潜在客户→接触客户", 7, 7),
+            ("2005", "全部", True, "potential>contacted", "潜在客户→接触客户", 999, 1)]
+    frame = pd.DataFrame(rows, columns=["period", "segment", "is_total", "transition", "transition_label",
+                                        "from_count", "to_count"])
+    return frame.assign(rate=frame["to_count"] / frame["from_count"])
+
+
+def _write_run(run: Path) -> list[Result]:
+    results = []
+    for slug, (branch, *figures) in BRANCHES.items():
+        for notebook, values in zip(NOTEBOOKS, figures):
+            if values is None:
+                results.append(Result(slug, branch, notebook, "failed",
+                                      error=f"ValueError: 客户电话{PHONE}格式不对 <b>x</b>"))
+                continue
+            folder = run / slug / notebook
+            folder.mkdir(parents=True)
+            (run / slug / f"{notebook}.html").write_text("<html></html>", encoding="utf-8")
+            for table in TABLES[notebook]:
+                (folder / table).write_text("\ufeffa\n1\n", encoding="utf-8")
+            if notebook == "funnel":
+                _transitions(*STEP[slug]).to_csv(folder / "transitions.csv", index=False, encoding="utf-8-sig")
+            (folder / "summary.json").write_text(json.dumps(
+                {"notebook": notebook, "branch": branch, "lang": "zh", "run_id": run.name, "kit_version": "0.1.0",
+                 "tables": TABLES[notebook], "figures": values}, ensure_ascii=False), encoding="utf-8")
+            results.append(Result(slug, branch, notebook, "ok"))
+    return results
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("outputs") / "20260101-000000-abcd"
+    results = _write_run(folder)
+    zh = write_index(folder, results, fingerprint="f" * 64).read_text(encoding="utf-8")
+    en = write_index(folder, results, fingerprint="f" * 64, lang="en").read_text(encoding="utf-8")
+    return folder, results, zh, en
+
+
+def _cell(soup: BeautifulSoup, branch: str, key: str):
+    for row in soup.select("#key-figures tbody tr"):
+        if row.find("td", attrs={"data-key": "branch"}).get_text() == branch:
+            return row.find("td", attrs={"data-key": key})
+    raise AssertionError(f"no row for {branch}")
+
+
+def _shown(soup: BeautifulSoup, branch: str, key: str) -> str:
+    return _cell(soup, branch, key).find("span", class_="value").get_text()
+
+
+def test_figures_on_the_page_match_each_summary(run):
+    folder, _, zh, _ = run
+    soup = BeautifulSoup(zh, "html.parser")
+    assert len(soup.select("#key-figures tbody tr")) == 3
+    columns = {"overall_conversion": (1, "overall_conversion"), "gain_customers": (1, "top_bottleneck_gain_customers"),
+               "gain_revenue": (1, "top_bottleneck_gain_revenue"), "lost_rate": (2, "lost_rate"),
+               "premium_share": (3, "premium_share"), "premium_growth": (3, "premium_growth"), "ltv_3y": (4, "ltv_3y")}
+    for slug, (branch, *_) in BRANCHES.items():
+        for column, (position, key) in columns.items():
+            notebook = NOTEBOOKS[position - 1]
+            path = folder / slug / notebook / "summary.json"
+            cell = _cell(soup, branch, column)
+            if not path.exists():
+                assert cell["data-value"] == "" and cell.find("span", class_="value").get_text() == "无"
+                continue
+            figure = json.loads(path.read_text(encoding="utf-8"))["figures"][key]
+            assert float(cell["data-value"]) == figure, (slug, column)
+    # Formatted for reading: one-decimal percentages, thousands separators, signed growth.
+    assert _shown(soup, "甲分公司", "overall_conversion") == "20.0%"
+    assert _shown(soup, "甲分公司", "gain_revenue") == "1,234,568"
+    assert _shown(soup, "甲分公司", "gain_customers") == "12"
+    assert _shown(soup, "甲分公司", "premium_growth") == "-10.0%"
+    assert _shown(soup, "甲分公司", "ltv_3y") == "1,500"
+    assert _shown(soup, "丙分公司", "top_bottleneck") == "接触客户→意向客户"
+    lost = _cell(soup, "丙分公司", "lost_rate")
+    assert _shown(soup, "丙分公司", "lost_rate") == "75.0%" and lost.small.get_text() == "目标 60.0%"
+
+
+def test_traffic_lights_on_hand_picked_values(run):
+    soup = BeautifulSoup(run[2], "html.parser")
+
+    def light(branch, key):
+        mark = _cell(soup, branch, key).find("span", class_="light")
+        return None if mark is None else mark["data-light"]
+
+    # Lost rate by its status against target.
+    assert [light(b, "lost_rate") for b in ("甲分公司", EVIL, "丙分公司")] == ["green", "amber", "red"]
+    # Conversion: median 0.16; 0.20/0.16 = 1.25 green, 1.0 green, 0.13/0.16 = 0.8125 (0.75-0.90) amber.
+    assert [light(b, "overall_conversion") for b in ("甲分公司", EVIL, "丙分公司")] == ["green", "green", "amber"]
+    # Premium share: median 0.08; 0.05/0.08 = 0.625 < 0.75 red.
+    assert light("丙分公司", "premium_share") == "red" and light("甲分公司", "premium_share") == "green"
+    # Growth: median 0.10; alpha is 0.20 points below (> 15) red, gamma 0 below green.
+    assert light("甲分公司", "premium_growth") == "red" and light("丙分公司", "premium_growth") == "green"
+    # LTV of two branches only (gamma failed): no peer light; gains never carry one.
+    assert light("甲分公司", "ltv_3y") is None and light("甲分公司", "gain_revenue") is None
+    # Not colour alone: a text label and an aria label naming the reason.
+    mark = _cell(soup, "丙分公司", "lost_rate").find("span", class_="light")
+    assert mark.get_text() == "落后" and mark["aria-label"] == "落后：战败率75.0%，目标60.0%"
+    assert "中位数" in soup.select_one("details.rules").get_text()
+
+
+def test_traffic_lights_function_keeps_rule_boundaries():
+    figures = pd.DataFrame({"slug": list("abcd"), "overall_conversion": [0.10, 0.10, 0.09, 0.074],
+                            "premium_growth": [0.0, 0.0, -0.04, -0.16], "premium_share": [None] * 4,
+                            "ltv_3y": [None] * 4, "lost_status": [None, "on_track", None, "weird"],
+                            "lost_rate": [None, 0.3, None, 0.4], "lost_rate_target": [None, 0.5, None, 0.5]})
+    lights = traffic_lights(figures).set_index(["slug", "figure"])["light"]
+    # conversion median 0.095: 0.09/0.095 = 0.947 green; 0.074/0.095 = 0.779 amber.
+    assert lights["c", "overall_conversion"] == "green" and lights["d", "overall_conversion"] == "amber"
+    # growth median -0.02: c is 0.02 below green, d 0.14 below amber.
+    assert lights["c", "premium_growth"] == "green" and lights["d", "premium_growth"] == "amber"
+    assert lights["b", "lost_rate"] == "green" and ("d", "lost_rate") not in lights.index  # unknown status
+    assert not any(f == "premium_share" for _, f in lights.index)
+
+
+def test_key_figures_table_is_one_row_per_branch():
+    summaries = [{"slug": "b", "branch": "乙", "notebook": "ltv", "lang": "zh", "figures": {"ltv_3y": 10}},
+                 {"slug": "a", "branch": "甲", "notebook": "lost", "lang": "zh",
+                  "figures": {"lost_rate": 0.4, "status": "at_risk", "lost_rate_target": None}}]
+    table = key_figures_table(summaries)
+    assert table["slug"].tolist() == ["a", "b"] and table.loc[1, "ltv_3y"] == 10.0
+    assert table.loc[0, "lost_status"] == "at_risk" and pd.isna(table.loc[0, "lost_rate_target"])
+    assert pd.isna(table.loc[0, "ltv_3y"]) and table.loc[1, "lost_status"] is None
+
+
+def test_company_funnel_data_by_hand():
+    transitions = pd.concat([_transitions(*STEP[s]).query("is_total and period == '2006'").assign(branch=s)
+                             for s in STEP])
+    data = company_funnel_data(transitions, transition="potential>contacted").set_index("branch")
+    # pooled 160/400 = 0.40; n=200: se = sqrt(.4*.6/200) = 0.034641, 95% ± 1.959964*se = ± 0.067896;
+    # n=100: se = 0.0489898, 95% ± 0.096018, 99.8% ± 3.090232*se = ± 0.151390.
+    assert data["rate"].to_dict() == pytest.approx({"alpha": 0.40, "beta": 0.30, "gamma": 0.50})
+    assert data["p0"].tolist() == pytest.approx([0.40] * 3)
+    assert (data.loc["alpha", "low95"], data.loc["alpha", "high95"]) == pytest.approx((0.332104, 0.467896), abs=1e-6)
+    assert (data.loc["beta", "low95"], data.loc["beta", "high95"]) == pytest.approx((0.303982, 0.496018), abs=1e-6)
+    assert (data.loc["beta", "low998"], data.loc["beta", "high998"]) == pytest.approx((0.248610, 0.551390), abs=1e-6)
+    # beta 0.30 < 0.303982: outside 95% below; gamma 0.50 > 0.496018: outside 95% above.
+    assert data["position"].to_dict() == {"alpha": "within", "beta": "low", "gamma": "high"}
+
+
+def test_funnel_plot_is_embedded_small_and_on_the_common_bottleneck(run):
+    soup = BeautifulSoup(run[2], "html.parser")
+    figure = soup.find("figure", id="company-funnel")
+    src = figure.img["src"]
+    assert src.startswith("data:image/png;base64,")
+    assert len(base64.b64decode(src.split(",", 1)[1])) < 80 * 1024
+    # potential>contacted is the top bottleneck of two branches out of three; pooled 40.0%.
+    caption = figure.figcaption.get_text()
+    assert "潜在客户→接触客户" in caption and "2个分公司" in caption and "40.0%" in caption
+
+
+def test_sorting_script_is_inline_and_nothing_is_external(run):
+    for html in run[2:]:
+        soup = BeautifulSoup(html, "html.parser")
+        scripts = soup.find_all("script")
+        assert scripts and all(not s.get("src") for s in scripts)
+        assert any("dataset.value" in s.get_text() and "parseFloat" in s.get_text() for s in scripts)
+        assert all(th.button for th in soup.select("#key-figures thead th"))
+        assert external_references(html) == [] and not re.search(r"https?://", html)
+
+
+def test_links_to_every_report_and_csv(run):
+    _, results, zh, _ = run
+    hrefs = {a["href"] for a in BeautifulSoup(zh, "html.parser").find_all("a")}
+    for r in results:
+        if r.ok:
+            assert f"{r.slug}/{r.notebook}.html" in hrefs
+            for table in TABLES[r.notebook]:
+                assert f"{r.slug}/{r.notebook}/{table.replace(' ', '%20')}" in hrefs
+    assert "gamma/ltv.html" not in hrefs and "gamma/funnel/a%20b.csv" in hrefs
+
+
+def test_data_text_is_escaped_and_error_lines_masked(run):
+    _, _, zh, _ = run
+    assert "<script>alert" not in zh and "&lt;script&gt;alert(1)&lt;/script&gt;乙分公司" in zh
+    assert "<b>x</b>" not in zh
+    soup = BeautifulSoup(zh, "html.parser")
+    assert _shown(soup, EVIL, "branch") == EVIL
+    failures = soup.select("#failures tbody tr")
+    assert len(failures) == 1
+    assert [td.get_text() for td in failures[0].find_all("td")] == ["丙分公司", "客户生命周期价值",
+                                                                    "ValueError: 客户电话138****5678格式不对 <b>x</b>"]
+    assert PHONE not in zh
+
+
+def test_run_facts_and_language(run):
+    _, _, zh, en = run
+    soup = BeautifulSoup(zh, "html.parser")
+    assert soup.html["lang"] == "zh" and soup.h1.get_text() == t("index.page_title", "zh")
+    meta = soup.get_text()
+    assert "20260101-000000-abcd" in meta and "f" * 64 in meta and "funnelkit " in meta
+    english = BeautifulSoup(en, "html.parser")
+    assert english.html["lang"] == "en" and english.h1.get_text() == "Branch sales analysis overview"
+    headers = [th.get_text() for th in english.select("#key-figures thead th")]
+    assert headers[:2] == ["Branch", "Overall funnel conversion"] and "3-year LTV" in headers
+    # The zh bottleneck label from the summary comes back in English stage names.
+    assert _shown(english, "丙分公司", "top_bottleneck") == "Contacted→Intent"
+    assert "Customer lifetime value" in english.select_one("#failures").get_text()
+    assert not re.search(r"[\u4e00-\u9fff]", english.h1.get_text() + "".join(headers))
+
+
+def test_write_is_atomic_and_refuses_unknown_language(run):
+    folder, results, _, _ = run
+    assert not (folder / ".index.html.tmp").exists()
+    with pytest.raises(ValueError, match="lang must be one of"):
+        write_index(folder, results, lang="fr")

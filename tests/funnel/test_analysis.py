@@ -1,0 +1,149 @@
+"""The whole diagnosis on a small seeded frame: findings, summary figures, saved tables, charts."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from funnelkit.funnel import counts as funnel  # noqa: E402
+from funnelkit.funnel import findings as funnel_findings  # noqa: E402
+from funnelkit.funnel import views as funnel_views  # noqa: E402
+from funnelkit.funnel.analysis import diagnose, save_tables  # noqa: E402
+from funnelkit.funnel import plots as charts  # noqa: E402
+from funnelkit.report.display import Report  # noqa: E402
+
+STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}, {"key": "c", "zh": "丙", "en": "C"}]
+KEYS = ["overall_conversion", "top_bottleneck", "top_bottleneck_key", "top_bottleneck_loss_rate",
+        "top_bottleneck_lost", "top_bottleneck_gain_customers", "top_bottleneck_gain_revenue", "forecast_total",
+        "current_period"]
+
+
+def _leads(branch: str, seed: int, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    furthest = (rng.random(n) < 0.6).astype(int) + (rng.random(n) < 0.5)
+    date_b = created + pd.to_timedelta(rng.integers(3, 20, n), unit="D")
+    date_c = date_b + pd.to_timedelta(rng.integers(5, 40, n), unit="D")
+    outcome = np.where(furthest == 2, "won", np.where(created > pd.Timestamp("2006-11-15"), "open", "lost"))
+    return pd.DataFrame({
+        "lead_id": [f"{branch}{i}" for i in range(n)], "branch": branch, "created_date": created,
+        "segment": rng.choice(["商企", "住宅"], n), "stage": np.array(["a", "b", "c"])[furthest], "outcome": outcome,
+        "amount": rng.integers(1, 10, n) * 100.0, "date_a": created,
+        "date_b": date_b.where(furthest >= 1), "date_c": date_c.where(furthest >= 2),
+        "lost_date": (created + pd.Timedelta(days=30)).where(outcome == "lost")})
+
+
+@pytest.fixture(scope="module")
+def data():
+    leads = {b: _leads(b, i) for i, b in enumerate(["杭州分公司", "宁波分公司", "温州分公司"])}
+    peers = pd.concat([funnel.counts_from_leads(v, stages=STAGES).assign(branch=b) for b, v in leads.items()])
+    return leads["杭州分公司"], peers
+
+
+def test_diagnosis_from_leads(data, tmp_path):
+    leads, peers = data
+    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, controllability={"a>b": 0.2})
+    assert d.source == "leads" and d.current == "2006" and d.previous == "2005"
+    items = funnel_findings.findings(d)
+    assert 3 <= len(items) <= 5
+    figures = funnel_findings.summary_figures(d)
+    assert set(KEYS) <= set(figures)
+    # the summary's numbers are the tables' numbers
+    top = d.bottlenecks.iloc[0]
+    assert figures["top_bottleneck_key"] == top["transition"] and figures["top_bottleneck"] == top["transition_label"]
+    whole = d.stage_rates[d.stage_rates["is_total"] & (d.stage_rates["period"] == "2006")]
+    assert figures["overall_conversion"] == pytest.approx(whole["count"].iloc[-1] / whole["count"].iloc[0])
+    assert figures["forecast_total"] == pytest.approx(d.forecast["expected_amount"].sum())
+    assert f"{top['lost']:,.0f}" in items[0]
+    report = Report("funnel", branch="杭州分公司", output_dir=str(tmp_path))
+    save_tables(report, d)
+    for name in ("stages", "transitions", "forecast"):
+        assert (tmp_path / f"{name}.csv").exists()
+    for view in (funnel_views.stages_view, funnel_views.segments_view, funnel_views.transitions_view,
+                 funnel_views.bottleneck_view, funnel_views.yoy_view, funnel_views.decomposition_view,
+                 funnel_views.elasticity_view, funnel_views.time_view, funnel_views.forecast_view,
+                 funnel_views.calibration_view, funnel_views.backtest_view):
+        assert not view(d).empty
+
+
+def test_counts_only_branch_has_the_same_funnel(data):
+    leads, peers = data
+    by_leads = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, lang="en")
+    counts = funnel.counts_from_leads(leads, stages=STAGES).assign(branch="杭州分公司")
+    by_counts = diagnose(branch="杭州分公司", stage_counts=counts, peers=peers, stages=STAGES, lang="en",
+                         deal_amount=500.0)
+    assert by_counts.source == "counts" and by_counts.forecast is None and funnel_views.time_view(by_counts) is None
+    # the same funnel; the leads form also knows which customers are still open
+    pd.testing.assert_frame_equal(by_leads.stage_rates, by_counts.stage_rates)
+    assert by_counts.transitions["still_open"].isna().all() and by_leads.transitions["still_open"].sum() > 0
+    counted, settled = by_counts.transitions, by_leads.transitions
+    pd.testing.assert_series_equal(counted["lost"] - settled["still_open"], settled["lost"], check_names=False)
+    same = settled["still_open"] == 0
+    pd.testing.assert_frame_equal(settled[same].drop(columns="still_open"), counted[same].drop(columns="still_open"))
+    assert any("仍在跟进" in w or "still open" in w for w in by_leads.warnings)
+    assert by_counts.bottlenecks["gain_revenue"].iloc[0] == pytest.approx(500 * by_counts.bottlenecks["gain_customers"].iloc[0])
+    assert funnel_findings.summary_figures(by_counts)["forecast_total"] is None
+    # funnel_source="counts" ignores the leads even when they exist
+    assert diagnose(branch="杭州分公司", leads=leads, stage_counts=counts, funnel_source="counts", peers=peers,
+                    stages=STAGES).forecast is None
+
+
+def test_charts_draw(data):
+    from funnelkit.report.style import use_report_style
+
+    use_report_style()  # the CJK font
+    leads, peers = data
+    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES)
+    fig = charts.plot_segment_funnels(d.stage_rates, period=d.current)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 3  # 全部, 住宅, 商企
+    assert charts.plot_loss_heatmap(d.transitions, period=d.current).get_title()
+    assert len(charts.plot_conversion_trend(d.transitions).get_lines()) >= 2
+    assert len(charts.plot_waterfall(d.decomposition, previous="2005", current="2006", last="丙").patches) == 5
+    ax = charts.plot_peer_funnel(d.funnel_plot, transition=d.top["transition_label"])
+    assert len(ax.collections) == 2  # peers and this branch
+    plt.close("all")
+
+
+def test_backtest_prior_uses_only_earlier_peer_periods(data):
+    leads, peers = data
+    # the other branches' current-period counts tripled: the forecast made today may change,
+    # the back-test made at the start of 2006 must not (it could not have known them)
+    changed = peers.assign(count=peers["count"].where((peers["period"] != "2006") | (peers["branch"] == "杭州分公司"),
+                                                      peers["count"] * 3))
+    changed.loc[(changed["period"] == "2006") & (changed["stage"] == "a"), "count"] *= 2
+    before = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES)
+    after = diagnose(branch="杭州分公司", leads=leads, peers=changed, stages=STAGES)
+    pd.testing.assert_frame_equal(before.backtest, after.backtest)
+    assert not np.allclose(before.pipeline["win_prob"], after.pipeline["win_prob"])
+
+
+def test_too_few_is_shown_in_views_and_heatmap(data):
+    leads, peers = data
+    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, min_group=80)
+    assert d.stage_rates.loc[d.stage_rates["period"] == d.current, "too_few"].any()
+    assert "样本少" in funnel_views.segments_view(d).to_string()
+    assert d.decomposition["too_few"].any()
+    assert "样本过少" in funnel_views.decomposition_view(d).to_string()
+    ax = charts.plot_loss_heatmap(d.transitions, period=d.current)
+    assert any("样本少" in text.get_text() for text in ax.texts)
+    plt.close("all")
+
+
+def test_yoy_view_shows_counts_and_untested_rows():
+    from types import SimpleNamespace
+
+    yoy = pd.DataFrame({"segment": ["全部", "x", "y"], "is_total": [True, False, False],
+                        "transition": ["a>b"] * 3, "transition_label": ["甲→乙"] * 3,
+                        "rate_previous": [0.5, 0.4, 1.2], "rate_current": [0.6, 0.5, 0.5],
+                        "n_previous": [200, 20, 10], "n_current": [210, 25, 12], "diff": [0.1, 0.1, -0.7],
+                        "diff_low": [0.0, np.nan, np.nan], "diff_high": [0.2, np.nan, np.nan],
+                        "p_value": [0.2, np.nan, np.nan], "p_adjusted": [0.2, np.nan, np.nan],
+                        "significant": [False, False, False], "too_few": [False, True, False]})
+    view = funnel_views.yoy_view(SimpleNamespace(lang="zh", previous="2005", current="2006", yoy=yoy))
+    assert view["2005结果已定人数"].tolist() == ["200", "20", "10"]
+    assert view["2006结果已定人数"].tolist() == ["210", "25", "12"]
+    assert view["判断"].tolist() == ["不显著", "样本过少，不作判断", "未检验（人数缺失或逐级上升）"]

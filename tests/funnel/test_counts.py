@@ -1,0 +1,197 @@
+"""Funnel stages, rates, losses and data quality on small hand-computed frames."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from funnelkit.funnel import counts as funnel
+from funnelkit.funnel.analysis import funnel_counts
+
+STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}, {"key": "c", "zh": "丙", "en": "C"}]
+
+
+@pytest.fixture
+def counts():
+    # 2005: x 100 → 50 → 20, y 60 → 30 → 6;  2006: x 120 → 60 → 30, y 50 → 30 → 10
+    return pd.DataFrame({"period": ["2005"] * 6 + ["2006"] * 6, "segment": (["x"] * 3 + ["y"] * 3) * 2,
+                         "stage": ["a", "b", "c"] * 4, "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10]})
+
+
+def _row(table, **where):
+    mask = np.logical_and.reduce([table[k] == v for k, v in where.items()])
+    assert mask.sum() == 1
+    return table[mask].iloc[0]
+
+
+def test_stage_rates_by_hand(counts):
+    table = funnel.stage_table(counts, stages=STAGES)
+    # whole branch 2005: a = 100 + 60 = 160, b = 80, c = 26; conversion c from b = 26 / 80 = 0.325,
+    # from the first stage 26 / 160 = 0.1625
+    c = _row(table, period="2005", is_total=True, stage="c")
+    assert c["count"] == 26 and c["prev_count"] == 80
+    assert c["conv_prev"] == pytest.approx(0.325)
+    assert c["conv_first"] == pytest.approx(0.1625)
+    assert c["segment"] == "全部" and c["stage_label"] == "丙"
+    # segment y 2006: b / a = 30 / 50 = 0.6
+    assert _row(table, period="2006", segment="y", stage="b")["conv_prev"] == pytest.approx(0.6)
+    assert funnel.stage_table(counts, stages=STAGES, lang="en")["segment"].iloc[-1] == "All"
+
+
+def test_wilson_interval_matches_scipy(counts):
+    table = funnel.stage_table(counts, stages=STAGES)
+    b = _row(table, period="2006", is_total=True, stage="b")  # 90 of 170
+    ci = binomtest(90, 170).proportion_ci(method="wilson")
+    assert (b["conv_prev_low"], b["conv_prev_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
+def test_transition_losses_by_hand(counts):
+    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES)
+    ab = _row(steps, period="2006", is_total=True, transition="a>b")
+    # 170 enter, 90 go on: 80 lost, loss rate 80 / 170
+    assert ab["lost"] == 80 and ab["loss_rate"] == pytest.approx(80 / 170)
+    assert ab["transition_label"] == "甲→乙"
+    ci = binomtest(80, 170).proportion_ci(method="wilson")
+    assert (ab["loss_low"], ab["loss_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    assert not ab["too_few"]
+    # segment y 2006 b→c: 30 enter (< 30 is too few; 30 is enough), 10 go on
+    assert not _row(steps, period="2006", segment="y", transition="b>c")["too_few"]
+    small = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES, min_group=31)
+    assert _row(small, period="2006", segment="y", transition="b>c")["too_few"]
+
+
+def _leads(rows):
+    """rows: (period, segment, furthest stage[, outcome]) per lead; outcome lost unless given."""
+    return pd.DataFrame({"lead_id": [f"L{i}" for i in range(len(rows))],
+                         "created_date": pd.to_datetime([f"{r[0]}-06-01" for r in rows]),
+                         "segment": [r[1] for r in rows], "stage": [r[2] for r in rows],
+                         "outcome": [r[3] if len(r) > 3 else "lost" for r in rows], "amount": np.nan})
+
+
+def test_leads_and_counts_give_the_same_tables():
+    # 2005 x: furthest a, a, b, c, c → a 5, b 3, c 2;  2006 x: furthest b, c → a 2, b 2, c 1
+    leads = _leads([("2005", "x", "a"), ("2005", "x", "a"), ("2005", "x", "b"), ("2005", "x", "c"),
+                    ("2005", "x", "c"), ("2006", "x", "b"), ("2006", "x", "c")])
+    from_leads = funnel.counts_from_leads(leads, stages=STAGES)
+    assert from_leads["count"].tolist() == [5, 3, 2, 2, 2, 1]
+    given = pd.DataFrame({"branch": "杭州分公司", "period": ["2005"] * 3 + ["2006"] * 3, "segment": "x",
+                          "stage": ["c", "b", "a", "a", "b", "c"], "count": [2, 3, 5, 2, 2, 1]})
+    from_counts = funnel_counts(leads=None, stage_counts=given, stages=STAGES)
+    pd.testing.assert_frame_equal(from_leads, from_counts, check_dtype=False)
+    pd.testing.assert_frame_equal(funnel.stage_table(from_leads, stages=STAGES),
+                                  funnel.stage_table(from_counts, stages=STAGES), check_dtype=False)
+    assert funnel_counts(leads=leads, stage_counts=given, source="counts", stages=STAGES)["count"].tolist() == \
+        [5, 3, 2, 2, 2, 1]
+
+
+def test_funnel_counts_rejects_bad_source():
+    from funnelkit.exceptions import FunnelkitError
+
+    with pytest.raises(FunnelkitError, match="auto"):
+        funnel_counts(leads=None, stage_counts=None, source="both")
+    with pytest.raises(FunnelkitError, match="neither"):
+        funnel_counts(leads=None, stage_counts=None)
+
+
+def test_data_quality_finds_rising_missing_and_mismatch(counts):
+    broken = counts.copy()
+    broken.loc[(broken["period"] == "2005") & (broken["segment"] == "x") & (broken["stage"] == "c"), "count"] = 70
+    broken = broken[~((broken["period"] == "2006") & (broken["segment"] == "y") & (broken["stage"] == "b"))]
+    # a total row for 2006 stage a: the segments add to 120 + 50 = 170, the source says 175
+    broken = pd.concat([broken, pd.DataFrame({"period": ["2006"], "segment": ["合计"], "stage": ["a"],
+                                              "count": [175]})])
+    problems = funnel.data_quality(broken, stages=STAGES)
+    rising = problems[problems["kind"] == "rising"]
+    assert rising[["period", "segment", "stage", "expected", "found"]].values.tolist() == [["2005", "x", "c", 50, 70]]
+    missing = problems[problems["kind"] == "missing_stage"]
+    assert [("2006", "y", "b")] == list(missing[missing["segment"] == "y"][["period", "segment", "stage"]]
+                                         .itertuples(index=False, name=None))
+    mismatch = problems[problems["kind"] == "total_mismatch"]
+    assert mismatch[["period", "stage", "expected", "found"]].values.tolist() == [["2006", "a", 170, 175]]
+    messages = funnel.quality_messages(problems, stages=STAGES)
+    assert any("70" in m and "50" in m for m in messages)
+    assert funnel.data_quality(counts, stages=STAGES).empty
+    # the missing stage stays empty in the whole-branch total instead of being undercounted
+    table = funnel.stage_table(broken, stages=STAGES)
+    assert pd.isna(_row(table, period="2006", is_total=True, stage="b")["count"])
+    assert _row(table, period="2006", is_total=True, stage="a")["count"] == 170  # the 合计 row is not counted
+
+
+def test_rising_counts_get_no_interval():
+    counts = pd.DataFrame({"period": "2006", "segment": "x", "stage": ["a", "b", "c"], "count": [10, 12, 5]})
+    b = _row(funnel.stage_table(counts, stages=STAGES), segment="x", stage="b")
+    assert b["conv_prev"] == pytest.approx(1.2) and np.isnan(b["conv_prev_low"])
+
+
+def test_periods(counts):
+    assert funnel.current_period(counts) == "2006"
+    assert funnel.previous_period(counts, "2006") == "2005"
+    assert funnel.previous_period(counts, "2005") is None
+    with pytest.raises(Exception, match="2007"):
+        funnel.current_period(counts, "2007")
+
+
+def test_conv_first_is_empty_without_a_first_stage():
+    # 2006 x has no stage a row: conversion from the first stage cannot be computed
+    # (not b as the denominator: 20 / 50 would be 0.4); 2005 x: c / a = 20 / 100
+    counts = pd.DataFrame({"period": ["2005"] * 3 + ["2006"] * 2, "segment": "x",
+                           "stage": ["a", "b", "c", "b", "c"], "count": [100, 50, 20, 50, 20]})
+    table = funnel.stage_table(counts, stages=STAGES)
+    for segment in ("x", "全部"):
+        c = _row(table, period="2006", segment=segment, stage="c")
+        assert pd.isna(c["conv_first"]) and pd.isna(c["conv_first_low"])
+        assert c["conv_prev"] == pytest.approx(20 / 50)  # b → c is still known
+    assert _row(table, period="2005", segment="x", stage="c")["conv_first"] == pytest.approx(0.2)
+
+
+# 2006 x: furthest a (lost), a (open), a (open), b (lost), b (open), c (won); y: a (open), b (lost)
+OPEN_ROWS = [("2006", "x", "a"), ("2006", "x", "a", "open"), ("2006", "x", "a", "open"), ("2006", "x", "b"),
+             ("2006", "x", "b", "open"), ("2006", "x", "c", "won"), ("2006", "y", "a", "open"), ("2006", "y", "b")]
+
+
+def test_open_leads_are_not_counted_as_lost():
+    leads = _leads(OPEN_ROWS)
+    counts = funnel.counts_from_leads(leads, stages=STAGES)
+    still_open = funnel.open_from_leads(leads, stages=STAGES)
+    assert still_open["still_open"].tolist() == [2, 1, 0, 1, 0, 0]  # x: a 2, b 1, c 0; y: a 1, b 0, c 0
+    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES, still_open=still_open)
+    # x a→b: 6 enter, 3 go on, 2 still open at a → settled 4, lost 1, loss 1/4, conversion 3/4
+    ab = _row(steps, segment="x", transition="a>b")
+    assert (ab["from_count"], ab["to_count"], ab["still_open"], ab["settled"], ab["lost"]) == (6, 3, 2, 4, 1)
+    assert ab["loss_rate"] == pytest.approx(0.25) and ab["rate"] == pytest.approx(0.75)
+    ci = binomtest(1, 4).proportion_ci(method="wilson")
+    assert (ab["loss_low"], ab["loss_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    # x b→c: 3 enter, 1 goes on, 1 open at b → settled 2, lost 1
+    assert _row(steps, segment="x", transition="b>c")[["settled", "lost"]].tolist() == [2, 1]
+    # whole branch a→b: 8 enter (6 + 2), 4 go on, 3 open at a (2 + 1) → settled 5, lost 1
+    total = _row(steps, is_total=True, transition="a>b")
+    assert total[["from_count", "still_open", "settled", "lost"]].tolist() == [8, 3, 5, 1]
+    assert total["too_few"]  # 5 settled < 30
+    # the counts form cannot tell: still_open NA, every customer not going on is lost
+    by_counts = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES)
+    assert by_counts["still_open"].isna().all()
+    assert _row(by_counts, is_total=True, transition="a>b")[["lost", "loss_rate"]].tolist() == [4, 0.5]
+
+
+def test_leads_and_counts_forms_agree_without_open_leads():
+    # same leads, every one settled: the two forms give the same stage and transition tables
+    leads = _leads([r[:3] + ("lost",) for r in OPEN_ROWS])
+    from_leads = funnel.counts_from_leads(leads, stages=STAGES)
+    given = from_leads.assign(branch="甲分公司")
+    from_counts = funnel_counts(leads=None, stage_counts=given, stages=STAGES)
+    rates_leads, rates_counts = (funnel.stage_table(c, stages=STAGES) for c in (from_leads, from_counts))
+    pd.testing.assert_frame_equal(rates_leads, rates_counts, check_dtype=False)
+    steps_leads = funnel.transition_table(rates_leads, stages=STAGES,
+                                          still_open=funnel.open_from_leads(leads, stages=STAGES))
+    steps_counts = funnel.transition_table(rates_counts, stages=STAGES)
+    assert (steps_leads["still_open"] == 0).all() and steps_counts["still_open"].isna().all()
+    pd.testing.assert_frame_equal(steps_leads.drop(columns="still_open"), steps_counts.drop(columns="still_open"))
+    # with open leads the stage table is still the same (open leads count where they reached)
+    open_leads = _leads(OPEN_ROWS)
+    pd.testing.assert_frame_equal(funnel.stage_table(funnel.counts_from_leads(open_leads, stages=STAGES), stages=STAGES),
+                                  rates_leads)
+
+
+def test_segment_order_puts_the_total_first():
+    rows = pd.DataFrame({"segment": ["住宅", "全部", "公话", "住宅"], "is_total": [False, True, False, False]})
+    assert funnel.segment_order(rows) == ["全部", "住宅", "公话"]
