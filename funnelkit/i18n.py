@@ -4,7 +4,7 @@ Messages live beside the code that uses them: each analysis's in
 ``funnelkit/<analysis>/messages.yaml``, the shared ones in ``funnelkit/messages/<area>.yaml``
 (``common``, ``labels``, ``index``), as ``key: {zh: ..., en: ...}``; a key is addressed as
 ``"<area>.<key>"`` (``"common.summary"``, ``"funnel.title"``). Placeholders use
-``str.format`` names: ``t("funnel.loss", "zh", stage="签约客户", rate="12.5%")``.
+``str.format`` names: ``t("common.rows_shown", "zh", shown=60, total="1,234")``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
+from funnelkit.i18n import LANGS
 from funnelkit.paths import TEMPLATES_DIR
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "notebook-only"}
@@ -45,18 +46,22 @@ def _tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
-def report_cells(cells: list) -> list:
+def report_cells(cells: list, lang: str = "zh") -> list:
     """The cells of the report, in reading order: notebook-only cells (the analyst's title,
-    parameters) dropped, and the cells tagged ``summary`` (computed from every result) moved
-    to just after the cell tagged ``title``, so leadership reads the findings first."""
-    cells = [c for c in cells if not _tags(c) & HIDDEN_TAGS]
+    parameters) and narrative in another language (tagged ``lang-en`` in a ``zh`` report)
+    dropped, and the cells tagged ``summary`` (computed from every result) moved to just after
+    the cell tagged ``title``, so leadership reads the findings first."""
+    other = {f"lang-{code}" for code in LANGS if code != lang}
+    cells = [c for c in cells if not _tags(c) & (HIDDEN_TAGS | other)]
     summary = [c for c in cells if "summary" in _tags(c)]
     rest = [c for c in cells if "summary" not in _tags(c)]
     head = next((i + 1 for i, c in enumerate(rest) if "title" in _tags(c)), 0)
     return rest[:head] + summary + rest[head:]
 
 
-_SECTION = re.compile(r'<h2 class="fk-section" id="(section-\d+)">(.*?)</h2>')
+# Section headings: markdown "## …" cells (nbconvert gives them an id and an anchor link)
+# and the headings report.section() writes.
+_SECTION = re.compile(r'<h2(?: class="fk-section")? id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>¶</a>)?</h2>', re.S)
 _TOC_SLOT = re.compile(r'<nav class="fk-toc" data-label="([^"]*)"></nav>')
 
 
@@ -72,7 +77,7 @@ def to_html(notebook: nbformat.NotebookNode, *, title: str, lang: str = "zh") ->
     """Render an executed notebook as a self-contained HTML report."""
     notebook = nbformat.from_dict(notebook)  # a copy: the preprocessor edits cells
     notebook.metadata["title"] = title
-    notebook.cells = report_cells(notebook.cells)
+    notebook.cells = report_cells(notebook.cells, lang)
     html = exporter()
     html.language_code = "zh" if lang == "zh" else "en"
     body, _ = html.from_notebook_node(notebook)

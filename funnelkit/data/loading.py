@@ -7,6 +7,8 @@ per-branch stage aggregate used for peer comparisons, computed inside DuckDB.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import duckdb
 import pandas as pd
 
@@ -181,3 +183,20 @@ _PEER_SQL = {
         GROUP BY f.branch, f.period, f.segment, s.key, s.ord
         ORDER BY f.branch, f.period, f.segment, s.ord""",
 }
+
+
+def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -> dict[str, pd.DataFrame | None]:
+    """The branch's tables ``names`` as the notebook's ``params`` say where to find them.
+
+    A table in ``required`` that the branch lacks is an error; any other missing table is
+    ``None``. ``params`` is a :class:`funnelkit.parameters.Params` (branch, source, files,
+    stages).
+
+    Examples
+    --------
+    >>> from funnelkit.parameters import Params
+    >>> tables = load_tables(Params(branch="杭州分公司"), ["leads", "visits"])  # doctest: +SKIP
+    """
+    required = set(required)
+    return {name: load_table(name, branch=params.branch, source=params.source, files=params.files,
+                             stages=params.stages, required=name in required) for name in names}

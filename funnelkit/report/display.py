@@ -1,9 +1,9 @@
 """What the notebooks call to present results and hand them to the batch runner.
 
-A notebook starts with ``report = start_report("funnel", branch=branch, lang=lang,
-output_dir=output_dir)``. Then ``report.table(...)`` shows a formatted, escaped table and,
-in a batch run, saves it as CSV (UTF-8 with BOM for Excel, personal data masked, formula
-cells defused); ``report.summary(...)`` writes ``summary.json``. With ``output_dir=""`` (an
+A notebook starts with ``report = start_report("funnel", params)``. Then ``report.table(view)``
+shows a formatted, escaped table and returns it; ``report.publish(result, figures)`` saves
+every table of the analysis's result as CSV (UTF-8 with BOM for Excel, personal data masked,
+formula cells defused) and the key figures as ``summary.json``. With ``output_dir=""`` (an
 analyst in JupyterLab) nothing is written.
 """
 
@@ -88,6 +88,7 @@ class Report:
     lang: str = "zh"
     output_dir: str = ""
     run_id: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
     _sections: int = 0
 
@@ -109,6 +110,14 @@ class Report:
         excel_safe(mask_frame(data)).to_csv(path, index=index, encoding="utf-8-sig")
         self.saved.append(path.name)
         return path
+
+    def publish(self, result, figures: dict) -> list[str]:
+        """Save every table of ``result`` (an analysis's :class:`~funnelkit.result.AnalysisResult`)
+        as CSV and ``figures`` as ``summary.json``; returns the CSV names (none outside a batch)."""
+        for name, table in result.tables().items():
+            self.save_table(name, table)
+        self.summary(figures)
+        return sorted(self.saved)
 
     def summary(self, figures: dict) -> None:
         """Write ``summary.json``: the notebook's key figures plus who/when metadata."""
@@ -138,6 +147,7 @@ class Report:
         from IPython.display import HTML, display
 
         facts = [("common.branch", self.branch), ("common.period", period), ("common.data_as_of", as_of),
+                 *((f"common.filter_{name}", value) for name, value in self.filters.items() if value),
                  ("common.run_id", self.run_id or "—"), ("common.kit_version", __version__)]
         rows = "".join(f"<div><dt>{html.escape(self.t(key))}</dt><dd>{html.escape(mask_text(str(value)))}</dd></div>"
                        for key, value in facts if value)
@@ -182,16 +192,19 @@ class Report:
 
     def table(self, data: pd.DataFrame, *, name: str | None = None, labels: dict[str, str] | None = None,
               percent: Iterable[str] = (), integer: Iterable[str] = (), decimals: dict[str, int] | None = None,
-              hide: Iterable[str] = (), max_rows: int = 60) -> None:
-        """Show ``data`` formatted for reading and, with ``name``, save the raw table as CSV.
+              hide: Iterable[str] = (), max_rows: int = 60) -> pd.DataFrame | None:
+        """Show ``data`` formatted for reading and return it; with ``name``, save it as CSV.
 
         ``labels`` renames columns for display; ``percent`` columns hold fractions shown as
         12.3%; ``integer`` columns get thousands separators (other integer columns too, but
         years and periods); ``hide`` columns (codes kept for the CSV) are not shown. Cell text
-        is HTML-escaped and personal data masked.
+        is HTML-escaped and personal data masked. ``None`` (a view a section cannot make) shows
+        nothing.
         """
         from IPython.display import HTML, display
 
+        if data is None:
+            return None
         if name:
             self.save_table(name, data)
         shown = mask_frame(data.head(max_rows).drop(columns=list(hide)))
@@ -226,25 +239,36 @@ class Report:
             more = f'<p class="fk-more">{html.escape(self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}"))}</p>'
         hint = html.escape(self.t("common.scroll_hint"))
         display(HTML(f'<div class="fk-scroll" data-hint="{hint}">{styled.to_html()}</div>{more}'))
+        return data
 
 
-def start_report(notebook: str, *, branch: str, lang: str = "zh", output_dir: str = "", run_id: str = "") -> Report:
+def start_report(notebook: str, params=None, *, branch: str = "", lang: str = "zh", output_dir: str = "",
+                 run_id: str = "") -> Report:
     """Set up a notebook run: chart style with a CJK font, friendly errors, and the Report.
+
+    ``params`` (a :class:`funnelkit.parameters.Params`) gives the branch, language, output
+    folder, run id and the filters named in the title block; without it, the keywords do.
 
     Examples
     --------
-    >>> report = start_report("funnel", branch="杭州分公司")
+    >>> from funnelkit.parameters import Params
+    >>> report = start_report("funnel", Params(branch="杭州分公司"))
     >>> report.t("common.summary")
     '小结'
     """
     from .style import use_report_style
 
+    filters = {}
+    if params is not None:
+        branch, lang, output_dir, run_id = params.branch, params.lang, params.output_dir, params.run_id
+        filters = params.filters()
     check_lang(lang)
     use_report_style()
     _install_friendly_errors()
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-    return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id)
+    return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id,
+                  filters=filters)
 
 
 def _install_friendly_errors() -> None:
