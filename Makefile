@@ -6,15 +6,17 @@ STAMP  := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report test lab bench clean browser
+.PHONY: help install demo report test test-fast lint format lock lab bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the reports were checked with, so a report
+# can be reproduced later; `make lock` refreshes it from the current environment.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name funnelkit --display-name "Python (funnelkit)" >/dev/null
 	@touch $(STAMP)
 
@@ -31,8 +33,23 @@ report: $(DEMO_DB) ## run every notebook for every branch in params/ and print t
 browser: ## install headless Chromium and a CJK font for the browser tests (needs root; else they skip loudly)
 	@sh scripts/install-browser.sh
 
-test: $(DEMO_DB) browser ## run the whole test suite
+test: $(DEMO_DB) browser lint ## lint, then the whole test suite
 	$(BIN)/python -m pytest
+
+test-fast: $(DEMO_DB) ## unit tests and docstring examples only (no notebook runs, no browser)
+	$(BIN)/python -m pytest -q -m "not e2e and not browser"
+
+lint: $(STAMP) ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff: fix imports and format the code
+	$(BIN)/ruff check --fix --select I .
+	$(BIN)/ruff format .
+
+lock: $(STAMP) ## pin the current environment's packages in constraints.txt
+	@( echo "# Pinned by make lock: the versions the reports were checked with."; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' ) > constraints.txt
 
 lab: $(DEMO_DB) ## open JupyterLab on notebooks/ with the kit importable
 	FUNNELKIT_HOME=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=notebooks
