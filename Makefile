@@ -51,8 +51,9 @@ lock: $(STAMP) ## pin the current environment's packages in constraints.txt
 	@( echo "# Pinned by make lock: the versions the reports were checked with."; \
 	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' ) > constraints.txt
 
-lab: $(DEMO_DB) ## open JupyterLab on notebooks/ with the kit importable
-	FUNNELKIT_HOME=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=notebooks
+lab: $(DEMO_DB) ## JupyterLab on notebooks/ with the kit importable (extra arguments: make lab ARGS="--port 9999")
+	FUNNELKIT_HOME=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=notebooks \
+		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(ARGS)
 
 bench: $(DEMO_DB) ## speed and memory benchmarks (large demo data)
 	$(BIN)/python -m benchmarks.run
