@@ -55,7 +55,7 @@ def read_params(path: Path, *, root: Path | None = None) -> ParamsFile:
     if not isinstance(values, dict):
         if values is not None:
             problems.append(ParamsProblem(shown, 1, None, None, "a params file must be a mapping of names to "
-                                          f"values, not {type(values).__name__}", "e.g. branch: 杭州分公司"))
+                                          f"values, not {_kind(values)}", "e.g. branch: 杭州分公司"))
         values = {}
     return ParamsFile(path, shown, values, data.lines, tuple(problems))
 
@@ -73,7 +73,8 @@ def load_defaults(params_dir: Path, *, root: Path | None = None) -> ParamsFile:
     name (``defaults.yml``) is a problem, since every branch would silently miss it."""
     root = root or params_dir.parent
     path = params_dir / DEFAULTS_FILE
-    defaults = read_params(path, root=root) if path.exists() else ParamsFile(path, _shown(path, root), {}, {})
+    present = path.exists() or path.is_symlink()  # a broken link is a problem, not "no defaults"
+    defaults = read_params(path, root=root) if present else ParamsFile(path, _shown(path, root), {}, {})
     strays = [ParamsProblem(_shown(p, root), None, None, None, f"the shared defaults must be named {DEFAULTS_FILE}",
                             f"rename it to params/{DEFAULTS_FILE}, or merge it into that file")
               for p in _yaml_files(params_dir) if p.stem.casefold() == "defaults" and p.name != DEFAULTS_FILE]
@@ -89,6 +90,8 @@ def branch_files(params_dir: Path) -> list[Path]:
 
 
 def _yaml_files(params_dir: Path) -> list[Path]:
+    if not params_dir.is_dir():
+        return []
     return sorted(p for p in params_dir.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
 
 

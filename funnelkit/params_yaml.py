@@ -86,8 +86,9 @@ def read_data(path: Path, file: str) -> YamlData:
 def parse_data(text: str, file: str) -> YamlData:
     """Read YAML ``text`` as data (see the module docstring); never raises."""
     data = YamlData(file)
-    parser = _PARSER(text)
+    parser = None
     try:
+        parser = _PARSER(text)  # the pure-Python reader checks the characters right here
         _Builder(data).run(parser)
     except _StopReading:
         pass
@@ -98,7 +99,8 @@ def parse_data(text: str, file: str) -> YamlData:
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
         data.problem(line, None, f"not valid YAML: {shorten(reason)}", "check indentation (spaces, not tabs) and quoting")
     finally:
-        parser.dispose()
+        if parser is not None:
+            parser.dispose()
     return data
 
 
@@ -247,8 +249,9 @@ class _Builder:
             try:
                 node = yaml.ScalarNode(tag, text)
                 return (_CONSTRUCTOR.construct_yaml_int if tag.endswith("int") else _CONSTRUCTOR.construct_yaml_float)(node)
-            except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-                self.data.problem(line, text, "number too long", "quote it if it is a code", key=self.here())
+            except ValueError:  # too many digits for Python (sys.get_int_max_str_digits), or "0x_"
+                self.data.problem(line, text, "YAML reads this as a number, but it is too long or malformed",
+                                  "quote it if it is a code", key=self.here())
                 return None
         return text  # str, and timestamps, "=" and "<<" read as the text they are
 

@@ -22,10 +22,11 @@ GOOD = "branch: 甲分公司\nfiles:\n  stage_counts: good.csv\n"
 
 
 def code_execution(marker: Path) -> str:
-    """A branch file whose ``files`` value, were it built as bytes, papermill would write
-    into the injected cell as Python source that creates ``marker``."""
-    payload = f",'x':__import__('os').system('touch {marker}'),'y':".encode()
-    return f"branch: 乙分公司\nfiles:\n  stage_counts: !!binary {base64.b64encode(payload).decode()}\n"
+    """A branch file with a ``!!binary`` value inside the ``stages`` list. Built as bytes (as
+    ``yaml.safe_load`` does), papermill writes it into the injected cell as Python source
+    that creates ``marker`` (it did, before params were read as data only)."""
+    payload = base64.b64encode(f",'x':__import__('os').system('touch {marker}'),'y':".encode()).decode()
+    return f"branch: 乙分公司\nstages:\n  - {{key: a, zh: 甲, en: !!binary {payload}}}\n  - {{key: b, zh: 乙}}\n"
 
 
 def alias_bomb(levels: int = 9) -> str:

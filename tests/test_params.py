@@ -122,8 +122,9 @@ def test_unquoted_as_of_date_is_injected_as_text(project):
     ("a:\n\tb: 1\n", 2, "cannot start any token"),
     ("a: 1\n---\nb: 2\n", 2, "more than one YAML document"),
     ("a: " + "[" * 40 + "]" * 40 + "\n", 1, "nested more than 32 levels"),
-    ("a: " + "9" * 5000 + "\n", 1, "number too long"),
-    ("- a\n", 1, "must be a mapping of names to values, not list"),
+    ("a: " + "9" * 5000 + "\n", 1, "too long or malformed"),
+    ("a: 0x_\n", 1, "too long or malformed"),
+    ("- a\n", 1, "must be a mapping of names to values, not a list"),
 ])
 def test_malformed_files_are_one_clear_problem(tmp_path, text, line, rule):
     path = tmp_path / "x.yaml"
@@ -141,3 +142,16 @@ def test_problem_values_are_masked_and_cut():
     assert "13812345678" not in shown and "138****5678" in shown and "x" * 100 not in shown and "…" in shown
     assert str(Problem("a.csv", 2, "身份证号", "330102199001011234", "bad")).count("330102********1234") == 1
     assert str(ParamsProblem("params/x.yaml", None, None, None, "bad")) == "params/x.yaml: bad"
+
+
+def test_the_pure_python_parser_refuses_the_same(monkeypatch):
+    import yaml
+
+    from funnelkit import params_yaml
+
+    # Rules compared on their start: the two parsers word a syntax error differently.
+    texts = ["a: 1\nb: \x00\n", "a: &x 1\nb: *x\n", "? [a]\n: 1\n", "a: !!binary YQ==\n", "a: [1\n"]
+    with_libyaml = [[(p.row, p.rule[:16]) for p in params_yaml.parse_data(t, "x").problems] for t in texts]
+    monkeypatch.setattr(params_yaml, "_PARSER", yaml.SafeLoader)
+    pure = [[(p.row, p.rule[:16]) for p in params_yaml.parse_data(t, "x").problems] for t in texts]
+    assert pure == with_libyaml and all(pure)
