@@ -31,6 +31,7 @@ _PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses ~30x f
 _RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _NO_KEY, _BAD_KEY = object(), object()
+_KINDS = {_TAG + "null": "null", _TAG + "bool": "a boolean", _TAG + "int": "a number", _TAG + "float": "a number"}
 _HINT_DATA = "params hold text, numbers, true/false, null, lists and mappings only"
 
 KeyPath = tuple  # ("funnel", "controllability"), ("stages", 0)
@@ -212,8 +213,8 @@ class _Builder:
         if event is None or event.tag is not None:
             return _BAD_KEY  # an alias or a tagged key: reported already
         if not isinstance(value, str):
-            text = shorten(event.value)
-            self.data.problem(line, event.value, f"a key must be text, and YAML reads {text!r} as {_kind(value)}",
+            text, kind = shorten(event.value), _KINDS[_resolve(event.value)]
+            self.data.problem(line, event.value, f"a key must be text, and YAML reads {text!r} as {kind}",
                               f"quote it (\"{text}\") or use a name", key=self.here())
             return _BAD_KEY
         if event.implicit[0] and _resolve(value) == _TAG + "merge":
@@ -235,23 +236,26 @@ class _Builder:
         if not event.implicit[0]:
             return text
         tag = _resolve(text)
+        top = self.stack[-1] if self.stack else None
+        report = not (top and isinstance(top.container, dict) and top.key is _NO_KEY)  # a key: see key()
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "bool":
-            if text.lower() not in ("true", "false"):
+            if report and text.lower() not in ("true", "false"):
                 self.data.problem(line, text, f"YAML 1.1 reads {text!r} as a boolean",
                                   f"write true/false, or quote it (\"{text}\") if you mean text", key=self.here())
             return _CONSTRUCTOR.bool_values[text.lower()]
         if tag in (_TAG + "int", _TAG + "float"):
-            if _LEADING_ZERO.match(text) or _SEXAGESIMAL.match(text):
+            if report and (_LEADING_ZERO.match(text) or _SEXAGESIMAL.match(text)):
                 self.data.problem(line, text, f"YAML 1.1 reads {shorten(text)!r} as a number in another base",
                                   "quote it if it is a code or a time, or drop the leading zero", key=self.here())
             try:
                 node = yaml.ScalarNode(tag, text)
                 return (_CONSTRUCTOR.construct_yaml_int if tag.endswith("int") else _CONSTRUCTOR.construct_yaml_float)(node)
             except ValueError:  # too many digits for Python (sys.get_int_max_str_digits), or "0x_"
-                self.data.problem(line, text, "YAML reads this as a number, but it is too long or malformed",
-                                  "quote it if it is a code", key=self.here())
+                if report:
+                    self.data.problem(line, text, "YAML reads this as a number, but it is too long or malformed",
+                                      "quote it if it is a code", key=self.here())
                 return None
         return text  # str, and timestamps, "=" and "<<" read as the text they are
 
@@ -262,6 +266,3 @@ def _resolve(text: str) -> str:
             return tag
     return _TAG + "str"
 
-
-def _kind(value) -> str:
-    return {type(None): "null", bool: "a boolean", int: "a number", float: "a number"}.get(type(value), "not text")
