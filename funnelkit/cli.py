@@ -79,7 +79,8 @@ def _run(branches, notebooks, workers, timeout) -> None:
 @click.option("--branch", "branches", multiple=True, help="Only this branch (slug or name); repeatable.")
 @click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: number of cores).")
-@click.option("--timeout", type=int, default=900, show_default=True, help="Seconds allowed per notebook.")
+@click.option("--timeout", type=click.IntRange(min=1), default=900, show_default=True,
+              help="Seconds allowed per notebook (at least 1).")
 def batch(branches, notebooks, workers, timeout) -> None:
     """Run every notebook for every branch in params/ and print the index page."""
     _run(list(branches) or None, list(notebooks) or None, workers, timeout)
@@ -88,7 +89,8 @@ def batch(branches, notebooks, workers, timeout) -> None:
 @main.command()
 @click.option("--branch", required=True, help="Branch slug (params file name) or name.")
 @click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
-@click.option("--timeout", type=int, default=900, show_default=True, help="Seconds allowed per notebook.")
+@click.option("--timeout", type=click.IntRange(min=1), default=900, show_default=True,
+              help="Seconds allowed per notebook (at least 1).")
 def run(branch, notebooks, timeout) -> None:
     """Run the notebooks of one branch."""
     _run([branch], list(notebooks) or None, None, timeout)

@@ -6,7 +6,42 @@ and the notebooks show its message without a traceback. Anything else is a bug.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
+from typing import ClassVar
+
+SHOWN_CHARS = 80  # a value longer than this is cut, with an ellipsis
+_REPR = reprlib.Repr()  # bounded repr: a huge value costs no more than a small one
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 6, 6, 6, 6
+_REPR.maxstring = _REPR.maxother = SHOWN_CHARS * 3
+
+
+def _mask(text: str) -> str:
+    """:func:`funnelkit.privacy.mask_text`, imported on first use (it needs pandas, which
+    every importer of this module would otherwise pay for)."""
+    from .privacy import mask_text as mask
+
+    return mask(text)
+
+
+def shorten(text: object, limit: int = SHOWN_CHARS) -> str:
+    """``text`` with phone and ID numbers masked, cut to ``limit`` characters.
+
+    Masking runs before the cut, on a little more than is kept, so a number at the cut
+    is masked whole rather than half shown.
+
+    Examples
+    --------
+    >>> shorten("call 13812341234 " + "x" * 100, limit=24)
+    'call 138****1234 xxxxxx…'
+    """
+    text = _mask(str(text)[:limit + 40])
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def show_value(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A value as a message may show it: its Python form, bounded in size, masked, cut."""
+    return shorten(_REPR.repr(value), limit)
 
 
 class FunnelkitError(Exception):
@@ -24,14 +59,33 @@ class Problem:
     rule: str
     hint: str = ""
 
+    row_word: ClassVar[str] = "row"
+    column_word: ClassVar[str] = "column"
+
     def __str__(self) -> str:
-        where = self.file
+        # Values, rules and hints may quote the input, and the input may hold personal data.
+        where = _mask(self.file)
         if self.row is not None:
-            where += f", row {self.row}"
+            where += f", {self.row_word} {self.row}"
         if self.column:
-            where += f", column '{self.column}'"
-        text = f"{where}: value {self.value!r} — {self.rule}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
+            where += f", {self.column_word} '{shorten(self.column)}'"
+        text = f"{where}: {self._shown_value()}{_mask(self.rule)}"
+        return f"{text} (hint: {_mask(self.hint)})" if self.hint else text
+
+    def _shown_value(self) -> str:
+        return f"value {show_value(self.value)} — "
+
+
+@dataclass(frozen=True)
+class ParamsProblem(Problem):
+    """A broken rule in a params file: a line and a key rather than a row and a column."""
+
+    row_word: ClassVar[str] = "line"
+    column_word: ClassVar[str] = "key"
+
+    def _shown_value(self) -> str:
+        empty = self.value is None or (isinstance(self.value, str) and not self.value)
+        return "" if empty else super()._shown_value()
 
 
 class ProblemsError(FunnelkitError):
@@ -44,7 +98,7 @@ class ProblemsError(FunnelkitError):
         shown = [f"  - {p}" for p in self.problems[:limit]]
         if len(self.problems) > limit:
             shown.append(f"  … and {len(self.problems) - limit} more problems of the same kinds")
-        files = sorted({p.file for p in self.problems})
+        files = sorted({_mask(file) for file in {p.file for p in self.problems}})
         head = f"{len(self.problems)} problem(s) in {self.what} ({', '.join(files)}):"
         super().__init__("\n".join([head, *shown]))
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Callable
 
 from funnelkit import __version__
-from funnelkit.exceptions import FunnelkitError, ParamsError
+from funnelkit.exceptions import FunnelkitError, ParamsError, ParamsProblem, shorten
 from funnelkit.paths import inside, is_safe_name
 from funnelkit.privacy import mask_text
-from .params import BranchParams, branch_files, load_branch
+from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
 
 KERNEL_NAME = "funnelkit"
 CELL_TIMEOUT = 300  # seconds per cell
@@ -85,7 +85,10 @@ def discover_notebooks(notebooks_dir: Path) -> dict[str, Path]:
 def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = None,
          notebooks: list[str] | None = None) -> tuple[list[BranchParams], list[str], list[Result]]:
     """Check every branch file against every notebook; return the good branches, the
-    selected notebook names and a failed Result for each (branch, notebook) with bad params."""
+    selected notebook names and a failed Result for each (branch, notebook) with bad params.
+
+    Each branch stands alone: whatever is wrong with one branch file fails that branch only
+    (a problem in ``params/defaults.yaml`` fails every branch, as every branch reads it)."""
     available = discover_notebooks(notebooks_dir)
     if not available:
         raise FunnelkitError(f"no notebooks found in {notebooks_dir}")
@@ -93,33 +96,48 @@ def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = 
     unknown = [n for n in selected if n not in available]
     if unknown:
         raise FunnelkitError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    root = params_dir.parent
     files = branch_files(params_dir)
+    read = {file: read_params(file, root=root) for file in files}
     if branches:
-        files = [f for f in files if f.stem in branches or _branch_name(f) in branches]
+        files = [f for f in files if f.stem in branches or _branch_name(read[f]) in branches]
         if not files:
             raise FunnelkitError(f"no branch {', '.join(branches)} in {params_dir}; "
-                                 f"available: {', '.join(f.stem for f in branch_files(params_dir))}")
+                                 f"available: {', '.join(f.stem for f in read)}")
     if not files:
         raise FunnelkitError(f"no branch params in {params_dir} (expected files like params/hangzhou.yaml)")
-    good, failed = [], []
+    defaults = load_defaults(params_dir, root=root)
+    folders: dict[str, list[Path]] = {}
+    for file in read:  # every file, selected or not: they would share one output folder
+        folders.setdefault(file.stem.casefold(), []).append(file)
+    good, failed, reported = [], [], set()
     for file in files:
+        if file.stem in reported:
+            continue
+        reported.add(file.stem)
         try:
-            good.append(load_branch(file, available))
+            twins = folders[file.stem.casefold()]
+            if len(twins) > 1:
+                raise ParamsError([ParamsProblem(
+                    read[file].shown, None, None, None,
+                    f"{' and '.join(read[t].shown for t in twins)} would share the output folder '{file.stem}'",
+                    "keep one file per branch (folder names ignore case on Windows and macOS)")])
+            good.append(load_branch(file, available, root=root, defaults=defaults, own=read[file]))
         except ParamsError as error:
             text = str(error)
-            failed += [Result(file.stem, _branch_name(file) or file.stem, n, "failed",
-                              error=text.splitlines()[0], detail=text) for n in selected]
+        except Exception as error:  # noqa: BLE001 - a check that breaks on odd input fails its branch, not the batch
+            text = f"could not check the params of {read[file].shown}: {type(error).__name__}: {shorten(error)}"
+        else:
+            continue
+        label = shorten(_branch_name(read[file]) or file.stem)
+        failed += [Result(file.stem, label, n, "failed", error=text.splitlines()[0], detail=text) for n in selected]
     return good, selected, failed
 
 
-def _branch_name(file: Path) -> str | None:
-    try:
-        import yaml
-
-        value = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("branch")
-        return value if isinstance(value, str) else None
-    except Exception:  # an unreadable file is reported by load_branch; here only a label
-        return None
+def _branch_name(params: ParamsFile) -> str | None:
+    """The branch a params file names, as far as it could be read (a label for messages)."""
+    value = params.values.get("branch")
+    return value if isinstance(value, str) else None
 
 
 def input_files(project_root: Path, branches: list[BranchParams]) -> list[Path]:

@@ -59,7 +59,7 @@ def test_every_problem_reported_at_once(project):
     rules = [p.rule for p in caught.value.problems]
     assert any("lang must be one of" in r for r in rules)
     assert any("unknown parameter 'colour'" in r for r in rules)
-    assert any("greeting must be str" in r for r in rules)
+    assert any("greeting must be text" in r for r in rules)
     assert any("'typo' is not a parameter of notebook 'smoke'" in r for r in rules)
     assert any("set by the batch runner" in r for r in rules)
     colour = next(p for p in caught.value.problems if p.column == "colour")
@@ -104,3 +104,54 @@ def test_markdown_narrative_cannot_load_or_link(monkeypatch):
     Report("smoke", branch="甲").markdown("说明 ![x](http://example.com/a.png) <img src=x> 13812341234")
     text = shown[0].data if isinstance(shown[0], Markdown) else str(shown[0])
     assert "![" not in text and "<img" not in text and "13812341234" not in text
+
+
+def test_params_are_plain_data_and_dates_stay_text(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_bytes("\ufeffa: 2024-06-30\nb: [1, 2.5, null, true, '01']\nc: {d: =, e: 1_000}\n".encode())
+    assert read_yaml(path) == {"a": "2024-06-30", "b": [1, 2.5, None, True, "01"], "c": {"d": "=", "e": 1000}}
+
+
+def test_unquoted_as_of_date_is_injected_as_text(project):
+    params = _load(project, _branch(project, "alpha.yaml", "branch: 甲分公司\nas_of: 2024-06-30\n"))
+    assert params.for_notebook("smoke")["as_of"] == "2024-06-30"
+
+
+@pytest.mark.parametrize("text, line, rule", [
+    ("a: 1\nb: \x00\n", 2, "control characters are not allowed"),
+    ("a:\n\tb: 1\n", 2, "cannot start any token"),
+    ("a: 1\n---\nb: 2\n", 2, "more than one YAML document"),
+    ("a: " + "[" * 40 + "]" * 40 + "\n", 1, "nested more than 32 levels"),
+    ("a: " + "9" * 5000 + "\n", 1, "too long or malformed"),
+    ("a: 0x_\n", 1, "too long or malformed"),
+    ("- a\n", 1, "must be a mapping of names to values, not a list"),
+])
+def test_malformed_files_are_one_clear_problem(tmp_path, text, line, rule):
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParamsError) as caught:
+        read_yaml(path)
+    (problem,) = caught.value.problems
+    assert problem.row == line and rule in problem.rule and "\n" not in str(problem)
+
+
+def test_problem_values_are_masked_and_cut():
+    from funnelkit.exceptions import ParamsProblem, Problem
+
+    shown = str(ParamsProblem("params/x.yaml", 3, "smoke.greeting", "tel 13812345678 " + "x" * 200, "bad"))
+    assert "13812345678" not in shown and "138****5678" in shown and "x" * 100 not in shown and "…" in shown
+    assert str(Problem("a.csv", 2, "身份证号", "330102199001011234", "bad")).count("330102********1234") == 1
+    assert str(ParamsProblem("params/x.yaml", None, None, None, "bad")) == "params/x.yaml: bad"
+
+
+def test_the_pure_python_parser_refuses_the_same(monkeypatch):
+    import yaml
+
+    from funnelkit.batch import params_yaml
+
+    # Rules compared on their start: the two parsers word a syntax error differently.
+    texts = ["a: 1\nb: \x00\n", "a: &x 1\nb: *x\n", "? [a]\n: 1\n", "a: !!binary YQ==\n", "a: [1\n"]
+    with_libyaml = [[(p.row, p.rule[:16]) for p in params_yaml.parse_data(t, "x").problems] for t in texts]
+    monkeypatch.setattr(params_yaml, "_PARSER", yaml.SafeLoader)
+    pure = [[(p.row, p.rule[:16]) for p in params_yaml.parse_data(t, "x").problems] for t in texts]
+    assert pure == with_libyaml and all(pure)
