@@ -20,6 +20,7 @@ from pathlib import Path
 from funnelkit.exceptions import ParamsError, ParamsProblem, show_value
 from funnelkit.i18n import LANGS
 from funnelkit.batch.params_yaml import read_data
+from funnelkit.parameters import params_class
 from funnelkit.paths import is_safe_name
 from funnelkit.data.schema import TABLES
 
@@ -209,8 +210,8 @@ def _check_values(values: dict, declared: dict[str, dict], where) -> list[Params
                                           f"its parameters: {own_names}"))
                 elif name in SPECIAL:
                     problems += _check_special(name, inner, at, where)
-                elif (rule := _type_problem(inner, declared[key][name])) is not None:
-                    problems.append(where(at, inner, f"{key}.{name} {rule}"))
+                elif (rules := _declared_rules(key, name, inner, declared[key][name])):
+                    problems += [where(at, inner, f"{key}.{name} {rule}") for rule in rules]
         elif key in RUNNER_PARAMETERS:
             problems.append(where((key,), value, f"'{key}' is set by the batch runner", "remove it from params"))
         elif key not in common:
@@ -223,6 +224,17 @@ def _check_values(values: dict, declared: dict[str, dict], where) -> list[Params
                 problems.append(where((key,), value, f"{key} {rule}"))
     return problems
 
+
+
+def _declared_rules(notebook: str, name: str, value, default) -> list[str]:
+    """What is wrong with ``value`` by the declaration of ``notebook``'s parameter ``name``
+    (``funnelkit/<notebook>/params.py``: type, choices, range, rule); a notebook without a
+    declaration is checked by the type of its parameters cell's default."""
+    declaration = params_class(notebook)
+    if declaration is None:
+        rule = _type_problem(value, default)
+        return [] if rule is None else [rule]
+    return [rule for _, _, rule in declaration.problems({name: value})]
 
 
 def _kind(value) -> str:

@@ -155,3 +155,24 @@ def test_the_pure_python_parser_refuses_the_same(monkeypatch):
     monkeypatch.setattr(params_yaml, "_PARSER", yaml.SafeLoader)
     pure = [[(p.row, p.rule[:16]) for p in params_yaml.parse_data(t, "x").problems] for t in texts]
     assert pure == with_libyaml and all(pure)
+
+
+def test_a_declared_rule_is_checked_before_any_kernel_with_the_branch_files_line(project, monkeypatch):
+    """The analysis's own declaration (funnelkit/<notebook>/params.py) is the one source of
+    its rules: the batch applies it to the branch file and names that file's line."""
+    from dataclasses import dataclass
+
+    from funnelkit.batch import params as branch_params
+    from funnelkit.parameters import Params, param
+
+    @dataclass(frozen=True)
+    class Smoke(Params):
+        greeting: str = param("你好", "how the report greets", choices=("你好", "hello"))
+
+    monkeypatch.setattr(branch_params, "params_class", lambda name: Smoke if name == "smoke" else None)
+    path = _branch(project, "alpha.yaml", "branch: 甲分公司\nsmoke:\n  greeting: bonjour\n")
+    with pytest.raises(ParamsError) as caught:
+        _load(project, path)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == ("params/alpha.yaml", 3, "smoke.greeting")
+    assert "must be one of 你好, hello" in problem.rule
