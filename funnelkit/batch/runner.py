@@ -196,13 +196,20 @@ def _kernel_log(path: Path):
 def _execute(job: Job, executed: Path, parameters: dict):
     import papermill as pm
     import zmq
+    from traitlets.config import Config
 
+    from .executors import KernelDiesWithWorker
+
+    # The kernel's connection file goes to the notebook's staging folder rather than /tmp:
+    # when a kernel is killed with its worker, removing staging removes the file too.
+    kernel_config = Config({"KernelManager": {"connection_file": str(executed.with_name("kernel-connection.json"))}})
     for attempt in range(3):
         try:
             return pm.execute_notebook(
                 job.notebook_path, str(executed), parameters=parameters, kernel_name=job.kernel_name,
                 cwd=job.project_root, execution_timeout=job.cell_timeout, progress_bar=False,
-                log_output=False, report_mode=False)
+                log_output=False, report_mode=False, kernel_manager_class=KernelDiesWithWorker,
+                config=kernel_config)
         except zmq.ZMQError as error:  # two kernels starting at once can race for a port
             if "Address already in use" not in str(error) or attempt == 2:
                 raise
