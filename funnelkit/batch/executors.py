@@ -22,9 +22,9 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import as_completed as _as_completed
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Protocol
 
 from jupyter_client.manager import AsyncKernelManager

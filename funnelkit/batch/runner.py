@@ -465,8 +465,8 @@ def _point_latest(outputs: Path, run_id: str) -> list[str]:
     stale = f"{latest} still shows an older run"
     if latest.exists() and not latest.is_symlink():
         kind = "folder" if latest.is_dir() else "file"
-        return [f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
-                f"remove or rename it and the next run will point it at the newest run"]
+        return [(f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
+                 f"remove or rename it and the next run will point it at the newest run")]
     temporary = outputs / f".latest-{run_id}"
     try:
         temporary.symlink_to(run_id, target_is_directory=True)
