@@ -44,21 +44,42 @@ def demo(out: Path | None, scale: float, seed: int) -> None:
 
 def _run(branches, notebooks, workers, timeout) -> None:
     from funnelkit.batch.runner import run_batch
+    from funnelkit.exceptions import BatchInterrupted, OutputError
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
-        task = progress.add_task("notebooks", total=None)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as progress:
+            task = progress.add_task("notebooks", total=None)
 
-        def planned(total: int) -> None:
-            progress.update(task, total=total)
+            def planned(total: int) -> None:
+                progress.update(task, total=total)
 
-        def finished(result) -> None:
-            if result.seconds or result.ok:
-                progress.advance(task)
-            progress.update(task, description=f"{result.slug}/{result.notebook} {result.status}")
+            def finished(result) -> None:
+                if result.seconds or result.ok:
+                    progress.advance(task)
+                progress.update(task, description=f"{result.slug}/{result.notebook} {result.status}")
 
-        batch = run_batch(project_root=project_root(), branches=branches, notebooks=notebooks,
-                          workers=workers, notebook_timeout=timeout, on_plan=planned, on_result=finished)
+            batch = run_batch(project_root=project_root(), branches=branches, notebooks=notebooks,
+                              workers=workers, notebook_timeout=timeout, on_plan=planned, on_result=finished)
+    except BatchInterrupted as interrupted:
+        console.print(str(interrupted), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(130)  # the shell's code for "ended by Ctrl-C"
+    except KeyboardInterrupt:  # before the run folder existed
+        console.print("interrupted before any notebook ran; nothing was written", highlight=False)
+        sys.exit(130)
+    except OutputError as error:  # the notebooks ran: show what they did before the error
+        if error.batch is not None:
+            _summary(error.batch)
+        raise
+    _summary(batch)
+    print(batch.index)
+    if batch.failed:
+        console.print(f"[red]{len(batch.failed)} of {len(batch.results)} notebook runs failed[/red]")
+        sys.exit(1)
+
+
+def _summary(batch) -> None:
+    """The results table, each failure's message and any warning about the run."""
     table = Table(title=f"run {batch.run_id}")
     for column in ("branch", "notebook", "status", "seconds", "first error line"):
         table.add_column(column)
@@ -69,10 +90,8 @@ def _run(branches, notebooks, workers, timeout) -> None:
     for r in batch.failed:
         console.print(Text(f"{r.slug} / {r.notebook}", style="red"))
         console.print(r.detail or r.error, markup=False, highlight=False)
-    print(batch.index)
-    if batch.failed:
-        console.print(f"[red]{len(batch.failed)} of {len(batch.results)} notebook runs failed[/red]")
-        sys.exit(1)
+    for warning in batch.warnings:
+        console.print(Text("warning: ", style="yellow") + Text(warning), highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -100,7 +119,8 @@ def entry() -> None:
     try:
         main(standalone_mode=True)
     except FunnelkitError as error:
-        console.print(Text("error: ", style="red") + Text(str(error)), highlight=False)
+        # Not wrapped by rich: paths in the message stay whole, to copy and to search for.
+        console.print(Text("error: ", style="red") + Text(str(error)), highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

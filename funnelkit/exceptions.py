@@ -121,3 +121,25 @@ class DataSourceError(FunnelkitError):
 
 class NotebookFailed(FunnelkitError):
     """A notebook failed while the batch executed it."""
+
+
+class OutputError(FunnelkitError):
+    """The outputs folder cannot be written (read-only, full disk). ``batch`` holds the
+    results of the notebooks that ran, when there were any, so they can still be shown."""
+
+    def __init__(self, message: str, *, batch=None):
+        super().__init__(message)
+        self.batch = batch
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was interrupted (Ctrl-C) and stopped: its workers and kernels were killed,
+    its staging removed, nothing more was published.
+
+    A :class:`KeyboardInterrupt`, so code that does not know it still stops as for Ctrl-C.
+    """
+
+    def __init__(self, *, finished: int, published: int, total: int, run_dir):
+        self.finished, self.published, self.total, self.run_dir = finished, published, total, run_dir
+        super().__init__(f"interrupted: {finished} of {total} notebooks finished ({published} published); "
+                         f"nothing more was written. Run folder: {run_dir}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -232,8 +233,13 @@ def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "z
         branches=_links(run_dir, results, summaries, lang), failures=_failures(results, lang))
     target = run_dir / "index.html"
     temporary = run_dir / ".index.html.tmp"
-    temporary.write_text(html, encoding="utf-8")
-    os.replace(temporary, target)
+    try:
+        temporary.write_text(html, encoding="utf-8")
+        os.replace(temporary, target)
+    except BaseException:  # a full disk leaves a truncated file: never leave it behind
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -3,10 +3,16 @@
 ``plan`` reads and checks every branch's params before any kernel starts; ``execute_job``
 runs one notebook for one branch inside a worker process and publishes its files
 atomically; ``run_batch`` fans the jobs out over an executor and writes the index.
+
+A fault leaves nothing behind: Ctrl-C kills the workers and their kernels, removes staging
+and publishes nothing more (:class:`~funnelkit.exceptions.BatchInterrupted`); an
+``outputs/`` that cannot be written is an :class:`~funnelkit.exceptions.OutputError`
+without temporary files; ``outputs/latest`` moves only to a run that published something.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -14,14 +20,14 @@ import shutil
 import signal
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from funnelkit import __version__
-from funnelkit.exceptions import FunnelkitError, ParamsError, ParamsProblem, shorten
+from funnelkit.exceptions import BatchInterrupted, FunnelkitError, OutputError, ParamsError, ParamsProblem, shorten
 from funnelkit.paths import inside, is_safe_name
 from funnelkit.privacy import mask_text
 from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
@@ -70,6 +76,7 @@ class Batch:
     results: list[Result] = field(default_factory=list)
     index: Path | None = None
     fingerprint: str = ""
+    warnings: list[str] = field(default_factory=list)  # for the user, e.g. a stale ``latest``
 
     @property
     def failed(self) -> list[Result]:
@@ -214,13 +221,20 @@ def _kernel_log(path: Path):
 def _execute(job: Job, executed: Path, parameters: dict):
     import papermill as pm
     import zmq
+    from traitlets.config import Config
 
+    from .executors import KernelDiesWithWorker
+
+    # The kernel's connection file goes to the notebook's staging folder rather than /tmp:
+    # when a kernel is killed with its worker, removing staging removes the file too.
+    kernel_config = Config({"KernelManager": {"connection_file": str(executed.with_name("kernel-connection.json"))}})
     for attempt in range(3):
         try:
             return pm.execute_notebook(
                 job.notebook_path, str(executed), parameters=parameters, kernel_name=job.kernel_name,
                 cwd=job.project_root, execution_timeout=job.cell_timeout, progress_bar=False,
-                log_output=False, report_mode=False)
+                log_output=False, report_mode=False, kernel_manager_class=KernelDiesWithWorker,
+                config=kernel_config)
         except zmq.ZMQError as error:  # two kernels starting at once can race for a port
             if "Address already in use" not in str(error) or attempt == 2:
                 raise
@@ -318,7 +332,17 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     """Execute the selected notebooks for the selected branches and publish the run.
 
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
-    worker die)."""
+    worker die).
+
+    Raises
+    ------
+    OutputError
+        ``outputs/`` cannot be written (read-only, disk full); ``error.batch`` holds the
+        results when the notebooks had already run.
+    BatchInterrupted
+        Ctrl-C: workers and kernels were killed and staging removed; nothing more was
+        published, ``outputs/latest`` was not moved.
+    """
     from .executors import LocalProcesses
     from .index import write_index
 
@@ -328,51 +352,91 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     run_id = run_id or new_run_id()
     outputs = project_root / "outputs"
     run_dir = inside(outputs, run_id)
-    run_dir.mkdir(parents=True)
+    with _writing(run_dir, outputs):
+        run_dir.mkdir(parents=True)
     batch = Batch(run_id, run_dir, results=list(failed))
-    batch.fingerprint = fingerprint(input_files(project_root, good))
     available = discover_notebooks(project_root / "notebooks")
     jobs = [Job(slug=b.slug, branch=b.branch, notebook=n, notebook_path=str(available[n]),
                 parameters=b.for_notebook(n), run_dir=str(run_dir), project_root=str(project_root),
                 notebook_timeout=notebook_timeout)
             for b in good for n in selected]
-    if on_plan:
-        on_plan(len(jobs))
-    for result in failed:
-        if on_result:
-            on_result(result)
-    if jobs:
-        ensure_kernel()
-
-        def record(result: Result) -> None:
-            batch.results.append(result)
+    try:
+        batch.fingerprint = fingerprint(input_files(project_root, good))
+        if on_plan:
+            on_plan(len(jobs))
+        for result in failed:
             if on_result:
                 on_result(result)
+        if jobs:
+            ensure_kernel()
 
-        orphans = _run_jobs(executor or LocalProcesses(workers), jobs, record, run_job)
-        # A worker process that died (out of memory, a crash in a library) breaks the whole
-        # local pool and fails every job still queued on it: run those again, each in a pool
-        # of its own, so only the job that kills its worker fails.
-        for job in orphans:
-            left = _run_jobs(LocalProcesses(1), [job], record, run_job)
-            for lost in left:
-                record(Result(lost.slug, lost.branch, lost.notebook, "failed",
-                              error="the worker process running this notebook died"))
-    shutil.rmtree(run_dir / STAGING, ignore_errors=True)
-    batch.results.sort(key=lambda r: (r.slug, r.notebook))
-    _write_atomic(run_dir / "run.json", json.dumps({
-        "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint, "finished": datetime.now().isoformat(timespec="seconds"),
-        "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2))
-    batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
-                              lang=_index_lang(project_root / "params"))
-    _point_latest(outputs, run_id)
+            def record(result: Result) -> None:
+                batch.results.append(result)
+                if on_result:
+                    on_result(result)
+
+            orphans = _run_jobs(executor or LocalProcesses(workers), jobs, record, run_job)
+            # A worker process that died (out of memory, a crash in a library) breaks the whole
+            # local pool and fails every job still queued on it: run those again, each in a pool
+            # of its own, so only the job that kills its worker fails.
+            for job in orphans:
+                left = _run_jobs(LocalProcesses(1), [job], record, run_job)
+                for lost in left:
+                    record(Result(lost.slug, lost.branch, lost.notebook, "failed",
+                                  error="the worker process running this notebook died"))
+        shutil.rmtree(run_dir / STAGING, ignore_errors=True)
+        batch.results.sort(key=lambda r: (r.slug, r.notebook))
+        with _writing(run_dir / "run.json", outputs, batch):
+            _write_atomic(run_dir / "run.json", json.dumps({
+                "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint,
+                "finished": datetime.now().isoformat(timespec="seconds"),
+                "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2))
+        with _writing(run_dir / "index.html", outputs, batch):
+            batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
+                                      lang=_index_lang(project_root / "params"))
+    except KeyboardInterrupt:
+        from .executors import uninterrupted
+
+        with uninterrupted():
+            shutil.rmtree(run_dir / STAGING, ignore_errors=True)
+            for slug in {job.slug for job in jobs}:  # folders made for jobs that never finished
+                with suppress(OSError):
+                    (run_dir / slug).rmdir()
+        raise BatchInterrupted(finished=len(batch.results), published=sum(r.ok for r in batch.results),
+                               total=len(failed) + len(jobs), run_dir=run_dir) from None
+    if any(r.ok for r in batch.results):
+        batch.warnings += _point_latest(outputs, run_id)
+    else:
+        batch.warnings.append(f"{outputs / 'latest'} was not moved: no notebook of this run was published")
     return batch
 
 
+@contextmanager
+def _writing(path: Path, outputs: Path, batch: Batch | None = None):
+    """Turn a failed write under ``outputs/`` into an :class:`OutputError` naming the file."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            fix = f"Free space on the disk of {outputs}"
+        elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            fix = f"Make {outputs} writable (or run from a project whose outputs/ is)"
+        else:
+            fix = f"Check {outputs}"
+        raise OutputError(f"cannot write {path}: {error.strerror or error}. {fix}, then run the batch again.",
+                          batch=batch) from None
+
+
 def _write_atomic(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file and a rename; a failed write leaves neither."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 def _index_lang(params_dir: Path) -> str:
@@ -407,14 +471,33 @@ def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=N
     return orphans
 
 
-def _point_latest(outputs: Path, run_id: str) -> None:
-    """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename)."""
+def _point_latest(outputs: Path, run_id: str) -> list[str]:
+    """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename).
+
+    Returns the warnings for the user: ``latest`` is left alone, and said to be stale, when
+    it is a real folder or file (someone copied a run there) or cannot be replaced.
+    """
     if not is_safe_name(run_id):
         raise ValueError(f"run id {run_id!r} is not a safe folder name")
+    latest = outputs / "latest"
+    stale = f"{latest} still shows an older run"
+    if latest.exists() and not latest.is_symlink():
+        kind = "folder" if latest.is_dir() else "file"
+        return [(f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
+                 f"remove or rename it and the next run will point it at the newest run")]
     temporary = outputs / f".latest-{run_id}"
     try:
         temporary.symlink_to(run_id, target_is_directory=True)
-        os.replace(temporary, outputs / "latest")
     except OSError:  # no symlinks (some Windows set-ups): leave a pointer file instead
-        temporary.unlink(missing_ok=True)
-        (outputs / "LATEST").write_text(run_id, encoding="utf-8")
+        try:
+            _write_atomic(outputs / "LATEST", run_id)
+        except OSError as error:
+            return [f"{outputs / 'LATEST'} could not be written ({error.strerror or error}); it may name an older run"]
+        return []
+    try:
+        os.replace(temporary, latest)
+    except OSError as error:  # e.g. a folder appeared there meanwhile
+        with suppress(OSError):
+            temporary.unlink()
+        return [f"{stale}: it could not be replaced ({error.strerror or error})"]
+    return []
