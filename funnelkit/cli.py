@@ -115,6 +115,21 @@ def run(branch, notebooks, timeout) -> None:
     _run([branch], list(notebooks) or None, None, timeout)
 
 
+@main.command("sync-notebooks")
+@click.option("--check", is_flag=True, help="Only report notebooks whose parameters cell is out of date (exit 1).")
+def sync_notebooks(check: bool) -> None:
+    """Regenerate each notebook's parameters cell from its analysis's declaration."""
+    from .batch.runner import discover_notebooks
+    from .parameters import sync_notebook
+
+    stale = [name for name, path in discover_notebooks(project_root() / "notebooks").items()
+             if sync_notebook(path, write=not check)]
+    for name in stale:
+        console.print(f"{'out of date' if check else 'rewritten'}: notebooks/{name}.ipynb")
+    if check and stale:
+        sys.exit(1)
+
+
 def entry() -> None:
     try:
         main(standalone_mode=True)
