@@ -13,6 +13,7 @@ from rich.text import Text
 
 from funnelkit.exceptions import FunnelkitError
 from funnelkit.paths import project_root
+from funnelkit.privacy import mask_text
 
 console = Console(stderr=True)
 
@@ -64,11 +65,11 @@ def _run(branches, notebooks, workers, timeout) -> None:
         table.add_column(column)
     for r in batch.results:
         status = Text("ok", style="green") if r.ok else Text("failed", style="red")
-        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(r.error))
+        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(mask_text(r.error)))
     console.print(table)
     for r in batch.failed:
         console.print(Text(f"{r.slug} / {r.notebook}", style="red"))
-        console.print(r.detail or r.error, markup=False, highlight=False)
+        console.print(mask_text(r.detail or r.error), markup=False, highlight=False)
     print(batch.index)
     if batch.failed:
         console.print(f"[red]{len(batch.failed)} of {len(batch.results)} notebook runs failed[/red]")
@@ -98,7 +99,7 @@ def entry() -> None:
     try:
         main(standalone_mode=True)
     except FunnelkitError as error:
-        console.print(Text("error: ", style="red") + Text(str(error)), highlight=False)
+        console.print(Text("error: ", style="red") + Text(mask_text(str(error))), highlight=False)
         sys.exit(2)
 
 

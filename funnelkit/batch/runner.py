@@ -7,7 +7,6 @@ atomically; ``run_batch`` fans the jobs out over an executor and writes the inde
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -23,7 +22,7 @@ from typing import Callable
 from funnelkit import __version__
 from funnelkit.exceptions import FunnelkitError, ParamsError
 from funnelkit.paths import inside, is_safe_name
-from funnelkit.privacy import mask_text
+from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
 from .params import BranchParams, branch_files, load_branch
 
 KERNEL_NAME = "funnelkit"
@@ -106,7 +105,7 @@ def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = 
         try:
             good.append(load_branch(file, available))
         except ParamsError as error:
-            text = str(error)
+            text = mask_text(str(error))
             failed += [Result(file.stem, _branch_name(file) or file.stem, n, "failed",
                               error=text.splitlines()[0], detail=text) for n in selected]
     return good, selected, failed
@@ -255,6 +254,7 @@ def execute_job(job: Job) -> Result:
     try:
         with _deadline(job.notebook_timeout), _kernel_log(inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")):
             notebook = _execute(job, executed, parameters)
+        mask_notebook_file(executed)  # the published .ipynb: parameters cell and outputs masked
         from .htmlexport import to_html
 
         title = f"{job.branch} · {job.notebook}"
@@ -273,7 +273,7 @@ def execute_job(job: Job) -> Result:
         if executed.exists():  # kept for debugging, never published as HTML
             failed_dir = inside(final, "_failed")
             failed_dir.mkdir(exist_ok=True)
-            os.replace(executed, inside(failed_dir, f"{job.notebook}.ipynb"))
+            mask_notebook_file(executed, inside(failed_dir, f"{job.notebook}.ipynb"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
@@ -301,6 +301,8 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
 
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
     worker die)."""
+    from funnelkit.report.files import write_json
+
     from .executors import LocalProcesses
     from .index import write_index
 
@@ -342,19 +344,16 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
                               error="the worker process running this notebook died"))
     shutil.rmtree(run_dir / STAGING, ignore_errors=True)
     batch.results.sort(key=lambda r: (r.slug, r.notebook))
-    _write_atomic(run_dir / "run.json", json.dumps({
-        "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint, "finished": datetime.now().isoformat(timespec="seconds"),
-        "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2))
+    for log in (run_dir / "logs").glob("*.log"):  # kernel output may quote the data
+        mask_text_file(log)
+    write_json(run_dir / "run.json", {  # branch names and errors masked; the fingerprint kept as it is
+        "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint,
+        "finished": datetime.now().isoformat(timespec="seconds"),
+        "results": [r.__dict__ for r in batch.results]}, verbatim=("fingerprint",))
     batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
                               lang=_index_lang(project_root / "params"))
     _point_latest(outputs, run_id)
     return batch
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _index_lang(params_dir: Path) -> str:
