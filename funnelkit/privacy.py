@@ -186,13 +186,17 @@ def mask_notebook(notebook):
 def mask_notebook_file(source: Path, target: Path | None = None) -> Path:
     """Write the notebook at ``source``, masked by :func:`mask_notebook`, to ``target``
     (default: ``source`` itself) atomically, and return ``target``. ``source`` is removed
-    when it differs from ``target``, so an unmasked copy is never left behind."""
+    when it differs from ``target``, so an unmasked copy is never left behind. A file that is
+    not a readable notebook is masked as plain text instead."""
     import nbformat
 
     source, target = Path(source), Path(target or source)
-    masked = mask_notebook(nbformat.read(source, as_version=nbformat.NO_CONVERT))
     temporary = target.with_name(f".{target.name}.tmp")
-    nbformat.write(masked, temporary, version=nbformat.NO_CONVERT)
+    try:
+        masked = mask_notebook(nbformat.read(source, as_version=nbformat.NO_CONVERT))
+        nbformat.write(masked, temporary, version=nbformat.NO_CONVERT)
+    except ValueError:  # not JSON (a kernel died while papermill saved it): mask it as text
+        temporary.write_text(mask_rich_text(source.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
     os.replace(temporary, target)
     if source.resolve() != target.resolve():
         source.unlink()

@@ -14,22 +14,19 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.text
+import nbformat
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
 
-matplotlib.use("Agg")
+from funnelkit.privacy import mask_notebook, mask_text_file
+from funnelkit.report.display import Report
+from funnelkit.report.files import safe_table, to_jsonable, write_csv, write_json
+from funnelkit.report.style import use_report_style
 
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.text  # noqa: E402
-import nbformat  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from bs4 import BeautifulSoup  # noqa: E402
-
-from funnelkit.privacy import mask_notebook, mask_text_file  # noqa: E402
-from funnelkit.report.display import Report  # noqa: E402
-from funnelkit.report.files import safe_table, to_jsonable, write_csv, write_json  # noqa: E402
-from funnelkit.report.style import use_report_style  # noqa: E402
-
-from .conftest import FIXTURES  # noqa: E402
+from .conftest import FIXTURES
 
 PHONE, PHONE_MASKED = "13812345678", "138****5678"
 ID_NUMBER, ID_MASKED = "330102199001011234", "330102********1234"
@@ -124,7 +121,8 @@ def test_summary_json_masks_branch_keys_and_values(tmp_path: Path):
 
 def test_write_json_keeps_verbatim_keys_and_order(tmp_path: Path):
     digest = "ab" + PHONE + "c" * 51  # a hex digest may hold a digit run like a phone number
-    write_json(tmp_path / "run.json", {"run_id": "r", "fingerprint": digest, "branch": PHONE}, verbatim=("fingerprint",))
+    document = {"run_id": "r", "fingerprint": digest, "branch": PHONE}
+    write_json(tmp_path / "run.json", document, verbatim=("fingerprint",))
     assert json.loads((tmp_path / "run.json").read_text(encoding="utf-8")) == {
         "run_id": "r", "fingerprint": digest, "branch": PHONE_MASKED}
     assert list(json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))) == ["run_id", "fingerprint", "branch"]
@@ -190,7 +188,8 @@ def _executed_notebook() -> nbformat.NotebookNode:
     failing = nbformat.v4.new_code_cell("raise ValueError(x)", id="fails1", outputs=[
         nbformat.v4.new_output("stream", name="stdout", text=f"分公司 {PHONE}\n"),
         nbformat.v4.new_output("display_data", data={
-            "text/plain": f"证件 {ID_NUMBER}", "text/html": f"<th>宽带{PHONE}</th><img src=\"data:image/png;base64,{IMAGE}\">",
+            "text/plain": f"证件 {ID_NUMBER}",
+            "text/html": f"<th>宽带{PHONE}</th><img src=\"data:image/png;base64,{IMAGE}\">",
             "image/png": IMAGE, "application/json": {f"k{PHONE}": [ID_NUMBER]}}),
         nbformat.v4.new_output("error", ename="ValueError", evalue=f"联系人 {PHONE}",
                                traceback=[f"\x1b[0;31mValueError\x1b[0m: 联系人 {PHONE}"])])
@@ -215,6 +214,20 @@ def test_mask_notebook_masks_every_text_and_keeps_images_and_ids():
     assert [c.id for c in masked.cells] == ["params1", "fails1"]
     assert PHONE in nbformat.writes(notebook).replace(IMAGE, "")  # the input is left as it was
     nbformat.validate(masked)
+
+
+def test_mask_notebook_file_moves_a_masked_copy_even_of_a_broken_notebook(tmp_path: Path):
+    from funnelkit.privacy import mask_notebook_file
+
+    staged, kept = tmp_path / "n.ipynb", tmp_path / "_failed" / "n.ipynb"
+    kept.parent.mkdir()
+    nbformat.write(_executed_notebook(), staged)
+    mask_notebook_file(staged, kept)
+    assert not staged.exists() and nbformat.read(kept, as_version=4).cells[0].metadata.tags == ["injected-parameters"]
+    assert ID_NUMBER not in kept.read_text(encoding="utf-8")
+    staged.write_text('{"cells": [{"source": "branch = \\"' + PHONE + '\\"', encoding="utf-8")  # cut off mid-save
+    mask_notebook_file(staged, kept)
+    assert kept.read_text(encoding="utf-8") == '{"cells": [{"source": "branch = \\"' + PHONE_MASKED + '\\"'
 
 
 def test_mask_text_file_keeps_undecodable_bytes(tmp_path: Path):

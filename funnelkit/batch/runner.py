@@ -301,7 +301,7 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
 
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
     worker die)."""
-    from funnelkit.report.files import write_json
+    from funnelkit.report.files import json_text
 
     from .executors import LocalProcesses
     from .index import write_index
@@ -346,14 +346,20 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     batch.results.sort(key=lambda r: (r.slug, r.notebook))
     for log in (run_dir / "logs").glob("*.log"):  # kernel output may quote the data
         mask_text_file(log)
-    write_json(run_dir / "run.json", {  # branch names and errors masked; the fingerprint kept as it is
+    _write_atomic(run_dir / "run.json", json_text({  # branch names and errors masked, not the fingerprint
         "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint,
         "finished": datetime.now().isoformat(timespec="seconds"),
-        "results": [r.__dict__ for r in batch.results]}, verbatim=("fingerprint",))
+        "results": [r.__dict__ for r in batch.results]}, verbatim=("fingerprint",)))
     batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
                               lang=_index_lang(project_root / "params"))
     _point_latest(outputs, run_id)
     return batch
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _index_lang(params_dir: Path) -> str:

@@ -1,8 +1,8 @@
 """The one way the kit writes a CSV or JSON file: personal data masked and formulas defused
 in labels as well as values.
 
-Every table a report saves goes through :func:`write_csv`, and ``summary.json`` and the
-batch's ``run.json`` through :func:`write_json`. A pivot turns data values (product lines,
+Every table a report saves goes through :func:`write_csv`, ``summary.json`` through
+:func:`write_json` and the batch's ``run.json`` through :func:`json_text`. A pivot turns data values (product lines,
 lost reasons, segments) into column headers and index labels, and a summary's keys may come
 from the data, so both writers treat labels and keys like values.
 """
@@ -99,19 +99,23 @@ def _plain(value):
     return value
 
 
-def write_json(path: Path, document: dict, *, verbatim: Iterable[str] = ()) -> Path:
-    """Write ``document`` to ``path`` as UTF-8 JSON through :func:`to_jsonable`, atomically;
-    returns ``path``.
+def json_text(document: dict, *, verbatim: Iterable[str] = ()) -> str:
+    """``document`` as UTF-8 JSON text, through :func:`to_jsonable`.
 
     ``verbatim`` names top-level keys whose values the kit made itself and that are not
     text for a reader (a SHA-256 fingerprint): a run of digits inside a hex digest could
     look like a phone number, and masking it would change the digest.
     """
-    path = Path(path)
     kept = {key: document[key] for key in verbatim if key in document}
     masked = iter(to_jsonable({k: v for k, v in document.items() if k not in kept}).items())
     safe = dict(next(masked) if key not in kept else (key, kept[key]) for key in document)  # order kept
+    return json.dumps(safe, ensure_ascii=False, indent=2)
+
+
+def write_json(path: Path, document: dict, *, verbatim: Iterable[str] = ()) -> Path:
+    """Write ``document`` to ``path`` as :func:`json_text`, atomically; returns ``path``."""
+    path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(safe, ensure_ascii=False, indent=2), encoding="utf-8")
+    temporary.write_text(json_text(document, verbatim=verbatim), encoding="utf-8")
     os.replace(temporary, path)
     return path
