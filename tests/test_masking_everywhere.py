@@ -250,7 +250,7 @@ def test_index_masks_branch_names_and_errors(tmp_path: Path):
 # -- (d) end to end: a batch whose branch name and data carry personal data ---------------------
 
 #: Every raw number the fixture notebook and the params plant.
-PLANTED = {PHONE, ID_NUMBER, "13900001111", "330102198001019876"}
+PLANTED = {PHONE, ID_NUMBER, "13900001111", "330102198001019876", "13700001111"}
 BRANCH = f"杭州{PHONE}分公司{ID_NUMBER}"
 
 
@@ -266,6 +266,7 @@ def masking_project(project: Path) -> Path:
     (project / "params" / "hz.yaml").write_text(f"branch: {BRANCH}\n", encoding="utf-8")
     (project / "params" / "nb.yaml").write_text(
         "branch: 宁波分公司330102198001019876\nmasking:\n  fail: '13900001111'\n", encoding="utf-8")
+    (project / "params" / "wz.yaml").write_text("branch: 温州分公司\nlang: '13700001111'\n", encoding="utf-8")  # no kernel
     return project
 
 
@@ -274,7 +275,7 @@ def test_no_planted_number_in_any_file_of_a_run_or_on_the_console(masking_projec
     done = subprocess.run([sys.executable, "-m", "funnelkit.cli", "batch", "--notebook", "masking", "--workers", "2"],
                           cwd=masking_project, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "FUNNELKIT_HOME": str(masking_project), "COLUMNS": "400"})
-    assert done.returncode == 1, done.stderr  # nb fails on purpose
+    assert done.returncode == 1, done.stderr  # nb and wz fail on purpose
     assert _leaks(done.stdout + done.stderr) == set(), done.stderr
     assert "13900001111"[:3] + "****1111" in done.stderr  # the error is shown, masked
 
@@ -313,6 +314,7 @@ def test_no_planted_number_in_any_file_of_a_run_or_on_the_console(masking_projec
     by_slug = {r["slug"]: r for r in recorded["results"]}
     assert by_slug["hz"]["status"] == "ok" and by_slug["hz"]["branch"] == shown_branch
     assert "139****1111" in by_slug["nb"]["error"] and "330102********9876" in by_slug["nb"]["detail"]
+    assert by_slug["wz"]["status"] == "failed" and "137****1111" in by_slug["wz"]["detail"]
     assert len(recorded["fingerprint"]) == 64
     index = (run / "index.html").read_text(encoding="utf-8")
     assert shown_branch in index and "139****1111" in index
