@@ -13,6 +13,7 @@ from rich.text import Text
 
 from funnelkit.exceptions import FunnelkitError
 from funnelkit.paths import project_root
+from funnelkit.privacy import mask_text
 
 console = Console(stderr=True)
 
@@ -85,13 +86,13 @@ def _summary(batch) -> None:
         table.add_column(column)
     for r in batch.results:
         status = Text("ok", style="green") if r.ok else Text("failed", style="red")
-        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(r.error))
+        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(mask_text(r.error)))
     console.print(table)
     for r in batch.failed:
         console.print(Text(f"{r.slug} / {r.notebook}", style="red"))
-        console.print(r.detail or r.error, markup=False, highlight=False)
+        console.print(mask_text(r.detail or r.error), markup=False, highlight=False)
     for warning in batch.warnings:
-        console.print(Text("warning: ", style="yellow") + Text(warning), highlight=False, soft_wrap=True)
+        console.print(Text("warning: ", style="yellow") + Text(mask_text(warning)), highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -135,7 +136,7 @@ def entry() -> None:
         main(standalone_mode=True)
     except FunnelkitError as error:
         # Not wrapped by rich: paths in the message stay whole, to copy and to search for.
-        console.print(Text("error: ", style="red") + Text(str(error)), highlight=False, soft_wrap=True)
+        console.print(Text("error: ", style="red") + Text(mask_text(str(error))), highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -1,4 +1,5 @@
-"""Executed notebook → leadership HTML: no code, no prompts, no tracebacks, nothing remote."""
+"""Executed notebook → leadership HTML: no code, no prompts, no tracebacks, nothing remote,
+no personal data."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from nbconvert.preprocessors import Preprocessor
 
 from funnelkit.i18n import LANGS
 from funnelkit.paths import TEMPLATES_DIR
+from funnelkit.privacy import mask_notebook, mask_text
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "notebook-only"}
 
@@ -74,9 +76,13 @@ def with_contents(body: str) -> str:
 
 
 def to_html(notebook: nbformat.NotebookNode, *, title: str, lang: str = "zh") -> str:
-    """Render an executed notebook as a self-contained HTML report."""
-    notebook = nbformat.from_dict(notebook)  # a copy: the preprocessor edits cells
-    notebook.metadata["title"] = title
+    """Render an executed notebook as a self-contained HTML report.
+
+    The ``title`` (it names the branch) and every text of the notebook are masked here, so
+    no report depends on its caller having masked them.
+    """
+    notebook = mask_notebook(notebook)  # also a copy: the preprocessor edits cells
+    notebook.metadata["title"] = mask_text(title)
     notebook.cells = report_cells(notebook.cells, lang)
     html = exporter()
     html.language_code = "zh" if lang == "zh" else "en"

@@ -24,7 +24,7 @@ from funnelkit import __version__
 from funnelkit.funnel.compare import funnel_plot_data
 from funnelkit.i18n import catalogue, check_lang, t
 from funnelkit.paths import TEMPLATES_DIR, inside
-from funnelkit.privacy import mask_text
+from funnelkit.privacy import mask_json, mask_text
 from funnelkit.data.schema import DEFAULT_STAGES
 
 #: Index column → (notebook, key in that notebook's ``summary.json`` figures).
@@ -179,14 +179,16 @@ def transition_label(key: str, *, label: str | None, label_lang: str, lang: str)
 # -- reading the run folder ----------------------------------------------------------------
 
 def load_summaries(run_dir: Path, results) -> list[dict]:
-    """The ``summary.json`` of every successful run (runs without one are left out)."""
+    """The ``summary.json`` of every successful run (runs without one are left out), with the
+    branch name and every text figure masked: the page shows them, and a run folder may come
+    from an older kit."""
     summaries = []
     for result in results:
         path = inside(run_dir, result.slug, result.notebook, "summary.json")
         if result.ok and path.is_file():
             content = json.loads(path.read_text(encoding="utf-8"))
-            summaries.append({"slug": result.slug, "branch": result.branch, "notebook": result.notebook,
-                              "lang": content.get("lang", "zh"), "figures": content.get("figures") or {},
+            summaries.append({"slug": result.slug, "branch": mask_text(result.branch), "notebook": result.notebook,
+                              "lang": content.get("lang", "zh"), "figures": mask_json(content.get("figures") or {}),
                               "tables": content.get("tables") or []})
     return summaries
 
@@ -359,10 +361,10 @@ def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dic
             reports.append({"label": notebook_label(result.notebook, lang),
                             "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
                             "tables": [c for c in csvs if c["href"]]})
-        branches.append({"branch": mine[0].branch, "reports": reports})
+        branches.append({"branch": mask_text(mine[0].branch), "reports": reports})
     return branches
 
 
 def _failures(results, lang: str) -> list[dict]:
-    return [{"branch": r.branch, "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
+    return [{"branch": mask_text(r.branch), "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
             for r in results if not r.ok]

@@ -13,7 +13,6 @@ without temporary files; ``outputs/latest`` moves only to a run that published s
 from __future__ import annotations
 
 import errno
-import json
 import os
 import secrets
 import shutil
@@ -29,7 +28,7 @@ from typing import Callable
 from funnelkit import __version__
 from funnelkit.exceptions import BatchInterrupted, FunnelkitError, OutputError, ParamsError, ParamsProblem, shorten
 from funnelkit.paths import inside, is_safe_name
-from funnelkit.privacy import mask_text
+from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
 from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
 
 KERNEL_NAME = "funnelkit"
@@ -136,6 +135,7 @@ def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = 
             text = f"could not check the params of {read[file].shown}: {type(error).__name__}: {shorten(error)}"
         else:
             continue
+        text = mask_text(text)
         label = shorten(_branch_name(read[file]) or file.stem)
         failed += [Result(file.stem, label, n, "failed", error=text.splitlines()[0], detail=text) for n in selected]
     return good, selected, failed
@@ -287,6 +287,7 @@ def execute_job(job: Job) -> Result:
     try:
         with _deadline(job.notebook_timeout), _kernel_log(inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")):
             notebook = _execute(job, executed, parameters)
+        mask_notebook_file(executed)  # the published .ipynb: parameters cell and outputs masked
         from .htmlexport import to_html
 
         title = f"{job.branch} · {job.notebook}"
@@ -305,7 +306,7 @@ def execute_job(job: Job) -> Result:
         if executed.exists():  # kept for debugging, never published as HTML
             failed_dir = inside(final, "_failed")
             failed_dir.mkdir(exist_ok=True)
-            os.replace(executed, inside(failed_dir, f"{job.notebook}.ipynb"))
+            mask_notebook_file(executed, inside(failed_dir, f"{job.notebook}.ipynb"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
@@ -343,6 +344,8 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
         Ctrl-C: workers and kernels were killed and staging removed; nothing more was
         published, ``outputs/latest`` was not moved.
     """
+    from funnelkit.report.files import json_text
+
     from .executors import LocalProcesses
     from .index import write_index
 
@@ -386,11 +389,13 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
                                   error="the worker process running this notebook died"))
         shutil.rmtree(run_dir / STAGING, ignore_errors=True)
         batch.results.sort(key=lambda r: (r.slug, r.notebook))
+        for log in (run_dir / "logs").glob("*.log"):  # kernel output may quote the data
+            mask_text_file(log)
         with _writing(run_dir / "run.json", outputs, batch):
-            _write_atomic(run_dir / "run.json", json.dumps({
+            _write_atomic(run_dir / "run.json", json_text({  # branch names and errors masked, not the fingerprint
                 "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint,
                 "finished": datetime.now().isoformat(timespec="seconds"),
-                "results": [r.__dict__ for r in batch.results]}, ensure_ascii=False, indent=2))
+                "results": [r.__dict__ for r in batch.results]}, verbatim=("fingerprint",)))
         with _writing(run_dir / "index.html", outputs, batch):
             batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
                                       lang=_index_lang(project_root / "params"))

@@ -10,14 +10,11 @@ analyst in JupyterLab) nothing is written.
 from __future__ import annotations
 
 import html
-import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 import pandas as pd
 
 from funnelkit import __version__
@@ -26,40 +23,13 @@ from funnelkit.i18n import check_lang, t
 from funnelkit.paths import inside, is_safe_name
 from funnelkit.privacy import mask_frame, mask_text
 
+from .files import excel_safe, to_jsonable, write_csv, write_json
+
+__all__ = ["Report", "data_as_of", "excel_safe", "start_report", "to_jsonable"]
+
 _CALENDAR = re.compile(r"year|period|cohort|month|年|期", re.I)  # integers shown without separators
 _MARKDOWN_ACTIVE = re.compile(r"[\[\]!<>`]")  # links, images, HTML, code: never from data
 _LETTER = re.compile(r"[^\W\d_]")  # any letter, Chinese included
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def excel_safe(data: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that Excel would run as a formula with an apostrophe."""
-    out = data.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v,
-                na_action="ignore")
-    return out
-
-
-def to_jsonable(value):
-    """Plain JSON values: numpy scalars unwrapped, NaN → None, dates → ISO text."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, (pd.Timestamp,)):
-        return value.date().isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return mask_text(value)
-    return value
 
 
 def _looks_numeric(values: pd.Series) -> bool:
@@ -101,13 +71,14 @@ class Report:
 
     # -- files for the runner ---------------------------------------------------------
     def save_table(self, name: str, data: pd.DataFrame, *, index: bool = False) -> Path | None:
-        """Write ``<name>.csv`` for leadership (masked, Excel-safe, UTF-8 with BOM)."""
+        """Write ``<name>.csv`` for leadership through :func:`~funnelkit.report.files.write_csv`
+        (masked and Excel-safe, labels included; UTF-8 with BOM)."""
         if self.out is None:
             return None
         if not is_safe_name(name):
             raise ValueError(f"table name {name!r} is not a safe file name")
         path = inside(self.out, f"{name}.csv")
-        excel_safe(mask_frame(data)).to_csv(path, index=index, encoding="utf-8-sig")
+        write_csv(path, data, index=index)
         self.saved.append(path.name)
         return path
 
@@ -120,13 +91,13 @@ class Report:
         return sorted(self.saved)
 
     def summary(self, figures: dict) -> None:
-        """Write ``summary.json``: the notebook's key figures plus who/when metadata."""
+        """Write ``summary.json``: the notebook's key figures plus who/when metadata, every
+        text masked (keys too) by :func:`~funnelkit.report.files.write_json`."""
         document = {"notebook": self.notebook, "branch": self.branch, "lang": self.lang,
                     "run_id": self.run_id, "kit_version": __version__, "tables": sorted(self.saved),
-                    "figures": to_jsonable(figures)}
+                    "figures": figures}
         if self.out is not None:
-            path = inside(self.out, "summary.json")
-            path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+            write_json(inside(self.out, "summary.json"), document)
 
     # -- display ----------------------------------------------------------------------
     def markdown(self, text: str) -> None:
@@ -207,7 +178,9 @@ class Report:
             return None
         if name:
             self.save_table(name, data)
-        shown = mask_frame(data.head(max_rows).drop(columns=list(hide)))
+        # Labels are masked where they are shown (relabel_index below), so the formats,
+        # keyed by the frame's own column labels, still find their columns.
+        shown = mask_frame(data.head(max_rows).drop(columns=list(hide)), labels=False)
         formats: dict[str, object] = {}
         for column in percent:
             formats[column] = lambda v: "" if pd.isna(v) else f"{v:.1%}"
@@ -231,7 +204,7 @@ class Report:
         classes[text] = "fk-text"
         styled = (shown.style.format(formats, escape="html", na_rep="")
                   .format_index(escape="html").hide(axis="index")
-                  .relabel_index([html.escape(str((labels or {}).get(c, c))) for c in shown.columns], axis=1)
+                  .relabel_index([html.escape(mask_text(str((labels or {}).get(c, c)))) for c in shown.columns], axis=1)
                   .set_td_classes(classes)
                   .set_table_attributes('class="fk-table"'))
         more = ""

@@ -3,15 +3,22 @@
 A system CJK font is used when one is installed (Noto Sans CJK, Source Han Sans,
 Microsoft YaHei, PingFang, SimHei, WenQuanYi); otherwise the Noto Sans CJK SC font that
 ships inside the ``mplfonts`` package, so a fresh machine needs no system fonts.
+
+The style also masks personal data in every text a chart draws (:func:`mask_chart_text`):
+categories become tick labels, segments legend entries, branch names titles and
+annotations, whichever plot module drew them.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
+from matplotlib.text import Text
+
+from funnelkit.privacy import mask_text
 
 SYSTEM_CJK_FAMILIES = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
@@ -34,9 +41,34 @@ def cjk_font_family() -> str:
     return font_manager.FontProperties(fname=str(bundled)).get_name()
 
 
+def mask_chart_text() -> None:
+    """Mask phone and ID numbers in every text matplotlib draws, in this process, from now on.
+
+    ``Text.set_text`` is the one door every chart text goes through: a new ``Text`` (titles,
+    legend entries, annotations, ``ax.text``) sets its string with it, and axes set their
+    tick labels with it when they are drawn (categorical ticks get their labels only then).
+    Wrapping it once covers seaborn, pandas and hand-made plots alike. Installing it twice
+    wraps once.
+    """
+    original = Text.set_text
+    if getattr(original, "_funnelkit_masks", False):
+        return
+
+    @wraps(original)
+    def set_text(self, s):
+        # matplotlib turns None into "" and anything else into str(s); so do we, before masking
+        return original(self, None if s is None else mask_text(str(s)))
+
+    set_text._funnelkit_masks = True
+    Text.set_text = set_text
+
+
 def use_report_style() -> None:
-    """Apply the seaborn theme, then the CJK font (``set_theme`` resets fonts, so it comes first)."""
+    """Apply the seaborn theme, then the CJK font (``set_theme`` resets fonts, so it comes
+    first), and mask personal data in chart text (:func:`mask_chart_text`)."""
     import seaborn as sns
+
+    mask_chart_text()
 
     family = cjk_font_family()
     sns.set_theme(style="whitegrid", palette=PALETTE, font=family, font_scale=1.1,
