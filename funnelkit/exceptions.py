@@ -6,7 +6,10 @@ and the notebooks show its message without a traceback. Anything else is a bug.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+
+_RULES_SHOWN = 20  # per-rule counts in the head of a cut list
 
 
 class FunnelkitError(Exception):
@@ -35,18 +38,31 @@ class Problem:
 
 
 class ProblemsError(FunnelkitError):
-    """Several problems found at once; ``problems`` holds each of them."""
+    """Several problems found at once; ``problems`` holds each of them.
+
+    A large file can break one rule on thousands of rows: the checker then lists a sample in
+    ``problems`` and passes the true number per rule in ``counts`` (rule text → count), so
+    the head of the message gives the true total and the count of each rule.
+    """
 
     what = "input"
 
-    def __init__(self, problems: list[Problem], *, limit: int = 50):
+    def __init__(self, problems: list[Problem], *, limit: int = 50, counts: dict[str, int] | None = None):
         self.problems = list(problems)
+        self.counts = dict(counts) if counts else {}
+        self.total = sum(self.counts.values()) if self.counts else len(self.problems)
         shown = [f"  - {p}" for p in self.problems[:limit]]
-        if len(self.problems) > limit:
-            shown.append(f"  … and {len(self.problems) - limit} more problems of the same kinds")
         files = sorted({p.file for p in self.problems})
-        head = f"{len(self.problems)} problem(s) in {self.what} ({', '.join(files)}):"
-        super().__init__("\n".join([head, *shown]))
+        where = f"{self.what} ({', '.join(files)})"
+        if self.total > len(shown):
+            lines = [f"{self.total:,} problem(s) in {where}; the first {len(shown)} shown:"]
+            by_rule = sorted((self.counts or Counter(p.rule for p in self.problems)).items(), key=lambda kv: -kv[1])
+            lines += [f"  {n:,} × {rule}" for rule, n in by_rule[:_RULES_SHOWN]]
+            if len(by_rule) > _RULES_SHOWN:
+                lines.append(f"  … and {len(by_rule) - _RULES_SHOWN} more rules")
+        else:
+            lines = [f"{self.total} problem(s) in {where}:"]
+        super().__init__("\n".join([*lines, *shown]))
 
 
 class DataValidationError(ProblemsError):
