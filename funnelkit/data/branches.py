@@ -13,10 +13,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from funnelkit import paths
 from funnelkit.i18n import t
 
 from .parsing import INVISIBLE, as_text
@@ -47,8 +49,14 @@ class DataWarning:
         return f"{where}: value {self.value!r} — {self.rule}"
 
     def text(self, lang: str = "zh") -> str:
-        """The warning as a report shows it, in ``lang``."""
-        return t(f"data.{self.key}", lang, file=self.file, count=f"{self.count:,}", row=self.row,
+        """The warning as a report shows it, in ``lang``; the file relative to the project
+        (a report does not show where the server keeps its files)."""
+        file = Path(self.file)
+        try:
+            shown = str(file.relative_to(paths.project_root()))
+        except ValueError:
+            shown = file.name
+        return t(f"data.{self.key}", lang, file=shown, count=f"{self.count:,}", row=self.row,
                  value=self.value, branch=self.branch)
 
 

@@ -293,9 +293,18 @@ def test_invisible_characters_in_branch_cells_are_stripped_and_unread_rows_count
         (6, "branch", "", "empty branch cell: no branch reads these rows", 2),
         (8, "branch", "杭州 分公司", f"branch differs from '{HZ}' only in spaces or letter case: these rows are not read",
          1)]
-    assert data_warnings(leads, lang="en")[0] == (f"{path}: 2 row(s) have an empty branch cell (first in row 6); "
-                                                  "no branch reads them.")
+    assert data_warnings(leads, lang="en")[0] == ("leads.csv: 2 row(s) have an empty branch cell (first in row 6); "
+                                                  "no branch reads them.")  # no server path in a report
     assert "只差空格或大小写" in data_warnings(leads)[1]
+
+
+def test_lost_report_lists_the_loading_warnings_even_without_mature_deals(tmp_path):
+    from funnelkit.lost.analysis import analyse
+
+    leads = load(write(tmp_path, [HEADER, lead("L1"), lead("L2", date="2006-02-01"), lead("X1", branch="")]))
+    a = analyse(leads, lang="en")  # both deals are younger than the maturity rule: no year to compare
+    assert a.warnings[0] == "leads.csv: 1 row(s) have an empty branch cell (first in row 4); no branch reads them."
+    assert a.yoy.empty and int(a.target_row["immature"].iloc[0]) == 2
 
 
 def test_invisible_characters_in_duckdb_branch_cells(tmp_path):
