@@ -14,6 +14,7 @@ Excel) reads as empty, so such cells are found in the sheet's XML and named.
 from __future__ import annotations
 
 import bisect
+import csv
 import io
 import re
 import zipfile
@@ -95,8 +96,6 @@ def _record_lines(text: str, n_records: int) -> np.ndarray:
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if n_lines == n_records:
         return np.arange(1, n_records + 1)
-    import csv
-
     starts, previous = [], 0
     reader = csv.reader(io.StringIO(text, newline=""))
     for record in reader:

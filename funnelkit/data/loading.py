@@ -12,6 +12,8 @@ report.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import duckdb
 import pandas as pd
 
@@ -80,13 +82,25 @@ def load_table(table: str, *, branch: str, source: str = "", files: dict | None 
         raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
     stage_list = resolve_stages(stages)
     window_for(as_of)  # a bad as_of fails before any file is read
-    location = sources.locate(table, source=source, files=files, required=required)
-    if location is None:
-        return None
-    raw, rows, warnings = sources.read_branch(location, table=table, branch=branch, stages=stage_list)
+    with _unreadable_files():
+        location = sources.locate(table, source=source, files=files, required=required)
+        if location is None:
+            return None
+        raw, rows, warnings = sources.read_branch(location, table=table, branch=branch, stages=stage_list)
     frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of)
     frame.attrs["data_warnings"] = list(warnings)
     return frame
+
+
+@contextmanager
+def _unreadable_files():
+    """A file the system will not let us read (permissions, a folder where a file was
+    expected …) as a DataSourceError naming it."""
+    try:
+        yield
+    except OSError as error:
+        raise DataSourceError(f"cannot read {error.filename or 'the data source'}: "
+                              f"{error.strerror or error}") from None
 
 
 def data_warnings(*frames: pd.DataFrame | None, lang: str = "zh") -> list[str]:
@@ -119,10 +133,11 @@ def peer_stage_counts(*, source: str = "", files: dict | None = None,
     """
     stage_list = resolve_stages(stages)
     window = window_for(as_of)
-    for table in ("stage_counts", "leads"):
-        location = sources.locate(table, source=source, files=files, required=False)
-        if location is not None:
-            return _peer_counts(location, stage_list, window)
+    with _unreadable_files():
+        for table in ("stage_counts", "leads"):
+            location = sources.locate(table, source=source, files=files, required=False)
+            if location is not None:
+                return _peer_counts(location, stage_list, window)
     raise DataSourceError(f"peer comparison needs a stage_counts or leads table; found neither in "
                           f"{source or paths.demo_db()}")
 

@@ -141,7 +141,7 @@ def input_paths(*, source: str = "", files: dict | None = None, root: Path | Non
     for table in TABLES:
         try:
             location = locate(table, source=source, files=files, required=False, root=root)
-        except FunnelkitError:
+        except (FunnelkitError, OSError):
             continue
         if location is not None:
             found.add(location.path)
