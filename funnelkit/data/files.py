@@ -77,10 +77,13 @@ def _decode_problem(file: str, data: bytes, starts: list[int], offset: int, rule
     return Problem(file, line, None, data[offset:offset + 4].hex(" "), rule, _DECODE_HINT)
 
 
-def _parse(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """CSV text as a grid of text cells (header row first) and each row's first line."""
+def _parse(text: str | bytes, file: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """CSV text as a grid of text cells (header row first) and each row's first line; bytes
+    are read as latin-1, one character per byte (pandas does that in C)."""
+    source = io.BytesIO(text) if isinstance(text, bytes) else io.StringIO(text)
+    encoding = "latin-1" if isinstance(text, bytes) else None
     try:
-        grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+        grid = pd.read_csv(source, header=None, dtype=str, keep_default_na=False, encoding=encoding)
     except pd.errors.EmptyDataError:
         raise DataValidationError([Problem(file, None, None, "", "the file is empty",
                                            "export the table with its header row")]) from None
@@ -90,12 +93,14 @@ def _parse(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray]:
     return grid, _record_lines(text, len(grid))
 
 
-def _record_lines(text: str, n_records: int) -> np.ndarray:
+def _record_lines(text: str | bytes, n_records: int) -> np.ndarray:
     """The line each CSV record starts on (header = line 1), allowing for quoted newlines
     and blank lines; ``text`` has LF line ends."""
-    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    n_lines = text.count(newline) + (0 if text.endswith(newline) else 1)
     if n_lines == n_records:
         return np.arange(1, n_records + 1)
+    text = text.decode("latin-1") if isinstance(text, bytes) else text
     starts, previous = [], 0
     reader = csv.reader(io.StringIO(text, newline=""))
     for record in reader:
@@ -105,10 +110,11 @@ def _record_lines(text: str, n_records: int) -> np.ndarray:
     return np.asarray(starts) if len(starts) == n_records else np.arange(1, n_records + 1)
 
 
-def _with_lf(text: str) -> str:
-    """Line ends as LF when the file has lone CRs (old Mac CSV); CRLF files are left as they are."""
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+def _with_lf(text):
+    """Line ends as LF when the text (or bytes) has lone CRs (old Mac CSV); CRLF is left as it is."""
+    cr, crlf, lf = ("\r", "\r\n", "\n") if isinstance(text, str) else (b"\r", b"\r\n", b"\n")
+    if cr in text and text.count(cr) != text.count(crlf):
+        return text.replace(crlf, lf).replace(cr, lf)
     return text
 
 
@@ -134,7 +140,7 @@ def read_csv(path) -> Sheet:
     data = path.read_bytes()
     bom = data.startswith(_BOM)
     body = data[len(_BOM):] if bom else data
-    grid, lines = _parse(_with_lf(body.decode("latin-1")), file)
+    grid, lines = _parse(_with_lf(body), file)
     starts = [s + len(_BOM) * bom for s in _line_starts(body)]
     header = "\x1f".join(grid.iloc[0].fillna("")).encode("latin-1")
     readable = tuple(e for e in (ENCODINGS[:1] if bom else ENCODINGS) if _reads(header, e))
@@ -175,11 +181,12 @@ def _first_error(raw: bytes, encoding: str) -> int:
 def decode_rows(sheet: Sheet, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     """The branch's rows of an undecoded sheet as text: in the first encoding that reads the
     header and every one of them; otherwise each row it cannot read is a problem."""
-    spans = [_row_bytes(sheet, row) for row in rows]
+    following = np.searchsorted(sheet.rows, rows, side="right")  # the next record of each row
+    ends = [sheet.line_starts[sheet.rows[i] - 1] if i < len(sheet.rows) else len(sheet.data) for i in following]
+    spans = [sheet.data[sheet.line_starts[row - 1]:end] for row, end in zip(rows, ends)]
     for encoding in sheet.header_encodings:
         if all(_reads(span, encoding) for span in spans):
-            return frame.map(lambda c, encoding=encoding: c.encode("latin-1").decode(encoding)
-                             if isinstance(c, str) else c)
+            return _decoded(frame, lambda cell, encoding=encoding: cell.encode("latin-1").decode(encoding))
     encoding = sheet.header_encodings[0]
     problems = []
     for row, span in zip(rows, spans):
@@ -192,22 +199,20 @@ def decode_rows(sheet: Sheet, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataF
     raise DataValidationError(problems)
 
 
-def _row_bytes(sheet: Sheet, row: int) -> bytes:
-    """The bytes of the record starting on line ``row`` (up to the next record)."""
-    later = sheet.rows[sheet.rows > row]
-    end = sheet.line_starts[later[0] - 1] if len(later) else len(sheet.data)
-    return sheet.data[sheet.line_starts[row - 1]:end]
-
-
 def decode_all(sheet: Sheet) -> pd.DataFrame:
     """Every row of an undecoded sheet as text, for aggregates over all branches: a cell in
-    neither encoding becomes empty (its branch reports it when it loads its rows)."""
+    neither encoding becomes empty (its branch reports it when it loads its rows). Each
+    distinct cell is decoded once."""
     def read(cell):
-        if not isinstance(cell, str):
-            return cell
         readings = sheet.readings(cell)
         return readings[0] if readings else None
-    return sheet.frame.map(read)
+
+    return _decoded(sheet.frame, read)
+
+
+def _decoded(frame: pd.DataFrame, decode) -> pd.DataFrame:
+    """``frame`` with ``decode`` applied to each distinct text cell of each column once."""
+    return frame.apply(lambda cells: cells.map({c: decode(c) for c in cells.dropna().unique()}))
 
 
 # ---------------------------------------------------------------- XLSX

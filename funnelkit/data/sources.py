@@ -243,7 +243,7 @@ def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...
                                      f"FROM ({sql}) GROUP BY ALL", params).df()
                 mine, warnings = branches.sort_out(groups, branch=branch, file=location.label,
                                                    column=column_label(header, "branch"))
-                spellings = [v for v in groups["value"][mine]]
+                spellings = groups["value"][mine].tolist()
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
                 params = [*params, spellings]
             else:

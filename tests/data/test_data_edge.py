@@ -53,12 +53,12 @@ def test_csv_with_cr_line_ends_reads_with_the_lines_an_editor_shows(tmp_path):
     assert load(path)["lead_id"].tolist() == ["L1", "L2"]
 
 
-def mixed_file(tmp_path, header=HEADER):
+def mixed_file(tmp_path, header=HEADER, end="\n"):
     """UTF-8 header and 杭州 rows; a 宁波 row pasted from a GB18030 export (line 3)."""
-    utf8 = (header + "\n" + lead("L1") + "\n").encode("utf-8")
-    gb_row = lead("N1", branch=NB).encode("gb18030") + b"\n"
+    utf8 = (header + end + lead("L1") + end).encode("utf-8")
+    gb_row = lead("N1", branch=NB).encode("gb18030") + end.encode()
     path = tmp_path / "leads.csv"
-    path.write_bytes(utf8 + gb_row + (lead("L2") + "\n").encode("utf-8"))
+    path.write_bytes(utf8 + gb_row + (lead("L2") + end).encode("utf-8"))
     return path, len(utf8), gb_row
 
 
@@ -71,9 +71,10 @@ def test_a_bad_byte_in_another_branchs_row_does_not_fail_this_branch(tmp_path):
     assert other["lead_id"].tolist() == ["N1"] and other["segment"].tolist() == ["商企"]
 
 
-def test_the_branch_whose_row_cannot_be_decoded_gets_line_and_byte_offset(tmp_path):
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_the_branch_whose_row_cannot_be_decoded_gets_line_and_byte_offset(tmp_path, end):
     header = HEADER.replace("segment", "客户类型")  # a UTF-8 header: GB18030 rows would be a guess
-    path, offset, gb_row = mixed_file(tmp_path, header)
+    path, offset, gb_row = mixed_file(tmp_path, header, end)
     assert load(path)["segment"].tolist() == ["商企", "商企"]
     with pytest.raises(DataValidationError) as excinfo:
         load(path, branch=NB)
