@@ -7,6 +7,7 @@ and the notebooks show its message without a traceback. Anything else is a bug.
 from __future__ import annotations
 
 import reprlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -42,6 +43,8 @@ def shorten(text: object, limit: int = SHOWN_CHARS) -> str:
 def show_value(value: object, limit: int = SHOWN_CHARS) -> str:
     """A value as a message may show it: its Python form, bounded in size, masked, cut."""
     return shorten(_REPR.repr(value), limit)
+
+_RULES_SHOWN = 20  # per-rule counts in the head of a cut list
 
 
 class FunnelkitError(Exception):
@@ -89,18 +92,31 @@ class ParamsProblem(Problem):
 
 
 class ProblemsError(FunnelkitError):
-    """Several problems found at once; ``problems`` holds each of them."""
+    """Several problems found at once; ``problems`` holds each of them.
+
+    A large file can break one rule on thousands of rows: the checker then lists a sample in
+    ``problems`` and passes the true number per rule in ``counts`` (rule text → count), so
+    the head of the message gives the true total and the count of each rule.
+    """
 
     what = "input"
 
-    def __init__(self, problems: list[Problem], *, limit: int = 50):
+    def __init__(self, problems: list[Problem], *, limit: int = 50, counts: dict[str, int] | None = None):
         self.problems = list(problems)
+        self.counts = dict(counts) if counts else {}
+        self.total = sum(self.counts.values()) if self.counts else len(self.problems)
         shown = [f"  - {p}" for p in self.problems[:limit]]
-        if len(self.problems) > limit:
-            shown.append(f"  … and {len(self.problems) - limit} more problems of the same kinds")
         files = sorted({_mask(file) for file in {p.file for p in self.problems}})
-        head = f"{len(self.problems)} problem(s) in {self.what} ({', '.join(files)}):"
-        super().__init__("\n".join([head, *shown]))
+        where = f"{self.what} ({', '.join(files)})"
+        if self.total > len(shown):
+            lines = [f"{self.total:,} problem(s) in {where}; the first {len(shown)} shown:"]
+            by_rule = sorted((self.counts or Counter(p.rule for p in self.problems)).items(), key=lambda kv: -kv[1])
+            lines += [f"  {n:,} × {rule}" for rule, n in by_rule[:_RULES_SHOWN]]
+            if len(by_rule) > _RULES_SHOWN:
+                lines.append(f"  … and {len(by_rule) - _RULES_SHOWN} more rules")
+        else:
+            lines = [f"{self.total} problem(s) in {where}:"]
+        super().__init__("\n".join([*lines, *shown]))
 
 
 class DataValidationError(ProblemsError):

@@ -42,9 +42,10 @@ def outputs_dir() -> Path:
     return project_root() / "outputs"
 
 
-def demo_db() -> Path:
-    """Where ``funnelkit demo`` writes the demo database and where branches without a source read."""
-    return Path(os.environ.get("FUNNELKIT_DEMO_DB", project_root() / "data" / "demo.duckdb")).resolve()
+def demo_db(root: Path | None = None) -> Path:
+    """Where ``funnelkit demo`` writes the demo database and where branches without a source
+    read (in the project ``root``, default :func:`project_root`)."""
+    return Path(os.environ.get("FUNNELKIT_DEMO_DB", (root or project_root()) / "data" / "demo.duckdb")).resolve()
 
 
 def is_safe_name(name: str) -> bool:

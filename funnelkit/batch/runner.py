@@ -148,16 +148,14 @@ def _branch_name(params: ParamsFile) -> str | None:
 
 
 def input_files(project_root: Path, branches: list[BranchParams]) -> list[Path]:
-    """Every file a run reads: params, notebooks and each branch's data sources."""
-    from funnelkit.paths import demo_db
+    """Every file a run reads: params, notebooks and the files each branch's tables are read
+    from, found as the loader finds them (not every file of a source folder)."""
+    from funnelkit.data.sources import input_paths
 
     files = set((project_root / "params").glob("*.yaml")) | set((project_root / "notebooks").glob("*.ipynb"))
     for branch in branches:
-        sources = [branch.values.get("source") or "", *(branch.values.get("files") or {}).values()]
-        for source in sources:
-            path = demo_db() if not source else Path(source)
-            path = path if path.is_absolute() else project_root / path
-            files |= set(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else {path}
+        files |= input_paths(source=branch.values.get("source") or "", files=branch.values.get("files") or {},
+                             root=project_root)
     return sorted(p for p in files if p.is_file())
 
 

@@ -3,30 +3,40 @@
 :func:`load_table` reads one branch's rows of a contract table and returns them validated
 and typed (see ``docs/data-contract.md``); :func:`peer_stage_counts` gives the small
 per-branch stage aggregate used for peer comparisons, computed inside DuckDB.
+
+Rows that no branch reads (an empty or undecodable branch cell, or this branch written with
+other spaces or letter case) are not errors of this branch: the loaded frame carries them as
+warnings in ``frame.attrs["data_warnings"]``, and :func:`data_warnings` gives their text for a
+report.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Iterable
 
 import duckdb
 import pandas as pd
 
 from funnelkit import paths
-from . import sources
 from funnelkit.exceptions import DataSourceError, DataValidationError
-from .schema import TABLES, Stage, resolve_stages, table_columns
-from .parsing import parse_cells
-from .validation import map_headers, validate
 
-__all__ = ["load_table", "peer_stage_counts", "validate"]
+from . import files as readers
+from . import sources
+from .branches import DataWarning
+from .dates import EARLIEST, DateWindow
+from .parsing import INVISIBLE, parse_cells
+from .schema import TABLES, Stage, resolve_stages, table_columns
+from .validation import map_headers, validate, window_for
+
+__all__ = ["DataWarning", "data_warnings", "load_table", "peer_stage_counts", "validate"]
 
 _PEER_COLUMNS = {"stage_counts": ("branch", "period", "segment", "stage", "count"),
                  "leads": ("branch", "created_date", "segment", "stage")}
 
 
 def load_table(table: str, *, branch: str, source: str = "", files: dict | None = None,
-               stages: list | None = None, required: bool = True) -> pd.DataFrame | None:
+               stages: list | None = None, required: bool = True, as_of: str = "") -> pd.DataFrame | None:
     """One branch's rows of a contract table, validated and typed.
 
     Parameters
@@ -44,18 +54,25 @@ def load_table(table: str, *, branch: str, source: str = "", files: dict | None 
         Funnel stages from params (``[]``/``None``: the default telecom funnel).
     required : bool
         When the table is absent: raise (True) or return ``None`` (False).
+    as_of : str
+        The data's as-of date (params ``as_of``); ``""``: today. A date after it, or before
+        1990, is a problem of its cell.
 
     Returns
     -------
     DataFrame or None
-        Every contract column with its dtype, then any extra columns of the source.
+        Every contract column with its dtype, then any extra columns of the source; an
+        empty table gives an empty frame with the same columns and dtypes.
+        ``attrs["data_warnings"]`` lists the :class:`DataWarning` of the read.
 
     Raises
     ------
     DataSourceError
         The source is missing, of an unknown kind, or lacks a required table.
     DataValidationError
-        The branch's rows break the contract; every problem is listed.
+        The branch's rows break the contract; every problem is counted, the first listed.
+    ParamsError
+        ``as_of`` is not a date.
 
     Examples
     --------
@@ -65,21 +82,50 @@ def load_table(table: str, *, branch: str, source: str = "", files: dict | None 
     if table not in TABLES:
         raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
     stage_list = resolve_stages(stages)
-    location = sources.locate(table, source=source, files=files, required=required)
-    if location is None:
-        return None
-    raw, rows = sources.read_branch(location, table=table, branch=branch, stages=stage_list)
-    return validate(raw, table=table, file=location.label, stages=stage_list, rows=rows)
+    window_for(as_of)  # a bad as_of fails before any file is read
+    with _unreadable_files():
+        location = sources.locate(table, source=source, files=files, required=required)
+        if location is None:
+            return None
+        raw, rows, warnings = sources.read_branch(location, table=table, branch=branch, stages=stage_list)
+    frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of)
+    frame.attrs["data_warnings"] = list(warnings)
+    return frame
+
+
+@contextmanager
+def _unreadable_files():
+    """A file the system will not let us read (permissions, a folder where a file was
+    expected …) as a DataSourceError naming it."""
+    try:
+        yield
+    except OSError as error:
+        raise DataSourceError(f"cannot read {error.filename or 'the data source'}: "
+                              f"{error.strerror or error}") from None
+
+
+def data_warnings(*frames: pd.DataFrame | None, lang: str = "zh") -> list[str]:
+    """The loading warnings of ``frames`` (as :func:`load_table` returned them), as report text.
+
+    Examples
+    --------
+    >>> data_warnings(load_table("leads", branch="杭州分公司"), lang="en")  # doctest: +SKIP
+    []
+    """
+    return [w.text(lang) for frame in frames if frame is not None
+            for w in frame.attrs.get("data_warnings", [])]
 
 
 def peer_stage_counts(*, source: str = "", files: dict | None = None,
-                      stages: list | None = None) -> pd.DataFrame:
+                      stages: list | None = None, as_of: str = "") -> pd.DataFrame:
     """Customers per stage for every branch: columns branch, period, segment, stage, count.
 
     Read from ``stage_counts`` when the source has it; otherwise from ``leads``, where the
     period is the year of ``created_date`` and a stage counts the leads whose furthest stage
-    is at or beyond it. Rows with an unknown stage, a missing date or a negative count are
-    left out (they belong to other branches' validation, not to this comparison).
+    is at or beyond it. Rows with an unknown stage, a missing date, a date outside the
+    plausible window (before 1990, after ``as_of`` or today) or a negative count are left
+    out (they belong to other branches' validation, not to this comparison). Branch names
+    are compared as the loader compares them (invisible characters removed).
 
     Examples
     --------
@@ -87,22 +133,24 @@ def peer_stage_counts(*, source: str = "", files: dict | None = None,
     >>> peers.query("period == '2006' and stage == 'signed'")  # doctest: +SKIP
     """
     stage_list = resolve_stages(stages)
-    for table in ("stage_counts", "leads"):
-        location = sources.locate(table, source=source, files=files, required=False)
-        if location is not None:
-            return _peer_counts(location, stage_list)
+    window = window_for(as_of)
+    with _unreadable_files():
+        for table in ("stage_counts", "leads"):
+            location = sources.locate(table, source=source, files=files, required=False)
+            if location is not None:
+                return _peer_counts(location, stage_list, window)
     raise DataSourceError(f"peer comparison needs a stage_counts or leads table; found neither in "
                           f"{source or paths.demo_db()}")
 
 
-def _peer_counts(location: sources.Location, stages: tuple[Stage, ...]) -> pd.DataFrame:
+def _peer_counts(location: sources.Location, stages: tuple[Stage, ...], window: DateWindow) -> pd.DataFrame:
     needed = _PEER_COLUMNS[location.table]
     if location.kind in ("duckdb", "parquet"):
         con = sources.open_connection(location)
         types = sources.source_columns(con, location)
         relation, params = sources.relation(location)
     else:
-        con, frame = duckdb.connect(), _parsed_file(location, stages, needed)
+        con, frame = sources.open_duckdb(), _parsed_file(location, stages, needed, window)
         con.register("peer_source", frame)
         types, relation, params = dict.fromkeys(needed, ""), "SELECT * FROM peer_source", []
         types["created_date"] = "DATE"
@@ -113,27 +161,39 @@ def _peer_counts(location: sources.Location, stages: tuple[Stage, ...]) -> pd.Da
     column = {name: sources.quote(list(types)[mapped.index(name)]) for name in needed}
     date_type = types[list(types)[mapped.index("created_date")]] if location.table == "leads" else ""
     stage_sql, stage_params = _stage_values(stages)
+    column["branch"] = _branch_sql(column["branch"])
     sql = _PEER_SQL[location.table].format(stages=stage_sql, relation=relation,
                                            date=_date_sql(column.get("created_date"), date_type), **column)
+    window_params = [EARLIEST.date(), window.latest.date()] if location.table == "leads" else []
     with con:
         try:
-            result = con.execute(sql, [*stage_params, *params]).df()
+            result = con.execute(sql, [*stage_params, *params, *window_params]).df()
         except duckdb.Error as error:
-            raise DataSourceError(f"cannot aggregate {location.label}: {error}") from None
+            raise DataSourceError(f"cannot aggregate {location.label}: {sources._first_line(error)}") from None
     return result.astype({"branch": "string", "period": "string", "segment": "string",
                           "stage": "string", "count": "Int64"}).reset_index(drop=True)
 
 
-def _parsed_file(location: sources.Location, stages: tuple[Stage, ...], needed: tuple) -> pd.DataFrame:
+def _parsed_file(location: sources.Location, stages: tuple[Stage, ...], needed: tuple,
+                 window: DateWindow) -> pd.DataFrame:
     """The needed columns of a CSV/XLSX file, parsed; broken cells become empty."""
-    raw, _ = sources.read_file(location)
+    sheet = sources.read_file(location)
+    raw = readers.decode_all(sheet) if sheet.encoded else sheet.frame
     mapped, problems = map_headers(list(raw.columns), table=location.table, file=location.label, stages=stages)
     missing = [p for p in problems if p.value in needed and p.row is None]
     if missing:
         raise DataValidationError(missing)
     columns = {c.name: c for c in table_columns(location.table, stages)}
     return pd.DataFrame({name: parse_cells(raw.iloc[:, mapped.index(name)], columns[name], stages=stages,
-                                           excel=location.kind == "xlsx")[0] for name in needed})
+                                           excel=location.kind == "xlsx", window=window)[0] for name in needed})
+
+
+def _branch_sql(column: str) -> str:
+    """A branch cell as compared: invisible characters removed, spaces trimmed (as
+    :func:`funnelkit.data.branches.normalise_branch`, less NFKC, which DuckDB lacks)."""
+    invisible = "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE)
+    spaces = " \t\r\n\u00a0\u3000"
+    return f"trim(regexp_replace(CAST({column} AS VARCHAR), '[{invisible}]', '', 'g'), '{spaces}')"
 
 
 def _stage_values(stages: tuple[Stage, ...]) -> tuple[str, list]:
@@ -164,7 +224,7 @@ _PEER_SQL = {
                 FROM ({relation}))
         SELECT branch, period, segment, key AS stage, SUM(n) AS count
         FROM src JOIN m USING (label)
-        WHERE n >= 0 AND branch IS NOT NULL
+        WHERE n >= 0 AND branch <> ''
         GROUP BY branch, period, segment, key, ord
         ORDER BY branch, period, segment, ord""",
     "leads": """
@@ -172,10 +232,10 @@ _PEER_SQL = {
         stage_list AS (SELECT DISTINCT key, ord FROM m),
         src AS (SELECT trim(CAST({branch} AS VARCHAR)) AS branch, CAST(year({date}) AS VARCHAR) AS period,
                        trim(CAST({segment} AS VARCHAR)) AS segment, lower(trim(CAST({stage} AS VARCHAR))) AS label
-                FROM ({relation})),
+                FROM ({relation}) WHERE {date} BETWEEN ? AND ?),
         furthest AS (SELECT branch, period, segment, ord AS reached, count(*) AS n
                      FROM src JOIN m USING (label)
-                     WHERE period IS NOT NULL AND branch IS NOT NULL
+                     WHERE period IS NOT NULL AND branch <> ''
                      GROUP BY branch, period, segment, ord)
         SELECT f.branch, f.period, f.segment, s.key AS stage,
                SUM(CASE WHEN f.reached >= s.ord THEN f.n ELSE 0 END) AS count

@@ -6,6 +6,7 @@ problems and checks the rules.
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 import numpy as np
@@ -13,6 +14,8 @@ import pandas as pd
 import pyarrow as pyarrow
 import pyarrow.compute as pc
 
+from . import dates
+from .dates import DateWindow
 from .schema import Column, Stage
 
 DTYPES = {"text": "string", "date": "datetime64[ns]", "int": "Int64", "number": "float64",
@@ -20,15 +23,14 @@ DTYPES = {"text": "string", "date": "datetime64[ns]", "int": "Int64", "number": 
 
 _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?"
 _SCIENTIFIC = r"[+-]?\d(?:\.\d+)?[eE]\+?\d+"
-_YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-_COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
-_SERIAL = r"\d{1,6}(?:\.\d+)?"
 _BOOLS = {**dict.fromkeys(("yes", "true", "1", "是", "y"), True),
           **dict.fromkeys(("no", "false", "0", "否", "n"), False)}
-_DAY_NS = 86_400 * 10**9
-_DATE_HINT = "write dates as 2006-01-31, 2006/1/31, 2006年1月31日 or 20060131"
-_SERIAL_HINT = ("this looks like an Excel date serial: format the column as a date (yyyy-mm-dd) "
-                "in Excel before saving as CSV")
+#: Characters no one can see in a cell: NUL, soft hyphen, zero-width space / joiners, word
+#: joiner, BOM. Trimmed from the ends of every text cell with the spaces (full-width and
+#: no-break included), and removed anywhere in a branch cell.
+INVISIBLE = "\x00\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE_RE2 = "[\\x00\\x{ad}\\x{200b}-\\x{200d}\\x{2060}\\x{feff}]"
+_TRIMMED = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + INVISIBLE  # U+3000 is the last space
 
 
 def arrow_strings(values: pd.Series) -> pyarrow.Array | pyarrow.ChunkedArray | None:
@@ -51,13 +53,28 @@ def _clean_strings(strings) -> pd.arrays.ArrowStringArray:
 
 
 def _clean_chunk(chunk: pyarrow.Array) -> pyarrow.Array:
-    cleaned = pc.utf8_trim_whitespace(pc.utf8_normalize(chunk, "NFKC"))
+    cleaned = _tidy(chunk)
     if cleaned.equals(chunk):
         cleaned = chunk
     empty = pc.equal(cleaned, "")
     if pc.any(empty).as_py():
         cleaned = pc.if_else(empty, pyarrow.scalar(None, cleaned.type), cleaned)
     return cleaned
+
+
+def _tidy(strings):
+    """NFKC (full-width → ordinary), spaces and invisible characters trimmed at both ends."""
+    return pc.utf8_trim(pc.utf8_normalize(strings, "NFKC"), characters=_TRIMMED)
+
+
+def without_invisible(text: pd.Series) -> pd.Series:
+    """Text cells with :data:`INVISIBLE` characters removed anywhere, empty → NA."""
+    strings = text.astype("string[pyarrow]").array.__arrow_array__()
+    cleaned = pc.utf8_trim(pc.replace_substring_regex(strings, _INVISIBLE_RE2, ""), characters=_TRIMMED)
+    if cleaned.equals(strings):
+        return text
+    result = pd.Series(pd.arrays.ArrowStringArray(cleaned), index=text.index)
+    return result.mask((result == "").fillna(False))
 
 
 def split_cells(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -73,7 +90,7 @@ def split_cells(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     else:
         is_text = pd.Series(False, index=raw.index)
     text = raw.where(is_text).astype("string[pyarrow]")
-    cleaned = pc.utf8_trim_whitespace(pc.utf8_normalize(pyarrow.array(text.array), "NFKC"))
+    cleaned = _tidy(pyarrow.array(text.array))
     text = pd.Series(pd.arrays.ArrowStringArray(cleaned), index=raw.index)
     text = text.mask((text == "").fillna(False))
     return text, raw.where(~is_text & raw.notna())
@@ -98,15 +115,18 @@ def _which(other: pd.Series, predicate) -> pd.Series:
     return found
 
 
-def _as_text(value: object) -> str:
+def as_text(value: object) -> str:
     """A non-text cell (number, date, bool) written as text."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
     if isinstance(value, (float, np.floating)):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
-    if isinstance(value, (pd.Timestamp, np.datetime64)) or hasattr(value, "isoformat"):
-        stamp = pd.Timestamp(value)
-        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, np.datetime64):
+        value = value.astype("datetime64[us]").item()
+    if isinstance(value, dt.datetime) and value.time() == dt.time():  # pd.Timestamp too; no Timestamp
+        value = value.date()                                           # holds 9999-12-31, a datetime does
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
     return str(value)
 
 
@@ -116,12 +136,14 @@ def _with_other_as_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     has_other = other.notna()
     if has_other.any():
         text = text.copy()
-        text[has_other] = other[has_other].map(_as_text).map(lambda v: unicodedata.normalize("NFKC", v))
+        text[has_other] = other[has_other].map(as_text).map(lambda v: unicodedata.normalize("NFKC", v))
     return text, other
 
 
 def _parse_text(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
     text, other = _with_other_as_text(raw)
+    if column.name == "branch":  # compared with params `branch`: nothing invisible may remain
+        text = by_unique(text, without_invisible)
     if not (column.personal or column.name.endswith("_id")):
         return text, []
     lost = _which(other, lambda v: isinstance(v, (float, np.floating))
@@ -156,60 +178,36 @@ def _parse_int(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
     return whole, [*issues, (fraction, "not a whole number", "counts, points and years are whole numbers")]
 
 
-def _other_date(value: object, excel: bool) -> object:
-    """A non-text date cell: a date/datetime, or (from XLSX) an Excel serial number."""
-    if isinstance(value, (bool, np.bool_)):
-        return pd.NaT
-    if isinstance(value, (int, float, np.number)):
-        if not excel or not 0 < value < 2958466:
-            return "number"
-        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(value))
-    try:
-        return pd.Timestamp(value).tz_localize(None).normalize()
-    except (TypeError, ValueError):
-        return pd.NaT
-
-
-def _text_dates(text: pd.Series) -> pd.Series:
-    parts = text.str.extract(_YMD).fillna(text.str.extract(_COMPACT)).astype("float64")
-    values = pd.to_datetime(parts.set_axis(["year", "month", "day"], axis=1), errors="coerce")
-    return values.astype("datetime64[ns]")
-
-
-def _arrow_dates(raw: pd.Series) -> pd.Series:
-    """An Arrow date/timestamp column as ``datetime64[ns]`` dates (local time for zoned ones)."""
-    values = raw.array.__arrow_array__()
-    if values.null_count == len(values):  # optional columns are often entirely empty
-        return pd.Series(np.full(len(values), np.datetime64("NaT", "ns")), index=raw.index)
-    if pyarrow.types.is_timestamp(values.type):
-        values = pc.floor_temporal(pc.local_timestamp(values) if values.type.tz else values, unit="day")
-    stamps = pc.cast(values, pyarrow.timestamp("ns"))
-    return pd.Series(stamps.to_numpy(zero_copy_only=False) if isinstance(stamps, pyarrow.Array)
-                     else stamps.to_numpy(), index=raw.index)
-
-
-def _parse_date(raw: pd.Series, column: Column, *, excel: bool = False, **_) -> tuple[pd.Series, list]:
+def _parse_date(raw: pd.Series, column: Column, *, excel: bool = False, window: DateWindow | None = None,
+                **_) -> tuple[pd.Series, list]:
+    window = window or DateWindow.for_as_of()
     if isinstance(raw.dtype, pd.ArrowDtype) and (pyarrow.types.is_date(raw.dtype.pyarrow_dtype)
                                                  or pyarrow.types.is_timestamp(raw.dtype.pyarrow_dtype)):
-        return _arrow_dates(raw), []
+        return dates.within(dates.arrow_dates(raw), window)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        plain = (raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw).astype("datetime64[ns]")
-        ticks = plain.to_numpy().view(np.int64)
-        if (np.isnat(plain.to_numpy()) | (ticks % _DAY_NS == 0)).all():
-            return plain, []  # dates already: no copy
-        return plain.dt.normalize(), []
+        return dates.within(dates.typed_dates(raw), window)
     text, other = split_cells(raw)
-    values = by_unique(text, _text_dates)
+    values = by_unique(text, dates.text_dates)
     has_other = other.notna()
-    converted = other[has_other].map(lambda v: _other_date(v, excel))
+    converted = other[has_other].map(lambda v: dates.other_date(v, excel))
     number = pd.Series(False, index=raw.index)
     number[has_other] = converted.map(lambda v: isinstance(v, str)).astype(bool)
     values[has_other & ~number] = pd.to_datetime(converted[~number[has_other]]).astype("datetime64[ns]")
     bad = (text.notna() & values.isna()).fillna(False).astype(bool)
-    serial = bad & text.str.fullmatch(_SERIAL).fillna(False)
-    return values, [(serial | number, "a number is not a date", _SERIAL_HINT),
-                    (bad & ~serial, "not a date", _DATE_HINT),
-                    (has_other & ~number & values.isna(), "not a date", _DATE_HINT)]
+    serial = bad & text.str.fullmatch(dates.SERIAL).fillna(False)
+    values, outside = dates.within(values, window)
+    return values, [(serial | number, "a number is not a date", dates.SERIAL_HINT),
+                    (bad & ~serial, "not a date", dates.DATE_HINT),
+                    (has_other & ~number & values.isna() & ~_any(outside, raw.index), "not a date", dates.DATE_HINT),
+                    *outside]
+
+
+def _any(issues: list, index: pd.Index) -> pd.Series:
+    """Cells flagged by any of ``issues``."""
+    flagged = pd.Series(False, index=index)
+    for mask, _, _ in issues:
+        flagged |= mask
+    return flagged
 
 
 def _parse_bool(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
@@ -244,12 +242,11 @@ _PARSERS = {"text": _parse_text, "number": _parse_number, "int": _parse_int, "da
             "bool": _parse_bool, "choice": _parse_choice, "stage": _parse_stage}
 
 
-def parse_cells(raw: pd.Series, column: Column, *, stages: tuple[Stage, ...],
-                excel: bool = False) -> tuple[pd.Series, list]:
+def parse_cells(raw: pd.Series, column: Column, *, stages: tuple[Stage, ...], excel: bool = False,
+                window: DateWindow | None = None) -> tuple[pd.Series, list]:
     """Parse one column's cells by its kind: the values (NA where empty or broken) and a
-    list of ``(mask, rule, hint)`` for the broken cells."""
-    values, issues = _PARSERS[column.kind](raw, column, stages=stages, excel=excel)
+    list of ``(mask, rule, hint)`` for the broken cells. Dates outside ``window`` (default:
+    1990 to today) are broken cells too."""
+    values, issues = _PARSERS[column.kind](raw, column, stages=stages, excel=excel, window=window)
     return values.astype(DTYPES[column.kind]), [(m, r, h) for m, r, h in issues if m.any()]
 
-
-#: At most this many problems per column and rule; the rest are summed up in one line.

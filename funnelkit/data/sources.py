@@ -2,33 +2,46 @@
 
 A table is read from ``files[table]`` if given, else from ``source``: ``""`` (the demo
 DuckDB database), a ``.duckdb``/``.db`` file, or a folder with one CSV/XLSX/Parquet file per
-table. DuckDB and Parquet sources filter the branch inside DuckDB with a bound parameter; CSV
-and XLSX files are read whole and filtered before validation. Every reader also returns each
-row's number as the user sees it.
+table. DuckDB and Parquet sources filter the branch inside DuckDB with bound parameters; CSV
+and XLSX files are read whole (:mod:`funnelkit.data.files`) and cut to the branch before
+validation. Which rows are the branch's is decided once per distinct branch cell
+(:mod:`funnelkit.data.branches`). Every reader also returns each row's number as the user
+sees it, and warnings for rows no branch reads.
+
+Every DuckDB connection the kit opens has extension autoloading and autoinstalling off: a
+file that looks like another format must never make DuckDB download code from the internet.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from funnelkit import paths
-from funnelkit.exceptions import DataSourceError, DataValidationError, Problem
+from funnelkit.exceptions import (
+    DataSourceError,
+    DataValidationError,
+    FunnelkitError,
+    Problem,
+)
+
+from . import branches
+from . import files as readers
+from .arrow import arrow_frame
 from .schema import TABLES, Stage
-from .parsing import by_unique
-from .validation import map_headers
+from .validation import column_label, map_headers
 
 FILE_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet"}
 DB_SUFFIXES = (".duckdb", ".db")
-_ENCODINGS = ("utf-8-sig", "gb18030")
+#: Spreadsheet formats the kit cannot read, found where a table's file was looked for.
+UNSUPPORTED = {".xls": "Excel 97-2003", ".xlsb": "Excel binary", ".et": "WPS", ".ods": "OpenDocument",
+               ".numbers": "Numbers"}
+#: DuckDB settings of every connection: never fetch or load extensions on its own.
+OFFLINE = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 
 
 @dataclass(frozen=True)
@@ -45,9 +58,9 @@ class Location:
         return f"{self.path} (table {self.name})" if self.kind == "duckdb" else str(self.path)
 
 
-def _resolve(path: str | Path) -> Path:
+def _resolve(path: str | Path, root: Path | None = None) -> Path:
     path = Path(path).expanduser()
-    return path if path.is_absolute() else paths.project_root() / path
+    return path if path.is_absolute() else (root or paths.project_root()) / path
 
 
 def _duckdb_table(path: Path, table: str) -> str | None:
@@ -59,24 +72,26 @@ def _duckdb_table(path: Path, table: str) -> str | None:
     return next((n for n in names if n.casefold() in found), None)
 
 
-def locate(table: str, *, source: str = "", files: dict | None = None,
-           required: bool = True) -> Location | None:
-    """Where ``table`` is read from; ``None`` when absent and not ``required``."""
+def locate(table: str, *, source: str = "", files: dict | None = None, required: bool = True,
+           root: Path | None = None) -> Location | None:
+    """Where ``table`` is read from; ``None`` when absent and not ``required``. Relative
+    paths are taken from the project ``root`` (default :func:`funnelkit.paths.project_root`)."""
     files = files or {}
     unknown = set(files) - set(TABLES)
     if unknown:
         raise DataSourceError(f"params `files` names unknown table(s) {', '.join(map(str, sorted(unknown)))}; "
                               f"tables are {', '.join(TABLES)}")
     if files.get(table):
-        path = _resolve(files[table])
+        path = _resolve(files[table], root)
         kind = FILE_KINDS.get(path.suffix.lower())
         if kind is None:
-            raise DataSourceError(f"files[{table!r}] = {path}: unknown file type {path.suffix!r}; "
-                                  f"use .csv, .xlsx or .parquet (save old .xls files as .xlsx)")
+            raise DataSourceError(f"files[{table!r}] = {path}: unknown file type {path.suffix!r}"
+                                  f"{_format_name(path)}; use .csv, .xlsx or .parquet (open it in Excel or "
+                                  f"WPS and save it as .xlsx)")
         if not path.is_file():
             raise DataSourceError(f"files[{table!r}]: no file {path}")
         return Location(kind, path, table)
-    path = paths.demo_db() if not source else _resolve(source)
+    path = paths.demo_db(root) if not source else _resolve(source, root)
     if path.suffix.lower() in DB_SUFFIXES or not source:
         if not path.is_file():
             hint = "; run `funnelkit demo` to create it" if not source else ""
@@ -96,110 +111,90 @@ def locate(table: str, *, source: str = "", files: dict | None = None,
     return found
 
 
+def _format_name(path: Path) -> str:
+    kind = UNSUPPORTED.get(path.suffix.lower())
+    return f" ({kind})" if kind else ""
+
+
 def _find_in_folder(folder: Path, table: str) -> Location | None:
     stems = {s.casefold() for s in TABLES[table].file_stems}
-    hits = sorted(p for p in folder.iterdir() if p.is_file() and p.stem.casefold() in stems
-                  and p.suffix.lower() in FILE_KINDS and not p.name.startswith("~$"))
+    named = sorted(p for p in folder.iterdir() if p.is_file() and p.stem.casefold() in stems
+                   and not p.name.startswith("~$"))
+    hits = [p for p in named if p.suffix.lower() in FILE_KINDS]
     if len(hits) > 1:
         raise DataSourceError(f"{len(hits)} files for table {table!r} in {folder}: "
                               f"{', '.join(p.name for p in hits)}; keep one")
+    unreadable = [p for p in named if p.suffix.lower() in UNSUPPORTED]
+    if unreadable and not hits:  # never skip a table the user did give, only in a format the kit cannot read
+        listed = ", ".join(f"{p.name}{_format_name(p)}" for p in unreadable)
+        raise DataSourceError(f"table {table!r}: found {listed} in {folder}, a format funnelkit cannot read; "
+                              f"open it in Excel or WPS and save it as {unreadable[0].stem}.xlsx "
+                              f"(or export it as CSV UTF-8)")
     return Location(FILE_KINDS[hits[0].suffix.lower()], hits[0], table) if hits else None
 
 
+def input_paths(*, source: str = "", files: dict | None = None, root: Path | None = None) -> set[Path]:
+    """The files a branch's tables are read from, as :func:`locate` finds them: the ones a
+    run's fingerprint covers (not every file of a ``source`` folder). A table that cannot
+    be located is left out: its notebook reports why."""
+    found = set()
+    for table in TABLES:
+        try:
+            location = locate(table, source=source, files=files, required=False, root=root)
+        except (FunnelkitError, OSError):
+            continue
+        if location is not None:
+            found.add(location.path)
+    return found
+
+
+def open_duckdb(database: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with :data:`OFFLINE` settings (every connection the kit opens)."""
+    return duckdb.connect(str(database), read_only=read_only, config=dict(OFFLINE))
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """A clear error for a file that is not a DuckDB database (DuckDB's own message would
+    ask for an extension, or talk about its file format)."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"SQLite format 3\0"):
+        raise DataSourceError(f"{path} is a SQLite database, not DuckDB: export its tables as CSV into a "
+                              f"folder and point `source` at the folder (or copy them into a DuckDB file)")
+    if head[8:12] != b"DUCK":
+        raise DataSourceError(f"{path} is not a DuckDB database: a .duckdb/.db source must be a DuckDB file; "
+                              f"for other data put CSV/XLSX/Parquet files in a folder and point `source` at it")
+
+
+def _check_parquet_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(size - 4, 0))
+        tail = handle.read(4)
+    if size < 12 or head != b"PAR1" or tail != b"PAR1":
+        raise DataSourceError(f"{path} is not a Parquet file (it lacks Parquet's PAR1 markers): export the "
+                              f"table as Parquet again, or save it as .csv or .xlsx")
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the DuckDB file ``path``."""
+    """A read-only, offline connection to the DuckDB file ``path``."""
+    _check_duckdb_file(path)
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return open_duckdb(path, read_only=True)
     except duckdb.Error as error:
-        raise DataSourceError(f"cannot open DuckDB database {path}: {error}") from None
+        raise DataSourceError(f"cannot open DuckDB database {path}: {_first_line(error)}") from None
+
+
+def _first_line(error: Exception) -> str:
+    """DuckDB's message without the SQL it quotes (the user did not write that SQL)."""
+    return str(error).strip().splitlines()[0]
 
 
 def quote(name: str) -> str:
     """``name`` as a DuckDB identifier (column names come from files, so always quote)."""
     return '"' + str(name).replace('"', '""') + '"'
-
-
-def normalise_branch(value: str) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-# ---------------------------------------------------------------- text files
-def decode(data: bytes, file: str) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM), else GB18030; strict, never guessed."""
-    errors = []
-    for encoding in _ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as error:
-            errors.append(error)
-    furthest = max(errors, key=lambda e: e.start)  # the encoding the file most likely uses
-    line = data.count(b"\n", 0, furthest.start) + 1
-    raise DataValidationError([Problem(
-        file, line, None, data[furthest.start:furthest.start + 4].hex(" "),
-        f"cannot decode the file: bad byte at byte offset {furthest.start} (read as UTF-8 and as GB18030)",
-        "save the file as UTF-8 or GB18030 (Excel: CSV UTF-8)")])
-
-
-def _line_numbers(text: str, n_records: int) -> np.ndarray:
-    """The line each CSV record starts on (header = line 1), allowing for quoted newlines."""
-    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if n_lines == n_records:
-        return np.arange(1, n_records + 1)
-    starts, previous = [], 0
-    reader = csv.reader(io.StringIO(text))
-    for record in reader:
-        if record:
-            starts.append(previous + 1)
-        previous = reader.line_num
-    return np.asarray(starts) if len(starts) == n_records else np.arange(1, n_records + 1)
-
-
-def read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every cell of a CSV file as text, with each row's line number."""
-    text = decode(path.read_bytes(), str(path))
-    try:
-        grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise DataValidationError([Problem(str(path), None, None, "", "the file is empty",
-                                           "export the table with its header row")]) from None
-    except pd.errors.ParserError as error:
-        raise DataValidationError([Problem(str(path), None, None, "", f"not a readable CSV file: {error}",
-                                           "check quotes and the number of commas on that line")]) from None
-    lines = _line_numbers(text, len(grid))
-    frame = grid.iloc[1:].set_axis(list(grid.iloc[0].fillna("")), axis=1).reset_index(drop=True)
-    return frame, lines[1:]
-
-
-def read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """The cells of the table's sheet (named like the table, else the first), with sheet rows."""
-    import openpyxl  # only XLSX sources need it
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise DataSourceError(f"cannot read Excel file {path}: {error}") from None
-    try:
-        names = {n.casefold() for n in (table, *TABLES[table].file_stems)}
-        sheet = next((book[n] for n in book.sheetnames if n.casefold() in names), book.worksheets[0])
-        records = [(number, row) for number, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
-                   if any(v is not None and v != "" for v in row)]
-    finally:
-        book.close()
-    if not records:
-        raise DataValidationError([Problem(str(path), None, None, "", "the sheet is empty",
-                                           "put the header in the first row")])
-    (_, header), body = records[0], records[1:]
-    width = len(header)
-    frame = pd.DataFrame([list(row[:width]) + [None] * (width - len(row)) for _, row in body],
-                         columns=["" if h is None else str(h) for h in header], dtype=object)
-    return frame, np.asarray([number for number, _ in body], dtype=np.int64)
-
-
-def read_file(location: Location) -> tuple[pd.DataFrame, np.ndarray]:
-    """All raw rows of a CSV or XLSX file."""
-    if location.kind == "csv":
-        return read_csv(location.path)
-    return read_xlsx(location.path, location.table)
 
 
 # ---------------------------------------------------------------- DuckDB
@@ -212,7 +207,11 @@ def relation(location: Location) -> tuple[str, list]:
 
 
 def open_connection(location: Location) -> duckdb.DuckDBPyConnection:
-    return connect(location.path) if location.kind == "duckdb" else duckdb.connect()
+    """A connection to read ``location``: its database, or an in-memory one for Parquet."""
+    if location.kind == "duckdb":
+        return connect(location.path)
+    _check_parquet_file(location.path)
+    return open_duckdb()
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, location: Location) -> dict[str, str]:
@@ -221,84 +220,90 @@ def source_columns(con: duckdb.DuckDBPyConnection, location: Location) -> dict[s
     try:
         described = con.execute(f"DESCRIBE {sql}", params).fetchall()
     except duckdb.Error as error:
-        raise DataSourceError(f"cannot read {location.label}: {error}") from None
+        raise DataSourceError(f"cannot read {location.label}: {_first_line(error)}") from None
     return {name: kind for name, kind, *_ in described if name != "__row"}
 
 
 def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...]):
-    """One branch's rows from DuckDB or Parquet, filtered inside DuckDB.
+    """One branch's rows from DuckDB or Parquet, filtered inside DuckDB, and the warnings.
 
-    The rows come through Arrow, so text stays in DuckDB's Arrow buffers (pandas ``string``)
-    and typed columns keep their type: no Python object per cell.
+    The distinct branch cells (few) are sorted out in Python, then the branch's spellings
+    are bound as a list. The rows come through Arrow (:mod:`funnelkit.data.arrow`).
     """
     with open_connection(location) as con:
         columns = source_columns(con, location)
         mapped, _ = map_headers(list(columns), table=location.table, file=location.label, stages=stages)
         sql, params = relation(location)
-        if "branch" in mapped:
-            column = quote(list(columns)[mapped.index("branch")])
-            sql = f"SELECT * FROM ({sql}) WHERE trim(CAST({column} AS VARCHAR), ' \t\r\n\u3000') = ?"
-            params = [*params, normalise_branch(branch)]
-        else:
-            sql += " LIMIT 0"  # validation then reports the missing column
+        warnings: list[branches.DataWarning] = []
         try:
+            if "branch" in mapped:
+                header = list(columns)[mapped.index("branch")]
+                cell = f"CAST({quote(header)} AS VARCHAR)"
+                groups = con.execute(f"SELECT {cell} AS value, count(*) AS count, min(__row) AS first "
+                                     f"FROM ({sql}) GROUP BY ALL", params).df()
+                mine, warnings = branches.sort_out(groups, branch=branch, file=location.label,
+                                                   column=column_label(header, "branch"))
+                spellings = groups["value"][mine].tolist()
+                sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
+                params = [*params, spellings]
+            else:
+                sql += " LIMIT 0"  # validation then reports the missing column
             con.execute("SET arrow_large_buffer_size = true")  # pandas keeps large_string as is
             table = con.sql(sql, params=params).to_arrow_table()
         except duckdb.Error as error:
-            raise DataSourceError(f"cannot read {location.label}: {error}") from None
-    return arrow_frame(table)
+            raise DataSourceError(f"cannot read {location.label}: {_first_line(error)}") from None
+    frame, rows = arrow_frame(table)
+    return frame, rows, warnings
 
 
-def arrow_frame(table: pa.Table) -> tuple[pd.DataFrame, np.ndarray]:
-    """An Arrow table with ``__row`` as a frame in source order, and its row numbers.
+def read_file(location: Location) -> readers.Sheet:
+    """All raw rows of a CSV or XLSX file."""
+    if location.kind == "csv":
+        return readers.read_csv(location.path)
+    return readers.read_xlsx(location.path, location.table)
 
-    Text keeps its Arrow buffers. (DuckDB frees a result's buffers only all together, so
-    copying text out of them would only add memory.) Without ORDER BY (a full sort of the
-    branch) DuckDB keeps insertion order; the table is sorted only when it is not ascending.
+
+def _formula_problems(sheet: readers.Sheet, cells: list, labels: list[str]) -> list[Problem]:
+    return [Problem(sheet.label, row or None, labels[column] if 0 <= column < len(labels) else None, formula,
+                    "formula without a cached value",
+                    f"cell {cell} of sheet {sheet.sheet!r}: open and save the file in Excel, which stores "
+                    f"each formula's result (or paste the cells as values)")
+            for (row, column), (cell, formula) in sorted(cells)]
+
+
+def read_branch_file(location: Location, *, table: str, branch: str, stages: tuple[Stage, ...]):
+    """One branch's rows of a CSV or XLSX file, and the warnings.
+
+    A formula without a cached value is a problem in the branch's rows and in the branch
+    column (whose row it is cannot be known), never in another branch's other cells.
     """
-    rows = np.asarray(table.column("__row").to_numpy(), dtype=np.int64)
-    if len(rows) > 1 and not (np.diff(rows) > 0).all():
-        order = np.argsort(rows, kind="stable")
-        table, rows = table.take(order), rows[order]
-    table = table.drop_columns("__row")
-    columns = {i: _pandas_column(table.column(i)) for i in range(table.num_columns)}
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
-    return frame.set_axis(table.column_names, axis=1), rows
-
-
-def _pandas_column(values: pa.ChunkedArray):
-    """One Arrow column for pandas: text without a copy (``string``), dates as
-    ``datetime64[ns]`` filled chunk by chunk, nullable bool and int, the rest as pandas does."""
-    kind = values.type
-    if pa.types.is_dictionary(kind):  # ENUM columns: plain text
-        values, kind = values.cast(kind.value_type), kind.value_type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        return pd.arrays.ArrowStringArray(values if pa.types.is_large_string(kind)
-                                          else values.cast(pa.large_string()))
-    if pa.types.is_date(kind):
-        dates = np.full(len(values), np.datetime64("NaT", "ns"))
-        start = 0
-        for chunk in values.chunks if values.null_count < len(values) else ():
-            dates[start:start + len(chunk)] = chunk.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
-            start += len(chunk)
-        return dates
-    if pa.types.is_boolean(kind):
-        return values.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get).array
-    if pa.types.is_integer(kind) and kind != pa.uint64():
-        return values.to_pandas(types_mapper=lambda _: pd.Int64Dtype()).array
-    return values.to_pandas().array
+    sheet = read_file(location)
+    frame, rows = sheet.frame, sheet.rows
+    mapped, _ = map_headers(list(frame.columns), table=table, file=location.label, stages=stages)
+    labels = [column_label(h, m) if m else str(h) for h, m in zip(frame.columns, mapped)]
+    if "branch" not in mapped:
+        return frame.iloc[:0], rows[:0], []
+    position = mapped.index("branch")
+    groups, codes = branches.groups_of(frame.iloc[:, position], rows)
+    mine, warnings = branches.sort_out(groups, branch=branch, file=location.label, column=labels[position],
+                                       decode=sheet.readings if sheet.encoded else None)
+    keep = mine[codes] if len(codes) else np.zeros(0, dtype=bool)
+    frame, rows = frame[keep].reset_index(drop=True), rows[keep]
+    if sheet.formulas:
+        own, read = set(rows.tolist()), set(sheet.rows.tolist())
+        cells = [(key, value) for key, value in sheet.formulas.items()  # the header, or rows of no known branch
+                 if key[0] in own or key[1] in (position, -1) or key[0] not in read]
+        if cells:
+            raise DataValidationError(_formula_problems(sheet, cells, labels))
+    if sheet.encoded:
+        frame = readers.decode_rows(sheet, frame, rows)
+    return frame, rows, warnings
 
 
 def read_branch(location: Location, *, table: str, branch: str,
-                stages: tuple[Stage, ...]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The raw rows of ``branch`` and their row numbers as the user sees them."""
+                stages: tuple[Stage, ...]) -> tuple[pd.DataFrame, np.ndarray, list]:
+    """The raw rows of ``branch``, their row numbers as the user sees them, and
+    :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads."""
     if location.kind in ("duckdb", "parquet"):
         return read_branch_sql(location, branch=branch, stages=stages)
-    frame, rows = read_file(location)
-    mapped, _ = map_headers(list(frame.columns), table=table, file=location.label, stages=stages)
-    if "branch" not in mapped:
-        return frame.iloc[:0], rows[:0]
-    cells = frame.iloc[:, mapped.index("branch")]
-    names = by_unique(cells.astype("string"), lambda u: u.str.normalize("NFKC").str.strip())
-    mine = (names == normalise_branch(branch)).to_numpy(dtype=bool, na_value=False)
-    return frame[mine].reset_index(drop=True), rows[mine]
+    return read_branch_file(location, table=table, branch=branch, stages=stages)

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pyarrow as pyarrow
 import pyarrow.compute as pc
 
-from funnelkit.exceptions import DataValidationError, Problem
+from funnelkit.exceptions import DataValidationError, ParamsError, Problem
 from funnelkit.privacy import mask_text
-from .parsing import DTYPES, arrow_strings, parse_cells
+
+from .dates import DateWindow
+from .parsing import DTYPES, arrow_strings, as_text, parse_cells
 from .schema import Column, Stage, resolve_stages, table_columns
 
+#: At most this many problems per column and rule are listed; all of them are counted.
 PER_RULE_LIMIT = 100
 
 
@@ -58,26 +62,36 @@ def _shown(value: object, column: Column) -> object:
     """A cell value as a problem may show it: masked, shortened."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    text = str(value)
+    text = value if isinstance(value, str) else as_text(value)
     masked = mask_text(text)
     if column.personal and masked == text:
         masked = text[:3] + "****" if len(text) > 3 else "****"
     return masked if len(masked) <= 60 else masked[:57] + "…"
 
 
-def _column_label(header: object, column: Column) -> str:
+def column_label(header: object, name: str) -> str:
+    """How problems name a column: its header, with the contract name when they differ."""
     header = normalise_header(header)
-    return column.name if header.casefold() == column.name else f"{header} ({column.name})"
+    return name if header.casefold() == name else f"{header} ({name})"
+
+
+def window_for(as_of) -> DateWindow:
+    """The plausible-date window for params ``as_of``; a ParamsError if it is not a date."""
+    try:
+        return DateWindow.for_as_of(as_of)
+    except (TypeError, ValueError):
+        raise ParamsError([Problem("params", None, "as_of", as_of, "not a date",
+                                   "write it as 2006-12-31, or leave it empty (\"\") for today")]) from None
 
 
 def _cell_problems(raw: pd.Series, positions: np.ndarray, *, file: str, rows: np.ndarray,
-                   label: str, column: Column, rule: str, hint: str) -> list[Problem]:
-    """Problems for the failing ``positions`` of one column (at most PER_RULE_LIMIT)."""
-    problems = [Problem(file, int(rows[p]), label, _shown(raw.iat[p], column), rule, hint)
-                for p in positions[:PER_RULE_LIMIT]]
-    if len(positions) > PER_RULE_LIMIT:
-        problems.append(Problem(file, None, label, f"{len(positions) - PER_RULE_LIMIT} more rows", rule, hint))
-    return problems
+                   label: str, column: Column, rule: str, hint: str, counts: Counter) -> list[Problem]:
+    """Problems for the failing ``positions`` of one column (at most PER_RULE_LIMIT listed,
+    every one counted in ``counts``)."""
+    if len(positions):
+        counts[f"{label}: {rule}"] += len(positions)
+    return [Problem(file, int(rows[p]), label, _shown(raw.iat[p], column), rule, hint)
+            for p in positions[:PER_RULE_LIMIT]]
 
 
 def _rule_of(check: str, column: Column) -> tuple[str, str]:
@@ -128,7 +142,7 @@ def _duplicates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str, file: str,
-                   rows: np.ndarray, present: list[Column]) -> list[Problem]:
+                   rows: np.ndarray, present: list[Column], counts: Counter) -> list[Problem]:
     """Empty cells, ranges and uniqueness, checked on the parsed columns.
 
     Cells that failed to parse (``bad``: column → positions) are reported already and skipped.
@@ -140,6 +154,8 @@ def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str,
         if column.unique:
             later, first = _duplicates(values)
             rule, hint = _rule_of("field_uniqueness", column)
+            if len(later):
+                counts[f"{label}: {rule}"] += len(later)
             problems += [Problem(file, int(rows[p]), label, _shown(cells_in.iat[p], column), rule,
                                  f"{hint}; first seen in row {int(rows[f])}")
                          for p, f in zip(later[:PER_RULE_LIMIT], first[:PER_RULE_LIMIT])]
@@ -147,7 +163,7 @@ def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str,
             positions = np.setdiff1d(np.flatnonzero(mask), bad[column.name])
             rule, hint = _rule_of(check, column)
             problems += _cell_problems(cells_in, positions, file=file, rows=rows, label=label,
-                                       column=column, rule=rule, hint=hint)
+                                       column=column, rule=rule, hint=hint, counts=counts)
     keys = ["branch", "period", "segment", "stage"]
     if table == "stage_counts" and "stage" in raw_of:
         twice = (parsed.duplicated(keys, keep=False) & parsed[keys].notna().any(axis=1)).to_numpy()
@@ -156,12 +172,12 @@ def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str,
         rule, hint = _rule_of("multiple_fields_uniqueness", None)
         stage = next(c for c in present if c.name == "stage")
         problems += _cell_problems(cells_in, positions, file=file, rows=rows, label=label,
-                                   column=stage, rule=rule, hint=hint)
+                                   column=stage, rule=rule, hint=hint, counts=counts)
     return problems
 
 
 def _funnel_problems(parsed: pd.DataFrame, *, file: str, rows: np.ndarray, label: str,
-                     stages: tuple[Stage, ...]) -> list[Problem]:
+                     stages: tuple[Stage, ...], counts: Counter) -> list[Problem]:
     """Counts in ``stage_counts`` must not rise down the funnel within branch, period, segment."""
     keys = ["branch", "period", "segment"]
     order = {s.key: i for i, s in enumerate(stages)}
@@ -172,6 +188,8 @@ def _funnel_problems(parsed: pd.DataFrame, *, file: str, rows: np.ndarray, label
                .sort_values([*keys, "rank"]))
     previous = ordered.groupby(keys, sort=False)[["stage", "count", "position"]].shift()
     rising = ordered[ordered["count"] > previous["count"]]
+    if len(rising):
+        counts[f"{label}: count rises down the funnel"] += len(rising)
     return [Problem(file, int(rows[r.position]), label, int(r['count']),
                     f"count rises down the funnel: {names[previous.at[i, 'stage']]} has "
                     f"{int(previous.at[i, 'count'])} but the later stage {names[r.stage]} has {int(r['count'])}",
@@ -180,7 +198,7 @@ def _funnel_problems(parsed: pd.DataFrame, *, file: str, rows: np.ndarray, label
             for i, r in rising.head(PER_RULE_LIMIT).iterrows()]
 
 
-def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None) -> pd.DataFrame:
+def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None, as_of=None) -> pd.DataFrame:
     """Parse and check ``raw`` (one branch's rows of one table) against the data contract.
 
     Parameters
@@ -197,6 +215,9 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
         The funnel stages from params (default: the telecom funnel).
     rows : sequence of int, optional
         Each row's number as the user sees it; default ``2, 3, …`` (a header on row 1).
+    as_of : str, optional
+        The data's as-of date (params ``as_of``); dates after it, or before 1990, are
+        problems. Default: today.
 
     Returns
     -------
@@ -208,7 +229,8 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
     Raises
     ------
     DataValidationError
-        Listing every problem found (file, row, column, value, rule, hint).
+        Listing every problem found (file, row, column, value, rule, hint): at most
+        PER_RULE_LIMIT per column and rule one by one, all of them in the counts.
 
     Examples
     --------
@@ -218,8 +240,10 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
     [1234]
     """
     stages = resolve_stages(stages)
+    window = window_for(as_of)
     rows = np.arange(2, len(raw) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     mapped, problems = map_headers(list(raw.columns), table=table, file=file, stages=stages)
+    counts = Counter(p.rule for p in problems)
     excel = bool(re.search(r"\.xls[xm]$", file, re.IGNORECASE))
     parsed: dict[str, pd.Series] = {}
     raw_of, bad, present = {}, {}, []
@@ -229,21 +253,23 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
             continue
         position = mapped.index(column.name)
         cells_in = raw.iloc[:, position].reset_index(drop=True)
-        label = _column_label(raw.columns[position], column)
-        values, issues = parse_cells(cells_in, column, stages=stages, excel=excel)
+        label = column_label(raw.columns[position], column.name)
+        values, issues = parse_cells(cells_in, column, stages=stages, excel=excel, window=window)
         parsed[column.name], raw_of[column.name], present = values, (label, cells_in), [*present, column]
         bad[column.name] = np.array([], dtype=np.int64)  # positions that failed to parse
         for mask, rule, hint in issues:
             positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
             bad[column.name] = np.union1d(bad[column.name], positions)
             problems += _cell_problems(cells_in, positions, file=file, rows=rows, label=label,
-                                       column=column, rule=rule, hint=hint)
+                                       column=column, rule=rule, hint=hint, counts=counts)
     frame = pd.DataFrame(parsed, copy=False)  # no consolidation: the columns are not copied
-    problems += _rule_problems(frame, raw_of, bad, table=table, file=file, rows=rows, present=present)
+    problems += _rule_problems(frame, raw_of, bad, table=table, file=file, rows=rows, present=present,
+                               counts=counts)
     if table == "stage_counts" and {"stage", "count"} <= set(raw_of):
-        problems += _funnel_problems(frame, file=file, rows=rows, label=raw_of["count"][0], stages=stages)
+        problems += _funnel_problems(frame, file=file, rows=rows, label=raw_of["count"][0], stages=stages,
+                                     counts=counts)
     if problems:
-        raise DataValidationError(sorted(problems, key=lambda p: (p.row is not None, p.row or 0)))
+        raise DataValidationError(sorted(problems, key=lambda p: (p.row is not None, p.row or 0)), counts=counts)
     extras = [i for i, m in enumerate(mapped) if m is None]
     if not extras:
         return frame

@@ -29,6 +29,7 @@ import pandas as pd
 from funnelkit.demo import catalog as cat
 from funnelkit.demo import customers, leads, transactions
 from funnelkit.data.schema import DEFAULT_STAGES, TABLES, table_columns
+from funnelkit.data.sources import open_duckdb
 
 __all__ = ["DEMO_BRANCHES", "DEMO_SEED", "load_demo", "write_demo_db"]
 
@@ -69,7 +70,7 @@ def write_demo_db(path: str | os.PathLike, *, scale: float = 1.0, seed: int = DE
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".tmp")
     staging.unlink(missing_ok=True)
-    with duckdb.connect(str(staging)) as con:
+    with open_duckdb(staging) as con:
         counts = _build(con, scale=scale, seed=seed)
         con.execute("CHECKPOINT")
     os.replace(staging, target)
@@ -101,7 +102,7 @@ def load_demo(table: str, *, branch: str | None = None) -> pd.DataFrame:
 
 @cache
 def _small_tables() -> dict[str, pd.DataFrame]:
-    with duckdb.connect() as con:
+    with open_duckdb() as con:
         _build(con, scale=_LOAD_SCALE, seed=DEMO_SEED)
         return {name: con.sql(f'SELECT * FROM "{name}"').df() for name in TABLES}
 

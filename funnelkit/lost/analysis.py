@@ -27,6 +27,8 @@ from . import deals as lost
 from . import notes as lost_notes
 from . import reasons as lost_reasons
 from . import recovery as lost_recovery
+from funnelkit.data.loading import data_warnings
+from funnelkit.exceptions import FunnelkitError
 from funnelkit.i18n import t
 
 #: CSV tables written by :func:`save_tables`: file name → attribute of :class:`LostAnalysis`.
@@ -92,6 +94,11 @@ def analyse(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contact
 
     Other parameters are those of the notebook (``params/defaults.yaml``, ``lost:``).
 
+    Raises
+    ------
+    FunnelkitError
+        The branch has no deals (no leads, or none reached ``deal_from_stage``).
+
     Examples
     --------
     >>> from funnelkit.demo import load_demo
@@ -101,6 +108,11 @@ def analyse(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contact
     """
     deal_leads = lost.deals(leads, stages=stages, deal_from_stage=deal_from_stage, taxonomy=reason_taxonomy,
                             lang=lang)
+    if deal_leads.empty:  # every table below needs at least one deal
+        stage = lost.stage_label(deal_from_stage, stages=stages)
+        raise FunnelkitError(f"no deals to analyse: the branch has {len(leads)} leads and none reached {stage} "
+                             f"({deal_from_stage}, params lost.deal_from_stage)" if len(leads)
+                             else "no deals to analyse: the branch has no leads, so there is no lost-deal report")
     year = lost.latest_year(deal_leads, current_year)
     days = lost.maturity_days(deal_leads, days=maturity_days, year=year)
     end = pd.Timestamp(as_of) if as_of else leads["created_date"].max()
@@ -126,7 +138,7 @@ def analyse(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contact
         stage_by_reason=lost_reasons.stage_reason(this_year, stages=stages, lang=lang),
         timing=lost_reasons.loss_timing(this_year, lang=lang), flow=lost.lead_flow(this_year),
         terms=lost_notes.note_terms(lost_deals, top=top_terms), examples=lost_notes.frequent_notes(lost_deals),
-        warnings=lost_reasons.taxonomy_warnings(this_year, lang=lang))
+        warnings=[*data_warnings(leads, lang=lang), *lost_reasons.taxonomy_warnings(this_year, lang=lang)])
 
 
 def save_tables(report, a: LostAnalysis) -> list[str]:

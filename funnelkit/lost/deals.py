@@ -280,7 +280,7 @@ def year_over_year(deal_leads: pd.DataFrame) -> pd.DataFrame:
     years = years.assign(immature=years["year"].map(young).fillna(0).astype(int))
     tests = [_change(p, c) if i else {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "p_value": np.nan}
              for i, (p, c) in enumerate(zip(years.shift(1).to_dict("records"), years.to_dict("records")))]
-    change = pd.DataFrame(tests, index=years.index)[["diff", "diff_low", "diff_high", "p_value"]]
+    change = pd.DataFrame(tests, index=years.index, columns=["diff", "diff_low", "diff_high", "p_value"])
     return pd.concat([years, change.rename(columns={"diff": "change", "diff_low": "change_low",
                                                     "diff_high": "change_high"})], axis=1)
 

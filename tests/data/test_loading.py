@@ -45,13 +45,24 @@ def test_csv_encodings_with_chinese_headers_and_values(tmp_path, encoding):
 
 def test_undecodable_file_names_file_line_and_offset(tmp_path):
     good = (HEADER_ZH + "\n" + lead() + "\n").encode("utf-8")
+    start = f"L2,{HZ},2006-01-31,".encode("utf-8")
     path = tmp_path / "leads.csv"
-    path.write_bytes(good + b"L2,\xff\xfe\xff\n")  # invalid in UTF-8 and in GB18030
+    path.write_bytes(good + start + b"\xff\xfe" + lead().split(",", 4)[4].encode() + b"\n")  # neither encoding
     with pytest.raises(DataValidationError) as excinfo:
         load_table("leads", branch=HZ, files={"leads": path})
     (problem,) = excinfo.value.problems
-    assert problem.file == str(path) and problem.row == 3
-    assert f"byte offset {len(good) + 3}" in problem.rule and "UTF-8 or GB18030" in problem.hint
+    assert problem.file == str(path) and problem.row == 3 and problem.value.startswith("ff fe")
+    assert f"byte offset {len(good) + len(start)}" in problem.rule and "UTF-8 or GB18030" in problem.hint
+
+
+def test_undecodable_branch_cell_is_a_warning_not_this_branchs_error(tmp_path):
+    good = (HEADER_ZH + "\n" + lead() + "\n").encode("utf-8")
+    path = tmp_path / "leads.csv"
+    path.write_bytes(good + b"L2,\xff\xfe\xff\n")  # whose row this is cannot be known
+    leads = load_table("leads", branch=HZ, files={"leads": path})
+    assert leads["lead_id"].tolist() == ["L1"]
+    (warning,) = leads.attrs["data_warnings"]
+    assert (warning.file, warning.row, warning.count, warning.value) == (str(path), 3, 1, "ff fe ff")
 
 
 # ---------------------------------------------------------------- output shape
