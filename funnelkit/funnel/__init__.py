@@ -5,3 +5,7 @@ Rooms: ``analysis`` (the computing call), ``counts`` (stage and transition table
 ``compare`` (year-over-year tests, funnel plot, decomposition), ``drivers``, ``forecast``,
 ``views`` (display tables), ``findings`` (summary and key figures), ``plots``, ``messages.yaml``.
 """
+
+from .params import Params
+
+__all__ = ["Params"]
