@@ -14,9 +14,10 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Mapping
+from typing import Any
 
 from funnelkit import parameters
 from funnelkit.data.schema import resolve_stages
