@@ -78,12 +78,14 @@ class Params(parameters.Params):
 
     @classmethod
     def problems(cls, values: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
-        """Every value's own rule, then the one rule across two values: ``controllability``
-        names transitions of ``stages`` (the default funnel when ``stages`` is not given)."""
+        """Every value's own rule, then the one rule across two values when both are given
+        (a notebook's namespace always holds both): ``controllability`` names transitions of
+        ``stages`` (``[]``: the default funnel). A value checked alone is not refused for a
+        funnel it may not belong to."""
         found = super().problems(values)
         bad = {name for name, _, _ in found}
-        if "controllability" in values and not bad & {"controllability", "stages"}:
-            rule = unknown_transitions(values["controllability"], values.get("stages"))
+        if {"controllability", "stages"} <= set(values) and not bad & {"controllability", "stages"}:
+            rule = unknown_transitions(values["controllability"], values["stages"])
             if rule:
                 found.append(("controllability", values["controllability"], rule))
         return found

@@ -38,13 +38,18 @@ def test_each_rule_raises_naming_the_key(name, value, rule):
 
 
 def test_controllability_must_name_transitions_of_the_funnel():
-    # the default telecom funnel has no step a>b; a custom funnel a → b → c has
-    assert Params.problems({"controllability": {"a>b": 0.5, "potential>contacted": 0.9}}) == [
+    # the default telecom funnel (stages []) has no step a>b; a custom funnel a → b → c has
+    assert Params.problems({"controllability": {"a>b": 0.5, "potential>contacted": 0.9}, "stages": []}) == [
         ("controllability", {"a>b": 0.5, "potential>contacted": 0.9},
          "names no transition of the funnel: a>b; transitions: target>potential, potential>contacted, "
          "contacted>intent, intent>signed, signed>installed, installed>paying, paying>effective")]
     assert Params.problems({"controllability": {"a>b": 0.5, "b>c": 1}, "stages": STAGES}) == []
     assert "a>c" in Params.problems({"controllability": {"a>c": 0.5}, "stages": STAGES})[0][2]
+    # checked alone (as a params file's value is), a weight is not refused for a funnel it may not belong to
+    assert Params.problems({"controllability": {"a>b": 0.5}}) == []
+    # the notebook's namespace holds every parameter: there the rule applies
+    with pytest.raises(ParamsError, match="names no transition of the funnel: a>b"):
+        Params.from_namespace({"controllability": {"a>b": 0.5}, "stages": []})
 
 
 def test_every_problem_is_listed_at_once():
