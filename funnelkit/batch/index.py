@@ -205,7 +205,7 @@ def load_transitions(run_dir: Path, summaries: list[dict]) -> pd.DataFrame:
         period = summary["figures"].get("current_period")
         period = str(period) if period is not None else rows["period"].max()
         parts.append(rows[rows["period"] == period].assign(branch=summary["branch"], lang=summary["lang"]))
-    columns = ["branch", "lang", "transition", "transition_label", "from_count", "to_count"]
+    columns = ["branch", "lang", "transition", "from_count", "to_count"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -328,8 +328,9 @@ def _plot(figures: pd.DataFrame, transitions: pd.DataFrame, lang: str) -> dict |
     data = None if key is None or transitions.empty else company_funnel_data(transitions, transition=key)
     if data is None or data.empty:
         return None
-    first = transitions[transitions["transition"] == key].iloc[0]
-    label = transition_label(key, label=first["transition_label"], label_lang=first["lang"], lang=lang)
+    # the step's name as a branch's summary.json gives it (the CSV tables hold codes only)
+    named = figures[figures["top_bottleneck_key"] == key].iloc[0]
+    label = transition_label(key, label=named["top_bottleneck"], label_lang=named["bottleneck_lang"], lang=lang)
     outside = data.loc[data["position"].isin(["above", "below"]), "branch"].tolist()
     return {"uri": company_funnel_uri(data, transition=label, lang=lang),
             "alt": t("index.plot_alt", lang, transition=label),

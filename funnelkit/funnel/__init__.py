@@ -1,7 +1,29 @@
 """Funnel diagnosis (客户漏斗): stages and conversion per segment and period, where customers
 are lost, which loss is controllable and what fixing it is worth.
 
-Rooms: ``analysis`` (the computing call), ``counts`` (stage and transition tables),
-``compare`` (year-over-year tests, funnel plot, decomposition), ``drivers``, ``forecast``,
-``views`` (display tables), ``findings`` (summary and key figures), ``plots``, ``messages.yaml``.
+Rooms:
+
+- ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
+- ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
+- computation below it: ``counts`` (stage and transition tables, data quality), ``compare``
+  (year-over-year tests, peers, funnel plot), ``drivers`` (bottlenecks, decomposition,
+  elasticities), ``forecast`` (time to convert, pipeline forecast, back-test);
+- ``labels`` — words for the codes; ``views`` — display tables; ``findings`` — the summary,
+  data-quality warnings and :func:`key_figures`; ``plots`` — charts; ``messages.yaml``.
+
+Examples
+--------
+>>> from funnelkit import funnel
+>>> from funnelkit.data.loading import load_tables
+>>> params = funnel.Params(branch="嘉兴分公司", funnel_source="counts")
+>>> result = funnel.analyse(load_tables(params, ["leads", "stage_counts"]), params)
+>>> sorted(result.tables()) == sorted(set(funnel.Result.SAVED) - {"backtest_calibration", "time_to_convert"})
+True
 """
+
+from . import plots, views
+from .analysis import Result, analyse
+from .findings import data_warnings, findings, key_figures
+from .params import Params
+
+__all__ = ["Params", "Result", "analyse", "data_warnings", "findings", "key_figures", "plots", "views"]

@@ -1,48 +1,40 @@
-"""The funnel notebook's one computing call: :func:`diagnose` runs every step for one branch
-and returns a :class:`FunnelDiagnosis`; the summary findings and ``summary.json`` figures
-are generated from it.
+"""The funnel notebook's one computing call: :func:`analyse` runs every step for one branch and
+returns a :class:`Result` — tidy tables in codes, the same whatever the report language.
+Views, findings and plots turn it into words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from . import forecast as fc
-from . import counts as fn
-from . import drivers as fd
-from . import compare as fs
-from funnelkit.exceptions import FunnelkitError
-from funnelkit.i18n import t
 from funnelkit.data.schema import resolve_stages
+from funnelkit.exceptions import FunnelkitError
+from funnelkit.result import AnalysisResult
 
-SOURCES = ("auto", "leads", "counts")
+from . import compare, counts, drivers, forecast
+from .params import Params
 
-
-def funnel_counts(*, leads: pd.DataFrame | None, stage_counts: pd.DataFrame | None, source: str = "auto",
-                  stages=None) -> pd.DataFrame:
-    """The branch's stage counts from ``leads`` or ``stage_counts`` (``source``: ``leads``,
-    ``counts`` or ``auto`` — leads when the branch has them)."""
-    if source not in SOURCES:
-        raise FunnelkitError(f"funnel_source must be one of {', '.join(SOURCES)}, not {source!r}")
-    use_leads = source == "leads" or (source == "auto" and leads is not None and len(leads))
-    if use_leads and (leads is None or leads.empty):
-        raise FunnelkitError("funnel_source is 'leads' but the branch has no leads: use 'counts' or 'auto'")
-    if use_leads:
-        return fn.counts_from_leads(leads, stages=stages)
-    if stage_counts is None or stage_counts.empty:
-        raise FunnelkitError("the branch has neither leads nor stage_counts data: give one of the two tables")
-    return fn.tidy_counts(stage_counts, stages=stages)
+#: Data-quality problems listed one by one; past this many the rest are summed up in one notice.
+NOTICE_LIMIT = 12
+NOTICE_COLUMNS = ["kind", "period", "segment", "stage", "expected", "found", "n"]
+FORECAST_COLUMNS = ["close_month", "leads", "pipeline_amount", "expected_won", "expected_amount"]
 
 
-@dataclass
-class FunnelDiagnosis:
-    """Every table of one branch's funnel diagnosis (tidy frames; see the functions that make them)."""
+@dataclass(frozen=True)
+class Result(AnalysisResult):
+    """Every table of one branch's funnel diagnosis (tidy frames in codes; see the functions
+    that make them). ``notices`` lists the data-quality warnings as codes (``kind`` is a
+    ``funnel.dq_*`` message); ``forecast`` has headers only when there is no forecast."""
+
+    SAVED = {"stages": "stage_rates", "transitions": "transitions", "bottlenecks": "bottlenecks", "yoy": "yoy",
+             "drivers": "decomposition", "forecast": "forecast", "backtest_calibration": "calibration",
+             "time_to_convert": "time_to_convert"}
 
     branch: str
-    lang: str
     stages: tuple
     source: str  # "leads" or "counts"
     current: str
@@ -50,7 +42,7 @@ class FunnelDiagnosis:
     stage_rates: pd.DataFrame
     transitions: pd.DataFrame
     quality: pd.DataFrame
-    warnings: list[str]
+    notices: pd.DataFrame
     yoy: pd.DataFrame
     peer_rates: pd.DataFrame
     peer_median: pd.DataFrame
@@ -59,9 +51,9 @@ class FunnelDiagnosis:
     decomposition: pd.DataFrame
     elasticities: pd.DataFrame
     amount: float
+    forecast: pd.DataFrame
     time_to_convert: pd.DataFrame | None = None
     pipeline: pd.DataFrame | None = None
-    forecast: pd.DataFrame | None = None
     backtest: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     backtest_error: dict = field(default_factory=dict)
@@ -69,77 +61,117 @@ class FunnelDiagnosis:
 
     @property
     def top(self) -> pd.Series | None:
+        """The first-ranked bottleneck, or None."""
         return self.bottlenecks.iloc[0] if len(self.bottlenecks) else None
 
+    @property
+    def forecasted(self) -> bool:
+        """True when leads with stage dates gave time to convert, a forecast and a back-test."""
+        return self.pipeline is not None
 
-def diagnose(*, branch: str, leads: pd.DataFrame | None = None, stage_counts: pd.DataFrame | None = None,
-             funnel_source: str = "auto", stages=None, lang: str = "zh",
-             peers: pd.DataFrame | None = None, controllability: dict | None = None, current_period: str = "",
-             min_group: int = 30, pvalue_adjust: str = "holm", forecast_shrinkage: float = 50,
-             top_bottlenecks: int = 3, deal_amount: float = 0.0, as_of: str = "") -> FunnelDiagnosis:
-    """Run the whole funnel diagnosis of ``branch``.
+
+def funnel_counts(*, leads: pd.DataFrame | None, stage_counts: pd.DataFrame | None, source: str,
+                  stages=None) -> pd.DataFrame:
+    """The branch's stage counts from ``leads`` or ``stage_counts`` (``source``: ``leads``,
+    ``counts`` or ``auto`` — leads when the branch has them)."""
+    use_leads = source == "leads" or (source == "auto" and leads is not None and len(leads))
+    if use_leads and (leads is None or leads.empty):
+        raise FunnelkitError("funnel_source is 'leads' but the branch has no leads: use 'counts' or 'auto'")
+    if use_leads:
+        return counts.counts_from_leads(leads, stages=stages)
+    if stage_counts is None or stage_counts.empty:
+        raise FunnelkitError("the branch has neither leads nor stage_counts data: give one of the two tables")
+    return counts.tidy_counts(stage_counts, stages=stages)
+
+
+def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *,
+            peers: pd.DataFrame | None = None) -> Result:
+    """Run the whole funnel diagnosis of ``params.branch``.
 
     Parameters
     ----------
-    leads, stage_counts : DataFrame, optional
-        The branch's leads and/or stage counts; ``funnel_source`` picks the funnel's source
-        (:func:`funnel_counts`). Leads are used only when the funnel comes from them; without
-        them (a counts-only branch) time to convert and the forecast are left out.
+    tables : mapping
+        ``leads`` and/or ``stage_counts`` of the branch (``load_tables``; a missing one is
+        None); ``params.funnel_source`` picks the funnel's source (:func:`funnel_counts`).
+        Leads are used only when the funnel comes from them; without them (a counts-only
+        branch) open leads cannot be told from lost ones, and time to convert, the forecast
+        and the back-test are left out.
+    params : Params
+        The notebook's parameters.
     peers : DataFrame, optional
-        Stage counts of every branch (``loading.peer_stage_counts``) for the peer median,
-        the funnel plot and the company-wide win probabilities.
+        Stage counts of every branch (``loading.peer_stage_counts``) for the peer median, the
+        funnel plot and the company-wide win probabilities.
 
     Examples
     --------
-    >>> from funnelkit.demo import load_demo  # doctest: +SKIP
-    >>> leads = load_demo("leads", branch="杭州分公司")  # doctest: +SKIP
-    >>> d = diagnose(branch="杭州分公司", leads=leads)  # doctest: +SKIP
+    >>> from funnelkit.data.loading import load_tables, peer_stage_counts
+    >>> params = Params(branch="杭州分公司")
+    >>> result = analyse(load_tables(params, ["leads", "stage_counts"]), params, peers=peer_stage_counts())
+    >>> result.source, result.current, result.top["transition"], int(result.top["lost"])
+    ('leads', '2006', 'potential>contacted', 859)
     """
-    stages = resolve_stages(stages)
-    counts = funnel_counts(leads=leads, stage_counts=stage_counts, source=funnel_source, stages=stages)
-    leads = leads if funnel_source != "counts" else None
+    stages = resolve_stages(params.stages)
+    leads = tables.get("leads")
+    funnel = funnel_counts(leads=leads, stage_counts=tables.get("stage_counts"), source=params.funnel_source,
+                           stages=stages)
+    leads = leads if params.funnel_source != "counts" else None
     has_leads = leads is not None and len(leads) > 0
-    current = fn.current_period(counts, current_period)
-    previous = fn.previous_period(counts, current)
-    rates = fn.stage_table(counts, stages=stages, lang=lang, min_group=min_group)
-    still_open = fn.open_from_leads(leads, stages=stages) if has_leads else None
-    transitions = fn.transition_table(rates, stages=stages, lang=lang, still_open=still_open, min_group=min_group)
-    quality = fn.data_quality(counts, stages=stages)
-    warnings = fn.quality_messages(quality, stages=stages, lang=lang) + _open_warnings(still_open, current, lang)
+    current = counts.current_period(funnel, params.current_period)
+    previous = counts.previous_period(funnel, current)
+    rates = counts.stage_table(funnel, stages=stages, min_group=params.min_group)
+    still_open = counts.open_from_leads(leads, stages=stages) if has_leads else None
+    transitions = counts.transition_table(rates, stages=stages, still_open=still_open, min_group=params.min_group)
+    quality = counts.data_quality(funnel, stages=stages)
     peers = peers if peers is not None and len(peers) else None
-    peer_rates = fs.branch_transitions(peers, stages=stages, lang=lang) if peers is not None else pd.DataFrame()
-    peer_median = (fs.peer_medians(peer_rates, branch=branch, period=current) if len(peer_rates)
+    peer_rates = (compare.branch_transitions(peers, stages=stages, min_group=params.min_group)
+                  if peers is not None else pd.DataFrame())
+    peer_median = (compare.peer_medians(peer_rates, branch=params.branch, period=current) if len(peer_rates)
                    else pd.DataFrame(columns=["transition", "peer_median", "peers"]))
-    if not len(peer_median):
-        warnings.append(t("funnel.dq_no_peers", lang))
-    amount = deal_amount if deal_amount > 0 else (
+    amount = params.deal_amount if params.deal_amount > 0 else (
         leads.loc[leads["outcome"] == "won", "amount"].mean() if has_leads else np.nan)
-    if pd.isna(amount):
-        warnings.append(t("funnel.dq_no_amount", lang))
-    ranked = fd.bottlenecks(transitions, period=current, controllability=controllability, peer_median=peer_median,
-                            amount=amount, top=top_bottlenecks)
-    plot = (fs.funnel_plot_data(peer_rates, branch=branch, period=current, transition=ranked["transition"].iloc[0])
+    ranked = drivers.bottlenecks(transitions, period=current, controllability=params.controllability,
+                                 peer_median=peer_median, amount=amount, top=params.top_bottlenecks)
+    plot = (compare.funnel_plot_data(peer_rates, branch=params.branch, period=current,
+                                     transition=ranked["transition"].iloc[0])
             if len(peer_rates) and len(ranked) else pd.DataFrame())
-    diagnosis = FunnelDiagnosis(
-        branch=branch, lang=lang, stages=stages, source="leads" if has_leads else "counts", current=current,
-        previous=previous, stage_rates=rates, transitions=transitions, quality=quality, warnings=warnings,
-        yoy=fs.yoy_tests(transitions, current=current, previous=previous, adjust=pvalue_adjust, min_group=min_group),
+    ahead = (_forecast(leads, peers=peers, stages=stages, current=current, params=params)
+             if has_leads and forecast.has_stage_dates(leads, stages) else {})
+    return Result(
+        branch=params.branch, stages=stages, source="leads" if has_leads else "counts", current=current,
+        previous=previous, stage_rates=rates, transitions=transitions, quality=quality,
+        notices=notices(quality, still_open=still_open, current=current, has_peers=len(peer_median) > 0,
+                        has_amount=not pd.isna(amount)),
+        yoy=compare.yoy_tests(transitions, current=current, previous=previous, adjust=params.pvalue_adjust,
+                              min_group=params.min_group),
         peer_rates=peer_rates, peer_median=peer_median, bottlenecks=ranked, funnel_plot=plot,
-        decomposition=fd.decompose_change(transitions, current=current, previous=previous, lang=lang),
-        elasticities=fd.elasticities(transitions, period=current, amount=amount), amount=amount)
-    if has_leads and fc.has_stage_dates(leads, stages):
-        _add_forecast(diagnosis, leads, peers=peers, shrinkage=forecast_shrinkage, as_of=as_of)
-    return diagnosis
+        decomposition=drivers.decompose_change(transitions, current=current, previous=previous),
+        elasticities=drivers.elasticities(transitions, period=current, amount=amount), amount=amount,
+        forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)), **ahead)
 
 
-def _open_warnings(still_open: pd.DataFrame | None, current: str, lang: str) -> list[str]:
-    """How many open leads were kept out of the losses (leads), or that they could not be (counts)."""
+def notices(quality: pd.DataFrame, *, still_open: pd.DataFrame | None, current: str, has_peers: bool,
+            has_amount: bool) -> pd.DataFrame:
+    """The data-quality warnings of the report, in codes, one row each (``NOTICE_COLUMNS``).
+
+    Every problem of :func:`~funnelkit.funnel.counts.data_quality` up to ``NOTICE_LIMIT``, then
+    one ``more`` row counting the rest; the open leads kept out of the losses (``open_leads``
+    in ``current``, ``open_earlier`` before it) or, from stage counts, that they could not be
+    (``open_unknown``); ``no_peers`` and ``no_amount`` when the benchmark or revenue sizing
+    falls back.
+    """
+    rows = quality.head(NOTICE_LIMIT).to_dict("records")
+    if len(quality) > NOTICE_LIMIT:
+        rows.append({"kind": "more", "n": len(quality) - NOTICE_LIMIT})
     if still_open is None:
-        return [t("funnel.dq_open_unknown", lang)]
-    now = still_open.loc[still_open["period"] == current, "still_open"].sum()
-    earlier = still_open.loc[still_open["period"] < current, "still_open"].sum()
-    lines = [t("funnel.dq_open_leads", lang, n=f"{now:,}", period=current)] if now else []
-    return lines + ([t("funnel.dq_open_earlier", lang, n=f"{earlier:,}", period=current)] if earlier else [])
+        rows.append({"kind": "open_unknown"})
+    else:
+        now = still_open.loc[still_open["period"] == current, "still_open"].sum()
+        earlier = still_open.loc[still_open["period"] < current, "still_open"].sum()
+        rows += [{"kind": "open_leads", "period": current, "n": now}] if now else []
+        rows += [{"kind": "open_earlier", "period": current, "n": earlier}] if earlier else []
+    rows += [] if has_peers else [{"kind": "no_peers"}]
+    rows += [] if has_amount else [{"kind": "no_amount"}]
+    return pd.DataFrame(rows, columns=NOTICE_COLUMNS)
 
 
 def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won: str) -> pd.Series | None:
@@ -147,35 +179,21 @@ def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won
     (a back-test must not learn from the period it forecasts)."""
     if peers is not None and before is not None:
         peers = peers[peers["period"].astype(str) < before]
-    return fc.company_prior(peers, stages=stages, won=won) if peers is not None and len(peers) else None
+    return forecast.company_prior(peers, stages=stages, won=won) if peers is not None and len(peers) else None
 
 
-def _add_forecast(d: FunnelDiagnosis, leads: pd.DataFrame, *, peers, shrinkage: float, as_of: str) -> None:
-    """Time to convert, forecast and back-test (leads with stage dates only)."""
-    won = fc.won_stage(leads, stages=d.stages)
-    prior = _prior(peers, stages=d.stages, won=won)
-    day = pd.Timestamp(as_of) if as_of else leads["created_date"].max() + pd.Timedelta(days=1)
-    period = pd.Period(d.current)
-    d.time_to_convert = fc.time_to_convert(leads, stages=d.stages, lang=d.lang)
-    d.pipeline = fc.pipeline(leads, as_of=day, stages=d.stages, prior=prior, shrinkage=shrinkage)
-    d.forecast = fc.forecast_by_month(d.pipeline)
-    d.backtest = fc.backtest(leads, start=period.start_time, end=period.end_time, stages=d.stages,
-                             prior=_prior(peers, before=d.current, stages=d.stages, won=won), shrinkage=shrinkage)
-    d.calibration = fc.calibration(d.backtest)
-    d.backtest_error = fc.forecast_error(d.backtest)
-    d.backtest_start = period.start_time.date().isoformat()
-
-
-def save_tables(report, d: FunnelDiagnosis) -> list[str]:
-    """Write the tables the runner publishes as CSV (raw tidy tables): ``stages``,
-    ``transitions``, ``bottlenecks``, ``yoy``, ``drivers``, ``forecast`` (headers only for a
-    counts-only branch) and, with leads, ``backtest_calibration`` and ``time_to_convert``."""
-    empty_forecast = pd.DataFrame(columns=["close_month", "leads", "pipeline_amount", "expected_won", "expected_amount"])
-    tables = {"stages": d.stage_rates, "transitions": d.transitions, "bottlenecks": d.bottlenecks, "yoy": d.yoy,
-              "drivers": d.decomposition, "forecast": d.forecast if d.forecast is not None else empty_forecast}
-    if d.calibration is not None:
-        tables["backtest_calibration"] = d.calibration
-        tables["time_to_convert"] = d.time_to_convert
-    for name, table in tables.items():
-        report.save_table(name, table)
-    return list(tables)
+def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Params) -> dict:
+    """Time to convert, the forecast and its back-test (leads with stage dates only), as
+    :class:`Result` fields."""
+    won = forecast.won_stage(leads, stages=stages)
+    day = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max() + pd.Timedelta(days=1)
+    period = pd.Period(current)
+    shrinkage = params.forecast_shrinkage
+    pipeline = forecast.pipeline(leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won),
+                                 shrinkage=shrinkage)
+    tested = forecast.backtest(leads, start=period.start_time, end=period.end_time, stages=stages,
+                               prior=_prior(peers, before=current, stages=stages, won=won), shrinkage=shrinkage)
+    return {"time_to_convert": forecast.time_to_convert(leads, stages=stages), "pipeline": pipeline,
+            "forecast": forecast.forecast_by_month(pipeline), "backtest": tested,
+            "calibration": forecast.calibration(tested), "backtest_error": forecast.forecast_error(tested),
+            "backtest_start": period.start_time.date().isoformat()}

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnelkit.stats import Z95, Z998, adjust_pvalues, control_limits, two_proportion_test
+
 from .counts import TOTAL_SEGMENTS, stage_table, tidy_counts, transition_table
-from funnelkit.stats import MIN_GROUP, Z95, Z998, adjust_pvalues, control_limits, two_proportion_test
 
 
-def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None,
-              adjust: str = "holm", min_group: int = MIN_GROUP) -> pd.DataFrame:
+def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None, adjust: str,
+              min_group: int) -> pd.DataFrame:
     """Change of every transition's conversion from ``previous`` to ``current``, per segment.
 
     Each change gets a two-proportion score test and a Newcombe 95% interval for the
@@ -28,11 +29,11 @@ def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None,
     Returns
     -------
     DataFrame
-        ``segment, is_total, transition, transition_label, rate_previous, rate_current,
+        ``segment, is_total, transition, rate_previous, rate_current,
         n_previous, n_current, diff, diff_low, diff_high, p_value, p_adjusted, significant,
         too_few``.
     """
-    keys = ["segment", "is_total", "transition", "transition_label"]
+    keys = ["segment", "is_total", "transition"]
     columns = keys + ["rate_previous", "rate_current", "n_previous", "n_current", "diff", "diff_low",
                       "diff_high", "p_value", "p_adjusted", "significant", "too_few"]
     if previous is None:
@@ -58,12 +59,13 @@ def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None,
     return out.assign(p_adjusted=p_adjusted, significant=lambda d: d["p_adjusted"] < 0.05)[columns]
 
 
-def branch_transitions(peers: pd.DataFrame, *, stages=None, lang: str = "zh") -> pd.DataFrame:
+def branch_transitions(peers: pd.DataFrame, *, stages=None, min_group: int) -> pd.DataFrame:
     """Whole-branch transition table of every branch in ``peers`` (``branch`` column added)."""
     parts = []
     for branch, counts in peers.groupby("branch", sort=True):
         counts = tidy_counts(counts[~counts["segment"].isin(TOTAL_SEGMENTS)], stages=stages)
-        table = transition_table(stage_table(counts, stages=stages, lang=lang), stages=stages, lang=lang)
+        rates = stage_table(counts, stages=stages, min_group=min_group)
+        table = transition_table(rates, stages=stages, min_group=min_group)
         parts.append(table[table["is_total"]].assign(branch=branch))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

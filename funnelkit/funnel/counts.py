@@ -5,7 +5,9 @@ Everything here works on **stage counts** — a tidy frame ``period, segment, st
 that form by :func:`counts_from_leads`, so both forms give the same tables.
 
 A *transition* is a step from one stage to the next; its key is ``"<from>><to>"``
-(``"contacted>intent"``), the key the ``controllability`` parameter uses.
+(``"contacted>intent"``), the key the ``controllability`` parameter uses. The whole branch is
+the segment :data:`ALL` (``"all"``). Tables hold codes only; :mod:`funnelkit.funnel.labels`
+turns them into words.
 
 Stage counts cannot tell a customer still being worked on from one who was lost. With leads,
 :func:`open_from_leads` counts the open leads sitting at each stage, and
@@ -17,31 +19,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnelkit.i18n import t
 from funnelkit.data.schema import resolve_stages
-from funnelkit.stats import MIN_GROUP, with_wilson
+from funnelkit.stats import with_wilson
 
 #: Segment names a source may use for a row that already holds the whole-branch total.
 TOTAL_SEGMENTS = ("合计", "全部", "总计", "小计", "total", "all", "All", "Total")
 COUNT_COLUMNS = ["period", "segment", "stage", "count"]
+#: The code of the whole-branch segment (a source's own total rows are in TOTAL_SEGMENTS and
+#: left out, so a real segment never carries it).
+ALL = "all"
 
 
 def transition_key(source: str, target: str) -> str:
     """The key of the step ``source`` → ``target`` (``"contacted>intent"``)."""
     return f"{source}>{target}"
-
-
-def transition_label(key: str, stages=None, lang: str = "zh") -> str:
-    """``"contacted>intent"`` → ``"接触客户→意向客户"`` (``"Contacted→Intent"`` in English)."""
-    labels = {s.key: s.label(lang) for s in resolve_stages(stages)}
-    source, target = key.split(">")
-    return f"{labels.get(source, source)}→{labels.get(target, target)}"
-
-
-def segment_order(rows: pd.DataFrame) -> list[str]:
-    """Segments for display: the whole branch first, then the segments alphabetically."""
-    return (list(rows.loc[rows["is_total"], "segment"].unique())
-            + sorted(rows.loc[~rows["is_total"], "segment"].unique()))
 
 
 def _by_furthest_stage(leads: pd.DataFrame, keys: list[str], weight: pd.Series) -> pd.DataFrame:
@@ -117,18 +108,18 @@ def _wide(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             .reindex(columns=keys).astype(float))
 
 
-def stage_table(counts: pd.DataFrame, *, stages=None, lang: str = "zh", min_group: int = MIN_GROUP) -> pd.DataFrame:
+def stage_table(counts: pd.DataFrame, *, stages=None, min_group: int) -> pd.DataFrame:
     """Per period, segment and stage: the count, conversion from the previous stage and from
     the first stage, each with a Wilson 95% interval.
 
-    The whole branch is added as one more segment (``is_total``), summed over the segments;
+    The whole branch is added as one more segment, :data:`ALL` (``is_total``), summed over the segments;
     a total row at a stage some segment lacks stays empty rather than undercounted. Rows in
     a source total segment (``合计`` …) are left out: :func:`data_quality` checks them.
 
     Returns
     -------
     DataFrame
-        ``period, segment, is_total, stage, stage_label, stage_index, count, prev_count,
+        ``period, segment, is_total, stage, stage_index, count, prev_count,
         conv_prev, conv_prev_low, conv_prev_high, conv_first, conv_first_low,
         conv_first_high, too_few`` (``too_few``: fewer than ``min_group`` at the previous stage).
     """
@@ -137,21 +128,19 @@ def stage_table(counts: pd.DataFrame, *, stages=None, lang: str = "zh", min_grou
     wide = _wide(counts[~counts["segment"].isin(TOTAL_SEGMENTS)], keys)
     total = wide.groupby(level="period").sum(min_count=1)
     total = total.mask(wide.isna().groupby(level="period").any())
-    total.index = pd.MultiIndex.from_product([total.index, [t("funnel.all_segments", lang)]],
-                                             names=["period", "segment"])
+    total.index = pd.MultiIndex.from_product([total.index, [ALL]], names=["period", "segment"])
     both = pd.concat([wide.assign(is_total=False), total.assign(is_total=True)]).set_index("is_total", append=True)
     count = both.stack()  # pandas 3 keeps the NaN of a missing stage
     long = count.rename("count").reset_index()
     groups = long.groupby(["period", "segment", "is_total"])["count"]  # rows in stage order
-    labels = {s.key: s.label(lang) for s in stages}
-    out = long.assign(stage_label=long["stage"].map(labels), stage_index=long["stage"].map(keys.index),
+    out = long.assign(stage_index=long["stage"].map(keys.index),
                       prev_count=groups.shift(1),
                       # the first stage's own count, NaN when it is missing ("first" would skip it)
                       first_count=groups.transform(lambda s: s.iloc[0]))
     out = _rate(out, "conv_prev", successes="count", trials="prev_count")
     out = _rate(out, "conv_first", successes="count", trials="first_count")
     return (out.assign(too_few=out["prev_count"] < min_group)
-            [["period", "segment", "is_total", "stage", "stage_label", "stage_index", "count", "prev_count",
+            [["period", "segment", "is_total", "stage", "stage_index", "count", "prev_count",
               "conv_prev", "conv_prev_low", "conv_prev_high", "conv_first", "conv_first_low",
               "conv_first_high", "too_few"]])
 
@@ -178,8 +167,8 @@ def _open_at_source(steps: pd.DataFrame, source: pd.Series, still_open: pd.DataF
     return pd.Series(np.where(steps["is_total"], total, found), index=steps.index).fillna(0.0)
 
 
-def transition_table(stage_rates: pd.DataFrame, *, stages=None, lang: str = "zh",
-                     still_open: pd.DataFrame | None = None, min_group: int = MIN_GROUP) -> pd.DataFrame:
+def transition_table(stage_rates: pd.DataFrame, *, stages=None, still_open: pd.DataFrame | None = None,
+                     min_group: int) -> pd.DataFrame:
     """Per period, segment and transition: customers in and out, still open, lost, and the
     conversion and loss rate (流失率) of the settled customers with their Wilson intervals.
 
@@ -204,19 +193,18 @@ def transition_table(stage_rates: pd.DataFrame, *, stages=None, lang: str = "zh"
     settled = steps["prev_count"] - open_here.fillna(0)
     table = pd.DataFrame({
         "period": steps["period"], "segment": steps["segment"], "is_total": steps["is_total"],
-        "transition": key, "transition_label": key.map(lambda k: transition_label(k, stages, lang)),
-        "step": steps["stage_index"], "from_count": steps["prev_count"], "to_count": steps["count"],
+        "transition": key, "step": steps["stage_index"], "from_count": steps["prev_count"], "to_count": steps["count"],
         "still_open": open_here, "settled": settled, "lost": settled - steps["count"]})
     table = _rate(table, "rate", successes="to_count", trials="settled")
     table = _rate(table, "loss", successes="lost", trials="settled").rename(columns={"loss": "loss_rate"})
     return (table.assign(too_few=table["settled"] < min_group)
-            [["period", "segment", "is_total", "transition", "transition_label", "step", "from_count", "to_count",
+            [["period", "segment", "is_total", "transition", "step", "from_count", "to_count",
               "still_open", "settled", "rate", "rate_low", "rate_high", "loss_rate", "loss_low", "loss_high",
               "lost", "too_few"]].reset_index(drop=True))
 
 
-def current_period(counts: pd.DataFrame, period: str = "") -> str:
-    """``period`` if given (checked), else the latest period in ``counts``."""
+def current_period(counts: pd.DataFrame, period: str) -> str:
+    """``period`` if given (checked against the data), else the latest period in ``counts``."""
     periods = sorted(counts["period"].astype(str).unique())
     if not period:
         return periods[-1]
@@ -267,21 +255,3 @@ def data_quality(counts: pd.DataFrame, *, stages=None) -> pd.DataFrame:
             if pd.notna(row[key]) and pd.notna(expected) and expected != row[key]:
                 problems.append(("total_mismatch", period, segment, key, expected, row[key]))
     return pd.DataFrame(problems, columns=["kind", "period", "segment", "stage", "expected", "found"])
-
-
-def quality_messages(problems: pd.DataFrame, *, stages=None, lang: str = "zh", limit: int = 12) -> list[str]:
-    """The data-quality warnings to show at the top of the report, in ``lang``.
-
-    Every problem is counted; past ``limit`` lines the rest are summarised in one line.
-    """
-    labels = {s.key: s.label(lang) for s in resolve_stages(stages)}
-    lines = [t(f"funnel.dq_{p.kind}", lang, period=p.period, segment=p.segment,
-               stage=labels.get(p.stage, p.stage), expected=_number(p.expected), found=_number(p.found))
-             for p in problems.itertuples()]
-    if len(lines) > limit:
-        lines = lines[:limit] + [t("funnel.dq_more", lang, n=len(lines) - limit)]
-    return lines
-
-
-def _number(value) -> str:
-    return "" if pd.isna(value) else f"{value:,.0f}"

@@ -10,15 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnelkit.i18n import t
-
 
 def _whole_branch(transitions: pd.DataFrame, period: str) -> pd.DataFrame:
     return transitions[transitions["is_total"] & (transitions["period"] == period)].sort_values("step")
 
 
-def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict[str, float] | None = None,
-                peer_median: pd.DataFrame | None = None, amount: float = np.nan, top: int = 3) -> pd.DataFrame:
+def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict[str, float],
+                peer_median: pd.DataFrame | None, amount: float, top: int) -> pd.DataFrame:
     """Transitions of the whole branch in ``period`` ranked by customers lost × controllability.
 
     Losses and rates are over settled customers (open leads left out when the funnel comes
@@ -36,13 +34,18 @@ def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict
     ----------
     controllability : dict
         Weight per transition key (``"target>potential"``); a transition not listed weighs 1.
-    peer_median : DataFrame, optional
-        ``transition, peer_median`` (:func:`funnelkit.funnel.compare.peer_medians`).
+    peer_median : DataFrame or None
+        ``transition, peer_median`` (:func:`funnelkit.funnel.compare.peer_medians`); None
+        or empty without peers.
+    amount : float
+        The average deal in yuan (NaN: no revenue sizing).
+    top : int
+        How many of the ranked transitions are flagged ``top``.
 
     Returns
     -------
     DataFrame
-        Sorted by ``score``: ``rank, top, transition, transition_label, from_count, still_open,
+        Sorted by ``score``: ``rank, top, transition, from_count, still_open,
         lost, loss_rate, loss_low, loss_high, rate, weight, score, peer_median, best_rate,
         best_period, gain_peer, gain_best, benchmark, gain_customers, gain_revenue, too_few``.
     """
@@ -55,7 +58,7 @@ def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict
     peers = (peer_median[["transition", "peer_median"]] if peer_median is not None and len(peer_median)
              else pd.DataFrame({"transition": current["transition"], "peer_median": np.nan}))
     table = current.merge(peers, on="transition", how="left").merge(best, on="transition", how="left")
-    weight = table["transition"].map(controllability or {}).fillna(1.0).astype(float)
+    weight = table["transition"].map(controllability).fillna(1.0).astype(float)
 
     def gain(target: pd.Series) -> pd.Series:
         return (last * (target / table["rate"] - 1)).clip(lower=0).where(table["rate"] > 0)
@@ -68,13 +71,12 @@ def bottlenecks(transitions: pd.DataFrame, *, period: str, controllability: dict
                          benchmark=np.where(use_peer, "peer_median", "own_best"))
     table = table.sort_values(["score", "lost"], ascending=False, kind="stable").reset_index(drop=True)
     table = table.assign(rank=np.arange(1, len(table) + 1), top=lambda d: d.index < top)
-    return table[["rank", "top", "transition", "transition_label", "from_count", "still_open", "lost", "loss_rate",
-                  "loss_low",
+    return table[["rank", "top", "transition", "from_count", "still_open", "lost", "loss_rate", "loss_low",
                   "loss_high", "rate", "weight", "score", "peer_median", "best_rate", "best_period", "gain_peer",
                   "gain_best", "benchmark", "gain_customers", "gain_revenue", "too_few"]]
 
 
-def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str | None, lang: str = "zh") -> pd.DataFrame:
+def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str | None) -> pd.DataFrame:
     """Split the change in last-stage customers from ``previous`` to ``current``, per segment,
     into first-stage volume and each transition's conversion.
 
@@ -88,10 +90,10 @@ def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str |
     Returns
     -------
     DataFrame
-        ``segment, is_total, component, component_label, log_change, customers, last_previous,
+        ``segment, is_total, component, log_change, customers, last_previous,
         last_current, too_few`` — ``component`` is ``volume`` or a transition key.
     """
-    columns = ["segment", "is_total", "component", "component_label", "log_change", "customers",
+    columns = ["segment", "is_total", "component", "log_change", "customers",
                "last_previous", "last_current", "too_few"]
     if previous is None:
         return pd.DataFrame(columns=columns)
@@ -111,15 +113,14 @@ def decompose_change(transitions: pd.DataFrame, *, current: str, previous: str |
         log_change = np.log(values[:, 1]) - np.log(values[:, 0])
         mean = last1 if last1 == last2 else (last2 - last1) / (np.log(last2) - np.log(last1))
         keys = ["volume", *cur["transition"]]
-        labels = [t("funnel.volume", lang), *cur["transition_label"]]
         parts.append(pd.DataFrame({"segment": segment, "is_total": is_total, "component": keys,
-                                   "component_label": labels, "log_change": log_change,
+                                   "log_change": log_change,
                                    "customers": mean * log_change, "last_previous": last1, "last_current": last2,
                                    "too_few": bool(rows["too_few"].any())}))
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
-def elasticities(transitions: pd.DataFrame, *, period: str, amount: float = np.nan) -> pd.DataFrame:
+def elasticities(transitions: pd.DataFrame, *, period: str, amount: float) -> pd.DataFrame:
     """What one percentage point more conversion at each transition is worth in ``period``.
 
     With the others held, ``last = first × Π rate``, so ``∂last/∂rate = last / rate`` and one
@@ -128,11 +129,11 @@ def elasticities(transitions: pd.DataFrame, *, period: str, amount: float = np.n
     Returns
     -------
     DataFrame
-        ``transition, transition_label, rate, last_count, customers_per_point, revenue_per_point``.
+        ``transition, rate, last_count, customers_per_point, revenue_per_point``.
     """
     current = _whole_branch(transitions, period)
     last = current["to_count"].iloc[-1] if len(current) else np.nan
     per_point = (0.01 * last / current["rate"]).where(current["rate"] > 0)
-    return pd.DataFrame({"transition": current["transition"], "transition_label": current["transition_label"],
-                         "rate": current["rate"], "last_count": last, "customers_per_point": per_point,
+    return pd.DataFrame({"transition": current["transition"], "rate": current["rate"], "last_count": last,
+                         "customers_per_point": per_point,
                          "revenue_per_point": per_point * amount}).reset_index(drop=True)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .counts import transition_key, transition_label
 from funnelkit.data.schema import resolve_stages
+
+from .counts import transition_key
 
 PROBABILITY_BANDS = (0, 0.1, 0.25, 0.5, 0.75, 1.0)
 
@@ -32,14 +33,16 @@ def has_stage_dates(leads: pd.DataFrame | None, stages=None) -> bool:
     return sum(leads[c].notna().any() for c in _date_columns(leads, stages)) >= 2
 
 
-def time_to_convert(leads: pd.DataFrame, *, stages=None, lang: str = "zh") -> pd.DataFrame:
+def time_to_convert(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     """Days from each stage to the next, and from the first stage to the last, over leads
-    that have both dates: ``n``, ``median_days``, ``p90_days``.
+    that have both dates: ``transition, n, median_days, p90_days``.
 
     Examples
     --------
-    >>> from funnelkit.demo import load_demo  # doctest: +SKIP
-    >>> time_to_convert(load_demo("leads", branch="杭州分公司"))  # doctest: +SKIP
+    >>> from funnelkit.demo import load_demo
+    >>> table = time_to_convert(load_demo("leads", branch="杭州分公司"))
+    >>> table.loc[0, "transition"], float(table.loc[0, "median_days"])
+    ('target>potential', 4.0)
     """
     stages = resolve_stages(stages)
     pairs = list(zip(stages[:-1], stages[1:])) + [(stages[0], stages[-1])]
@@ -49,7 +52,7 @@ def time_to_convert(leads: pd.DataFrame, *, stages=None, lang: str = "zh") -> pd
         days = ((leads[b] - leads[a]).dt.days.dropna() if {a, b} <= set(leads.columns)
                 else pd.Series(dtype=float))
         key = transition_key(source.key, target.key)
-        rows.append({"transition": key, "transition_label": transition_label(key, stages, lang), "n": len(days),
+        rows.append({"transition": key, "n": len(days),
                      "median_days": days.median() if len(days) else np.nan,
                      "p90_days": days.quantile(0.9) if len(days) else np.nan})
     return pd.DataFrame(rows)
@@ -140,7 +143,7 @@ def _pass_through(closed: pd.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def win_probabilities(leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None,
-                      shrinkage: float = 50, as_of=None, freq: str = "MS") -> pd.DataFrame:
+                      shrinkage: float, as_of=None, freq: str = "MS") -> pd.DataFrame:
     """Per stage, the chance that a lead *open* at that stage is eventually won, learned from
     snapshots of the pipeline.
 
@@ -208,7 +211,7 @@ def expected_amounts(leads: pd.DataFrame) -> pd.Series:
 
 
 def pipeline(leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None = None,
-             shrinkage: float = 50, freq: str = "MS") -> pd.DataFrame:
+             shrinkage: float, freq: str = "MS") -> pd.DataFrame:
     """Open leads with their win probability, expected amount and expected close month.
 
     Win probabilities come from pipeline snapshots before ``as_of`` (:func:`win_probabilities`,
@@ -249,7 +252,7 @@ def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def backtest(leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None,
-             shrinkage: float = 50, freq: str = "MS") -> pd.DataFrame:
+             shrinkage: float, freq: str = "MS") -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,

@@ -163,18 +163,20 @@ class Report:
 
     def table(self, data: pd.DataFrame, *, name: str | None = None, labels: dict[str, str] | None = None,
               percent: Iterable[str] = (), integer: Iterable[str] = (), decimals: dict[str, int] | None = None,
-              hide: Iterable[str] = (), max_rows: int = 60) -> pd.DataFrame | None:
+              hide: Iterable[str] = (), max_rows: int = 60, empty: str = "") -> pd.DataFrame | None:
         """Show ``data`` formatted for reading and return it; with ``name``, save it as CSV.
 
         ``labels`` renames columns for display; ``percent`` columns hold fractions shown as
         12.3%; ``integer`` columns get thousands separators (other integer columns too, but
         years and periods); ``hide`` columns (codes kept for the CSV) are not shown. Cell text
         is HTML-escaped and personal data masked. ``None`` (a view a section cannot make) shows
-        nothing.
+        ``empty``, the sentence saying why, or nothing.
         """
         from IPython.display import HTML, display
 
         if data is None:
+            if empty:
+                self.markdown(empty)
             return None
         if name:
             self.save_table(name, data)

@@ -52,12 +52,11 @@ TABLES = {"funnel": ["transitions.csv", "a b.csv"], "lost": ["lost_rates.csv"], 
 
 def _transitions(n: int, converted: int) -> pd.DataFrame:
     """The rows the index must pick (total, 2006) among decoys (a segment, an older year)."""
-    rows = [("2006", "全部", True, "potential>contacted", "潜在客户→接触客户", n, converted),
-            ("2006", "全部", True, "contacted>intent", "接触客户→意向客户", converted, converted // 2),
-            ("2006", "商企", False, "potential>contacted", "潜在客户→接触客户", 7, 7),
-            ("2005", "全部", True, "potential>contacted", "潜在客户→接触客户", 999, 1)]
-    frame = pd.DataFrame(rows, columns=["period", "segment", "is_total", "transition", "transition_label",
-                                        "from_count", "to_count"])
+    rows = [("2006", "all", True, "potential>contacted", n, converted),
+            ("2006", "all", True, "contacted>intent", converted, converted // 2),
+            ("2006", "商企", False, "potential>contacted", 7, 7),
+            ("2005", "all", True, "potential>contacted", 999, 1)]
+    frame = pd.DataFrame(rows, columns=["period", "segment", "is_total", "transition", "from_count", "to_count"])
     return frame.assign(rate=frame["to_count"] / frame["from_count"])
 
 

@@ -1,25 +1,25 @@
-"""The whole diagnosis on a small seeded frame: findings, summary figures, saved tables, charts."""
+"""The whole diagnosis on a small seeded frame: findings, key figures, saved tables, charts."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-from funnelkit.funnel import counts as funnel  # noqa: E402
-from funnelkit.funnel import findings as funnel_findings  # noqa: E402
-from funnelkit.funnel import views as funnel_views  # noqa: E402
-from funnelkit.funnel.analysis import diagnose, save_tables  # noqa: E402
-from funnelkit.funnel import plots as charts  # noqa: E402
-from funnelkit.report.display import Report  # noqa: E402
+from funnelkit.funnel import Params, analyse, data_warnings, findings, key_figures, plots, views
+from funnelkit.funnel import counts as funnel
+from funnelkit.funnel.labels import transition_label
+from funnelkit.report.display import Report
 
 STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}, {"key": "c", "zh": "丙", "en": "C"}]
 KEYS = ["overall_conversion", "top_bottleneck", "top_bottleneck_key", "top_bottleneck_loss_rate",
         "top_bottleneck_lost", "top_bottleneck_gain_customers", "top_bottleneck_gain_revenue", "forecast_total",
         "current_period"]
+VIEWS = ("stages", "segments", "transitions", "bottlenecks", "yoy", "drivers", "elasticities", "time_to_convert",
+         "forecast", "calibration", "backtest")
 
 
 def _leads(branch: str, seed: int, n: int = 400) -> pd.DataFrame:
@@ -37,6 +37,12 @@ def _leads(branch: str, seed: int, n: int = 400) -> pd.DataFrame:
         "lost_date": (created + pd.Timedelta(days=30)).where(outcome == "lost")})
 
 
+def diagnose(*, leads=None, stage_counts=None, peers=None, **values):
+    """``analyse`` of 杭州分公司 over the three-stage funnel, with ``values`` checked as params."""
+    params = Params.from_values({"branch": "杭州分公司", "stages": STAGES, **values})
+    return analyse({"leads": leads, "stage_counts": stage_counts}, params, peers=peers)
+
+
 @pytest.fixture(scope="module")
 def data():
     leads = {b: _leads(b, i) for i, b in enumerate(["杭州分公司", "宁波分公司", "温州分公司"])}
@@ -46,37 +52,41 @@ def data():
 
 def test_diagnosis_from_leads(data, tmp_path):
     leads, peers = data
-    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, controllability={"a>b": 0.2})
+    d = diagnose(leads=leads, peers=peers, controllability={"a>b": 0.2})
     assert d.source == "leads" and d.current == "2006" and d.previous == "2005"
-    items = funnel_findings.findings(d)
+    items = findings(d, "zh")
     assert 3 <= len(items) <= 5
-    figures = funnel_findings.summary_figures(d)
+    figures = key_figures(d, "zh")
     assert set(KEYS) <= set(figures)
     # the summary's numbers are the tables' numbers
     top = d.bottlenecks.iloc[0]
-    assert figures["top_bottleneck_key"] == top["transition"] and figures["top_bottleneck"] == top["transition_label"]
+    assert figures["top_bottleneck_key"] == top["transition"]
+    assert figures["top_bottleneck"] == transition_label(top["transition"], d.stages, "zh") == "乙→丙"
+    assert key_figures(d, "en")["top_bottleneck"] == "B→C"
     whole = d.stage_rates[d.stage_rates["is_total"] & (d.stage_rates["period"] == "2006")]
     assert figures["overall_conversion"] == pytest.approx(whole["count"].iloc[-1] / whole["count"].iloc[0])
     assert figures["forecast_total"] == pytest.approx(d.forecast["expected_amount"].sum())
     assert f"{top['lost']:,.0f}" in items[0]
     report = Report("funnel", branch="杭州分公司", output_dir=str(tmp_path))
-    save_tables(report, d)
+    saved = report.publish(d, figures)
+    assert saved == sorted(f"{name}.csv" for name in d.SAVED)
     for name in ("stages", "transitions", "forecast"):
         assert (tmp_path / f"{name}.csv").exists()
-    for view in (funnel_views.stages_view, funnel_views.segments_view, funnel_views.transitions_view,
-                 funnel_views.bottleneck_view, funnel_views.yoy_view, funnel_views.decomposition_view,
-                 funnel_views.elasticity_view, funnel_views.time_view, funnel_views.forecast_view,
-                 funnel_views.calibration_view, funnel_views.backtest_view):
-        assert not view(d).empty
+    assert (tmp_path / "summary.json").exists()
+    for name in VIEWS:
+        assert not getattr(views, name)(d, "zh").empty, name
 
 
 def test_counts_only_branch_has_the_same_funnel(data):
     leads, peers = data
-    by_leads = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, lang="en")
+    by_leads = diagnose(leads=leads, peers=peers)
     counts = funnel.counts_from_leads(leads, stages=STAGES).assign(branch="杭州分公司")
-    by_counts = diagnose(branch="杭州分公司", stage_counts=counts, peers=peers, stages=STAGES, lang="en",
-                         deal_amount=500.0)
-    assert by_counts.source == "counts" and by_counts.forecast is None and funnel_views.time_view(by_counts) is None
+    by_counts = diagnose(stage_counts=counts, peers=peers, deal_amount=500.0)
+    assert by_counts.source == "counts" and not by_counts.forecasted
+    assert views.time_to_convert(by_counts, "en") is None and views.forecast(by_counts, "en") is None
+    # the forecast CSV is still written, with its headers only; no time or back-test tables
+    assert by_counts.forecast.empty and list(by_counts.forecast.columns) == list(by_leads.forecast.columns)
+    assert set(by_counts.tables()) == set(by_counts.SAVED) - {"backtest_calibration", "time_to_convert"}
     # the same funnel; the leads form also knows which customers are still open
     pd.testing.assert_frame_equal(by_leads.stage_rates, by_counts.stage_rates)
     assert by_counts.transitions["still_open"].isna().all() and by_leads.transitions["still_open"].sum() > 0
@@ -84,12 +94,13 @@ def test_counts_only_branch_has_the_same_funnel(data):
     pd.testing.assert_series_equal(counted["lost"] - settled["still_open"], settled["lost"], check_names=False)
     same = settled["still_open"] == 0
     pd.testing.assert_frame_equal(settled[same].drop(columns="still_open"), counted[same].drop(columns="still_open"))
-    assert any("仍在跟进" in w or "still open" in w for w in by_leads.warnings)
-    assert by_counts.bottlenecks["gain_revenue"].iloc[0] == pytest.approx(500 * by_counts.bottlenecks["gain_customers"].iloc[0])
-    assert funnel_findings.summary_figures(by_counts)["forecast_total"] is None
+    assert any("仍在跟进" in w for w in data_warnings(by_leads, "zh"))
+    assert any("still open" in w for w in data_warnings(by_leads, "en"))
+    top = by_counts.bottlenecks.iloc[0]
+    assert top["gain_revenue"] == pytest.approx(500 * top["gain_customers"])
+    assert key_figures(by_counts, "en")["forecast_total"] is None
     # funnel_source="counts" ignores the leads even when they exist
-    assert diagnose(branch="杭州分公司", leads=leads, stage_counts=counts, funnel_source="counts", peers=peers,
-                    stages=STAGES).forecast is None
+    assert not diagnose(leads=leads, stage_counts=counts, funnel_source="counts", peers=peers).forecasted
 
 
 def test_charts_draw(data):
@@ -97,14 +108,19 @@ def test_charts_draw(data):
 
     use_report_style()  # the CJK font
     leads, peers = data
-    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES)
-    fig = charts.plot_segment_funnels(d.stage_rates, period=d.current)
+    d = diagnose(leads=leads, peers=peers)
+    fig = plots.segment_funnels(d)
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 3  # 全部, 住宅, 商企
-    assert charts.plot_loss_heatmap(d.transitions, period=d.current).get_title()
-    assert len(charts.plot_conversion_trend(d.transitions).get_lines()) >= 2
-    assert len(charts.plot_waterfall(d.decomposition, previous="2005", current="2006", last="丙").patches) == 5
-    ax = charts.plot_peer_funnel(d.funnel_plot, transition=d.top["transition_label"])
-    assert len(ax.collections) == 2  # peers and this branch
+    assert fig.axes[0].get_title() == "全部漏斗（2006年）"
+    assert plots.loss_heatmap(d).axes[0].get_title()
+    assert len(plots.conversion_trend(d).axes[0].get_lines()) >= 2
+    assert len(plots.change_waterfall(d).axes[0].patches) == 5
+    peer = plots.peer_funnel(d, lang="en").axes[0]
+    assert len(peer.collections) == 2  # peers and this branch
+    assert peer.get_title() == "“B→C” conversion: this branch and its peers"
+    # drawn on a given Axes, the chart returns that Axes' Figure
+    _, ax = plt.subplots()
+    assert plots.loss_heatmap(d, ax=ax) is ax.figure
     plt.close("all")
 
 
@@ -115,20 +131,20 @@ def test_backtest_prior_uses_only_earlier_peer_periods(data):
     changed = peers.assign(count=peers["count"].where((peers["period"] != "2006") | (peers["branch"] == "杭州分公司"),
                                                       peers["count"] * 3))
     changed.loc[(changed["period"] == "2006") & (changed["stage"] == "a"), "count"] *= 2
-    before = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES)
-    after = diagnose(branch="杭州分公司", leads=leads, peers=changed, stages=STAGES)
+    before = diagnose(leads=leads, peers=peers)
+    after = diagnose(leads=leads, peers=changed)
     pd.testing.assert_frame_equal(before.backtest, after.backtest)
     assert not np.allclose(before.pipeline["win_prob"], after.pipeline["win_prob"])
 
 
 def test_too_few_is_shown_in_views_and_heatmap(data):
     leads, peers = data
-    d = diagnose(branch="杭州分公司", leads=leads, peers=peers, stages=STAGES, min_group=80)
+    d = diagnose(leads=leads, peers=peers, min_group=80)
     assert d.stage_rates.loc[d.stage_rates["period"] == d.current, "too_few"].any()
-    assert "样本少" in funnel_views.segments_view(d).to_string()
+    assert "样本少" in views.segments(d, "zh").to_string()
     assert d.decomposition["too_few"].any()
-    assert "样本过少" in funnel_views.decomposition_view(d).to_string()
-    ax = charts.plot_loss_heatmap(d.transitions, period=d.current)
+    assert "样本过少" in views.drivers(d, "zh").to_string()
+    ax = plots.loss_heatmap(d).axes[0]
     assert any("样本少" in text.get_text() for text in ax.texts)
     plt.close("all")
 
@@ -136,14 +152,18 @@ def test_too_few_is_shown_in_views_and_heatmap(data):
 def test_yoy_view_shows_counts_and_untested_rows():
     from types import SimpleNamespace
 
-    yoy = pd.DataFrame({"segment": ["全部", "x", "y"], "is_total": [True, False, False],
-                        "transition": ["a>b"] * 3, "transition_label": ["甲→乙"] * 3,
+    from funnelkit.data.schema import resolve_stages
+
+    yoy = pd.DataFrame({"segment": ["all", "x", "y"], "is_total": [True, False, False], "transition": ["a>b"] * 3,
                         "rate_previous": [0.5, 0.4, 1.2], "rate_current": [0.6, 0.5, 0.5],
                         "n_previous": [200, 20, 10], "n_current": [210, 25, 12], "diff": [0.1, 0.1, -0.7],
                         "diff_low": [0.0, np.nan, np.nan], "diff_high": [0.2, np.nan, np.nan],
                         "p_value": [0.2, np.nan, np.nan], "p_adjusted": [0.2, np.nan, np.nan],
                         "significant": [False, False, False], "too_few": [False, True, False]})
-    view = funnel_views.yoy_view(SimpleNamespace(lang="zh", previous="2005", current="2006", yoy=yoy))
+    result = SimpleNamespace(previous="2005", current="2006", yoy=yoy, stages=resolve_stages(STAGES))
+    view = views.yoy(result, "zh")
     assert view["2005结果已定人数"].tolist() == ["200", "20", "10"]
     assert view["2006结果已定人数"].tolist() == ["210", "25", "12"]
     assert view["判断"].tolist() == ["不显著", "样本过少，不作判断", "未检验（人数缺失或逐级上升）"]
+    assert view["客户群"].tolist() == ["全部", "x", "y"] and view["环节"].tolist() == ["甲→乙"] * 3
+    assert views.yoy(result, "en")["Segment"].tolist() == ["All", "x", "y"]

@@ -5,11 +5,18 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2, chi2_contingency
 
+from funnelkit.funnel import compare as funnel_stats
 from funnelkit.funnel import counts as funnel
 from funnelkit.funnel import drivers as funnel_drivers
-from funnelkit.funnel import compare as funnel_stats
 
 STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}, {"key": "c", "zh": "丙", "en": "C"}]
+MIN_GROUP = 30  # the declared default of min_group
+
+
+def _bottlenecks(transitions, *, period, **options):
+    """Ranked with the declared defaults (no weights, no peers, no deal amount, top 3) unless given."""
+    return funnel_drivers.bottlenecks(transitions, period=period, **{
+        "controllability": {}, "peer_median": None, "amount": np.nan, "top": 3, **options})
 
 
 @pytest.fixture
@@ -17,11 +24,12 @@ def transitions():
     # whole branch: 2005 160 → 80 → 26, 2006 170 → 90 → 40 (x and y as in test_funnel)
     counts = pd.DataFrame({"period": ["2005"] * 6 + ["2006"] * 6, "segment": (["x"] * 3 + ["y"] * 3) * 2,
                            "stage": ["a", "b", "c"] * 4, "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10]})
-    return funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES)
+    rates = funnel.stage_table(counts, stages=STAGES, min_group=MIN_GROUP)
+    return funnel.transition_table(rates, stages=STAGES, min_group=MIN_GROUP)
 
 
 def test_yoy_matches_pearson_chi_square(transitions):
-    yoy = funnel_stats.yoy_tests(transitions, current="2006", previous="2005")
+    yoy = funnel_stats.yoy_tests(transitions, current="2006", previous="2005", adjust="holm", min_group=MIN_GROUP)
     bc = yoy[yoy["is_total"] & (yoy["transition"] == "b>c")].iloc[0]
     # 26 / 80 → 40 / 90: difference 0.4444 − 0.325 = 0.1194
     assert bc["diff"] == pytest.approx(40 / 90 - 26 / 80)
@@ -38,27 +46,27 @@ def test_yoy_matches_pearson_chi_square(transitions):
 
 
 def test_yoy_flags_small_groups(transitions):
-    yoy = funnel_stats.yoy_tests(transitions, current="2006", previous="2005", min_group=31)
+    yoy = funnel_stats.yoy_tests(transitions, current="2006", previous="2005", adjust="holm", min_group=31)
     # y: 2006 b→c starts with 30 customers: too few, not tested
     row = yoy[(yoy["segment"] == "y") & (yoy["transition"] == "b>c")].iloc[0]
     assert row["too_few"] and np.isnan(row["p_value"])
-    assert funnel_stats.yoy_tests(transitions, current="2006", previous=None).empty
+    assert funnel_stats.yoy_tests(transitions, current="2006", previous=None, adjust="holm", min_group=MIN_GROUP).empty
 
 
 def test_bottleneck_ranking_follows_controllability(transitions):
     # 2006: a→b loses 80, b→c loses 50
-    ranked = funnel_drivers.bottlenecks(transitions, period="2006", controllability={"a>b": 0.2})
+    ranked = _bottlenecks(transitions, period="2006", controllability={"a>b": 0.2})
     assert ranked["transition"].tolist() == ["b>c", "a>b"]  # 50 × 1 > 80 × 0.2 = 16
     assert ranked["score"].tolist() == pytest.approx([50, 16])
-    ranked = funnel_drivers.bottlenecks(transitions, period="2006", controllability={"a>b": 0.7})
+    ranked = _bottlenecks(transitions, period="2006", controllability={"a>b": 0.7})
     assert ranked["transition"].tolist() == ["a>b", "b>c"]  # 80 × 0.7 = 56 > 50
     assert ranked["top"].tolist() == [True, True]
-    assert funnel_drivers.bottlenecks(transitions, period="2006", top=1)["top"].tolist() == [True, False]
+    assert _bottlenecks(transitions, period="2006", top=1)["top"].tolist() == [True, False]
 
 
 def test_bottleneck_gain_at_peer_median(transitions):
     peer = pd.DataFrame({"transition": ["a>b", "b>c"], "peer_median": [0.5, 0.5]})
-    ranked = funnel_drivers.bottlenecks(transitions, period="2006", peer_median=peer, amount=100).set_index("transition")
+    ranked = _bottlenecks(transitions, period="2006", peer_median=peer, amount=100).set_index("transition")
     # b→c at 40/90 reaching 0.5: last 40 × (0.5 / (4/9) − 1) = 40 × 0.125 = 5 customers, 500 yuan
     assert ranked.at["b>c", "gain_peer"] == pytest.approx(5)
     assert ranked.at["b>c", "gain_revenue"] == pytest.approx(500)
@@ -69,7 +77,7 @@ def test_bottleneck_gain_at_peer_median(transitions):
 
 
 def test_bottleneck_gain_at_own_best(transitions):
-    ranked = funnel_drivers.bottlenecks(transitions, period="2005").set_index("transition")
+    ranked = _bottlenecks(transitions, period="2005").set_index("transition")
     # 2005 b→c 26/80 = 0.325, best 2006 40/90: last 26 × (0.4444 / 0.325 − 1) = 9.5556
     assert ranked.at["b>c", "gain_best"] == pytest.approx(26 * ((40 / 90) / 0.325 - 1))
     assert ranked.at["b>c", "benchmark"] == "own_best"
@@ -104,7 +112,7 @@ def _peers():
 
 
 def test_peer_median_and_funnel_plot():
-    rates = funnel_stats.branch_transitions(_peers(), stages=STAGES)
+    rates = funnel_stats.branch_transitions(_peers(), stages=STAGES, min_group=MIN_GROUP)
     median = funnel_stats.peer_medians(rates, branch="甲分公司", period="2006").set_index("transition")
     # the others convert a→b at 80/200 = 0.4 and 200/400 = 0.5: median 0.45
     assert median.at["a>b", "peer_median"] == pytest.approx(0.45) and median.at["a>b", "peers"] == 2
@@ -126,8 +134,9 @@ def test_bottleneck_ranks_settled_losses():
     still_open = counts.assign(still_open=0).drop(columns="count")
     still_open.loc[(still_open["period"] == "2006") & (still_open["segment"] == "x") & (still_open["stage"] == "a"),
                    "still_open"] = 40
-    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES, still_open=still_open)
-    ranked = funnel_drivers.bottlenecks(steps, period="2006").set_index("transition")
+    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES, min_group=MIN_GROUP), stages=STAGES,
+                                    still_open=still_open, min_group=MIN_GROUP)
+    ranked = _bottlenecks(steps, period="2006").set_index("transition")
     # a→b: 170 enter, 90 go on, 40 open → 130 settled, 40 lost (not 80), loss 40 / 130; b→c loses 50
     assert ranked.loc["a>b", ["still_open", "lost"]].tolist() == [40, 40]
     assert ranked.loc["a>b", "loss_rate"] == pytest.approx(40 / 130)

@@ -1,14 +1,28 @@
 """Funnel stages, rates, losses and data quality on small hand-computed frames."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
+from funnelkit.data.schema import resolve_stages
 from funnelkit.funnel import counts as funnel
-from funnelkit.funnel.analysis import funnel_counts
+from funnelkit.funnel.analysis import funnel_counts, notices
+from funnelkit.funnel.findings import data_warnings
+from funnelkit.funnel.labels import segment_label, stage_label, transition_label
 
 STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}, {"key": "c", "zh": "丙", "en": "C"}]
+MIN_GROUP = 30  # the declared default of min_group
+
+
+def _rates(counts):
+    return funnel.stage_table(counts, stages=STAGES, min_group=MIN_GROUP)
+
+
+def _steps(rates, **options):
+    return funnel.transition_table(rates, stages=STAGES, **{"min_group": MIN_GROUP, **options})
 
 
 @pytest.fixture
@@ -25,38 +39,39 @@ def _row(table, **where):
 
 
 def test_stage_rates_by_hand(counts):
-    table = funnel.stage_table(counts, stages=STAGES)
+    table = _rates(counts)
     # whole branch 2005: a = 100 + 60 = 160, b = 80, c = 26; conversion c from b = 26 / 80 = 0.325,
     # from the first stage 26 / 160 = 0.1625
     c = _row(table, period="2005", is_total=True, stage="c")
     assert c["count"] == 26 and c["prev_count"] == 80
     assert c["conv_prev"] == pytest.approx(0.325)
     assert c["conv_first"] == pytest.approx(0.1625)
-    assert c["segment"] == "全部" and c["stage_label"] == "丙"
+    assert c["segment"] == "all" and stage_label(c["stage"], resolve_stages(STAGES), "zh") == "丙"
+    assert segment_label(c["segment"], "zh") == "全部"
     # segment y 2006: b / a = 30 / 50 = 0.6
     assert _row(table, period="2006", segment="y", stage="b")["conv_prev"] == pytest.approx(0.6)
-    assert funnel.stage_table(counts, stages=STAGES, lang="en")["segment"].iloc[-1] == "All"
+    assert segment_label(table["segment"].iloc[-1], "en") == "All"
 
 
 def test_wilson_interval_matches_scipy(counts):
-    table = funnel.stage_table(counts, stages=STAGES)
+    table = _rates(counts)
     b = _row(table, period="2006", is_total=True, stage="b")  # 90 of 170
     ci = binomtest(90, 170).proportion_ci(method="wilson")
     assert (b["conv_prev_low"], b["conv_prev_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
 
 
 def test_transition_losses_by_hand(counts):
-    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES)
+    steps = _steps(_rates(counts))
     ab = _row(steps, period="2006", is_total=True, transition="a>b")
     # 170 enter, 90 go on: 80 lost, loss rate 80 / 170
     assert ab["lost"] == 80 and ab["loss_rate"] == pytest.approx(80 / 170)
-    assert ab["transition_label"] == "甲→乙"
+    assert transition_label(ab["transition"], resolve_stages(STAGES), "zh") == "甲→乙"
     ci = binomtest(80, 170).proportion_ci(method="wilson")
     assert (ab["loss_low"], ab["loss_high"]) == pytest.approx((ci.low, ci.high), abs=1e-9)
     assert not ab["too_few"]
     # segment y 2006 b→c: 30 enter (< 30 is too few; 30 is enough), 10 go on
     assert not _row(steps, period="2006", segment="y", transition="b>c")["too_few"]
-    small = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES, min_group=31)
+    small = _steps(_rates(counts), min_group=31)
     assert _row(small, period="2006", segment="y", transition="b>c")["too_few"]
 
 
@@ -76,21 +91,22 @@ def test_leads_and_counts_give_the_same_tables():
     assert from_leads["count"].tolist() == [5, 3, 2, 2, 2, 1]
     given = pd.DataFrame({"branch": "杭州分公司", "period": ["2005"] * 3 + ["2006"] * 3, "segment": "x",
                           "stage": ["c", "b", "a", "a", "b", "c"], "count": [2, 3, 5, 2, 2, 1]})
-    from_counts = funnel_counts(leads=None, stage_counts=given, stages=STAGES)
+    from_counts = funnel_counts(leads=None, stage_counts=given, source="auto", stages=STAGES)
     pd.testing.assert_frame_equal(from_leads, from_counts, check_dtype=False)
-    pd.testing.assert_frame_equal(funnel.stage_table(from_leads, stages=STAGES),
-                                  funnel.stage_table(from_counts, stages=STAGES), check_dtype=False)
+    pd.testing.assert_frame_equal(_rates(from_leads),
+                                  _rates(from_counts), check_dtype=False)
     assert funnel_counts(leads=leads, stage_counts=given, source="counts", stages=STAGES)["count"].tolist() == \
         [5, 3, 2, 2, 2, 1]
 
 
-def test_funnel_counts_rejects_bad_source():
+def test_funnel_counts_needs_a_source_table():
+    # a bad funnel_source value is refused by the Params declaration (tests/funnel/test_params.py)
     from funnelkit.exceptions import FunnelkitError
 
-    with pytest.raises(FunnelkitError, match="auto"):
-        funnel_counts(leads=None, stage_counts=None, source="both")
     with pytest.raises(FunnelkitError, match="neither"):
-        funnel_counts(leads=None, stage_counts=None)
+        funnel_counts(leads=None, stage_counts=None, source="auto")
+    with pytest.raises(FunnelkitError, match="no leads"):
+        funnel_counts(leads=None, stage_counts=None, source="leads")
 
 
 def test_data_quality_finds_rising_missing_and_mismatch(counts):
@@ -104,27 +120,31 @@ def test_data_quality_finds_rising_missing_and_mismatch(counts):
     rising = problems[problems["kind"] == "rising"]
     assert rising[["period", "segment", "stage", "expected", "found"]].values.tolist() == [["2005", "x", "c", 50, 70]]
     missing = problems[problems["kind"] == "missing_stage"]
-    assert [("2006", "y", "b")] == list(missing[missing["segment"] == "y"][["period", "segment", "stage"]]
-                                         .itertuples(index=False, name=None))
+    assert list(missing[missing["segment"] == "y"][["period", "segment", "stage"]]
+                                         .itertuples(index=False, name=None)) == [("2006", "y", "b")]
     mismatch = problems[problems["kind"] == "total_mismatch"]
     assert mismatch[["period", "stage", "expected", "found"]].values.tolist() == [["2006", "a", 170, 175]]
-    messages = funnel.quality_messages(problems, stages=STAGES)
+    found = notices(problems, still_open=None, current="2006", has_peers=True, has_amount=True)
+    assert found["kind"].tolist() == [*problems["kind"], "open_unknown"]
+    messages = data_warnings(SimpleNamespace(notices=found, stages=resolve_stages(STAGES)), "zh")
     assert any("70" in m and "50" in m for m in messages)
+    assert "2006年 y：缺少“乙”阶段数据，相关转化率留空。" in messages
+    assert "2006年 甲：各客户群之和（170）与合计行“合计”（175）不符，分析按各客户群之和计算。" in messages
     assert funnel.data_quality(counts, stages=STAGES).empty
     # the missing stage stays empty in the whole-branch total instead of being undercounted
-    table = funnel.stage_table(broken, stages=STAGES)
+    table = _rates(broken)
     assert pd.isna(_row(table, period="2006", is_total=True, stage="b")["count"])
     assert _row(table, period="2006", is_total=True, stage="a")["count"] == 170  # the 合计 row is not counted
 
 
 def test_rising_counts_get_no_interval():
     counts = pd.DataFrame({"period": "2006", "segment": "x", "stage": ["a", "b", "c"], "count": [10, 12, 5]})
-    b = _row(funnel.stage_table(counts, stages=STAGES), segment="x", stage="b")
+    b = _row(_rates(counts), segment="x", stage="b")
     assert b["conv_prev"] == pytest.approx(1.2) and np.isnan(b["conv_prev_low"])
 
 
 def test_periods(counts):
-    assert funnel.current_period(counts) == "2006"
+    assert funnel.current_period(counts, "") == "2006"
     assert funnel.previous_period(counts, "2006") == "2005"
     assert funnel.previous_period(counts, "2005") is None
     with pytest.raises(Exception, match="2007"):
@@ -136,8 +156,8 @@ def test_conv_first_is_empty_without_a_first_stage():
     # (not b as the denominator: 20 / 50 would be 0.4); 2005 x: c / a = 20 / 100
     counts = pd.DataFrame({"period": ["2005"] * 3 + ["2006"] * 2, "segment": "x",
                            "stage": ["a", "b", "c", "b", "c"], "count": [100, 50, 20, 50, 20]})
-    table = funnel.stage_table(counts, stages=STAGES)
-    for segment in ("x", "全部"):
+    table = _rates(counts)
+    for segment in ("x", "all"):
         c = _row(table, period="2006", segment=segment, stage="c")
         assert pd.isna(c["conv_first"]) and pd.isna(c["conv_first_low"])
         assert c["conv_prev"] == pytest.approx(20 / 50)  # b → c is still known
@@ -154,7 +174,7 @@ def test_open_leads_are_not_counted_as_lost():
     counts = funnel.counts_from_leads(leads, stages=STAGES)
     still_open = funnel.open_from_leads(leads, stages=STAGES)
     assert still_open["still_open"].tolist() == [2, 1, 0, 1, 0, 0]  # x: a 2, b 1, c 0; y: a 1, b 0, c 0
-    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES, still_open=still_open)
+    steps = _steps(_rates(counts), still_open=still_open)
     # x a→b: 6 enter, 3 go on, 2 still open at a → settled 4, lost 1, loss 1/4, conversion 3/4
     ab = _row(steps, segment="x", transition="a>b")
     assert (ab["from_count"], ab["to_count"], ab["still_open"], ab["settled"], ab["lost"]) == (6, 3, 2, 4, 1)
@@ -168,7 +188,7 @@ def test_open_leads_are_not_counted_as_lost():
     assert total[["from_count", "still_open", "settled", "lost"]].tolist() == [8, 3, 5, 1]
     assert total["too_few"]  # 5 settled < 30
     # the counts form cannot tell: still_open NA, every customer not going on is lost
-    by_counts = funnel.transition_table(funnel.stage_table(counts, stages=STAGES), stages=STAGES)
+    by_counts = _steps(_rates(counts))
     assert by_counts["still_open"].isna().all()
     assert _row(by_counts, is_total=True, transition="a>b")[["lost", "loss_rate"]].tolist() == [4, 0.5]
 
@@ -178,20 +198,21 @@ def test_leads_and_counts_forms_agree_without_open_leads():
     leads = _leads([r[:3] + ("lost",) for r in OPEN_ROWS])
     from_leads = funnel.counts_from_leads(leads, stages=STAGES)
     given = from_leads.assign(branch="甲分公司")
-    from_counts = funnel_counts(leads=None, stage_counts=given, stages=STAGES)
-    rates_leads, rates_counts = (funnel.stage_table(c, stages=STAGES) for c in (from_leads, from_counts))
+    from_counts = funnel_counts(leads=None, stage_counts=given, source="auto", stages=STAGES)
+    rates_leads, rates_counts = (_rates(c) for c in (from_leads, from_counts))
     pd.testing.assert_frame_equal(rates_leads, rates_counts, check_dtype=False)
-    steps_leads = funnel.transition_table(rates_leads, stages=STAGES,
-                                          still_open=funnel.open_from_leads(leads, stages=STAGES))
-    steps_counts = funnel.transition_table(rates_counts, stages=STAGES)
+    steps_leads = _steps(rates_leads, still_open=funnel.open_from_leads(leads, stages=STAGES))
+    steps_counts = _steps(rates_counts)
     assert (steps_leads["still_open"] == 0).all() and steps_counts["still_open"].isna().all()
     pd.testing.assert_frame_equal(steps_leads.drop(columns="still_open"), steps_counts.drop(columns="still_open"))
     # with open leads the stage table is still the same (open leads count where they reached)
     open_leads = _leads(OPEN_ROWS)
-    pd.testing.assert_frame_equal(funnel.stage_table(funnel.counts_from_leads(open_leads, stages=STAGES), stages=STAGES),
+    pd.testing.assert_frame_equal(_rates(funnel.counts_from_leads(open_leads, stages=STAGES)),
                                   rates_leads)
 
 
 def test_segment_order_puts_the_total_first():
-    rows = pd.DataFrame({"segment": ["住宅", "全部", "公话", "住宅"], "is_total": [False, True, False, False]})
-    assert funnel.segment_order(rows) == ["全部", "住宅", "公话"]
+    from funnelkit.funnel.labels import segment_order
+
+    rows = pd.DataFrame({"segment": ["住宅", "all", "公话", "住宅"], "is_total": [False, True, False, False]})
+    assert segment_order(rows) == ["all", "住宅", "公话"]
