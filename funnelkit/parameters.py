@@ -194,7 +194,11 @@ class Params:
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]):
-        """The parameters as a notebook holds them: ``Params.from_namespace(globals())``."""
+        """The parameters as a notebook holds them: ``Params.from_namespace(globals())``. In a
+        notebook, a bad value then shows as its message, without a traceback."""
+        from .report.display import show_errors_without_traceback
+
+        show_errors_without_traceback()
         return cls.from_values({name: namespace[name] for name in cls.declared() if name in namespace})
 
 

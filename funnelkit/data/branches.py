@@ -57,7 +57,7 @@ class DataWarning:
         except ValueError:
             shown = file.name
         return t(f"data.{self.key}", lang, file=shown, count=f"{self.count:,}", row=self.row,
-                 value=self.value, branch=self.branch)
+                 value=self.value, branch=self.branch, column=self.column)
 
 
 def normalise_branch(value: object) -> str:

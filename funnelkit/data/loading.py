@@ -22,6 +22,7 @@ from funnelkit import paths
 from funnelkit.exceptions import DataSourceError, DataValidationError
 
 from . import files as readers
+from . import filters as row_filters
 from . import sources
 from .branches import DataWarning
 from .dates import EARLIEST, DateWindow
@@ -36,7 +37,8 @@ _PEER_COLUMNS = {"stage_counts": ("branch", "period", "segment", "stage", "count
 
 
 def load_table(table: str, *, branch: str, source: str = "", files: dict | None = None,
-               stages: list | None = None, required: bool = True, as_of: str = "") -> pd.DataFrame | None:
+               stages: list | None = None, required: bool = True, as_of: str = "",
+               filters: dict | None = None) -> pd.DataFrame | None:
     """One branch's rows of a contract table, validated and typed.
 
     Parameters
@@ -87,9 +89,11 @@ def load_table(table: str, *, branch: str, source: str = "", files: dict | None 
         location = sources.locate(table, source=source, files=files, required=required)
         if location is None:
             return None
-        raw, rows, warnings = sources.read_branch(location, table=table, branch=branch, stages=stage_list)
+        raw, rows, warnings = sources.read_branch(location, table=table, branch=branch, stages=stage_list,
+                                                  where=row_filters.equality_pushdown(table, filters))
     frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of)
-    frame.attrs["data_warnings"] = list(warnings)
+    frame, unfiltered = row_filters.apply(frame, table=table, filters=filters, file=location.label)
+    frame.attrs["data_warnings"] = [*warnings, *unfiltered]
     return frame
 
 
@@ -116,8 +120,8 @@ def data_warnings(*frames: pd.DataFrame | None, lang: str = "zh") -> list[str]:
             for w in frame.attrs.get("data_warnings", [])]
 
 
-def peer_stage_counts(*, source: str = "", files: dict | None = None,
-                      stages: list | None = None, as_of: str = "") -> pd.DataFrame:
+def peer_stage_counts(*, source: str = "", files: dict | None = None, stages: list | None = None,
+                      as_of: str = "", filters: dict | None = None) -> pd.DataFrame:
     """Customers per stage for every branch: columns branch, period, segment, stage, count.
 
     Read from ``stage_counts`` when the source has it; otherwise from ``leads``, where the
@@ -125,7 +129,8 @@ def peer_stage_counts(*, source: str = "", files: dict | None = None,
     is at or beyond it. Rows with an unknown stage, a missing date, a date outside the
     plausible window (before 1990, after ``as_of`` or today) or a negative count are left
     out (they belong to other branches' validation, not to this comparison). Branch names
-    are compared as the loader compares them (invisible characters removed).
+    are compared as the loader compares them (invisible characters removed). Of a notebook's
+    ``filters``, segment and period apply to peers too, so branches are compared like for like.
 
     Examples
     --------
@@ -138,7 +143,11 @@ def peer_stage_counts(*, source: str = "", files: dict | None = None,
         for table in ("stage_counts", "leads"):
             location = sources.locate(table, source=source, files=files, required=False)
             if location is not None:
-                return _peer_counts(location, stage_list, window)
+                peers = _peer_counts(location, stage_list, window)
+                # Peers are compared like for like: the same segment and years as the branch.
+                shared = {name: value for name, value in row_filters.active(filters).items()
+                          if name in ("segment", "period")}
+                return row_filters.apply(peers, table="stage_counts", filters=shared, file=location.label)[0]
     raise DataSourceError(f"peer comparison needs a stage_counts or leads table; found neither in "
                           f"{source or paths.demo_db()}")
 
@@ -250,7 +259,7 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
 
     A table in ``required`` that the branch lacks is an error; any other missing table is
     ``None``. ``params`` is a :class:`funnelkit.parameters.Params` (branch, source, files,
-    stages).
+    stages, as-of date and the notebook's filters, see :mod:`funnelkit.data.filters`).
 
     Examples
     --------
@@ -259,4 +268,12 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
     """
     required = set(required)
     return {name: load_table(name, branch=params.branch, source=params.source, files=params.files,
-                             stages=params.stages, required=name in required) for name in names}
+                             stages=params.stages, required=name in required, as_of=params.as_of,
+                             filters=params.filters()) for name in names}
+
+
+def load_peers(params) -> pd.DataFrame:
+    """Every branch's stage counts (:func:`peer_stage_counts`) as the notebook's ``params``
+    say where to find them: source, files, stages, as-of date and filters."""
+    return peer_stage_counts(source=params.source, files=params.files, stages=params.stages, as_of=params.as_of,
+                             filters=params.filters())

@@ -224,7 +224,7 @@ def source_columns(con: duckdb.DuckDBPyConnection, location: Location) -> dict[s
     return {name: kind for name, kind, *_ in described if name != "__row"}
 
 
-def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...]):
+def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...], where: dict | None = None):
     """One branch's rows from DuckDB or Parquet, filtered inside DuckDB, and the warnings.
 
     The distinct branch cells (few) are sorted out in Python, then the branch's spellings
@@ -246,6 +246,11 @@ def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...
                 spellings = groups["value"][mine].tolist()
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
                 params = [*params, spellings]
+                for name, value in (where or {}).items():  # a notebook's filters, exact again after validation
+                    if name in mapped:
+                        header = quote(list(columns)[mapped.index(name)])
+                        sql += f" AND trim(CAST({header} AS VARCHAR)) = ?"
+                        params.append(value)
             else:
                 sql += " LIMIT 0"  # validation then reports the missing column
             con.execute("SET arrow_large_buffer_size = true")  # pandas keeps large_string as is
@@ -300,10 +305,12 @@ def read_branch_file(location: Location, *, table: str, branch: str, stages: tup
     return frame, rows, warnings
 
 
-def read_branch(location: Location, *, table: str, branch: str,
-                stages: tuple[Stage, ...]) -> tuple[pd.DataFrame, np.ndarray, list]:
+def read_branch(location: Location, *, table: str, branch: str, stages: tuple[Stage, ...],
+                where: dict[str, str] | None = None) -> tuple[pd.DataFrame, np.ndarray, list]:
     """The raw rows of ``branch``, their row numbers as the user sees them, and
-    :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads."""
+    :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads. ``where``
+    (contract column → value) is pushed into DuckDB and Parquet queries as bound parameters;
+    file sources are cut by :func:`funnelkit.data.filters.apply` after validation."""
     if location.kind in ("duckdb", "parquet"):
-        return read_branch_sql(location, branch=branch, stages=stages)
+        return read_branch_sql(location, branch=branch, stages=stages, where=where)
     return read_branch_file(location, table=table, branch=branch, stages=stages)

@@ -150,9 +150,15 @@ class Report:
         title = html.escape(heading or self.t("common.summary"))
         display(HTML(f'<div class="fk-findings"><h2>{title}</h2><ol>{rows}</ol></div>'))
 
-    def warnings(self, items: list[str]) -> None:
-        """Show data-quality warnings at the top of a report (or say there are none)."""
+    def warnings(self, items: list[str], *, tables: dict | None = None) -> None:
+        """Show data-quality warnings at the top of a report (or say there are none): ``items``
+        from the analysis, then what loading noticed in ``tables`` (rows no branch reads,
+        filters a table could not apply), in the report's language."""
         from IPython.display import HTML, display
+
+        from funnelkit.data.loading import data_warnings
+
+        items = [*items, *data_warnings(*(tables or {}).values(), lang=self.lang)]
 
         if not items:
             display(HTML(f'<p class="fk-ok">{html.escape(self.t("common.no_warnings"))}</p>'))
@@ -239,14 +245,14 @@ def start_report(notebook: str, params=None, *, branch: str = "", lang: str = "z
         filters = params.filters()
     check_lang(lang)
     use_report_style()
-    _install_friendly_errors()
+    show_errors_without_traceback()
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
     return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id,
                   filters=filters)
 
 
-def _install_friendly_errors() -> None:
+def show_errors_without_traceback() -> None:
     """In IPython, show a FunnelkitError as its message alone: no traceback for a user's mistake."""
     try:
         from IPython import get_ipython
