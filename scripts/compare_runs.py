@@ -2,7 +2,10 @@
 
 Used to prove a refactor changes no figure: every ``summary.json`` figure and every CSV table
 of every branch and notebook must be equal (run ids, kit versions and table lists aside).
-Exits 1 and lists the differences when they are not.
+Exits 1 and lists the differences when they are not. ``--notebook NAME`` compares one notebook.
+
+The renames of a release are declared below, so that only they are forgiven: label columns
+that left the CSVs (the tables speak in codes; views translate) and labels replaced by codes.
 """
 
 from __future__ import annotations
@@ -14,16 +17,25 @@ from pathlib import Path
 import pandas as pd
 
 IGNORED = {"run_id", "kit_version", "tables"}
+#: Columns the CSVs no longer carry (labels in one language; the code column stays).
+DROPPED = {"stage_label", "transition_label", "component_label"}
+#: Values that became codes: column → {old label: code}.
+RECODED = {"segment": {"全部": "all", "All": "all"}}
 
 
-def summaries(run: Path) -> dict[str, dict]:
+def _as_released(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.drop(columns=[c for c in frame.columns if c in DROPPED])
+    return frame.replace({c: m for c, m in RECODED.items() if c in frame.columns})
+
+
+def summaries(run: Path, notebook: str = "*") -> dict[str, dict]:
     return {str(p.relative_to(run)): json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(run.glob("*/*/summary.json"))}
+            for p in sorted(run.glob(f"*/{notebook}/summary.json"))}
 
 
-def differences(old: Path, new: Path) -> list[str]:
+def differences(old: Path, new: Path, notebook: str = "*") -> list[str]:
     found = []
-    before, after = summaries(old), summaries(new)
+    before, after = summaries(old, notebook), summaries(new, notebook)
     for name in sorted(set(before) | set(after)):
         if name not in before or name not in after:
             found.append(f"{name}: only in {'new' if name in after else 'old'} run")
@@ -37,19 +49,22 @@ def differences(old: Path, new: Path) -> list[str]:
         for key in sorted((set(a) | set(b)) - {"figures"}):
             if a.get(key) != b.get(key):
                 found.append(f"{name}: {key}: {a.get(key)!r} → {b.get(key)!r}")
-    for csv in sorted(old.glob("*/*/*.csv")):
+    for csv in sorted(old.glob(f"*/{notebook}/*.csv")):
         twin = new / csv.relative_to(old)
         if not twin.exists():
             found.append(f"{csv.relative_to(old)}: missing in new run")
             continue
         try:
-            pd.testing.assert_frame_equal(pd.read_csv(csv), pd.read_csv(twin))
+            pd.testing.assert_frame_equal(_as_released(pd.read_csv(csv)), _as_released(pd.read_csv(twin)))
         except AssertionError as error:
             found.append(f"{csv.relative_to(old)}: {str(error).splitlines()[0]}")
     return found
 
 
 if __name__ == "__main__":
-    problems = differences(Path(sys.argv[1]), Path(sys.argv[2]))
+    args = sys.argv[1:]
+    only = args[args.index("--notebook") + 1] if "--notebook" in args else "*"
+    runs = [a for a in args if a not in ("--notebook", only)]
+    problems = differences(Path(runs[0]), Path(runs[1]), only)
     print("\n".join(problems) or "identical: every summary.json figure and CSV table")
     sys.exit(1 if problems else 0)
