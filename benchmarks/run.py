@@ -43,12 +43,15 @@ print(json.dumps({"rows": rows, "seconds": seconds,
 def measure(kind: str, db: Path, branch: str, repeat: int) -> dict:
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", _MEASURE, kind, str(db), branch],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _MEASURE, kind, str(db), branch], capture_output=True, text=True, check=True
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return {"rows": runs[0]["rows"],
-            "seconds": statistics.median(r["seconds"] for r in runs),
-            "peak_mb": statistics.median(r["peak_mb"] for r in runs)}
+    return {
+        "rows": runs[0]["rows"],
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "peak_mb": statistics.median(r["peak_mb"] for r in runs),
+    }
 
 
 def bench_loading(scale: float, repeat: int) -> None:
@@ -58,25 +61,38 @@ def bench_loading(scale: float, repeat: int) -> None:
     if not db.exists():
         print(f"building {db} (scale {scale:g}) …", flush=True)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "funnelkit.cli", "demo", "--out", str(db), "--scale", str(scale)],
-                       check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "funnelkit.cli", "demo", "--out", str(db), "--scale", str(scale)],
+            check=True,
+            cwd=ROOT,
+        )
         print(f"  built in {time.perf_counter() - started:.0f} s")
     with duckdb.connect(str(db), read_only=True) as con:
         sizes = dict(con.execute("SELECT branch, count(*) FROM leads GROUP BY branch ORDER BY 2").fetchall())
     total = sum(sizes.values())
     small, large = next(iter(sizes)), list(sizes)[-1]
-    print(f"\nleads: {total:,} rows over {len(sizes)} branches; smallest {small} {sizes[small]:,}, "
-          f"largest {large} {sizes[large]:,}")
-    results = {name: measure(kind, db, branch, repeat) for name, kind, branch in (
-        ("smallest branch", "branch", small), ("largest branch", "branch", large), ("whole table", "all", ""))}
+    print(
+        f"\nleads: {total:,} rows over {len(sizes)} branches; smallest {small} {sizes[small]:,}, "
+        f"largest {large} {sizes[large]:,}"
+    )
+    results = {
+        name: measure(kind, db, branch, repeat)
+        for name, kind, branch in (
+            ("smallest branch", "branch", small),
+            ("largest branch", "branch", large),
+            ("whole table", "all", ""),
+        )
+    }
     print(f"{'load':<18}{'rows':>12}{'median s':>10}{'peak MB':>10}")
     for name, r in results.items():
         print(f"{name:<18}{r['rows']:>12,}{r['seconds']:>10.2f}{r['peak_mb']:>10.0f}")
     whole = results["whole table"]
     for name in ("smallest branch", "largest branch"):
         r = results[name]
-        print(f"{name}: {r['rows'] / whole['rows']:.0%} of the rows, {r['seconds'] / whole['seconds']:.0%} of the "
-              f"whole-table time (validated, vs raw), {r['peak_mb'] / whole['peak_mb']:.0%} of its peak memory")
+        print(
+            f"{name}: {r['rows'] / whole['rows']:.0%} of the rows, {r['seconds'] / whole['seconds']:.0%} of the "
+            f"whole-table time (validated, vs raw), {r['peak_mb'] / whole['peak_mb']:.0%} of its peak memory"
+        )
 
 
 def bench_batch(repeat: int) -> None:
@@ -95,8 +111,10 @@ def bench_batch(repeat: int) -> None:
             walls.append(time.perf_counter() - started)
             for r in batch.results:
                 per_notebook.setdefault(r.notebook, []).append(r.seconds)
-        print(f"\nbatch: {len(batch.results)} notebook runs, {len(batch.failed)} failed; "
-              f"median wall {statistics.median(walls):.1f} s over {repeat} run(s), {os.cpu_count()} workers")
+        print(
+            f"\nbatch: {len(batch.results)} notebook runs, {len(batch.failed)} failed; "
+            f"median wall {statistics.median(walls):.1f} s over {repeat} run(s), {os.cpu_count()} workers"
+        )
         for notebook, seconds in sorted(per_notebook.items()):
             print(f"  {notebook:<10} median {statistics.median(seconds):.1f} s per branch")
 

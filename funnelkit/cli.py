@@ -25,10 +25,19 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Database file to write (default: data/demo.duckdb).")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Multiply lead volume (200 gives about 10 million leads).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file to write (default: data/demo.duckdb).",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply lead volume (200 gives about 10 million leads).",
+)
 @click.option("--seed", type=int, default=20061231, show_default=True)
 def demo(out: Path | None, scale: float, seed: int) -> None:
     """Write the deterministic demo database."""
@@ -48,8 +57,14 @@ def _run(branches, notebooks, workers, timeout) -> None:
     from funnelkit.exceptions import BatchInterrupted, OutputError
 
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=False) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
             task = progress.add_task("notebooks", total=None)
 
             def planned(total: int) -> None:
@@ -60,8 +75,15 @@ def _run(branches, notebooks, workers, timeout) -> None:
                     progress.advance(task)
                 progress.update(task, description=f"{result.slug}/{result.notebook} {result.status}")
 
-            batch = run_batch(project_root=project_root(), branches=branches, notebooks=notebooks,
-                              workers=workers, notebook_timeout=timeout, on_plan=planned, on_result=finished)
+            batch = run_batch(
+                project_root=project_root(),
+                branches=branches,
+                notebooks=notebooks,
+                workers=workers,
+                notebook_timeout=timeout,
+                on_plan=planned,
+                on_result=finished,
+            )
     except BatchInterrupted as interrupted:
         console.print(str(interrupted), markup=False, highlight=False, soft_wrap=True)
         sys.exit(130)  # the shell's code for "ended by Ctrl-C"
@@ -99,8 +121,13 @@ def _summary(batch) -> None:
 @click.option("--branch", "branches", multiple=True, help="Only this branch (slug or name); repeatable.")
 @click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: number of cores).")
-@click.option("--timeout", type=click.IntRange(min=1), default=900, show_default=True,
-              help="Seconds allowed per notebook (at least 1).")
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds allowed per notebook (at least 1).",
+)
 def batch(branches, notebooks, workers, timeout) -> None:
     """Run every notebook for every branch in params/ and print the index page."""
     _run(list(branches) or None, list(notebooks) or None, workers, timeout)
@@ -109,8 +136,13 @@ def batch(branches, notebooks, workers, timeout) -> None:
 @main.command()
 @click.option("--branch", required=True, help="Branch slug (params file name) or name.")
 @click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
-@click.option("--timeout", type=click.IntRange(min=1), default=900, show_default=True,
-              help="Seconds allowed per notebook (at least 1).")
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds allowed per notebook (at least 1).",
+)
 def run(branch, notebooks, timeout) -> None:
     """Run the notebooks of one branch."""
     _run([branch], list(notebooks) or None, None, timeout)
@@ -123,8 +155,11 @@ def sync_notebooks(check: bool) -> None:
     from .batch.runner import discover_notebooks
     from .parameters import sync_notebook
 
-    stale = [name for name, path in discover_notebooks(project_root() / "notebooks").items()
-             if sync_notebook(path, write=not check)]
+    stale = [
+        name
+        for name, path in discover_notebooks(project_root() / "notebooks").items()
+        if sync_notebook(path, write=not check)
+    ]
     for name in stale:
         console.print(f"{'out of date' if check else 'rewritten'}: notebooks/{name}.ipynb")
     if check and stale:

@@ -36,13 +36,14 @@ def shorten(text: object, limit: int = SHOWN_CHARS) -> str:
     >>> shorten("call 13812341234 " + "x" * 100, limit=24)
     'call 138****1234 xxxxxx…'
     """
-    text = _mask(str(text)[:limit + 40])
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    text = _mask(str(text)[: limit + 40])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def show_value(value: object, limit: int = SHOWN_CHARS) -> str:
     """A value as a message may show it: its Python form, bounded in size, masked, cut."""
     return shorten(_REPR.repr(value), limit)
+
 
 _RULES_SHOWN = 20  # per-rule counts in the head of a cut list
 
@@ -157,5 +158,7 @@ class BatchInterrupted(KeyboardInterrupt):
 
     def __init__(self, *, finished: int, published: int, total: int, run_dir):
         self.finished, self.published, self.total, self.run_dir = finished, published, total, run_dir
-        super().__init__(f"interrupted: {finished} of {total} notebooks finished ({published} published); "
-                         f"nothing more was written. Run folder: {run_dir}")
+        super().__init__(
+            f"interrupted: {finished} of {total} notebooks finished ({published} published); "
+            f"nothing more was written. Run folder: {run_dir}"
+        )

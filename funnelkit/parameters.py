@@ -26,9 +26,10 @@ import copy
 import dataclasses
 import importlib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .exceptions import ParamsError, Problem
 from .i18n import LANGS
@@ -38,8 +39,15 @@ RUNNER_PARAMETERS = ("output_dir", "run_id")
 _UNSAFE_HELP = re.compile(r'=|""|#')  # papermill's parser drops a line with these in its comment
 
 
-def param(default: Any, help: str, *, choices: tuple | None = None, low: float | None = None,
-          high: float | None = None, rule: Callable[[Any], str | None] | None = None) -> Any:
+def param(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    rule: Callable[[Any], str | None] | None = None,
+) -> Any:
     """Declare one parameter: its ``default``, one line of ``help`` and its rule.
 
     ``choices`` lists the allowed values; ``low``/``high`` bound a number (inclusive);
@@ -105,8 +113,7 @@ def _files_rule(value: dict) -> str | None:
 
 
 def _stages_rule(value: list) -> str | None:
-    if not all(isinstance(s, dict) and isinstance(s.get("key"), str) and isinstance(s.get("zh"), str)
-               for s in value):
+    if not all(isinstance(s, dict) and isinstance(s.get("key"), str) and isinstance(s.get("zh"), str) for s in value):
         return "each stage needs key and zh as text (and en), e.g. {key: signed, zh: 签约客户, en: Signed}"
     keys = [s["key"] for s in value]
     if len(keys) != len(set(keys)):
@@ -126,13 +133,14 @@ class Params:
 
     branch: str = param("杭州分公司", "the branch, as written in the data's branch column", rule=_text_required)
     source: str = param("", "empty: demo database; else a .duckdb file or a folder of CSV/XLSX/Parquet files")
-    files: dict = param({}, "per-table files overriding source, e.g. {'transactions': 'my/tx.csv'}",
-                        rule=_files_rule)
+    files: dict = param({}, "per-table files overriding source, e.g. {'transactions': 'my/tx.csv'}", rule=_files_rule)
     lang: str = param("zh", "report language: zh (default) or en", choices=LANGS)
-    stages: list = param([], "empty: the default telecom funnel; else a list of {key, zh, en} mappings",
-                         rule=_stages_rule)
-    as_of: str = param("", "data-as-of date YYYY-MM-DD for the title block; empty: latest date in the data",
-                       rule=_iso_date)
+    stages: list = param(
+        [], "empty: the default telecom funnel; else a list of {key, zh, en} mappings", rule=_stages_rule
+    )
+    as_of: str = param(
+        "", "data-as-of date YYYY-MM-DD for the title block; empty: latest date in the data", rule=_iso_date
+    )
     output_dir: str = param("", "set by the batch: where CSV tables and summary.json go; empty: show only")
     run_id: str = param("", "set by the batch")
 
@@ -154,8 +162,7 @@ class Params:
 
     def filters(self) -> dict[str, str]:
         """Filter column → value of every filter this notebook declares (empty ones included)."""
-        return {f.metadata["filter"]: getattr(self, f.name) for f in dataclasses.fields(self)
-                if "filter" in f.metadata}
+        return {f.metadata["filter"]: getattr(self, f.name) for f in dataclasses.fields(self) if "filter" in f.metadata}
 
     # -- checking values ------------------------------------------------------------------
     @classmethod
@@ -173,9 +180,13 @@ class Params:
             if rule is None and meta["choices"] is not None and value not in meta["choices"]:
                 rule = f"must be one of {', '.join(map(str, meta['choices']))}"
             if rule is None and meta["low"] is not None and value < meta["low"]:
-                rule = f"must be at least {meta['low']}" + (f" and at most {meta['high']}" if meta["high"] is not None else "")
+                rule = f"must be at least {meta['low']}" + (
+                    f" and at most {meta['high']}" if meta["high"] is not None else ""
+                )
             if rule is None and meta["high"] is not None and value > meta["high"]:
-                rule = f"must be at most {meta['high']}" + (f" and at least {meta['low']}" if meta["low"] is not None else "")
+                rule = f"must be at most {meta['high']}" + (
+                    f" and at least {meta['low']}" if meta["low"] is not None else ""
+                )
             if rule is None and meta["rule"] is not None:
                 rule = meta["rule"](value)
             if rule is not None:
@@ -216,6 +227,7 @@ def params_class(notebook: str) -> type[Params] | None:
 
 
 # -- the notebook's parameters cell ----------------------------------------------------------
+
 
 def parameters_cell(cls: type[Params], section: str) -> str:
     """The source of a notebook's ``parameters`` cell, generated from ``cls``: one line per

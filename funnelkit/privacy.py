@@ -177,7 +177,7 @@ def mask_notebook(notebook):
                 output.traceback = [mask_text(line) for line in output.traceback]
             for mime, content in output.get("data", {}).items():
                 if _TEXT_MIME.search(mime):
-                    output.data[mime] = (mask_json(content) if mime.endswith("json") else _mask_source(content))
+                    output.data[mime] = mask_json(content) if mime.endswith("json") else _mask_source(content)
             if "metadata" in output:
                 output.metadata = nbformat.from_dict(mask_json(output.metadata))
     return notebook

@@ -37,17 +37,20 @@ def wilson_interval(successes, trials, *, alpha: float = 0.05) -> tuple[np.ndarr
     return np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)
 
 
-def with_wilson(data: pd.DataFrame, *, successes: str, trials: str, prefix: str = "rate",
-                alpha: float = 0.05) -> pd.DataFrame:
+def with_wilson(
+    data: pd.DataFrame, *, successes: str, trials: str, prefix: str = "rate", alpha: float = 0.05
+) -> pd.DataFrame:
     """Add ``<prefix>``, ``<prefix>_low``, ``<prefix>_high`` and ``too_few`` columns."""
     lo, hi = wilson_interval(data[successes], data[trials], alpha=alpha)
     n = data[trials].astype(float)
-    return data.assign(**{
-        prefix: np.where(n > 0, data[successes] / n.where(n > 0), np.nan),
-        f"{prefix}_low": lo,
-        f"{prefix}_high": hi,
-        "too_few": n < MIN_GROUP,
-    })
+    return data.assign(
+        **{
+            prefix: np.where(n > 0, data[successes] / n.where(n > 0), np.nan),
+            f"{prefix}_low": lo,
+            f"{prefix}_high": hi,
+            "too_few": n < MIN_GROUP,
+        }
+    )
 
 
 def two_proportion_test(x1, n1, x2, n2, *, alpha: float = 0.05) -> dict[str, float]:
@@ -60,8 +63,13 @@ def two_proportion_test(x1, n1, x2, n2, *, alpha: float = 0.05) -> dict[str, flo
         return {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "z": np.nan, "p_value": np.nan}
     res = score_test_2indep(x2, n2, x1, n1, method="score", compare="diff")
     lo, hi = confint_proportions_2indep(x2, n2, x1, n1, method="newcomb", compare="diff", alpha=alpha)
-    return {"diff": x2 / n2 - x1 / n1, "diff_low": float(lo), "diff_high": float(hi),
-            "z": float(res.statistic), "p_value": float(res.pvalue)}
+    return {
+        "diff": x2 / n2 - x1 / n1,
+        "diff_low": float(lo),
+        "diff_high": float(hi),
+        "z": float(res.statistic),
+        "p_value": float(res.pvalue),
+    }
 
 
 def adjust_pvalues(p_values, *, method: str = "holm") -> np.ndarray:

@@ -19,7 +19,8 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "outputs").mkdir()
     shutil.copy(FIXTURES / "smoke.ipynb", tmp_path / "notebooks" / "smoke.ipynb")
     (tmp_path / "params" / "defaults.yaml").write_text(
-        'lang: zh\nsource: ""\nfiles: {}\nstages: []\nas_of: ""\nsmoke:\n  greeting: 你好\n', encoding="utf-8")
+        'lang: zh\nsource: ""\nfiles: {}\nstages: []\nas_of: ""\nsmoke:\n  greeting: 你好\n', encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -54,5 +55,9 @@ def pytest_terminal_summary(terminalreporter):
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "BROWSER TESTS SKIPPED" in str(r.longrepr)]
     if skipped:
         terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
-        terminalreporter.write_line(f"{len(skipped)} browser tests did not run: chromium not installed"
-                                    " — run scripts/install-browser.sh as root", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} browser tests did not run: chromium not installed"
+            " — run scripts/install-browser.sh as root",
+            red=True,
+            bold=True,
+        )

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnelkit.data.schema import CAPACITY_ITEMS, DEFAULT_STAGES, LOYALTY_ITEMS, TABLES, table_columns
 from funnelkit.demo import DEMO_BRANCHES, load_demo, write_demo_db
 from funnelkit.privacy import mask_text
-from funnelkit.data.schema import CAPACITY_ITEMS, DEFAULT_STAGES, LOYALTY_ITEMS, TABLES, table_columns
 from funnelkit.stats import two_proportion_test
 
 STAGES = [s.key for s in DEFAULT_STAGES]
@@ -31,8 +31,9 @@ def frame(con, sql: str) -> pd.DataFrame:
 
 
 def table_hash(con, table: str) -> str:
-    return con.execute(f'SELECT md5(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR))) '
-                       f'FROM "{table}" t').fetchall()[0][0]
+    return con.execute(
+        f'SELECT md5(string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR))) FROM "{table}" t'
+    ).fetchall()[0][0]
 
 
 def hashes(path) -> dict[str, str]:
@@ -41,6 +42,7 @@ def hashes(path) -> dict[str, str]:
 
 
 # --- the file --------------------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_tables_and_another_seed_does_not(tmp_path):
     write_demo_db(tmp_path / "a.duckdb", scale=0.05)
@@ -84,6 +86,7 @@ def test_bad_scale_is_refused(tmp_path):
 
 # --- leads and the funnel ----------------------------------------------------------------
 
+
 def funnel(con, where: str = "true") -> pd.Series:
     """Leads at or beyond each stage, from stage_counts."""
     data = frame(con, f"SELECT stage, sum(count) AS n FROM stage_counts WHERE {where} GROUP BY stage")
@@ -120,18 +123,22 @@ def test_stage_counts_equal_counts_derived_from_leads(full):
     con, _, _ = full
     leads = frame(con, "SELECT branch, created_date, segment, stage FROM leads")
     position = leads["stage"].map({key: i for i, key in enumerate(STAGES)})
-    derived = pd.concat(
-        [leads.assign(stage=key, count=position >= i) for i, key in enumerate(STAGES)]
-    ).assign(period=lambda d: d["created_date"].dt.year.astype(str)).groupby(
-        ["branch", "period", "segment", "stage"])["count"].sum().astype(int)
+    derived = (
+        pd.concat([leads.assign(stage=key, count=position >= i) for i, key in enumerate(STAGES)])
+        .assign(period=lambda d: d["created_date"].dt.year.astype(str))
+        .groupby(["branch", "period", "segment", "stage"])["count"]
+        .sum()
+        .astype(int)
+    )
     given = frame(con, "SELECT * FROM stage_counts").set_index(["branch", "period", "segment", "stage"])["count"]
     pd.testing.assert_series_equal(given.sort_index(), derived.sort_index(), check_names=False, check_dtype=False)
 
 
 def test_some_late_stage_group_is_too_small_to_judge(full):
     con, _, _ = full
-    small = con.execute("SELECT count(*) FROM stage_counts WHERE stage = 'signed' AND count < 30 "
-                        "AND segment IN ('公话', '校园')").fetchall()[0][0]
+    small = con.execute(
+        "SELECT count(*) FROM stage_counts WHERE stage = 'signed' AND count < 30 AND segment IN ('公话', '校园')"
+    ).fetchall()[0][0]
     big = con.execute("SELECT count(*) FROM stage_counts WHERE stage = 'signed' AND count >= 30").fetchall()[0][0]
     assert small > 0 and big > 0
 
@@ -196,9 +203,13 @@ def test_lost_kinds_and_follow_up(full):
 
 def test_price_is_the_top_lost_reason_in_every_product_line(full):
     con, _, _ = full
-    shares = frame(con, "SELECT product_line, lost_reason, count(*) AS n FROM leads "
-                        "WHERE lost_kind IS NOT NULL GROUP BY ALL").pivot(
-        index="product_line", columns="lost_reason", values="n").fillna(0)
+    shares = (
+        frame(
+            con, "SELECT product_line, lost_reason, count(*) AS n FROM leads WHERE lost_kind IS NOT NULL GROUP BY ALL"
+        )
+        .pivot(index="product_line", columns="lost_reason", values="n")
+        .fillna(0)
+    )
     shares = shares.div(shares.sum(axis=1), axis=0)
     assert (shares.idxmax(axis=1) == "价格太高").all()
     assert shares["价格太高"].between(0.22, 0.40).all()
@@ -210,8 +221,9 @@ def test_amounts_by_segment(full):
     ranges = frame(con, "SELECT segment, min(amount) lo, max(amount) hi FROM leads GROUP BY 1").set_index("segment")
     assert ranges.loc["商企", "lo"] >= 3_000 and ranges.loc["商企", "hi"] <= 60_000
     assert ranges.loc["住宅", "lo"] >= 600 and ranges.loc["住宅", "hi"] <= 3_000
-    open_late = con.execute("SELECT count(*), count(amount) FROM leads WHERE outcome = 'open' "
-                            "AND stage = 'intent'").fetchall()[0]
+    open_late = con.execute(
+        "SELECT count(*), count(amount) FROM leads WHERE outcome = 'open' AND stage = 'intent'"
+    ).fetchall()[0]
     assert open_late[0] > 0 and open_late[0] == open_late[1]
 
 
@@ -230,11 +242,13 @@ def test_notes_carry_the_planted_personal_data_and_script(full):
 
 # --- customers, events, visits, transactions -------------------------------------------------
 
+
 def scored(con) -> pd.DataFrame:
     data = frame(con, "SELECT * FROM customers")
     loyalty, capacity = data[list(LOYALTY_ITEMS)].sum(axis=1), data[list(CAPACITY_ITEMS)].sum(axis=1)
-    tier = np.where((loyalty >= 8) & (capacity >= 8), "premium",
-                    np.where((loyalty >= 6) & (capacity >= 6), "potential", "general"))
+    tier = np.where(
+        (loyalty >= 8) & (capacity >= 8), "premium", np.where((loyalty >= 6) & (capacity >= 6), "potential", "general")
+    )
     return data.assign(tier=tier)
 
 
@@ -298,8 +312,9 @@ def test_premium_customers_refer_more_and_are_visited_per_policy(full):
     visits = frame(con, "SELECT customer_id, kind, month(date) AS month, quarter(date) AS quarter FROM visits")
     phone = visits[visits["kind"] == "phone"].groupby("customer_id")["month"].nunique()
     onsite = visits[visits["kind"] == "onsite"].groupby("customer_id")["quarter"].nunique()
-    meets = (phone.reindex(data["customer_id"]).fillna(0).to_numpy() == 12) & \
-            (onsite.reindex(data["customer_id"]).fillna(0).to_numpy() == 4)
+    meets = (phone.reindex(data["customer_id"]).fillna(0).to_numpy() == 12) & (
+        onsite.reindex(data["customer_id"]).fillna(0).to_numpy() == 4
+    )
     by_tier = pd.Series(meets).groupby(data["tier"].to_numpy()).mean()
     assert by_tier["premium"] > 0.5 > by_tier["general"]
 
@@ -312,8 +327,10 @@ def test_cohort_retention_rises_and_margins_are_30_to_40(full):
     alive = active.groupby(["tenure"]).size()
     # customers active at tenure t, among the cohorts old enough to reach t
     cohort = active.groupby("customer_id")["year"].min()
-    eligible = {t: active[(active["tenure"] == t - 1) & (active["customer_id"].map(cohort) <= 2006 - t)].shape[0]
-                for t in (1, 2, 3)}
+    eligible = {
+        t: active[(active["tenure"] == t - 1) & (active["customer_id"].map(cohort) <= 2006 - t)].shape[0]
+        for t in (1, 2, 3)
+    }
     retention = {t: alive[t] / eligible[t] for t in (1, 2, 3)}
     assert retention[1] == pytest.approx(0.60, abs=0.05)
     assert retention[1] < retention[2] < retention[3]
@@ -331,6 +348,7 @@ def test_personal_columns_look_real(full):
 
 
 # --- load_demo --------------------------------------------------------------------------------
+
 
 def test_load_demo_returns_small_copies_per_branch():
     leads = load_demo("leads")

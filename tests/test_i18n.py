@@ -27,8 +27,9 @@ def test_every_entry_is_text_in_both_languages(path):
 
 
 def test_english_texts_carry_no_chinese_except_names():
-    leaking = [k for k, v in catalogue().items()
-               if re.search(r"[\u4e00-\u9fff]", v["en"]) and not k.startswith("labels.")]
+    leaking = [
+        k for k, v in catalogue().items() if re.search(r"[\u4e00-\u9fff]", v["en"]) and not k.startswith("labels.")
+    ]
     assert leaking == []
 
 
@@ -52,23 +53,38 @@ BY_NOTEBOOK = re.compile(r"^(funnel|tiers|lost|ltv)\.(title|intro)$")
 
 
 def _sources() -> dict[str, str]:
-    files = [*(ROOT / "funnelkit").rglob("*.py"), *(ROOT / "funnelkit").rglob("*.j2"),
-             *(ROOT / "notebooks").glob("*.ipynb")]
+    files = [
+        *(ROOT / "funnelkit").rglob("*.py"),
+        *(ROOT / "funnelkit").rglob("*.j2"),
+        *(ROOT / "notebooks").glob("*.ipynb"),
+    ]
     return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in files}
 
 
 def test_every_key_used_exists():
     known = set(catalogue())
-    missing = sorted({(key, name) for name, text in _sources().items() for key in LITERAL.findall(text)
-                      if key not in known and not key.startswith(tuple(FAMILY.findall(text)))})
+    missing = sorted(
+        {
+            (key, name)
+            for name, text in _sources().items()
+            for key in LITERAL.findall(text)
+            if key not in known and not key.startswith(tuple(FAMILY.findall(text)))
+        }
+    )
     assert missing == []
 
 
 def test_built_keys_name_their_family():
     """A key built from a value (``f"lost.status_{status}"``) carries a family prefix that says
     what it is, so the catalogue can be checked; ``f"ltv.{name}"`` could be anything."""
-    vague = sorted({(prefix, name) for name, text in _sources().items() for prefix in FAMILY.findall(text)
-                    if prefix.endswith(".") and not prefix.startswith("labels.")})
+    vague = sorted(
+        {
+            (prefix, name)
+            for name, text in _sources().items()
+            for prefix in FAMILY.findall(text)
+            if prefix.endswith(".") and not prefix.startswith("labels.")
+        }
+    )
     assert vague == []
 
 
@@ -76,6 +92,7 @@ def test_every_key_that_exists_is_used():
     texts = _sources()
     literal = {key for text in texts.values() for key in LITERAL.findall(text)}
     families = tuple({prefix for text in texts.values() for prefix in FAMILY.findall(text)})
-    unused = sorted(key for key in catalogue() if key not in literal and not key.startswith(families)
-                    and not BY_NOTEBOOK.match(key))
+    unused = sorted(
+        key for key in catalogue() if key not in literal and not key.startswith(families) and not BY_NOTEBOOK.match(key)
+    )
     assert unused == []

@@ -41,13 +41,18 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 # -- (a) the CSV writer: values, column labels, index labels -----------------------------------
 
+
 def test_csv_masks_and_defuses_column_labels_and_values(tmp_path: Path):
-    wide = pd.DataFrame([[f"客户{PHONE}", 1, FORMULAS[0]], [FORMULAS[2], -2, f"证件{ID_NUMBER}"]],
-                        columns=[f"宽带{PHONE}", FORMULAS[1], ID_NUMBER])
+    wide = pd.DataFrame(
+        [[f"客户{PHONE}", 1, FORMULAS[0]], [FORMULAS[2], -2, f"证件{ID_NUMBER}"]],
+        columns=[f"宽带{PHONE}", FORMULAS[1], ID_NUMBER],
+    )
     rows = _read_csv(write_csv(tmp_path / "t.csv", wide))
-    assert rows == [[f"宽带{PHONE_MASKED}", "'" + FORMULAS[1], ID_MASKED],
-                    [f"客户{PHONE_MASKED}", "1", "'" + FORMULAS[0]],
-                    ["'" + FORMULAS[2], "-2", f"证件{ID_MASKED}"]]  # a negative number stays a number
+    assert rows == [
+        [f"宽带{PHONE_MASKED}", "'" + FORMULAS[1], ID_MASKED],
+        [f"客户{PHONE_MASKED}", "1", "'" + FORMULAS[0]],
+        ["'" + FORMULAS[2], "-2", f"证件{ID_MASKED}"],
+    ]  # a negative number stays a number
     assert wide.columns[0] == f"宽带{PHONE}" and wide.iloc[0, 0] == f"客户{PHONE}"  # input untouched
 
 
@@ -58,11 +63,12 @@ def test_csv_masks_and_defuses_index_labels_and_names(tmp_path: Path):
 
 
 def test_csv_masks_and_defuses_multiindex_rows_and_columns(tmp_path: Path):
-    rows_index = pd.MultiIndex.from_tuples([(f"价格{ID_NUMBER}", FORMULAS[0]), ("服务", PHONE)],
-                                           names=["reason", FORMULAS[2]])
+    rows_index = pd.MultiIndex.from_tuples(
+        [(f"价格{ID_NUMBER}", FORMULAS[0]), ("服务", PHONE)], names=["reason", FORMULAS[2]]
+    )
     columns = pd.MultiIndex.from_tuples([("2006", f"宽带{PHONE}"), ("2006", FORMULAS[1])])
     frame = pd.DataFrame([[1, 2], [3, 4]], index=rows_index, columns=columns)
-    text = (tmp_path / "t.csv")
+    text = tmp_path / "t.csv"
     write_csv(text, frame, index=True)
     content = text.read_text(encoding="utf-8-sig")
     assert PHONE not in content and ID_NUMBER not in content
@@ -103,10 +109,14 @@ def test_shown_table_masks_header_cells_and_keeps_formats(monkeypatch):
 
 # -- (b) JSON: keys as well as values --------------------------------------------------------
 
+
 def test_json_masks_keys_and_values_and_tells_colliding_keys_apart():
     document = {f"宽带{PHONE}": {ID_NUMBER: [f"电话{PHONE}", 1.5]}, "宽带13899995678": 2, 3: float("nan")}
-    assert to_jsonable(document) == {f"宽带{PHONE_MASKED}": {ID_MASKED: [f"电话{PHONE_MASKED}", 1.5]},
-                                     f"宽带{PHONE_MASKED} (2)": 2, "3": None}
+    assert to_jsonable(document) == {
+        f"宽带{PHONE_MASKED}": {ID_MASKED: [f"电话{PHONE_MASKED}", 1.5]},
+        f"宽带{PHONE_MASKED} (2)": 2,
+        "3": None,
+    }
 
 
 def test_summary_json_masks_branch_keys_and_values(tmp_path: Path):
@@ -124,11 +134,15 @@ def test_write_json_keeps_verbatim_keys_and_order(tmp_path: Path):
     document = {"run_id": "r", "fingerprint": digest, "branch": PHONE}
     write_json(tmp_path / "run.json", document, verbatim=("fingerprint",))
     assert json.loads((tmp_path / "run.json").read_text(encoding="utf-8")) == {
-        "run_id": "r", "fingerprint": digest, "branch": PHONE_MASKED}
+        "run_id": "r",
+        "fingerprint": digest,
+        "branch": PHONE_MASKED,
+    }
     assert list(json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))) == ["run_id", "fingerprint", "branch"]
 
 
 # -- (c) chart text --------------------------------------------------------------------------
+
 
 def _chart_texts(figure) -> list[str]:
     figure.canvas.draw()
@@ -146,8 +160,13 @@ def test_every_chart_text_is_masked_whatever_draws_it():
     import seaborn as sns
 
     use_report_style()
-    data = pd.DataFrame({"product_line": [f"宽带{PHONE}", f"证件{ID_NUMBER}", "固话"],
-                         "segment": [f"客户{PHONE}", f"客户{PHONE}", f"身份{ID_NUMBER}"], "lost": [3, 4, 5]})
+    data = pd.DataFrame(
+        {
+            "product_line": [f"宽带{PHONE}", f"证件{ID_NUMBER}", "固话"],
+            "segment": [f"客户{PHONE}", f"客户{PHONE}", f"身份{ID_NUMBER}"],
+            "lost": [3, 4, 5],
+        }
+    )
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(12, 4))
     left.bar(data["product_line"], data["lost"], label=f"图例{PHONE}")  # categorical ticks: set at draw time
     left.set_title(f"杭州{PHONE}分公司 {ID_NUMBER}")
@@ -185,14 +204,28 @@ def _executed_notebook() -> nbformat.NotebookNode:
     # as papermill writes it: "杭州…分公司" as \u escapes, the ID number right after one
     source = translate_parameters("python3", "python", {"branch": f"杭州{PHONE}分公司{ID_NUMBER}"}, "Parameters")
     cell = nbformat.v4.new_code_cell(source, id="params1", metadata={"tags": ["injected-parameters"]})
-    failing = nbformat.v4.new_code_cell("raise ValueError(x)", id="fails1", outputs=[
-        nbformat.v4.new_output("stream", name="stdout", text=f"分公司 {PHONE}\n"),
-        nbformat.v4.new_output("display_data", data={
-            "text/plain": f"证件 {ID_NUMBER}",
-            "text/html": f"<th>宽带{PHONE}</th><img src=\"data:image/png;base64,{IMAGE}\">",
-            "image/png": IMAGE, "application/json": {f"k{PHONE}": [ID_NUMBER]}}),
-        nbformat.v4.new_output("error", ename="ValueError", evalue=f"联系人 {PHONE}",
-                               traceback=[f"\x1b[0;31mValueError\x1b[0m: 联系人 {PHONE}"])])
+    failing = nbformat.v4.new_code_cell(
+        "raise ValueError(x)",
+        id="fails1",
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=f"分公司 {PHONE}\n"),
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "text/plain": f"证件 {ID_NUMBER}",
+                    "text/html": f'<th>宽带{PHONE}</th><img src="data:image/png;base64,{IMAGE}">',
+                    "image/png": IMAGE,
+                    "application/json": {f"k{PHONE}": [ID_NUMBER]},
+                },
+            ),
+            nbformat.v4.new_output(
+                "error",
+                ename="ValueError",
+                evalue=f"联系人 {PHONE}",
+                traceback=[f"\x1b[0;31mValueError\x1b[0m: 联系人 {PHONE}"],
+            ),
+        ],
+    )
     notebook = nbformat.v4.new_notebook(cells=[cell, failing])
     notebook.metadata["papermill"] = {"parameters": {"branch": f"杭州{PHONE}分公司"}}
     return notebook
@@ -265,16 +298,24 @@ def masking_project(project: Path) -> Path:
     shutil.copy(FIXTURES / "masking.ipynb", project / "notebooks" / "masking.ipynb")
     (project / "params" / "hz.yaml").write_text(f"branch: {BRANCH}\n", encoding="utf-8")
     (project / "params" / "nb.yaml").write_text(
-        "branch: 宁波分公司330102198001019876\nmasking:\n  fail: '13900001111'\n", encoding="utf-8")
-    (project / "params" / "wz.yaml").write_text("branch: 温州分公司\nlang: '13700001111'\n", encoding="utf-8")  # no kernel
+        "branch: 宁波分公司330102198001019876\nmasking:\n  fail: '13900001111'\n", encoding="utf-8"
+    )
+    (project / "params" / "wz.yaml").write_text(
+        "branch: 温州分公司\nlang: '13700001111'\n", encoding="utf-8"
+    )  # no kernel
     return project
 
 
 @pytest.mark.e2e
 def test_no_planted_number_in_any_file_of_a_run_or_on_the_console(masking_project: Path):
-    done = subprocess.run([sys.executable, "-m", "funnelkit.cli", "batch", "--notebook", "masking", "--workers", "2"],
-                          cwd=masking_project, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "FUNNELKIT_HOME": str(masking_project), "COLUMNS": "400"})
+    done = subprocess.run(
+        [sys.executable, "-m", "funnelkit.cli", "batch", "--notebook", "masking", "--workers", "2"],
+        cwd=masking_project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "FUNNELKIT_HOME": str(masking_project), "COLUMNS": "400"},
+    )
     assert done.returncode == 1, done.stderr  # nb and wz fail on purpose
     assert _leaks(done.stdout + done.stderr) == set(), done.stderr
     assert "13900001111"[:3] + "****1111" in done.stderr  # the error is shown, masked
@@ -282,9 +323,18 @@ def test_no_planted_number_in_any_file_of_a_run_or_on_the_console(masking_projec
     run = Path(done.stdout.strip().splitlines()[-1]).parent
     files = [p for p in run.rglob("*") if p.is_file()]
     names = {str(p.relative_to(run)) for p in files}
-    assert {"index.html", "run.json", "hz/masking.html", "hz/masking.ipynb", "hz/masking/summary.json",
-            "hz/masking/reason_shares.csv", "hz/masking/stage_reason.csv", "nb/_failed/masking.ipynb",
-            "logs/hz-masking.log", "logs/nb-masking.log"} <= names
+    assert {
+        "index.html",
+        "run.json",
+        "hz/masking.html",
+        "hz/masking.ipynb",
+        "hz/masking/summary.json",
+        "hz/masking/reason_shares.csv",
+        "hz/masking/stage_reason.csv",
+        "nb/_failed/masking.ipynb",
+        "logs/hz-masking.log",
+        "logs/nb-masking.log",
+    } <= names
     leaks = {str(p.relative_to(run)): _leaks(p.read_text(encoding="utf-8", errors="replace")) for p in files}
     assert {name: found for name, found in leaks.items() if found} == {}
     assert not [n for n in names if _leaks(n)]  # nor in a file name
@@ -297,12 +347,15 @@ def test_no_planted_number_in_any_file_of_a_run_or_on_the_console(masking_projec
     assert f"宽带 {PHONE_MASKED}" in [th.get_text() for th in report.select("table.fk-table th")]
     assert "kernel log of " + shown_branch in (run / "logs" / "hz-masking.log").read_text(encoding="utf-8")
     header = _read_csv(run / "hz" / "masking" / "reason_shares.csv")[0]
-    assert header == ["reason", "'+1+cmd|' /C calc'!A0", "'=HYPERLINK(\"http://x\")", f"宽带 {PHONE_MASKED}"]
+    assert header == ["reason", "'+1+cmd|' /C calc'!A0", '\'=HYPERLINK("http://x")', f"宽带 {PHONE_MASKED}"]
     stage_reason = _read_csv(run / "hz" / "masking" / "stage_reason.csv")
     assert [row[:2] for row in stage_reason] == [
-        ["reason", "product_line"], [f"价格 {ID_MASKED}", f"宽带 {PHONE_MASKED}"],
-        ["'@SUM(1)", "'=HYPERLINK(\"http://x\")"], ["'-2+3", f"宽带 {PHONE_MASKED}"],
-        [f"价格 {ID_MASKED}", "'+1+cmd|' /C calc'!A0"]]
+        ["reason", "product_line"],
+        [f"价格 {ID_MASKED}", f"宽带 {PHONE_MASKED}"],
+        ["'@SUM(1)", '\'=HYPERLINK("http://x")'],
+        ["'-2+3", f"宽带 {PHONE_MASKED}"],
+        [f"价格 {ID_MASKED}", "'+1+cmd|' /C calc'!A0"],
+    ]
     summary = json.loads((run / "hz" / "masking" / "summary.json").read_text(encoding="utf-8"))
     assert summary["branch"] == shown_branch and summary["figures"]["branches"] == {shown_branch: 1}
     assert summary["figures"]["by_reason"][f"价格 {ID_MASKED}"] == 4

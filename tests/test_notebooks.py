@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from funnelkit.batch.params import notebook_parameters
-from funnelkit.parameters import Params, params_class, parameters_cell
+from funnelkit.parameters import Params, parameters_cell, params_class
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -46,8 +46,11 @@ def test_cells_hold_calls_not_logic(path):
         if cell.cell_type != "code":
             continue
         tree = ast.parse(cell.source)
-        banned = [type(n).__name__ for n in ast.walk(tree)
-                  if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda))]
+        banned = [
+            type(n).__name__
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda))
+        ]
         assert banned == [], cell.source[:120]
         assert "report.section(" not in cell.source, "headings are markdown cells, not catalogue calls"
     tags = [set(c.metadata.get("tags", [])) for c in cells]

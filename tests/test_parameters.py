@@ -27,21 +27,27 @@ def test_defaults_and_own_names():
     assert Toy().weights is not Toy().weights  # mutable defaults are not shared between instances
 
 
-@pytest.mark.parametrize(("name", "value", "rule"), [
-    ("rate_target", 65, "must be at most 1 and at least 0"),
-    ("rate_target", -0.1, "must be at least 0 and at most 1"),
-    ("rate_target", "0.6", "must be float like the default 0.65, not str"),
-    ("rate_target", True, "must be float like the default 0.65"),
-    ("method", "bonferroni", "must be one of holm, fdr_bh"),
-    ("lang", "fr", "must be one of zh, en"),
-    ("as_of", "2006/12/31", "must be a date written YYYY-MM-DD (or empty)"),
-    ("files", {"leads": 5}, "each table must map to a file path (text)"),
-    ("files", {"orders": "x.csv"}, "names unknown table(s) orders; tables: leads, stage_counts, customers, "
-                                   "events, visits, transactions"),
-    ("stages", [{"key": "a", "zh": "甲"}], "a funnel needs at least two stages"),
-    ("period", "2006-2004", "must be a year like 2006 or a span of years like 2004-2006 (or empty)"),
-    ("branch", "  ", "must name the branch as written in the data, e.g. 杭州分公司"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("rate_target", 65, "must be at most 1 and at least 0"),
+        ("rate_target", -0.1, "must be at least 0 and at most 1"),
+        ("rate_target", "0.6", "must be float like the default 0.65, not str"),
+        ("rate_target", True, "must be float like the default 0.65"),
+        ("method", "bonferroni", "must be one of holm, fdr_bh"),
+        ("lang", "fr", "must be one of zh, en"),
+        ("as_of", "2006/12/31", "must be a date written YYYY-MM-DD (or empty)"),
+        ("files", {"leads": 5}, "each table must map to a file path (text)"),
+        (
+            "files",
+            {"orders": "x.csv"},
+            "names unknown table(s) orders; tables: leads, stage_counts, customers, events, visits, transactions",
+        ),
+        ("stages", [{"key": "a", "zh": "甲"}], "a funnel needs at least two stages"),
+        ("period", "2006-2004", "must be a year like 2006 or a span of years like 2004-2006 (or empty)"),
+        ("branch", "  ", "must name the branch as written in the data, e.g. 杭州分公司"),
+    ],
+)
 def test_each_rule_names_what_is_wrong(name, value, rule):
     assert Toy.problems({name: value}) == [(name, value, rule)]
 
@@ -68,7 +74,9 @@ def test_help_text_that_papermill_would_drop_is_refused():
 
 def test_generated_cell_is_what_papermill_reads(tmp_path, monkeypatch):
     path = tmp_path / "toy.ipynb"
-    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+    notebook = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
     notebook.cells = [nbformat.v4.new_code_cell(parameters_cell(Toy, "toy"), metadata={"tags": ["parameters"]})]
     nbformat.write(notebook, path)
     declared = pm.inspect_notebook(str(path))

@@ -22,10 +22,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import as_completed as _as_completed
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Protocol
 
 from jupyter_client.manager import AsyncKernelManager
 
@@ -35,7 +36,7 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 class Executor(Protocol):
     def submit(self, fn: Callable, /, *args) -> Future: ...
     def as_completed(self, futures: Iterable[Future]) -> Iterator[Future]: ...
-    def __enter__(self) -> "Executor": ...
+    def __enter__(self) -> Executor: ...
     def __exit__(self, *exc) -> None: ...
 
 
@@ -68,6 +69,7 @@ def die_with_parent(parent_pid: int) -> bool:
 def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
     """Where there is no death signal: a daemon thread that ends this process once its
     parent is gone (the process is then adopted and its parent pid changes)."""
+
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(interval)
@@ -121,9 +123,13 @@ class LocalProcesses:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> "LocalProcesses":
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start_worker, initargs=(os.getpid(),))
+    def __enter__(self) -> LocalProcesses:
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:

@@ -22,9 +22,11 @@ class CleanOutputs(Preprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if o.output_type != "error"
-                            and not (o.output_type == "stream" and o.name == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if o.output_type != "error" and not (o.output_type == "stream" and o.name == "stderr")
+            ]
         return cell, resources
 
 
@@ -63,7 +65,9 @@ def report_cells(cells: list, lang: str = "zh") -> list:
 
 # Section headings: markdown "## …" cells (nbconvert gives them an id and an anchor link)
 # and the headings report.section() writes.
-_SECTION = re.compile(r'<h2(?: class="fk-section")? id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>¶</a>)?</h2>', re.S)
+_SECTION = re.compile(
+    r'<h2(?: class="fk-section")? id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>¶</a>)?</h2>', re.S
+)
 _TOC_SLOT = re.compile(r'<nav class="fk-toc" data-label="([^"]*)"></nav>')
 
 

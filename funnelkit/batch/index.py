@@ -21,11 +21,11 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from funnelkit import __version__
+from funnelkit.data.schema import DEFAULT_STAGES
 from funnelkit.funnel.compare import funnel_plot_data
 from funnelkit.i18n import catalogue, check_lang, t
 from funnelkit.paths import TEMPLATES_DIR, inside
 from funnelkit.privacy import mask_json, mask_text
-from funnelkit.data.schema import DEFAULT_STAGES
 
 #: Index column → (notebook, key in that notebook's ``summary.json`` figures).
 FIGURES = {
@@ -108,9 +108,18 @@ def traffic_lights(figures: pd.DataFrame, *, rules: dict = PEER_RULES, min_peers
         without a light have no row.
     """
     lost = figures.dropna(subset=["lost_status"])
-    parts = [pd.DataFrame({"slug": lost["slug"], "figure": "lost_rate", "value": lost["lost_rate"],
-                           "reference": lost["lost_rate_target"], "basis": "target",
-                           "light": lost["lost_status"].map(STATUS_LIGHTS)})]
+    parts = [
+        pd.DataFrame(
+            {
+                "slug": lost["slug"],
+                "figure": "lost_rate",
+                "value": lost["lost_rate"],
+                "reference": lost["lost_rate_target"],
+                "basis": "target",
+                "light": lost["lost_status"].map(STATUS_LIGHTS),
+            }
+        )
+    ]
     for column, (kind, amber, red) in rules.items():
         values = figures.dropna(subset=[column])
         median = values[column].median()
@@ -122,8 +131,18 @@ def traffic_lights(figures: pd.DataFrame, *, rules: dict = PEER_RULES, min_peers
         else:
             shortfall = median - values[column]
             light = np.select([shortfall > red, shortfall > amber], ["red", "amber"], "green")
-        parts.append(pd.DataFrame({"slug": values["slug"], "figure": column, "value": values[column],
-                                   "reference": median, "basis": "peer", "light": light}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "slug": values["slug"],
+                    "figure": column,
+                    "value": values[column],
+                    "reference": median,
+                    "basis": "peer",
+                    "light": light,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True).dropna(subset=["light"]).reset_index(drop=True)
 
 
@@ -133,9 +152,11 @@ def bottleneck_transition(figures: pd.DataFrame) -> str | None:
     named = figures.dropna(subset=["top_bottleneck_key"])
     if named.empty:
         return None
-    ranked = (named.groupby("top_bottleneck_key")
-              .agg(branches=("slug", "nunique"), lost=("top_bottleneck_lost", "sum"))
-              .sort_values(["branches", "lost"], ascending=False, kind="stable"))
+    ranked = (
+        named.groupby("top_bottleneck_key")
+        .agg(branches=("slug", "nunique"), lost=("top_bottleneck_lost", "sum"))
+        .sort_values(["branches", "lost"], ascending=False, kind="stable")
+    )
     return str(ranked.index[0])
 
 
@@ -178,6 +199,7 @@ def transition_label(key: str, *, label: str | None, label_lang: str, lang: str)
 
 # -- reading the run folder ----------------------------------------------------------------
 
+
 def load_summaries(run_dir: Path, results) -> list[dict]:
     """The ``summary.json`` of every successful run (runs without one are left out), with the
     branch name and every text figure masked: the page shows them, and a run folder may come
@@ -187,9 +209,16 @@ def load_summaries(run_dir: Path, results) -> list[dict]:
         path = inside(run_dir, result.slug, result.notebook, "summary.json")
         if result.ok and path.is_file():
             content = json.loads(path.read_text(encoding="utf-8"))
-            summaries.append({"slug": result.slug, "branch": mask_text(result.branch), "notebook": result.notebook,
-                              "lang": content.get("lang", "zh"), "figures": mask_json(content.get("figures") or {}),
-                              "tables": content.get("tables") or []})
+            summaries.append(
+                {
+                    "slug": result.slug,
+                    "branch": mask_text(result.branch),
+                    "notebook": result.notebook,
+                    "lang": content.get("lang", "zh"),
+                    "figures": mask_json(content.get("figures") or {}),
+                    "tables": content.get("tables") or [],
+                }
+            )
     return summaries
 
 
@@ -211,6 +240,7 @@ def load_transitions(run_dir: Path, summaries: list[dict]) -> pd.DataFrame:
 
 # -- rendering -----------------------------------------------------------------------------
 
+
 def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]))
 
@@ -226,13 +256,24 @@ def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "z
     summaries = load_summaries(run_dir, results)
     figures = key_figures_table(summaries)
     lights = traffic_lights(figures)
-    html = _environment().get_template("index.html.j2").render(
-        lang=lang, text=lambda key, **values: t(f"index.{key}", lang, **values),
-        run_id=run_dir.name, generated=datetime.now().strftime("%Y-%m-%d %H:%M"), version=__version__,
-        fingerprint=fingerprint or _recorded_fingerprint(run_dir),
-        columns=_columns(lang), rows=_rows(figures, lights, lang), rules=_rules(lang),
-        plot=_plot(figures, load_transitions(run_dir, summaries), lang),
-        branches=_links(run_dir, results, summaries, lang), failures=_failures(results, lang))
+    html = (
+        _environment()
+        .get_template("index.html.j2")
+        .render(
+            lang=lang,
+            text=lambda key, **values: t(f"index.{key}", lang, **values),
+            run_id=run_dir.name,
+            generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
+            version=__version__,
+            fingerprint=fingerprint or _recorded_fingerprint(run_dir),
+            columns=_columns(lang),
+            rows=_rows(figures, lights, lang),
+            rules=_rules(lang),
+            plot=_plot(figures, load_transitions(run_dir, summaries), lang),
+            branches=_links(run_dir, results, summaries, lang),
+            failures=_failures(results, lang),
+        )
+    )
     target = run_dir / "index.html"
     temporary = run_dir / ".index.html.tmp"
     try:
@@ -269,8 +310,15 @@ COLUMNS = (
     ("premium_growth", "col_premium_growth", True),
     ("ltv_3y", "col_ltv_3y", True),
 )
-FORMATS = {"overall_conversion": "{:.1%}", "gain_customers": "{:,.0f}", "gain_revenue": "{:,.0f}",
-           "lost_rate": "{:.1%}", "premium_share": "{:.1%}", "premium_growth": "{:+.1%}", "ltv_3y": "{:,.0f}"}
+FORMATS = {
+    "overall_conversion": "{:.1%}",
+    "gain_customers": "{:,.0f}",
+    "gain_revenue": "{:,.0f}",
+    "lost_rate": "{:.1%}",
+    "premium_share": "{:.1%}",
+    "premium_growth": "{:+.1%}",
+    "ltv_3y": "{:,.0f}",
+}
 
 
 def _columns(lang: str) -> list[dict]:
@@ -293,11 +341,16 @@ def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[d
     rows = []
     for record in figures.to_dict("records"):
         cells = [{"text": record["branch"], "value": record["branch"]}]
-        for column, _, numeric in COLUMNS[1:]:
+        for column, _, _numeric in COLUMNS[1:]:
             value = record[column]
             if column == "top_bottleneck":
-                text = None if record["top_bottleneck_key"] is None else transition_label(
-                    record["top_bottleneck_key"], label=value, label_lang=record["bottleneck_lang"], lang=lang)
+                text = (
+                    None
+                    if record["top_bottleneck_key"] is None
+                    else transition_label(
+                        record["top_bottleneck_key"], label=value, label_lang=record["bottleneck_lang"], lang=lang
+                    )
+                )
                 cell = {"text": text or t("index.missing", lang), "value": text or ""}
             elif pd.isna(value):
                 cell = {"text": t("index.missing", lang), "value": ""}
@@ -332,11 +385,20 @@ def _plot(figures: pd.DataFrame, transitions: pd.DataFrame, lang: str) -> dict |
     named = figures[figures["top_bottleneck_key"] == key].iloc[0]
     label = transition_label(key, label=named["top_bottleneck"], label_lang=named["bottleneck_lang"], lang=lang)
     outside = data.loc[data["position"].isin(["above", "below"]), "branch"].tolist()
-    return {"uri": company_funnel_uri(data, transition=label, lang=lang),
-            "alt": t("index.plot_alt", lang, transition=label),
-            "caption": t("index.plot_caption", lang, transition=label, pooled=f"{data['p0'].iloc[0]:.1%}",
-                         count=int((figures["top_bottleneck_key"] == key).sum())),
-            "outside": t("index.plot_outside", lang, branches=("、" if lang == "zh" else ", ").join(outside)) if outside else ""}
+    return {
+        "uri": company_funnel_uri(data, transition=label, lang=lang),
+        "alt": t("index.plot_alt", lang, transition=label),
+        "caption": t(
+            "index.plot_caption",
+            lang,
+            transition=label,
+            pooled=f"{data['p0'].iloc[0]:.1%}",
+            count=int((figures["top_bottleneck_key"] == key).sum()),
+        ),
+        "outside": t("index.plot_outside", lang, branches=("、" if lang == "zh" else ", ").join(outside))
+        if outside
+        else "",
+    }
 
 
 def _href(run_dir: Path, *parts: str) -> str | None:
@@ -353,19 +415,30 @@ def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dic
     tables = {(s["slug"], s["notebook"]): s["tables"] for s in summaries}
     branches = []
     for slug in sorted({r.slug for r in results}):
-        mine = sorted((r for r in results if r.slug == slug),
-                      key=lambda r: (NOTEBOOK_ORDER.index(r.notebook) if r.notebook in NOTEBOOK_ORDER else 99, r.notebook))
+        mine = sorted(
+            (r for r in results if r.slug == slug),
+            key=lambda r: (NOTEBOOK_ORDER.index(r.notebook) if r.notebook in NOTEBOOK_ORDER else 99, r.notebook),
+        )
         reports = []
         for result in mine:
-            csvs = [{"name": name, "href": _href(run_dir, slug, result.notebook, name)}
-                    for name in tables.get((slug, result.notebook), [])]
-            reports.append({"label": notebook_label(result.notebook, lang),
-                            "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
-                            "tables": [c for c in csvs if c["href"]]})
+            csvs = [
+                {"name": name, "href": _href(run_dir, slug, result.notebook, name)}
+                for name in tables.get((slug, result.notebook), [])
+            ]
+            reports.append(
+                {
+                    "label": notebook_label(result.notebook, lang),
+                    "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
+                    "tables": [c for c in csvs if c["href"]],
+                }
+            )
         branches.append({"branch": mask_text(mine[0].branch), "reports": reports})
     return branches
 
 
 def _failures(results, lang: str) -> list[dict]:
-    return [{"branch": mask_text(r.branch), "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
-            for r in results if not r.ok]
+    return [
+        {"branch": mask_text(r.branch), "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
+        for r in results
+        if not r.ok
+    ]

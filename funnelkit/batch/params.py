@@ -17,20 +17,27 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from funnelkit.batch.params_yaml import read_data
+from funnelkit.data.schema import TABLES
 from funnelkit.exceptions import ParamsError, ParamsProblem, show_value
 from funnelkit.i18n import LANGS
-from funnelkit.batch.params_yaml import read_data
 from funnelkit.parameters import params_class
 from funnelkit.paths import is_safe_name
-from funnelkit.data.schema import TABLES
 
 DEFAULTS_FILE = "defaults.yaml"
 SUFFIXES = (".yaml", ".yml")  # in any case: Windows users write .YAML too
 RUNNER_PARAMETERS = ("output_dir", "run_id")  # set by the batch, never by params files
 SPECIAL = ("branch", "lang", "files", "stages", "as_of")  # shared keys with rules beyond their type
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_KINDS = {str: "text", bool: "true/false", int: "a whole number", float: "a number", list: "a list",
-          dict: "a mapping", type(None): "empty (null)"}
+_KINDS = {
+    str: "text",
+    bool: "true/false",
+    int: "a whole number",
+    float: "a number",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "empty (null)",
+}
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,16 @@ def read_params(path: Path, *, root: Path | None = None) -> ParamsFile:
         values = {}  # an empty file overrides nothing
     if not isinstance(values, dict):
         if values is not None:
-            problems.append(ParamsProblem(shown, 1, None, None, "a params file must be a mapping of names to "
-                                          f"values, not {_kind(values)}", "e.g. branch: 杭州分公司"))
+            problems.append(
+                ParamsProblem(
+                    shown,
+                    1,
+                    None,
+                    None,
+                    f"a params file must be a mapping of names to values, not {_kind(values)}",
+                    "e.g. branch: 杭州分公司",
+                )
+            )
         values = {}
     return ParamsFile(path, shown, values, data.lines, tuple(problems))
 
@@ -76,9 +91,18 @@ def load_defaults(params_dir: Path, *, root: Path | None = None) -> ParamsFile:
     path = params_dir / DEFAULTS_FILE
     present = path.exists() or path.is_symlink()  # a broken link is a problem, not "no defaults"
     defaults = read_params(path, root=root) if present else ParamsFile(path, _shown(path, root), {}, {})
-    strays = [ParamsProblem(_shown(p, root), None, None, None, f"the shared defaults must be named {DEFAULTS_FILE}",
-                            f"rename it to params/{DEFAULTS_FILE}, or merge it into that file")
-              for p in _yaml_files(params_dir) if p.stem.casefold() == "defaults" and p.name != DEFAULTS_FILE]
+    strays = [
+        ParamsProblem(
+            _shown(p, root),
+            None,
+            None,
+            None,
+            f"the shared defaults must be named {DEFAULTS_FILE}",
+            f"rename it to params/{DEFAULTS_FILE}, or merge it into that file",
+        )
+        for p in _yaml_files(params_dir)
+        if p.stem.casefold() == "defaults" and p.name != DEFAULTS_FILE
+    ]
     if strays:
         defaults = ParamsFile(path, defaults.shown, defaults.values, defaults.lines, (*defaults.problems, *strays))
     return defaults
@@ -149,8 +173,14 @@ def _merge(defaults: dict, branch: dict) -> dict:
     return merged
 
 
-def load_branch(path: Path, notebooks: dict[str, Path], *, root: Path | None = None,
-                defaults: ParamsFile | None = None, own: ParamsFile | None = None) -> BranchParams:
+def load_branch(
+    path: Path,
+    notebooks: dict[str, Path],
+    *,
+    root: Path | None = None,
+    defaults: ParamsFile | None = None,
+    own: ParamsFile | None = None,
+) -> BranchParams:
     """Read, merge and check one branch file against ``notebooks`` (name → .ipynb path).
 
     ``root`` is the project folder messages name files from (default: the parent of the
@@ -170,20 +200,41 @@ def load_branch(path: Path, notebooks: dict[str, Path], *, root: Path | None = N
 
     problems: list[ParamsProblem] = []
     if not is_safe_name(path.stem):
-        problems.append(ParamsProblem(own.shown, None, None, path.stem, "the file name is not a safe branch folder name",
-                                      "use letters, digits, _ and - only, e.g. params/hangzhou.yaml"))
+        problems.append(
+            ParamsProblem(
+                own.shown,
+                None,
+                None,
+                path.stem,
+                "the file name is not a safe branch folder name",
+                "use letters, digits, _ and - only, e.g. params/hangzhou.yaml",
+            )
+        )
     branch = own.values.get("branch")
     if not isinstance(branch, str) or not branch.strip() or "\n" in branch:
-        problems.append(where(("branch",), branch, "each branch file must name its branch, as one line of text",
-                              "add a line like: branch: 杭州分公司"))
+        problems.append(
+            where(
+                ("branch",),
+                branch,
+                "each branch file must name its branch, as one line of text",
+                "add a line like: branch: 杭州分公司",
+            )
+        )
     values = _merge(defaults.values, own.values)
     declared = {name: notebook_parameters(nb) for name, nb in notebooks.items()}
     for name, parameters in declared.items():
         for needed in ("branch", *RUNNER_PARAMETERS):
             if needed not in parameters:
-                problems.append(ParamsProblem(_shown(notebooks[name], root), None, needed, None,
-                                              f"notebook '{name}' does not declare the parameter '{needed}'",
-                                              "add it to the cell tagged 'parameters' (docs/notebooks.md)"))
+                problems.append(
+                    ParamsProblem(
+                        _shown(notebooks[name], root),
+                        None,
+                        needed,
+                        None,
+                        f"notebook '{name}' does not declare the parameter '{needed}'",
+                        "add it to the cell tagged 'parameters' (docs/notebooks.md)",
+                    )
+                )
     problems += _check_values(values, declared, where)
     if problems:
         raise ParamsError(sorted(problems, key=lambda p: (p.file, p.row or 0)))
@@ -193,24 +244,38 @@ def load_branch(path: Path, notebooks: dict[str, Path], *, root: Path | None = N
 def _check_values(values: dict, declared: dict[str, dict], where) -> list[ParamsProblem]:
     """Every key against the notebooks' parameters: names, types and the shared keys' rules."""
     common = set.intersection(*(set(d) for d in declared.values())) if declared else set()
-    unknown_hint = (f"common parameters: {', '.join(sorted(common - set(RUNNER_PARAMETERS)))}; "
-                    f"notebook sections: {', '.join(sorted(declared))}")
+    unknown_hint = (
+        f"common parameters: {', '.join(sorted(common - set(RUNNER_PARAMETERS)))}; "
+        f"notebook sections: {', '.join(sorted(declared))}"
+    )
     problems = []
     for key, value in values.items():
         if key in declared:
             if not isinstance(value, dict):
-                problems.append(where((key,), value, f"'{key}' is a notebook section and must be a mapping",
-                                      f"e.g. {key}: {{<parameter>: <value>}}"))
+                problems.append(
+                    where(
+                        (key,),
+                        value,
+                        f"'{key}' is a notebook section and must be a mapping",
+                        f"e.g. {key}: {{<parameter>: <value>}}",
+                    )
+                )
                 continue
             own_names = ", ".join(sorted(set(declared[key]) - common)) or "none"
             for name, inner in value.items():
                 at = (key, name)
                 if name not in declared[key] or name in ("branch", *RUNNER_PARAMETERS):
-                    problems.append(where(at, inner, f"'{name}' is not a parameter of notebook '{key}'",
-                                          f"its parameters: {own_names}"))
+                    problems.append(
+                        where(
+                            at,
+                            inner,
+                            f"'{name}' is not a parameter of notebook '{key}'",
+                            f"its parameters: {own_names}",
+                        )
+                    )
                 elif name in SPECIAL:
                     problems += _check_special(name, inner, at, where)
-                elif (rules := _declared_rules(key, name, inner, declared[key][name])):
+                elif rules := _declared_rules(key, name, inner, declared[key][name]):
                     problems += [where(at, inner, f"{key}.{name} {rule}") for rule in rules]
         elif key in RUNNER_PARAMETERS:
             problems.append(where((key,), value, f"'{key}' is set by the batch runner", "remove it from params"))
@@ -223,7 +288,6 @@ def _check_values(values: dict, declared: dict[str, dict], where) -> list[Params
             if rule is not None:
                 problems.append(where((key,), value, f"{key} {rule}"))
     return problems
-
 
 
 def _declared_rules(notebook: str, name: str, value, default) -> list[str]:
@@ -257,8 +321,14 @@ def _check_special(key: str, value, at: tuple, where) -> list[ParamsProblem]:
     if key == "lang" and value not in LANGS:
         return [where(at, value, f"lang must be one of {', '.join(LANGS)}")]
     if key == "as_of" and not _is_date_or_empty(value):
-        return [where(at, value, "as_of must be a date written YYYY-MM-DD, or empty for the latest date in the data",
-                      'e.g. as_of: "2024-06-30"')]
+        return [
+            where(
+                at,
+                value,
+                "as_of must be a date written YYYY-MM-DD, or empty for the latest date in the data",
+                'e.g. as_of: "2024-06-30"',
+            )
+        ]
     if key == "files":
         return _check_files(value, at, where)
     if key == "stages":
@@ -278,36 +348,58 @@ def _is_date_or_empty(value) -> bool:
 def _check_files(files, at: tuple, where) -> list[ParamsProblem]:
     tables = ", ".join(TABLES)
     if not isinstance(files, dict):
-        return [where(at, files, f"files must be a mapping of table name → file path, not {_kind(files)}",
-                      f"e.g. files: {{leads: data/hangzhou/leads.csv}} (tables: {tables})")]
+        return [
+            where(
+                at,
+                files,
+                f"files must be a mapping of table name → file path, not {_kind(files)}",
+                f"e.g. files: {{leads: data/hangzhou/leads.csv}} (tables: {tables})",
+            )
+        ]
     problems = []
     for table, file in files.items():
         if table not in TABLES:
             problems.append(where((*at, table), table, "unknown table in files", f"tables: {tables}"))
         elif not isinstance(file, str):
-            problems.append(where((*at, table), file, f"the file of table '{table}' must be a path as text, "
-                                                      f"not {_kind(file)}", '"" reads the table from source'))
+            problems.append(
+                where(
+                    (*at, table),
+                    file,
+                    f"the file of table '{table}' must be a path as text, not {_kind(file)}",
+                    '"" reads the table from source',
+                )
+            )
     return problems
 
 
 def _check_stages(stages, at: tuple, where) -> list[ParamsProblem]:
     example = "e.g. - {key: target, zh: 目标客户, en: Target}"
     if not isinstance(stages, list):
-        return [where(at, stages, f"stages must be a list of stages, not {_kind(stages)}",
-                      f"[] gives the default funnel; {example}")]
+        return [
+            where(
+                at,
+                stages,
+                f"stages must be a list of stages, not {_kind(stages)}",
+                f"[] gives the default funnel; {example}",
+            )
+        ]
     problems, keys = [], []
     for number, stage in enumerate(stages):
         item = (*at, number)
         if not isinstance(stage, dict):
             problems.append(where(item, stage, f"stage {number + 1} must be a mapping with key, zh and en", example))
             continue
-        wrong = [name for name in ("key", "zh", "en") if (name in stage or name != "en")
-                 and (not isinstance(stage.get(name), str) or not stage[name].strip())]
+        wrong = [
+            name
+            for name in ("key", "zh", "en")
+            if (name in stage or name != "en") and (not isinstance(stage.get(name), str) or not stage[name].strip())
+        ]
         extra = [str(name) for name in stage if name not in ("key", "zh", "en")]
         parts = [f"{', '.join(wrong)} must be text"] * bool(wrong) + [f"unknown {', '.join(extra)}"] * bool(extra)
         if parts:
-            problems.append(where(item, stage, f"stage {number + 1}: {'; '.join(parts)} (a stage has key, zh and en)",
-                                  example))
+            problems.append(
+                where(item, stage, f"stage {number + 1}: {'; '.join(parts)} (a stage has key, zh and en)", example)
+            )
         else:
             keys.append(stage["key"])
     if len(keys) != len(set(keys)):

@@ -54,8 +54,11 @@ class YamlData:
     def problem(self, line: int | None, value, rule: str, hint: str = "", key: str | None = None) -> None:
         self.problems.append(ParamsProblem(self.file, line, key, value, rule, hint))
         if len(self.problems) == MAX_PROBLEMS:
-            self.problems.append(ParamsProblem(self.file, line, None, None, f"{MAX_PROBLEMS} problems: "
-                                               "reading stopped here", "fix these first"))
+            self.problems.append(
+                ParamsProblem(
+                    self.file, line, None, None, f"{MAX_PROBLEMS} problems: reading stopped here", "fix these first"
+                )
+            )
             raise _StopReading
 
 
@@ -70,7 +73,9 @@ def read_data(path: Path, file: str) -> YamlData:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
-            data.problem(None, None, f"the file is larger than {MAX_BYTES // 2**20} MB", "params hold settings, not data")
+            data.problem(
+                None, None, f"the file is larger than {MAX_BYTES // 2**20} MB", "params hold settings, not data"
+            )
             return data
     except OSError as error:
         data.problem(None, None, f"cannot read the file: {error.strerror or error}")
@@ -78,8 +83,12 @@ def read_data(path: Path, file: str) -> YamlData:
     try:
         text = raw.decode("utf-8-sig")  # Notepad on older Windows writes a BOM
     except UnicodeDecodeError as error:
-        data.problem(raw[:error.start].count(b"\n") + 1, None, "the file is not UTF-8 text",
-                     "save it as UTF-8 (in Notepad: Save as → Encoding UTF-8)")
+        data.problem(
+            raw[: error.start].count(b"\n") + 1,
+            None,
+            "the file is not UTF-8 text",
+            "save it as UTF-8 (in Notepad: Save as → Encoding UTF-8)",
+        )
         return data
     return parse_data(text, file)
 
@@ -98,7 +107,9 @@ def parse_data(text: str, file: str) -> YamlData:
         position = getattr(error, "position", None)  # a character YAML refuses (a control character)
         line = mark.line + 1 if mark else text.count("\n", 0, position) + 1 if position is not None else None
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        data.problem(line, None, f"not valid YAML: {shorten(reason)}", "check indentation (spaces, not tabs) and quoting")
+        data.problem(
+            line, None, f"not valid YAML: {shorten(reason)}", "check indentation (spaces, not tabs) and quoting"
+        )
     finally:
         if parser is not None:
             parser.dispose()
@@ -134,8 +145,9 @@ class _Builder:
             if isinstance(event, yaml.DocumentStartEvent):
                 self.documents += 1
                 if self.documents == 2:
-                    self.data.problem(line, None, "more than one YAML document (a second '---')",
-                                      "keep one document per params file")
+                    self.data.problem(
+                        line, None, "more than one YAML document (a second '---')", "keep one document per params file"
+                    )
             elif isinstance(event, yaml.AliasEvent):
                 self.refuse_reuse(line, f"*{shorten(event.anchor)}")
                 self.add(None, line)
@@ -154,17 +166,27 @@ class _Builder:
             self.refuse_reuse(line, f"&{shorten(event.anchor)}")
         if event.tag is None:
             return False
-        tag = "!!" + event.tag[len(_TAG):] if event.tag.startswith(_TAG) else event.tag
-        self.data.problem(line, shorten(tag), "explicit tags (!!binary, !!set, !!python/…) are not allowed",
-                          f"{_HINT_DATA}; quote the value if you mean text", key=self.here())
+        tag = "!!" + event.tag[len(_TAG) :] if event.tag.startswith(_TAG) else event.tag
+        self.data.problem(
+            line,
+            shorten(tag),
+            "explicit tags (!!binary, !!set, !!python/…) are not allowed",
+            f"{_HINT_DATA}; quote the value if you mean text",
+            key=self.here(),
+        )
         return True
 
     def refuse_reuse(self, line: int, name: str) -> None:
         # One problem a line: a bomb repeats aliases by the dozen on each of its lines.
         if line not in self.reuse_lines:
             self.reuse_lines.add(line)
-            self.data.problem(line, name, "anchors (&name) and aliases (*name) are not allowed in params",
-                              "write each value out in full", key=self.here())
+            self.data.problem(
+                line,
+                name,
+                "anchors (&name) and aliases (*name) are not allowed in params",
+                "write each value out in full",
+                key=self.here(),
+            )
 
     def here(self) -> str | None:
         """The key path of the value being read, as messages show it (``funnel.min_group``)."""
@@ -179,11 +201,15 @@ class _Builder:
         top = self.stack[-1] if self.stack else None
         as_key = top is not None and isinstance(top.container, dict) and top.key is _NO_KEY
         if as_key and not top.dropped:
-            self.data.problem(line, None, "a key must be plain text, not a list or mapping",
-                              "write keys as plain words, e.g. min_group: 30", key=self.here())
+            self.data.problem(
+                line,
+                None,
+                "a key must be plain text, not a list or mapping",
+                "write keys as plain words, e.g. min_group: 30",
+                key=self.here(),
+            )
         if len(self.stack) >= MAX_DEPTH:
-            self.data.problem(line, None, f"nested more than {MAX_DEPTH} levels deep; reading stopped here",
-                              _HINT_DATA)
+            self.data.problem(line, None, f"nested more than {MAX_DEPTH} levels deep; reading stopped here", _HINT_DATA)
             raise _StopReading
         if top is None:
             path = ()
@@ -214,16 +240,27 @@ class _Builder:
             return _BAD_KEY  # an alias or a tagged key: reported already
         if not isinstance(value, str):
             text, kind = shorten(event.value), _KINDS[_resolve(event.value)]
-            self.data.problem(line, event.value, f"a key must be text, and YAML reads {text!r} as {kind}",
-                              f"quote it (\"{text}\") or use a name", key=self.here())
+            self.data.problem(
+                line,
+                event.value,
+                f"a key must be text, and YAML reads {text!r} as {kind}",
+                f'quote it ("{text}") or use a name',
+                key=self.here(),
+            )
             return _BAD_KEY
         if event.implicit[0] and _resolve(value) == _TAG + "merge":
-            self.data.problem(line, value, "merge keys (<<) are not allowed in params", "write the keys out",
-                              key=self.here())
+            self.data.problem(
+                line, value, "merge keys (<<) are not allowed in params", "write the keys out", key=self.here()
+            )
             return _BAD_KEY
         if value in top.container:
-            self.data.problem(line, None, "key appears twice in one mapping", "keep one of them",
-                              key=None if top.dropped else ".".join(map(str, top.path + (value,))))
+            self.data.problem(
+                line,
+                None,
+                "key appears twice in one mapping",
+                "keep one of them",
+                key=None if top.dropped else ".".join(map(str, top.path + (value,))),
+            )
             return _BAD_KEY
         if not top.dropped:
             self.data.lines[top.path + (value,)] = line
@@ -242,20 +279,37 @@ class _Builder:
             return None
         if tag == _TAG + "bool":
             if report and text.lower() not in ("true", "false"):
-                self.data.problem(line, text, f"YAML 1.1 reads {text!r} as a boolean",
-                                  f"write true/false, or quote it (\"{text}\") if you mean text", key=self.here())
+                self.data.problem(
+                    line,
+                    text,
+                    f"YAML 1.1 reads {text!r} as a boolean",
+                    f'write true/false, or quote it ("{text}") if you mean text',
+                    key=self.here(),
+                )
             return _CONSTRUCTOR.bool_values[text.lower()]
         if tag in (_TAG + "int", _TAG + "float"):
             if report and (_LEADING_ZERO.match(text) or _SEXAGESIMAL.match(text)):
-                self.data.problem(line, text, f"YAML 1.1 reads {shorten(text)!r} as a number in another base",
-                                  "quote it if it is a code or a time, or drop the leading zero", key=self.here())
+                self.data.problem(
+                    line,
+                    text,
+                    f"YAML 1.1 reads {shorten(text)!r} as a number in another base",
+                    "quote it if it is a code or a time, or drop the leading zero",
+                    key=self.here(),
+                )
             try:
                 node = yaml.ScalarNode(tag, text)
-                return (_CONSTRUCTOR.construct_yaml_int if tag.endswith("int") else _CONSTRUCTOR.construct_yaml_float)(node)
+                return (_CONSTRUCTOR.construct_yaml_int if tag.endswith("int") else _CONSTRUCTOR.construct_yaml_float)(
+                    node
+                )
             except ValueError:  # too many digits for Python (sys.get_int_max_str_digits), or "0x_"
                 if report:
-                    self.data.problem(line, text, "YAML reads this as a number, but it is too long or malformed",
-                                      "quote it if it is a code", key=self.here())
+                    self.data.problem(
+                        line,
+                        text,
+                        "YAML reads this as a number, but it is too long or malformed",
+                        "quote it if it is a code",
+                        key=self.here(),
+                    )
                 return None
         return text  # str, and timestamps, "=" and "<<" read as the text they are
 
@@ -265,4 +319,3 @@ def _resolve(text: str) -> str:
         if pattern.match(text):
             return tag
     return _TAG + "str"
-

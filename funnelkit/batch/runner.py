@@ -19,16 +19,17 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from funnelkit import __version__
 from funnelkit.exceptions import BatchInterrupted, FunnelkitError, OutputError, ParamsError, ParamsProblem, shorten
 from funnelkit.paths import inside, is_safe_name
 from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
+
 from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
 
 KERNEL_NAME = "funnelkit"
@@ -88,8 +89,9 @@ def discover_notebooks(notebooks_dir: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(notebooks_dir.glob("*.ipynb")) if not p.stem.startswith("_")}
 
 
-def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = None,
-         notebooks: list[str] | None = None) -> tuple[list[BranchParams], list[str], list[Result]]:
+def plan(
+    params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = None, notebooks: list[str] | None = None
+) -> tuple[list[BranchParams], list[str], list[Result]]:
     """Check every branch file against every notebook; return the good branches, the
     selected notebook names and a failed Result for each (branch, notebook) with bad params.
 
@@ -108,8 +110,9 @@ def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = 
     if branches:
         files = [f for f in files if f.stem in branches or _branch_name(read[f]) in branches]
         if not files:
-            raise FunnelkitError(f"no branch {', '.join(branches)} in {params_dir}; "
-                                 f"available: {', '.join(f.stem for f in read)}")
+            raise FunnelkitError(
+                f"no branch {', '.join(branches)} in {params_dir}; available: {', '.join(f.stem for f in read)}"
+            )
     if not files:
         raise FunnelkitError(f"no branch params in {params_dir} (expected files like params/hangzhou.yaml)")
     defaults = load_defaults(params_dir, root=root)
@@ -124,14 +127,22 @@ def plan(params_dir: Path, notebooks_dir: Path, *, branches: list[str] | None = 
         try:
             twins = folders[file.stem.casefold()]
             if len(twins) > 1:
-                raise ParamsError([ParamsProblem(
-                    read[file].shown, None, None, None,
-                    f"{' and '.join(read[t].shown for t in twins)} would share the output folder '{file.stem}'",
-                    "keep one file per branch (folder names ignore case on Windows and macOS)")])
+                raise ParamsError(
+                    [
+                        ParamsProblem(
+                            read[file].shown,
+                            None,
+                            None,
+                            None,
+                            f"{' and '.join(read[t].shown for t in twins)} would share the output folder '{file.stem}'",
+                            "keep one file per branch (folder names ignore case on Windows and macOS)",
+                        )
+                    ]
+                )
             good.append(load_branch(file, available, root=root, defaults=defaults, own=read[file]))
         except ParamsError as error:
             text = str(error)
-        except Exception as error:  # noqa: BLE001 - a check that breaks on odd input fails its branch, not the batch
+        except Exception as error:
             text = f"could not check the params of {read[file].shown}: {type(error).__name__}: {shorten(error)}"
         else:
             continue
@@ -154,8 +165,9 @@ def input_files(project_root: Path, branches: list[BranchParams]) -> list[Path]:
 
     files = set((project_root / "params").glob("*.yaml")) | set((project_root / "notebooks").glob("*.ipynb"))
     for branch in branches:
-        files |= input_paths(source=branch.values.get("source") or "", files=branch.values.get("files") or {},
-                             root=project_root)
+        files |= input_paths(
+            source=branch.values.get("source") or "", files=branch.values.get("files") or {}, root=project_root
+        )
     return sorted(p for p in files if p.is_file())
 
 
@@ -177,6 +189,7 @@ def new_run_id() -> str:
 
 
 # -- in the worker ------------------------------------------------------------------------
+
 
 @contextmanager
 def _deadline(seconds: int):
@@ -229,10 +242,18 @@ def _execute(job: Job, executed: Path, parameters: dict):
     for attempt in range(3):
         try:
             return pm.execute_notebook(
-                job.notebook_path, str(executed), parameters=parameters, kernel_name=job.kernel_name,
-                cwd=job.project_root, execution_timeout=job.cell_timeout, progress_bar=False,
-                log_output=False, report_mode=False, kernel_manager_class=KernelDiesWithWorker,
-                config=kernel_config)
+                job.notebook_path,
+                str(executed),
+                parameters=parameters,
+                kernel_name=job.kernel_name,
+                cwd=job.project_root,
+                execution_timeout=job.cell_timeout,
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+                kernel_manager_class=KernelDiesWithWorker,
+                config=kernel_config,
+            )
         except zmq.ZMQError as error:  # two kernels starting at once can race for a port
             if "Address already in use" not in str(error) or attempt == 2:
                 raise
@@ -290,13 +311,14 @@ def execute_job(job: Job) -> Result:
 
         title = f"{job.branch} · {job.notebook}"
         (staging / f"{job.notebook}.html").write_text(
-            to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8")
+            to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8"
+        )
         # Publish: each rename is atomic; the HTML goes last, so a report never links to
         # tables that are not there yet.
         os.replace(tables, inside(final, job.notebook))
         os.replace(executed, inside(final, f"{job.notebook}.ipynb"))
         os.replace(staging / f"{job.notebook}.html", inside(final, f"{job.notebook}.html"))
-    except BaseException as error:  # noqa: BLE001 - one failing notebook must not stop the batch
+    except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             raise
         result.status = "failed"
@@ -313,6 +335,7 @@ def execute_job(job: Job) -> Result:
 
 # -- in the parent ------------------------------------------------------------------------
 
+
 def ensure_kernel(name: str = KERNEL_NAME) -> None:
     """Install the kit's kernelspec into this environment if it is missing, so the batch
     never runs notebooks in some other Python an analyst's machine happens to have."""
@@ -324,10 +347,19 @@ def ensure_kernel(name: str = KERNEL_NAME) -> None:
         install(kernel_name=name, display_name="Python (funnelkit)", prefix=sys.prefix)
 
 
-def run_batch(*, project_root: Path, branches: list[str] | None = None, notebooks: list[str] | None = None,
-              workers: int | None = None, executor=None, run_id: str | None = None,
-              notebook_timeout: int = NOTEBOOK_TIMEOUT, on_result: Callable[[Result], None] | None = None,
-              on_plan: Callable[[int], None] | None = None, run_job: Callable[[Job], Result] | None = None) -> Batch:
+def run_batch(
+    *,
+    project_root: Path,
+    branches: list[str] | None = None,
+    notebooks: list[str] | None = None,
+    workers: int | None = None,
+    executor=None,
+    run_id: str | None = None,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT,
+    on_result: Callable[[Result], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    run_job: Callable[[Job], Result] | None = None,
+) -> Batch:
     """Execute the selected notebooks for the selected branches and publish the run.
 
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
@@ -348,8 +380,9 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
     from .index import write_index
 
     project_root = project_root.resolve()
-    good, selected, failed = plan(project_root / "params", project_root / "notebooks",
-                                  branches=branches, notebooks=notebooks)
+    good, selected, failed = plan(
+        project_root / "params", project_root / "notebooks", branches=branches, notebooks=notebooks
+    )
     run_id = run_id or new_run_id()
     outputs = project_root / "outputs"
     run_dir = inside(outputs, run_id)
@@ -357,10 +390,20 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
         run_dir.mkdir(parents=True)
     batch = Batch(run_id, run_dir, results=list(failed))
     available = discover_notebooks(project_root / "notebooks")
-    jobs = [Job(slug=b.slug, branch=b.branch, notebook=n, notebook_path=str(available[n]),
-                parameters=b.for_notebook(n), run_dir=str(run_dir), project_root=str(project_root),
-                notebook_timeout=notebook_timeout)
-            for b in good for n in selected]
+    jobs = [
+        Job(
+            slug=b.slug,
+            branch=b.branch,
+            notebook=n,
+            notebook_path=str(available[n]),
+            parameters=b.for_notebook(n),
+            run_dir=str(run_dir),
+            project_root=str(project_root),
+            notebook_timeout=notebook_timeout,
+        )
+        for b in good
+        for n in selected
+    ]
     try:
         batch.fingerprint = fingerprint(input_files(project_root, good))
         if on_plan:
@@ -383,20 +426,37 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
             for job in orphans:
                 left = _run_jobs(LocalProcesses(1), [job], record, run_job)
                 for lost in left:
-                    record(Result(lost.slug, lost.branch, lost.notebook, "failed",
-                                  error="the worker process running this notebook died"))
+                    record(
+                        Result(
+                            lost.slug,
+                            lost.branch,
+                            lost.notebook,
+                            "failed",
+                            error="the worker process running this notebook died",
+                        )
+                    )
         shutil.rmtree(run_dir / STAGING, ignore_errors=True)
         batch.results.sort(key=lambda r: (r.slug, r.notebook))
         for log in (run_dir / "logs").glob("*.log"):  # kernel output may quote the data
             mask_text_file(log)
         with _writing(run_dir / "run.json", outputs, batch):
-            _write_atomic(run_dir / "run.json", json_text({  # branch names and errors masked, not the fingerprint
-                "run_id": run_id, "kit_version": __version__, "fingerprint": batch.fingerprint,
-                "finished": datetime.now().isoformat(timespec="seconds"),
-                "results": [r.__dict__ for r in batch.results]}, verbatim=("fingerprint",)))
+            _write_atomic(
+                run_dir / "run.json",
+                json_text(
+                    {  # branch names and errors masked, not the fingerprint
+                        "run_id": run_id,
+                        "kit_version": __version__,
+                        "fingerprint": batch.fingerprint,
+                        "finished": datetime.now().isoformat(timespec="seconds"),
+                        "results": [r.__dict__ for r in batch.results],
+                    },
+                    verbatim=("fingerprint",),
+                ),
+            )
         with _writing(run_dir / "index.html", outputs, batch):
-            batch.index = write_index(run_dir, batch.results, fingerprint=batch.fingerprint,
-                                      lang=_index_lang(project_root / "params"))
+            batch.index = write_index(
+                run_dir, batch.results, fingerprint=batch.fingerprint, lang=_index_lang(project_root / "params")
+            )
     except KeyboardInterrupt:
         from .executors import uninterrupted
 
@@ -405,8 +465,12 @@ def run_batch(*, project_root: Path, branches: list[str] | None = None, notebook
             for slug in {job.slug for job in jobs}:  # folders made for jobs that never finished
                 with suppress(OSError):
                     (run_dir / slug).rmdir()
-        raise BatchInterrupted(finished=len(batch.results), published=sum(r.ok for r in batch.results),
-                               total=len(failed) + len(jobs), run_dir=run_dir) from None
+        raise BatchInterrupted(
+            finished=len(batch.results),
+            published=sum(r.ok for r in batch.results),
+            total=len(failed) + len(jobs),
+            run_dir=run_dir,
+        ) from None
     if any(r.ok for r in batch.results):
         batch.warnings += _point_latest(outputs, run_id)
     else:
@@ -426,8 +490,9 @@ def _writing(path: Path, outputs: Path, batch: Batch | None = None):
             fix = f"Make {outputs} writable (or run from a project whose outputs/ is)"
         else:
             fix = f"Check {outputs}"
-        raise OutputError(f"cannot write {path}: {error.strerror or error}. {fix}, then run the batch again.",
-                          batch=batch) from None
+        raise OutputError(
+            f"cannot write {path}: {error.strerror or error}. {fix}, then run the batch again.", batch=batch
+        ) from None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -445,6 +510,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def _index_lang(params_dir: Path) -> str:
     """The index page's language: the shared default ``lang`` (branches may differ)."""
     from funnelkit.i18n import LANGS
+
     from .params import DEFAULTS_FILE, read_yaml
 
     try:
@@ -469,8 +535,15 @@ def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=N
             except BrokenProcessPool:
                 orphans.append(job)
             except Exception as error:  # the executor could not run the job at all
-                record(Result(job.slug, job.branch, job.notebook, "failed",
-                              error=mask_text(f"worker failed: {type(error).__name__}: {error}").splitlines()[0]))
+                record(
+                    Result(
+                        job.slug,
+                        job.branch,
+                        job.notebook,
+                        "failed",
+                        error=mask_text(f"worker failed: {type(error).__name__}: {error}").splitlines()[0],
+                    )
+                )
     return orphans
 
 
@@ -486,8 +559,12 @@ def _point_latest(outputs: Path, run_id: str) -> list[str]:
     stale = f"{latest} still shows an older run"
     if latest.exists() and not latest.is_symlink():
         kind = "folder" if latest.is_dir() else "file"
-        return [(f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
-                 f"remove or rename it and the next run will point it at the newest run")]
+        return [
+            (
+                f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
+                f"remove or rename it and the next run will point it at the newest run"
+            )
+        ]
     temporary = outputs / f".latest-{run_id}"
     try:
         temporary.symlink_to(run_id, target_is_directory=True)

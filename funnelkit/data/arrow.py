@@ -40,8 +40,7 @@ def _pandas_column(values: pa.ChunkedArray):
     if pa.types.is_dictionary(kind):  # ENUM columns: plain text
         values, kind = values.cast(kind.value_type), kind.value_type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        return pd.arrays.ArrowStringArray(values if pa.types.is_large_string(kind)
-                                          else values.cast(pa.large_string()))
+        return pd.arrays.ArrowStringArray(values if pa.types.is_large_string(kind) else values.cast(pa.large_string()))
     if pa.types.is_date(kind):
         if values.null_count < len(values):
             days = pc.min_max(values.cast(pa.date32()).cast(pa.int32()))
@@ -50,7 +49,7 @@ def _pandas_column(values: pa.ChunkedArray):
         dates = np.full(len(values), np.datetime64("NaT", "ns"))
         start = 0
         for chunk in values.chunks if values.null_count < len(values) else ():
-            dates[start:start + len(chunk)] = chunk.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+            dates[start : start + len(chunk)] = chunk.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
             start += len(chunk)
         return dates
     if pa.types.is_boolean(kind):

@@ -56,8 +56,16 @@ class DataWarning:
             shown = str(file.relative_to(paths.project_root()))
         except ValueError:
             shown = file.name
-        return t(f"data.{self.key}", lang, file=shown, count=f"{self.count:,}", row=self.row,
-                 value=self.value, branch=self.branch, column=self.column)
+        return t(
+            f"data.{self.key}",
+            lang,
+            file=shown,
+            count=f"{self.count:,}",
+            row=self.row,
+            value=self.value,
+            branch=self.branch,
+            column=self.column,
+        )
 
 
 def normalise_branch(value: object) -> str:
@@ -92,21 +100,34 @@ def groups_of(cells: pd.Series, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndar
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     first = np.full(len(uniques), len(codes), dtype=np.int64)
     np.minimum.at(first, codes, np.arange(len(codes)))
-    groups = pd.DataFrame({"value": list(uniques), "count": np.bincount(codes, minlength=len(uniques)),
-                           "first": rows[first] if len(codes) else np.array([], dtype=np.int64)})
+    groups = pd.DataFrame(
+        {
+            "value": list(uniques),
+            "count": np.bincount(codes, minlength=len(uniques)),
+            "first": rows[first] if len(codes) else np.array([], dtype=np.int64),
+        }
+    )
     return groups, codes
 
 
-def sort_out(groups: pd.DataFrame, *, branch: str, file: str, column: str,
-             decode: Callable | None = None) -> tuple[np.ndarray, list[DataWarning]]:
+def sort_out(
+    groups: pd.DataFrame, *, branch: str, file: str, column: str, decode: Callable | None = None
+) -> tuple[np.ndarray, list[DataWarning]]:
     """Which groups (``value``, ``count``, ``first`` row) are this branch's, and a warning
     for each kind of row no branch reads."""
     kinds = np.array([classify(v, branch, decode) for v in groups["value"]], dtype=object)
     warnings = []
-    for kind, rule in (("empty", "empty branch cell: no branch reads these rows"),
-                       ("unreadable", "branch cell cannot be decoded: no branch reads these rows"),
-                       ("near", (f"branch differs from {normalise_branch(branch)!r} only in spaces or "
-                                 "letter case: these rows are not read"))):
+    for kind, rule in (
+        ("empty", "empty branch cell: no branch reads these rows"),
+        ("unreadable", "branch cell cannot be decoded: no branch reads these rows"),
+        (
+            "near",
+            (
+                f"branch differs from {normalise_branch(branch)!r} only in spaces or "
+                "letter case: these rows are not read"
+            ),
+        ),
+    ):
         hit = groups[kinds == kind]
         if hit.empty:
             continue
@@ -116,6 +137,16 @@ def sort_out(groups: pd.DataFrame, *, branch: str, file: str, column: str,
             value = as_text(value).encode("latin-1")[:8].hex(" ")
         elif kind == "near":
             value = as_text(value)
-        warnings.append(DataWarning(file, int(first["first"]), column, value, rule, int(hit["count"].sum()),
-                                    key=f"{kind}_branch", branch=normalise_branch(branch)))
+        warnings.append(
+            DataWarning(
+                file,
+                int(first["first"]),
+                column,
+                value,
+                rule,
+                int(hit["count"].sum()),
+                key=f"{kind}_branch",
+                branch=normalise_branch(branch),
+            )
+        )
     return kinds == "mine", warnings

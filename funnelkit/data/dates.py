@@ -30,10 +30,13 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _FIRST_YEAR, _LAST_YEAR = 1678, 2261
 _EARLY_STAND_IN, _LATE_STAND_IN = 1680, 2260
 DATE_HINT = "write dates as 2006-01-31, 2006/1/31, 2006年1月31日 or 20060131"
-SERIAL_HINT = ("this looks like an Excel date serial: format the column as a date (yyyy-mm-dd) "
-                "in Excel before saving as CSV")
-_PLACEHOLDER_HINT = ("a placeholder date ({example}) stands for 'no date': leave the cell empty where the "
-                     "column allows it, else enter the real date")
+SERIAL_HINT = (
+    "this looks like an Excel date serial: format the column as a date (yyyy-mm-dd) in Excel before saving as CSV"
+)
+_PLACEHOLDER_HINT = (
+    "a placeholder date ({example}) stands for 'no date': leave the cell empty where the "
+    "column allows it, else enter the real date"
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,10 @@ class DateWindow:
         early = (f"date before {EARLIEST.date()}", _PLACEHOLDER_HINT.format(example="0001-01-01, 1900-01-01"))
         late_hint = _PLACEHOLDER_HINT.format(example="9999-12-31") + ", or correct a mistyped year (2099)"
         if self.from_as_of:
-            return early, (f"date after the data's as-of date {self.latest.date()} (params as_of)",
-                           late_hint + "; if the data runs past as_of, set as_of to its last date")
+            return early, (
+                f"date after the data's as-of date {self.latest.date()} (params as_of)",
+                late_hint + "; if the data runs past as_of, set as_of to its last date",
+            )
         return early, (f"date after today ({self.latest.date()})", late_hint)
 
 
@@ -91,8 +96,12 @@ def other_date(value: object, excel: bool) -> object:
 
 def text_dates(text: pd.Series) -> pd.Series:
     """Text cells in the accepted forms as dates; NaT where not a date."""
-    parts = (text.str.extract(_YMD).fillna(text.str.extract(_COMPACT)).astype("float64")
-             .set_axis(["year", "month", "day"], axis=1))
+    parts = (
+        text.str.extract(_YMD)
+        .fillna(text.str.extract(_COMPACT))
+        .astype("float64")
+        .set_axis(["year", "month", "day"], axis=1)
+    )
     year = parts["year"]
     far = year.notna() & ~year.between(_FIRST_YEAR, _LAST_YEAR)
     if far.any():
@@ -114,8 +123,10 @@ def arrow_dates(raw: pd.Series) -> pd.Series:
         if pc.any(far).as_py():
             days = pc.if_else(far, pyarrow.scalar(dt.date(year, 1, 1), pyarrow.date32()), days)
     stamps = pc.cast(days, pyarrow.timestamp("ns"))
-    return pd.Series(stamps.to_numpy(zero_copy_only=False) if isinstance(stamps, pyarrow.Array)
-                     else stamps.to_numpy(), index=raw.index)
+    return pd.Series(
+        stamps.to_numpy(zero_copy_only=False) if isinstance(stamps, pyarrow.Array) else stamps.to_numpy(),
+        index=raw.index,
+    )
 
 
 def typed_dates(raw: pd.Series) -> pd.Series:
@@ -138,6 +149,10 @@ def within(values: pd.Series, window: DateWindow) -> tuple[pd.Series, list]:
     if not (early.any() or late.any()):
         return values, []
     (early_rule, early_hint), (late_rule, late_hint) = window.rules()
-    return (values.mask(early | late),
-            [(pd.Series(early, index=values.index), early_rule, early_hint),
-             (pd.Series(late, index=values.index), late_rule, late_hint)])
+    return (
+        values.mask(early | late),
+        [
+            (pd.Series(early, index=values.index), early_rule, early_hint),
+            (pd.Series(late, index=values.index), late_rule, late_hint),
+        ],
+    )

@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import zipfile
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,10 +60,8 @@ class Sheet:
         raw = cell.encode("latin-1")
         found = []
         for encoding in ENCODINGS:
-            try:
+            with suppress(UnicodeDecodeError):
                 found.append(raw.decode(encoding))
-            except UnicodeDecodeError:
-                pass
         return found
 
 
@@ -74,7 +73,7 @@ def _line_starts(data: bytes) -> list[int]:
 
 def _decode_problem(file: str, data: bytes, starts: list[int], offset: int, rule: str) -> Problem:
     line = bisect.bisect_right(starts, offset)
-    return Problem(file, line, None, data[offset:offset + 4].hex(" "), rule, _DECODE_HINT)
+    return Problem(file, line, None, data[offset : offset + 4].hex(" "), rule, _DECODE_HINT)
 
 
 def _parse(text: str | bytes, file: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -85,11 +84,22 @@ def _parse(text: str | bytes, file: str) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         grid = pd.read_csv(source, header=None, dtype=str, keep_default_na=False, encoding=encoding)
     except pd.errors.EmptyDataError:
-        raise DataValidationError([Problem(file, None, None, "", "the file is empty",
-                                           "export the table with its header row")]) from None
+        raise DataValidationError(
+            [Problem(file, None, None, "", "the file is empty", "export the table with its header row")]
+        ) from None
     except pd.errors.ParserError as error:
-        raise DataValidationError([Problem(file, None, None, "", f"not a readable CSV file: {error}",
-                                           "check quotes and the number of commas on that line")]) from None
+        raise DataValidationError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "",
+                    f"not a readable CSV file: {error}",
+                    "check quotes and the number of commas on that line",
+                )
+            ]
+        ) from None
     return grid, _record_lines(text, len(grid))
 
 
@@ -139,7 +149,7 @@ def read_csv(path) -> Sheet:
     # Neither encoding reads the whole file (rare): keep each cell's bytes, latin-1 maps byte to char.
     data = path.read_bytes()
     bom = data.startswith(_BOM)
-    body = data[len(_BOM):] if bom else data
+    body = data[len(_BOM) :] if bom else data
     grid, lines = _parse(_with_lf(body), file)
     starts = [s + len(_BOM) * bom for s in _line_starts(body)]
     header = "\x1f".join(grid.iloc[0].fillna("")).encode("latin-1")
@@ -148,9 +158,18 @@ def read_csv(path) -> Sheet:
         readable = readable[:1]
     if not readable:
         error = _first_error(header, "utf-8")
-        raise DataValidationError([_decode_problem(file, data, starts, starts[0] + error,
-                                                   f"cannot decode the header: bad byte at byte offset "
-                                                   f"{starts[0] + error} (read as UTF-8 and as GB18030)")])
+        raise DataValidationError(
+            [
+                _decode_problem(
+                    file,
+                    data,
+                    starts,
+                    starts[0] + error,
+                    f"cannot decode the header: bad byte at byte offset "
+                    f"{starts[0] + error} (read as UTF-8 and as GB18030)",
+                )
+            ]
+        )
     grid.iloc[0] = [c.encode("latin-1").decode(readable[0]) for c in grid.iloc[0].fillna("")]
     sheet = _sheet(grid, lines, file)
     sheet.encoded, sheet.header_encodings, sheet.line_starts, sheet.data = True, readable, starts, data
@@ -183,7 +202,7 @@ def decode_rows(sheet: Sheet, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataF
     header and every one of them; otherwise each row it cannot read is a problem."""
     following = np.searchsorted(sheet.rows, rows, side="right")  # the next record of each row
     ends = [sheet.line_starts[sheet.rows[i] - 1] if i < len(sheet.rows) else len(sheet.data) for i in following]
-    spans = [sheet.data[sheet.line_starts[row - 1]:end] for row, end in zip(rows, ends)]
+    spans = [sheet.data[sheet.line_starts[row - 1] : end] for row, end in zip(rows, ends)]
     for encoding in sheet.header_encodings:
         if all(_reads(span, encoding) for span in spans):
             return _decoded(frame, lambda cell, encoding=encoding: cell.encode("latin-1").decode(encoding))
@@ -193,9 +212,16 @@ def decode_rows(sheet: Sheet, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataF
         offset = _first_error(span, encoding)
         if offset >= 0:
             at = sheet.line_starts[row - 1] + offset
-            problems.append(_decode_problem(sheet.label, sheet.data, sheet.line_starts, at,
-                                            f"cannot decode the file: bad byte at byte offset {at} (this branch's "
-                                            f"rows and the header read as {_NAMES[encoding]})"))
+            problems.append(
+                _decode_problem(
+                    sheet.label,
+                    sheet.data,
+                    sheet.line_starts,
+                    at,
+                    f"cannot decode the file: bad byte at byte offset {at} (this branch's "
+                    f"rows and the header read as {_NAMES[encoding]})",
+                )
+            )
     raise DataValidationError(problems)
 
 
@@ -203,6 +229,7 @@ def decode_all(sheet: Sheet) -> pd.DataFrame:
     """Every row of an undecoded sheet as text, for aggregates over all branches: a cell in
     neither encoding becomes empty (its branch reports it when it loads its rows). Each
     distinct cell is decoded once."""
+
     def read(cell):
         readings = sheet.readings(cell)
         return readings[0] if readings else None
@@ -216,8 +243,10 @@ def _decoded(frame: pd.DataFrame, decode) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- XLSX
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
-                   rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
 _ATTRIBUTE = re.compile(rb'\b(r|t)="([^"]*)"')
 
 
@@ -254,9 +283,11 @@ def _pick_sheet(book, table: str, file: str):
     if len(book.sheetnames) == 1:
         return book.worksheets[0]
     stems = " or ".join(repr(n) for n in dict.fromkeys((table, *TABLES[table].file_stems)))
-    raise DataSourceError(f"{file}: no sheet is named for table {table!r} and the workbook has "
-                          f"{len(book.sheetnames)} sheets ({', '.join(book.sheetnames)}); rename the sheet "
-                          f"holding the {table} rows to {stems}, or keep only that sheet")
+    raise DataSourceError(
+        f"{file}: no sheet is named for table {table!r} and the workbook has "
+        f"{len(book.sheetnames)} sheets ({', '.join(book.sheetnames)}); rename the sheet "
+        f"holding the {table} rows to {stems}, or keep only that sheet"
+    )
 
 
 def read_xlsx(path, table: str) -> Sheet:
@@ -270,23 +301,31 @@ def read_xlsx(path, table: str) -> Sheet:
         raise DataSourceError(f"cannot read Excel file {path}: {error}") from None
     try:
         sheet = _pick_sheet(book, table, str(path))
-        records = [(number, row) for number, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
-                   if any(v is not None and v != "" for v in row)]
+        records = [
+            (number, row)
+            for number, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
+            if any(v is not None and v != "" for v in row)
+        ]
         part = getattr(sheet, "_worksheet_path", None)
         title = sheet.title
     finally:
         book.close()
     formulas = uncached_formulas(path, part) if part else {}
     if not records:
-        raise DataValidationError([Problem(str(path), None, None, "", f"the sheet {title!r} is empty",
-                                           "put the header in the first row")])
+        raise DataValidationError(
+            [Problem(str(path), None, None, "", f"the sheet {title!r} is empty", "put the header in the first row")]
+        )
     (_, header), body = records[0], records[1:]
     width = len(header)
-    frame = pd.DataFrame([list(row[:width]) + [None] * (width - len(row)) for _, row in body],
-                         columns=["" if h is None else str(h) for h in header], dtype=object)
+    frame = pd.DataFrame(
+        [list(row[:width]) + [None] * (width - len(row)) for _, row in body],
+        columns=["" if h is None else str(h) for h in header],
+        dtype=object,
+    )
     cells = {}  # (row, column position) → (cell, formula); a cell without reference at (0, -1)
     for cell, formula in formulas.items():
         row, column = coordinate_to_tuple(cell) if cell != "?" else (0, 0)
         cells[(row, column - 1)] = (cell, formula)
-    return Sheet(frame, np.asarray([number for number, _ in body], dtype=np.int64), str(path),
-                 sheet=title, formulas=cells)
+    return Sheet(
+        frame, np.asarray([number for number, _ in body], dtype=np.int64), str(path), sheet=title, formulas=cells
+    )

@@ -15,8 +15,14 @@ import pandas as pd
 from .branches import DataWarning
 
 #: The column a ``period`` filter reads in each table.
-PERIOD_COLUMNS = {"leads": "created_date", "stage_counts": "period", "customers": "snapshot_year",
-                  "events": "date", "visits": "date", "transactions": "date"}
+PERIOD_COLUMNS = {
+    "leads": "created_date",
+    "stage_counts": "period",
+    "customers": "snapshot_year",
+    "events": "date",
+    "visits": "date",
+    "transactions": "date",
+}
 
 
 def active(filters: dict | None) -> dict[str, str]:
@@ -40,7 +46,9 @@ def equality_pushdown(table: str, filters: dict | None) -> dict[str, str]:
     return {name: value for name, value in active(filters).items() if name != "period"}
 
 
-def apply(frame: pd.DataFrame, *, table: str, filters: dict | None, file: str) -> tuple[pd.DataFrame, list[DataWarning]]:
+def apply(
+    frame: pd.DataFrame, *, table: str, filters: dict | None, file: str
+) -> tuple[pd.DataFrame, list[DataWarning]]:
     """``frame`` cut to the filters, and a warning for each filter the table has no column for.
 
     Examples
@@ -55,8 +63,11 @@ def apply(frame: pd.DataFrame, *, table: str, filters: dict | None, file: str) -
     for name, value in active(filters).items():
         column = column_of(table, name)
         if column not in frame.columns:
-            warnings.append(DataWarning(file, None, column or name, value, f"no column for the {name} filter",
-                                        key="filter_not_applied"))
+            warnings.append(
+                DataWarning(
+                    file, None, column or name, value, f"no column for the {name} filter", key="filter_not_applied"
+                )
+            )
             continue
         values = frame[column]
         if name != "period":

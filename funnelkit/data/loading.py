@@ -12,8 +12,8 @@ report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import contextmanager
-from typing import Iterable
 
 import duckdb
 import pandas as pd
@@ -32,13 +32,23 @@ from .validation import map_headers, validate, window_for
 
 __all__ = ["DataWarning", "data_warnings", "load_table", "peer_stage_counts", "validate"]
 
-_PEER_COLUMNS = {"stage_counts": ("branch", "period", "segment", "stage", "count"),
-                 "leads": ("branch", "created_date", "segment", "stage")}
+_PEER_COLUMNS = {
+    "stage_counts": ("branch", "period", "segment", "stage", "count"),
+    "leads": ("branch", "created_date", "segment", "stage"),
+}
 
 
-def load_table(table: str, *, branch: str, source: str = "", files: dict | None = None,
-               stages: list | None = None, required: bool = True, as_of: str = "",
-               filters: dict | None = None) -> pd.DataFrame | None:
+def load_table(
+    table: str,
+    *,
+    branch: str,
+    source: str = "",
+    files: dict | None = None,
+    stages: list | None = None,
+    required: bool = True,
+    as_of: str = "",
+    filters: dict | None = None,
+) -> pd.DataFrame | None:
     """One branch's rows of a contract table, validated and typed.
 
     Parameters
@@ -89,8 +99,9 @@ def load_table(table: str, *, branch: str, source: str = "", files: dict | None 
         location = sources.locate(table, source=source, files=files, required=required)
         if location is None:
             return None
-        raw, rows, warnings = sources.read_branch(location, table=table, branch=branch, stages=stage_list,
-                                                  where=row_filters.equality_pushdown(table, filters))
+        raw, rows, warnings = sources.read_branch(
+            location, table=table, branch=branch, stages=stage_list, where=row_filters.equality_pushdown(table, filters)
+        )
     frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of)
     frame, unfiltered = row_filters.apply(frame, table=table, filters=filters, file=location.label)
     frame.attrs["data_warnings"] = [*warnings, *unfiltered]
@@ -104,8 +115,7 @@ def _unreadable_files():
     try:
         yield
     except OSError as error:
-        raise DataSourceError(f"cannot read {error.filename or 'the data source'}: "
-                              f"{error.strerror or error}") from None
+        raise DataSourceError(f"cannot read {error.filename or 'the data source'}: {error.strerror or error}") from None
 
 
 def data_warnings(*frames: pd.DataFrame | None, lang: str = "zh") -> list[str]:
@@ -116,12 +126,17 @@ def data_warnings(*frames: pd.DataFrame | None, lang: str = "zh") -> list[str]:
     >>> data_warnings(load_table("leads", branch="杭州分公司"), lang="en")  # doctest: +SKIP
     []
     """
-    return [w.text(lang) for frame in frames if frame is not None
-            for w in frame.attrs.get("data_warnings", [])]
+    return [w.text(lang) for frame in frames if frame is not None for w in frame.attrs.get("data_warnings", [])]
 
 
-def peer_stage_counts(*, source: str = "", files: dict | None = None, stages: list | None = None,
-                      as_of: str = "", filters: dict | None = None) -> pd.DataFrame:
+def peer_stage_counts(
+    *,
+    source: str = "",
+    files: dict | None = None,
+    stages: list | None = None,
+    as_of: str = "",
+    filters: dict | None = None,
+) -> pd.DataFrame:
     """Customers per stage for every branch: columns branch, period, segment, stage, count.
 
     Read from ``stage_counts`` when the source has it; otherwise from ``leads``, where the
@@ -145,11 +160,13 @@ def peer_stage_counts(*, source: str = "", files: dict | None = None, stages: li
             if location is not None:
                 peers = _peer_counts(location, stage_list, window)
                 # Peers are compared like for like: the same segment and years as the branch.
-                shared = {name: value for name, value in row_filters.active(filters).items()
-                          if name in ("segment", "period")}
+                shared = {
+                    name: value for name, value in row_filters.active(filters).items() if name in ("segment", "period")
+                }
                 return row_filters.apply(peers, table="stage_counts", filters=shared, file=location.label)[0]
-    raise DataSourceError(f"peer comparison needs a stage_counts or leads table; found neither in "
-                          f"{source or paths.demo_db()}")
+    raise DataSourceError(
+        f"peer comparison needs a stage_counts or leads table; found neither in {source or paths.demo_db()}"
+    )
 
 
 def _peer_counts(location: sources.Location, stages: tuple[Stage, ...], window: DateWindow) -> pd.DataFrame:
@@ -171,20 +188,23 @@ def _peer_counts(location: sources.Location, stages: tuple[Stage, ...], window: 
     date_type = types[list(types)[mapped.index("created_date")]] if location.table == "leads" else ""
     stage_sql, stage_params = _stage_values(stages)
     column["branch"] = _branch_sql(column["branch"])
-    sql = _PEER_SQL[location.table].format(stages=stage_sql, relation=relation,
-                                           date=_date_sql(column.get("created_date"), date_type), **column)
+    sql = _PEER_SQL[location.table].format(
+        stages=stage_sql, relation=relation, date=_date_sql(column.get("created_date"), date_type), **column
+    )
     window_params = [EARLIEST.date(), window.latest.date()] if location.table == "leads" else []
     with con:
         try:
             result = con.execute(sql, [*stage_params, *params, *window_params]).df()
         except duckdb.Error as error:
             raise DataSourceError(f"cannot aggregate {location.label}: {sources._first_line(error)}") from None
-    return result.astype({"branch": "string", "period": "string", "segment": "string",
-                          "stage": "string", "count": "Int64"}).reset_index(drop=True)
+    return result.astype(
+        {"branch": "string", "period": "string", "segment": "string", "stage": "string", "count": "Int64"}
+    ).reset_index(drop=True)
 
 
-def _parsed_file(location: sources.Location, stages: tuple[Stage, ...], needed: tuple,
-                 window: DateWindow) -> pd.DataFrame:
+def _parsed_file(
+    location: sources.Location, stages: tuple[Stage, ...], needed: tuple, window: DateWindow
+) -> pd.DataFrame:
     """The needed columns of a CSV/XLSX file, parsed; broken cells become empty."""
     sheet = sources.read_file(location)
     raw = readers.decode_all(sheet) if sheet.encoded else sheet.frame
@@ -193,8 +213,18 @@ def _parsed_file(location: sources.Location, stages: tuple[Stage, ...], needed: 
     if missing:
         raise DataValidationError(missing)
     columns = {c.name: c for c in table_columns(location.table, stages)}
-    return pd.DataFrame({name: parse_cells(raw.iloc[:, mapped.index(name)], columns[name], stages=stages,
-                                           excel=location.kind == "xlsx", window=window)[0] for name in needed})
+    return pd.DataFrame(
+        {
+            name: parse_cells(
+                raw.iloc[:, mapped.index(name)],
+                columns[name],
+                stages=stages,
+                excel=location.kind == "xlsx",
+                window=window,
+            )[0]
+            for name in needed
+        }
+    )
 
 
 def _branch_sql(column: str) -> str:
@@ -220,8 +250,11 @@ def _date_sql(column: str | None, kind: str) -> str:
         return f"CAST({column} AS DATE)"
     text = f"trim(CAST({column} AS VARCHAR))"
     formats = ("%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d")
-    return (f"coalesce(TRY_CAST({text} AS DATE), "
-            + ", ".join(f"CAST(try_strptime({text}, '{f}') AS DATE)" for f in formats) + ")")
+    return (
+        f"coalesce(TRY_CAST({text} AS DATE), "
+        + ", ".join(f"CAST(try_strptime({text}, '{f}') AS DATE)" for f in formats)
+        + ")"
+    )
 
 
 _PEER_SQL = {
@@ -267,13 +300,24 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
     >>> tables = load_tables(Params(branch="杭州分公司"), ["leads", "visits"])  # doctest: +SKIP
     """
     required = set(required)
-    return {name: load_table(name, branch=params.branch, source=params.source, files=params.files,
-                             stages=params.stages, required=name in required, as_of=params.as_of,
-                             filters=params.filters()) for name in names}
+    return {
+        name: load_table(
+            name,
+            branch=params.branch,
+            source=params.source,
+            files=params.files,
+            stages=params.stages,
+            required=name in required,
+            as_of=params.as_of,
+            filters=params.filters(),
+        )
+        for name in names
+    }
 
 
 def load_peers(params) -> pd.DataFrame:
     """Every branch's stage counts (:func:`peer_stage_counts`) as the notebook's ``params``
     say where to find them: source, files, stages, as-of date and filters."""
-    return peer_stage_counts(source=params.source, files=params.files, stages=params.stages, as_of=params.as_of,
-                             filters=params.filters())
+    return peer_stage_counts(
+        source=params.source, files=params.files, stages=params.stages, as_of=params.as_of, filters=params.filters()
+    )

@@ -18,13 +18,22 @@ from . import dates
 from .dates import DateWindow
 from .schema import Column, Stage
 
-DTYPES = {"text": "string", "date": "datetime64[ns]", "int": "Int64", "number": "float64",
-          "bool": "boolean", "choice": "string", "stage": "string"}
+DTYPES = {
+    "text": "string",
+    "date": "datetime64[ns]",
+    "int": "Int64",
+    "number": "float64",
+    "bool": "boolean",
+    "choice": "string",
+    "stage": "string",
+}
 
 _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?"
 _SCIENTIFIC = r"[+-]?\d(?:\.\d+)?[eE]\+?\d+"
-_BOOLS = {**dict.fromkeys(("yes", "true", "1", "是", "y"), True),
-          **dict.fromkeys(("no", "false", "0", "否", "n"), False)}
+_BOOLS = {
+    **dict.fromkeys(("yes", "true", "1", "是", "y"), True),
+    **dict.fromkeys(("no", "false", "0", "否", "n"), False),
+}
 #: Characters no one can see in a cell: NUL, soft hyphen, zero-width space / joiners, word
 #: joiner, BOM. Trimmed from the ends of every text cell with the spaces (full-width and
 #: no-break included), and removed anywhere in a branch cell.
@@ -38,8 +47,9 @@ def arrow_strings(values: pd.Series) -> pyarrow.Array | pyarrow.ChunkedArray | N
     dtype = values.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         return values.array.__arrow_array__()
-    if isinstance(dtype, pd.ArrowDtype) and (pyarrow.types.is_string(dtype.pyarrow_dtype)
-                                              or pyarrow.types.is_large_string(dtype.pyarrow_dtype)):
+    if isinstance(dtype, pd.ArrowDtype) and (
+        pyarrow.types.is_string(dtype.pyarrow_dtype) or pyarrow.types.is_large_string(dtype.pyarrow_dtype)
+    ):
         return values.array.__arrow_array__()
     return None
 
@@ -81,8 +91,10 @@ def split_cells(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Text cells (NFKC-normalised, stripped, '' → NA) and the other non-empty cells."""
     strings = arrow_strings(raw)
     if strings is not None:  # text only: no mixed cells to separate
-        return (pd.Series(_clean_strings(strings), index=raw.index),
-                pd.Series(np.nan, index=raw.index, dtype="float64"))
+        return (
+            pd.Series(_clean_strings(strings), index=raw.index),
+            pd.Series(np.nan, index=raw.index, dtype="float64"),
+        )
     if raw.dtype == object:
         is_text = raw.map(lambda v: isinstance(v, str)).astype(bool)
     elif pd.api.types.is_string_dtype(raw.dtype):
@@ -124,7 +136,7 @@ def as_text(value: object) -> str:
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[us]").item()
     if isinstance(value, dt.datetime) and value.time() == dt.time():  # pd.Timestamp too; no Timestamp
-        value = value.date()                                           # holds 9999-12-31, a datetime does
+        value = value.date()  # holds 9999-12-31, a datetime does
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     return str(value)
@@ -146,12 +158,17 @@ def _parse_text(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
         text = by_unique(text, without_invisible)
     if not (column.personal or column.name.endswith("_id")):
         return text, []
-    lost = _which(other, lambda v: isinstance(v, (float, np.floating))
-                  and (abs(v) >= 1e15 or not float(v).is_integer()))
+    lost = _which(
+        other, lambda v: isinstance(v, (float, np.floating)) and (abs(v) >= 1e15 or not float(v).is_integer())
+    )
     lost = lost | text.str.fullmatch(_SCIENTIFIC).fillna(False).astype(bool)
     return (text.mask(lost) if lost.any() else text), [
-        (lost, "Excel turned this identifier into a number and dropped digits",
-         "format the column as text in Excel, re-enter the values and export again")]
+        (
+            lost,
+            "Excel turned this identifier into a number and dropped digits",
+            "format the column as text in Excel, re-enter the values and export again",
+        )
+    ]
 
 
 def _parse_number(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
@@ -161,14 +178,17 @@ def _parse_number(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]
     shaped = text.str.fullmatch(_NUMBER).fillna(False) & text.str.contains(r"\d").fillna(False)
     cleaned = text.str.replace(",", "", regex=False).where(shaped).astype(object).where(shaped, "")
     values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    numeric_other = _which(other, lambda v: isinstance(v, (int, float, np.number))
-                           and not isinstance(v, (bool, np.bool_)))
+    numeric_other = _which(
+        other, lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+    )
     values[numeric_other] = other[numeric_other].astype("float64")
     bad = (text.notna() & values.isna()).fillna(False).astype(bool)
     percent = bad & text.str.endswith("%").fillna(False)
-    return values, [(percent, "a percentage is not accepted here", "give the plain number (35, not 35%)"),
-                    (bad & ~percent, "not a number", "write digits only, e.g. 1234 or 1,234 (no units or text)"),
-                    (other.notna() & ~numeric_other, "not a number", "write digits only")]
+    return values, [
+        (percent, "a percentage is not accepted here", "give the plain number (35, not 35%)"),
+        (bad & ~percent, "not a number", "write digits only, e.g. 1234 or 1,234 (no units or text)"),
+        (other.notna() & ~numeric_other, "not a number", "write digits only"),
+    ]
 
 
 def _parse_int(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
@@ -178,11 +198,13 @@ def _parse_int(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
     return whole, [*issues, (fraction, "not a whole number", "counts, points and years are whole numbers")]
 
 
-def _parse_date(raw: pd.Series, column: Column, *, excel: bool = False, window: DateWindow | None = None,
-                **_) -> tuple[pd.Series, list]:
+def _parse_date(
+    raw: pd.Series, column: Column, *, excel: bool = False, window: DateWindow | None = None, **_
+) -> tuple[pd.Series, list]:
     window = window or DateWindow.for_as_of()
-    if isinstance(raw.dtype, pd.ArrowDtype) and (pyarrow.types.is_date(raw.dtype.pyarrow_dtype)
-                                                 or pyarrow.types.is_timestamp(raw.dtype.pyarrow_dtype)):
+    if isinstance(raw.dtype, pd.ArrowDtype) and (
+        pyarrow.types.is_date(raw.dtype.pyarrow_dtype) or pyarrow.types.is_timestamp(raw.dtype.pyarrow_dtype)
+    ):
         return dates.within(dates.arrow_dates(raw), window)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return dates.within(dates.typed_dates(raw), window)
@@ -196,10 +218,12 @@ def _parse_date(raw: pd.Series, column: Column, *, excel: bool = False, window: 
     bad = (text.notna() & values.isna()).fillna(False).astype(bool)
     serial = bad & text.str.fullmatch(dates.SERIAL).fillna(False)
     values, outside = dates.within(values, window)
-    return values, [(serial | number, "a number is not a date", dates.SERIAL_HINT),
-                    (bad & ~serial, "not a date", dates.DATE_HINT),
-                    (has_other & ~number & values.isna() & ~_any(outside, raw.index), "not a date", dates.DATE_HINT),
-                    *outside]
+    return values, [
+        (serial | number, "a number is not a date", dates.SERIAL_HINT),
+        (bad & ~serial, "not a date", dates.DATE_HINT),
+        (has_other & ~number & values.isna() & ~_any(outside, raw.index), "not a date", dates.DATE_HINT),
+        *outside,
+    ]
 
 
 def _any(issues: list, index: pd.Index) -> pd.Series:
@@ -215,8 +239,7 @@ def _parse_bool(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
         return raw.astype("boolean"), []
     text, _ = _with_other_as_text(raw)
     values = by_unique(text, lambda u: u.str.casefold().map(_BOOLS).astype("boolean"))
-    return values, [(text.notna() & values.isna(), "not yes or no",
-                     "write 是/否, yes/no, true/false, Y/N or 1/0")]
+    return values, [(text.notna() & values.isna(), "not yes or no", "write 是/否, yes/no, true/false, Y/N or 1/0")]
 
 
 def _parse_codes(raw: pd.Series, lookup: dict[str, str], rule: str, hint: str) -> tuple[pd.Series, list]:
@@ -234,19 +257,30 @@ def _parse_choice(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]
 def _parse_stage(raw: pd.Series, column: Column, *, stages: tuple[Stage, ...], **_) -> tuple[pd.Series, list]:
     lookup = {label.casefold(): s.key for s in stages for label in (s.key, s.zh, s.en)}
     listed = ", ".join(f"{s.zh} ({s.key})" for s in stages)
-    return _parse_codes(raw, lookup, "unknown stage label",
-                        f"the stages are {listed}; set `stages` in params if this branch's funnel differs")
+    return _parse_codes(
+        raw,
+        lookup,
+        "unknown stage label",
+        f"the stages are {listed}; set `stages` in params if this branch's funnel differs",
+    )
 
 
-_PARSERS = {"text": _parse_text, "number": _parse_number, "int": _parse_int, "date": _parse_date,
-            "bool": _parse_bool, "choice": _parse_choice, "stage": _parse_stage}
+_PARSERS = {
+    "text": _parse_text,
+    "number": _parse_number,
+    "int": _parse_int,
+    "date": _parse_date,
+    "bool": _parse_bool,
+    "choice": _parse_choice,
+    "stage": _parse_stage,
+}
 
 
-def parse_cells(raw: pd.Series, column: Column, *, stages: tuple[Stage, ...], excel: bool = False,
-                window: DateWindow | None = None) -> tuple[pd.Series, list]:
+def parse_cells(
+    raw: pd.Series, column: Column, *, stages: tuple[Stage, ...], excel: bool = False, window: DateWindow | None = None
+) -> tuple[pd.Series, list]:
     """Parse one column's cells by its kind: the values (NA where empty or broken) and a
     list of ``(mask, rule, hint)`` for the broken cells. Dates outside ``window`` (default:
     1990 to today) are broken cells too."""
     values, issues = _PARSERS[column.kind](raw, column, stages=stages, excel=excel, window=window)
     return values.astype(DTYPES[column.kind]), [(m, r, h) for m, r, h in issues if m.any()]
-

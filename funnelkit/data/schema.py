@@ -91,8 +91,9 @@ LOST_KINDS = _choice(
 QUASI_LOST_KINDS = ("abandoned", "long_unclosed", "misjudged")
 TRULY_LOST_KINDS = ("competitor", "unreachable")
 
-TIERS = _choice(("premium", ("优质", "优质客户")), ("potential", ("潜力", "潜力客户")),
-                ("general", ("一般", "一般客户")))
+TIERS = _choice(
+    ("premium", ("优质", "优质客户")), ("potential", ("潜力", "潜力客户")), ("general", ("一般", "一般客户"))
+)
 EVENT_KINDS = _choice(("referral", ("推荐",)), ("repurchase", ("续购", "复购")))
 REFERRAL_SOURCES = _choice(
     ("existing_customer", ("老客户",)),
@@ -124,16 +125,24 @@ CAPACITY_ITEMS = {
 _BRANCH = Column("branch", "text", "Branch (分公司) as named in params `branch`.", aliases=("分公司", "网点"))
 _REGION = Column("region", "text", "Sales region (区域).", aliases=("区域", "地区"))
 _INDUSTRY = Column("industry", "text", "Customer industry (行业).", aliases=("行业",))
-_SEGMENT = Column("segment", "text", "Customer segment: 商企, 住宅, 公话, 校园 …", aliases=("客户类型", "细分市场", "客户群"))
-_PHONE = Column("contact_phone", "text", "Contact phone; masked in every output.", required=False,
-                nullable=True, aliases=("联系电话", "电话", "手机"), personal=True)
+_SEGMENT = Column(
+    "segment", "text", "Customer segment: 商企, 住宅, 公话, 校园 …", aliases=("客户类型", "细分市场", "客户群")
+)
+_PHONE = Column(
+    "contact_phone",
+    "text",
+    "Contact phone; masked in every output.",
+    required=False,
+    nullable=True,
+    aliases=("联系电话", "电话", "手机"),
+    personal=True,
+)
 
 
 def _scorecard_columns() -> tuple[Column, ...]:
     items = {**LOYALTY_ITEMS, **CAPACITY_ITEMS}
     return tuple(
-        Column(name, "int", f"{zh}, 0–{top} points.", required=False, nullable=True,
-               aliases=(zh,), min=0, max=top)
+        Column(name, "int", f"{zh}, 0–{top} points.", required=False, nullable=True, aliases=(zh,), min=0, max=top)
         for name, (zh, top) in items.items()
     )
 
@@ -142,7 +151,9 @@ LEADS = Table(
     "leads",
     "One row per lead / opportunity. The funnel, lost-deal and forecast analyses read it.",
     (
-        Column("lead_id", "text", "Lead identifier, unique within the file.", aliases=("线索编号", "编号"), unique=True),
+        Column(
+            "lead_id", "text", "Lead identifier, unique within the file.", aliases=("线索编号", "编号"), unique=True
+        ),
         _BRANCH,
         Column("created_date", "date", "Date the lead was created.", aliases=("创建日期", "建档日期")),
         _SEGMENT,
@@ -150,28 +161,81 @@ LEADS = Table(
         _INDUSTRY,
         Column("product_line", "text", "Product line (产品线).", aliases=("产品线", "车型类别", "产品")),
         Column("owner", "text", "Sales owner (销售顾问).", aliases=("销售顾问", "客户经理", "负责人")),
-        Column("stage", "stage", "Furthest funnel stage reached: a stage key or label from params.",
-               aliases=("最远阶段", "阶段")),
+        Column(
+            "stage",
+            "stage",
+            "Furthest funnel stage reached: a stage key or label from params.",
+            aliases=("最远阶段", "阶段"),
+        ),
         Column("outcome", "choice", "open, won or lost.", aliases=("结果", "状态"), choices=OUTCOMES),
-        Column("amount", "number", "Deal amount in yuan (expected amount while open).", nullable=True,
-               aliases=("金额", "成交金额"), min=0),
-        Column("lost_reason", "text", "Why the deal was lost (free label, grouped by the taxonomy in params).",
-               required=False, nullable=True, aliases=("战败原因",)),
-        Column("lost_kind", "choice", "准战败 quasi-lost: abandoned, long_unclosed, misjudged; "
-               "战败 lost: competitor, unreachable.", required=False, nullable=True,
-               aliases=("战败类型",), choices=LOST_KINDS),
-        Column("competitor", "text", "Competitor brand the customer bought.", required=False, nullable=True,
-               aliases=("竞品品牌", "竞争对手")),
-        Column("lost_date", "date", "Date the lead was marked lost.", required=False, nullable=True,
-               aliases=("战败日期",)),
-        Column("followed_up", "bool", "Lost lead followed up a second time.", required=False, nullable=True,
-               aliases=("二次跟进",)),
-        Column("reengaged", "bool", "Customer re-engaged after the second follow-up.", required=False,
-               nullable=True, aliases=("重新激活",)),
-        Column("recovered", "bool", "Lost lead won back after follow-up (yes/no).", required=False,
-               nullable=True, aliases=("挽回成功", "是否挽回")),
-        Column("note", "text", "Free-text note; phone and ID numbers in it are masked in outputs.",
-               required=False, nullable=True, aliases=("备注",)),
+        Column(
+            "amount",
+            "number",
+            "Deal amount in yuan (expected amount while open).",
+            nullable=True,
+            aliases=("金额", "成交金额"),
+            min=0,
+        ),
+        Column(
+            "lost_reason",
+            "text",
+            "Why the deal was lost (free label, grouped by the taxonomy in params).",
+            required=False,
+            nullable=True,
+            aliases=("战败原因",),
+        ),
+        Column(
+            "lost_kind",
+            "choice",
+            "准战败 quasi-lost: abandoned, long_unclosed, misjudged; 战败 lost: competitor, unreachable.",
+            required=False,
+            nullable=True,
+            aliases=("战败类型",),
+            choices=LOST_KINDS,
+        ),
+        Column(
+            "competitor",
+            "text",
+            "Competitor brand the customer bought.",
+            required=False,
+            nullable=True,
+            aliases=("竞品品牌", "竞争对手"),
+        ),
+        Column(
+            "lost_date", "date", "Date the lead was marked lost.", required=False, nullable=True, aliases=("战败日期",)
+        ),
+        Column(
+            "followed_up",
+            "bool",
+            "Lost lead followed up a second time.",
+            required=False,
+            nullable=True,
+            aliases=("二次跟进",),
+        ),
+        Column(
+            "reengaged",
+            "bool",
+            "Customer re-engaged after the second follow-up.",
+            required=False,
+            nullable=True,
+            aliases=("重新激活",),
+        ),
+        Column(
+            "recovered",
+            "bool",
+            "Lost lead won back after follow-up (yes/no).",
+            required=False,
+            nullable=True,
+            aliases=("挽回成功", "是否挽回"),
+        ),
+        Column(
+            "note",
+            "text",
+            "Free-text note; phone and ID numbers in it are masked in outputs.",
+            required=False,
+            nullable=True,
+            aliases=("备注",),
+        ),
         _PHONE,
     ),
     zh="线索",
@@ -201,20 +265,48 @@ CUSTOMERS = Table(
         _REGION,
         _INDUSTRY,
         Column("segment", "text", "Customer segment.", required=False, nullable=True, aliases=("客户类型",)),
-        Column("owner", "text", "Sales owner who follows the customer up.", required=False, nullable=True,
-               aliases=("销售顾问", "客户经理")),
+        Column(
+            "owner",
+            "text",
+            "Sales owner who follows the customer up.",
+            required=False,
+            nullable=True,
+            aliases=("销售顾问", "客户经理"),
+        ),
         Column("first_purchase_date", "date", "Date of the first purchase.", aliases=("首次购买日期",)),
-        Column("snapshot_year", "int", "Year of the scoring snapshot.", aliases=("年度", "快照年份"),
-               min=1990, max=2100),
+        Column(
+            "snapshot_year", "int", "Year of the scoring snapshot.", aliases=("年度", "快照年份"), min=1990, max=2100
+        ),
         *_scorecard_columns(),
-        Column("tier", "choice", "Tier already assigned by the source: premium, potential, general "
-               "(used when the scorecard items are absent).", required=False, nullable=True,
-               aliases=("客户等级", "等级"), choices=TIERS),
-        Column("sales_amount", "number", "Purchases to date in yuan.", required=False, nullable=True,
-               aliases=("累计购买金额", "销售额"), min=0),
+        Column(
+            "tier",
+            "choice",
+            "Tier already assigned by the source: premium, potential, general "
+            "(used when the scorecard items are absent).",
+            required=False,
+            nullable=True,
+            aliases=("客户等级", "等级"),
+            choices=TIERS,
+        ),
+        Column(
+            "sales_amount",
+            "number",
+            "Purchases to date in yuan.",
+            required=False,
+            nullable=True,
+            aliases=("累计购买金额", "销售额"),
+            min=0,
+        ),
         _PHONE,
-        Column("id_number", "text", "ID number (身份证号); masked in every output.", required=False,
-               nullable=True, aliases=("身份证号",), personal=True),
+        Column(
+            "id_number",
+            "text",
+            "ID number (身份证号); masked in every output.",
+            required=False,
+            nullable=True,
+            aliases=("身份证号",),
+            personal=True,
+        ),
     ),
     zh="基盘客户",
     file_stems=("customers", "基盘客户"),
@@ -229,10 +321,16 @@ EVENTS = Table(
         Column("customer_id", "text", "Base customer who referred or repurchased.", aliases=("客户编号",)),
         Column("date", "date", "Event date.", aliases=("日期",)),
         Column("kind", "choice", "referral or repurchase.", aliases=("类型",), choices=EVENT_KINDS),
-        Column("source_type", "choice", "Referral source type (referrals only).", required=False,
-               nullable=True, aliases=("推荐来源",), choices=REFERRAL_SOURCES),
-        Column("amount", "number", "Business brought, yuan.", required=False, nullable=True,
-               aliases=("金额",), min=0),
+        Column(
+            "source_type",
+            "choice",
+            "Referral source type (referrals only).",
+            required=False,
+            nullable=True,
+            aliases=("推荐来源",),
+            choices=REFERRAL_SOURCES,
+        ),
+        Column("amount", "number", "Business brought, yuan.", required=False, nullable=True, aliases=("金额",), min=0),
     ),
     zh="推荐续购",
     file_stems=("events", "referrals", "推荐续购"),
@@ -263,8 +361,9 @@ TRANSACTIONS = Table(
         Column("date", "date", "Transaction date.", aliases=("日期", "交易日期")),
         Column("amount", "number", "Revenue, yuan.", aliases=("金额", "交易金额"), min=0),
         Column("cost", "number", "Cost of sales, yuan.", required=False, nullable=True, aliases=("成本",), min=0),
-        Column("margin", "number", "Margin, yuan (revenue less cost).", required=False, nullable=True,
-               aliases=("毛利",)),
+        Column(
+            "margin", "number", "Margin, yuan (revenue less cost).", required=False, nullable=True, aliases=("毛利",)
+        ),
         Column("segment", "text", "Customer segment.", required=False, nullable=True, aliases=("客户类型",)),
         Column("region", "text", "Region.", required=False, nullable=True, aliases=("区域",)),
     ),
@@ -277,8 +376,14 @@ TABLES: dict[str, Table] = {t.name: t for t in (LEADS, STAGE_COUNTS, CUSTOMERS, 
 
 def stage_date_column(stage: Stage) -> Column:
     """The optional date column of ``stage`` in the leads table (``date_<key>``, ``<label>日期``)."""
-    return Column(f"date_{stage.key}", "date", f"Date the lead reached {stage.en} ({stage.zh}).",
-                  required=False, nullable=True, aliases=(f"{stage.zh}日期", f"{stage.en} date"))
+    return Column(
+        f"date_{stage.key}",
+        "date",
+        f"Date the lead reached {stage.en} ({stage.zh}).",
+        required=False,
+        nullable=True,
+        aliases=(f"{stage.zh}日期", f"{stage.en} date"),
+    )
 
 
 def table_columns(table: str, stages: tuple[Stage, ...] = DEFAULT_STAGES) -> tuple[Column, ...]:
@@ -297,23 +402,32 @@ def render_markdown() -> str:
     """The column tables of ``docs/data-contract.md``."""
     lines: list[str] = []
     for table in TABLES.values():
-        lines += [f"### `{table.name}` ({table.zh})", "", table.doc, "",
-                  "| column | type | required | empty allowed | Chinese headers | allowed values / range | meaning |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### `{table.name}` ({table.zh})",
+            "",
+            table.doc,
+            "",
+            "| column | type | required | empty allowed | Chinese headers | allowed values / range | meaning |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in table_columns(table.name):
             if c.name.startswith("date_") and table.name == "leads" and c.name != "date_target":
                 continue  # one example of the per-stage date columns is enough
             allowed = ""
             if c.choices:
-                allowed = ", ".join(f"`{code}` ({'/'.join(s[1:])})" if len(s) > 1 else f"`{code}`"
-                                    for code, s in c.choices.items())
+                allowed = ", ".join(
+                    f"`{code}` ({'/'.join(s[1:])})" if len(s) > 1 else f"`{code}`" for code, s in c.choices.items()
+                )
             elif c.min is not None or c.max is not None:
-                allowed = f"{'' if c.min is None else f'≥ {c.min:g}'}{' ' if c.min is not None and c.max is not None else ''}{'' if c.max is None else f'≤ {c.max:g}'}"
+                bounds = [f"≥ {c.min:g}" if c.min is not None else "", f"≤ {c.max:g}" if c.max is not None else ""]
+                allowed = " ".join(b for b in bounds if b)
             elif c.kind == "stage":
                 allowed = "a configured stage"
             name = "`date_<stage>`" if c.name == "date_target" else f"`{c.name}`"
-            lines.append(f"| {name} | {c.kind} | {'yes' if c.required else 'no'} | "
-                         f"{'yes' if c.nullable else 'no'} | {', '.join(c.aliases)} | {allowed} | {c.doc} |")
+            lines.append(
+                f"| {name} | {c.kind} | {'yes' if c.required else 'no'} | "
+                f"{'yes' if c.nullable else 'no'} | {', '.join(c.aliases)} | {allowed} | {c.doc} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -327,5 +441,6 @@ def resolve_stages(stages: list | tuple | None = None) -> tuple[Stage, ...]:
     otherwise a list of ``{key, zh, en}`` mappings (or :class:`Stage`), first to last."""
     if not stages:
         return DEFAULT_STAGES
-    return tuple(s if isinstance(s, Stage) else Stage(str(s["key"]), str(s["zh"]), str(s.get("en") or s["key"]))
-                 for s in stages)
+    return tuple(
+        s if isinstance(s, Stage) else Stage(str(s["key"]), str(s["zh"]), str(s.get("en") or s["key"])) for s in stages
+    )

@@ -38,8 +38,13 @@ from .validation import column_label, map_headers
 FILE_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet"}
 DB_SUFFIXES = (".duckdb", ".db")
 #: Spreadsheet formats the kit cannot read, found where a table's file was looked for.
-UNSUPPORTED = {".xls": "Excel 97-2003", ".xlsb": "Excel binary", ".et": "WPS", ".ods": "OpenDocument",
-               ".numbers": "Numbers"}
+UNSUPPORTED = {
+    ".xls": "Excel 97-2003",
+    ".xlsb": "Excel binary",
+    ".et": "WPS",
+    ".ods": "OpenDocument",
+    ".numbers": "Numbers",
+}
 #: DuckDB settings of every connection: never fetch or load extensions on its own.
 OFFLINE = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 
@@ -67,27 +72,31 @@ def _duckdb_table(path: Path, table: str) -> str | None:
     """The contract name (or file stem) under which ``table`` exists in the database."""
     names = (table, *TABLES[table].file_stems)
     with connect(path) as con:
-        found = {r[0].casefold() for r in con.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()}
+        found = {r[0].casefold() for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     return next((n for n in names if n.casefold() in found), None)
 
 
-def locate(table: str, *, source: str = "", files: dict | None = None, required: bool = True,
-           root: Path | None = None) -> Location | None:
+def locate(
+    table: str, *, source: str = "", files: dict | None = None, required: bool = True, root: Path | None = None
+) -> Location | None:
     """Where ``table`` is read from; ``None`` when absent and not ``required``. Relative
     paths are taken from the project ``root`` (default :func:`funnelkit.paths.project_root`)."""
     files = files or {}
     unknown = set(files) - set(TABLES)
     if unknown:
-        raise DataSourceError(f"params `files` names unknown table(s) {', '.join(map(str, sorted(unknown)))}; "
-                              f"tables are {', '.join(TABLES)}")
+        raise DataSourceError(
+            f"params `files` names unknown table(s) {', '.join(map(str, sorted(unknown)))}; "
+            f"tables are {', '.join(TABLES)}"
+        )
     if files.get(table):
         path = _resolve(files[table], root)
         kind = FILE_KINDS.get(path.suffix.lower())
         if kind is None:
-            raise DataSourceError(f"files[{table!r}] = {path}: unknown file type {path.suffix!r}"
-                                  f"{_format_name(path)}; use .csv, .xlsx or .parquet (open it in Excel or "
-                                  f"WPS and save it as .xlsx)")
+            raise DataSourceError(
+                f"files[{table!r}] = {path}: unknown file type {path.suffix!r}"
+                f"{_format_name(path)}; use .csv, .xlsx or .parquet (open it in Excel or "
+                f"WPS and save it as .xlsx)"
+            )
         if not path.is_file():
             raise DataSourceError(f"files[{table!r}]: no file {path}")
         return Location(kind, path, table)
@@ -101,13 +110,17 @@ def locate(table: str, *, source: str = "", files: dict | None = None, required:
     elif path.is_dir():
         found = _find_in_folder(path, table)
     else:
-        raise DataSourceError(f"params `source` = {source!r}: expected a .duckdb/.db file or a folder "
-                              f"of CSV/XLSX/Parquet files, found {'nothing' if not path.exists() else 'a file'} "
-                              f"at {path}")
+        raise DataSourceError(
+            f"params `source` = {source!r}: expected a .duckdb/.db file or a folder "
+            f"of CSV/XLSX/Parquet files, found {'nothing' if not path.exists() else 'a file'} "
+            f"at {path}"
+        )
     if found is None and required:
         stems = "/".join(TABLES[table].file_stems)
-        raise DataSourceError(f"table {table!r} not found in {path} (looked for a table or a file "
-                              f"named {stems} with extension .csv, .xlsx or .parquet)")
+        raise DataSourceError(
+            f"table {table!r} not found in {path} (looked for a table or a file "
+            f"named {stems} with extension .csv, .xlsx or .parquet)"
+        )
     return found
 
 
@@ -118,18 +131,22 @@ def _format_name(path: Path) -> str:
 
 def _find_in_folder(folder: Path, table: str) -> Location | None:
     stems = {s.casefold() for s in TABLES[table].file_stems}
-    named = sorted(p for p in folder.iterdir() if p.is_file() and p.stem.casefold() in stems
-                   and not p.name.startswith("~$"))
+    named = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.stem.casefold() in stems and not p.name.startswith("~$")
+    )
     hits = [p for p in named if p.suffix.lower() in FILE_KINDS]
     if len(hits) > 1:
-        raise DataSourceError(f"{len(hits)} files for table {table!r} in {folder}: "
-                              f"{', '.join(p.name for p in hits)}; keep one")
+        raise DataSourceError(
+            f"{len(hits)} files for table {table!r} in {folder}: {', '.join(p.name for p in hits)}; keep one"
+        )
     unreadable = [p for p in named if p.suffix.lower() in UNSUPPORTED]
     if unreadable and not hits:  # never skip a table the user did give, only in a format the kit cannot read
         listed = ", ".join(f"{p.name}{_format_name(p)}" for p in unreadable)
-        raise DataSourceError(f"table {table!r}: found {listed} in {folder}, a format funnelkit cannot read; "
-                              f"open it in Excel or WPS and save it as {unreadable[0].stem}.xlsx "
-                              f"(or export it as CSV UTF-8)")
+        raise DataSourceError(
+            f"table {table!r}: found {listed} in {folder}, a format funnelkit cannot read; "
+            f"open it in Excel or WPS and save it as {unreadable[0].stem}.xlsx "
+            f"(or export it as CSV UTF-8)"
+        )
     return Location(FILE_KINDS[hits[0].suffix.lower()], hits[0], table) if hits else None
 
 
@@ -159,11 +176,15 @@ def _check_duckdb_file(path: Path) -> None:
     with path.open("rb") as handle:
         head = handle.read(16)
     if head.startswith(b"SQLite format 3\0"):
-        raise DataSourceError(f"{path} is a SQLite database, not DuckDB: export its tables as CSV into a "
-                              f"folder and point `source` at the folder (or copy them into a DuckDB file)")
+        raise DataSourceError(
+            f"{path} is a SQLite database, not DuckDB: export its tables as CSV into a "
+            f"folder and point `source` at the folder (or copy them into a DuckDB file)"
+        )
     if head[8:12] != b"DUCK":
-        raise DataSourceError(f"{path} is not a DuckDB database: a .duckdb/.db source must be a DuckDB file; "
-                              f"for other data put CSV/XLSX/Parquet files in a folder and point `source` at it")
+        raise DataSourceError(
+            f"{path} is not a DuckDB database: a .duckdb/.db source must be a DuckDB file; "
+            f"for other data put CSV/XLSX/Parquet files in a folder and point `source` at it"
+        )
 
 
 def _check_parquet_file(path: Path) -> None:
@@ -174,8 +195,10 @@ def _check_parquet_file(path: Path) -> None:
         handle.seek(max(size - 4, 0))
         tail = handle.read(4)
     if size < 12 or head != b"PAR1" or tail != b"PAR1":
-        raise DataSourceError(f"{path} is not a Parquet file (it lacks Parquet's PAR1 markers): export the "
-                              f"table as Parquet again, or save it as .csv or .xlsx")
+        raise DataSourceError(
+            f"{path} is not a Parquet file (it lacks Parquet's PAR1 markers): export the "
+            f"table as Parquet again, or save it as .csv or .xlsx"
+        )
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -201,8 +224,11 @@ def quote(name: str) -> str:
 def relation(location: Location) -> tuple[str, list]:
     """SQL for the table's rows with ``__row`` (1-based position) and its parameters."""
     if location.kind == "parquet":
-        return ("SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row "
-                "FROM read_parquet(?, file_row_number = true)", [str(location.path)])
+        return (
+            "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row "
+            "FROM read_parquet(?, file_row_number = true)",
+            [str(location.path)],
+        )
     return f"SELECT *, rowid + 1 AS __row FROM {quote(location.name)}", []
 
 
@@ -239,10 +265,12 @@ def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...
             if "branch" in mapped:
                 header = list(columns)[mapped.index("branch")]
                 cell = f"CAST({quote(header)} AS VARCHAR)"
-                groups = con.execute(f"SELECT {cell} AS value, count(*) AS count, min(__row) AS first "
-                                     f"FROM ({sql}) GROUP BY ALL", params).df()
-                mine, warnings = branches.sort_out(groups, branch=branch, file=location.label,
-                                                   column=column_label(header, "branch"))
+                groups = con.execute(
+                    f"SELECT {cell} AS value, count(*) AS count, min(__row) AS first FROM ({sql}) GROUP BY ALL", params
+                ).df()
+                mine, warnings = branches.sort_out(
+                    groups, branch=branch, file=location.label, column=column_label(header, "branch")
+                )
                 spellings = groups["value"][mine].tolist()
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
                 params = [*params, spellings]
@@ -269,11 +297,18 @@ def read_file(location: Location) -> readers.Sheet:
 
 
 def _formula_problems(sheet: readers.Sheet, cells: list, labels: list[str]) -> list[Problem]:
-    return [Problem(sheet.label, row or None, labels[column] if 0 <= column < len(labels) else None, formula,
-                    "formula without a cached value",
-                    f"cell {cell} of sheet {sheet.sheet!r}: open and save the file in Excel, which stores "
-                    f"each formula's result (or paste the cells as values)")
-            for (row, column), (cell, formula) in sorted(cells)]
+    return [
+        Problem(
+            sheet.label,
+            row or None,
+            labels[column] if 0 <= column < len(labels) else None,
+            formula,
+            "formula without a cached value",
+            f"cell {cell} of sheet {sheet.sheet!r}: open and save the file in Excel, which stores "
+            f"each formula's result (or paste the cells as values)",
+        )
+        for (row, column), (cell, formula) in sorted(cells)
+    ]
 
 
 def read_branch_file(location: Location, *, table: str, branch: str, stages: tuple[Stage, ...]):
@@ -290,14 +325,22 @@ def read_branch_file(location: Location, *, table: str, branch: str, stages: tup
         return frame.iloc[:0], rows[:0], []
     position = mapped.index("branch")
     groups, codes = branches.groups_of(frame.iloc[:, position], rows)
-    mine, warnings = branches.sort_out(groups, branch=branch, file=location.label, column=labels[position],
-                                       decode=sheet.readings if sheet.encoded else None)
+    mine, warnings = branches.sort_out(
+        groups,
+        branch=branch,
+        file=location.label,
+        column=labels[position],
+        decode=sheet.readings if sheet.encoded else None,
+    )
     keep = mine[codes] if len(codes) else np.zeros(0, dtype=bool)
     frame, rows = frame[keep].reset_index(drop=True), rows[keep]
     if sheet.formulas:
         own, read = set(rows.tolist()), set(sheet.rows.tolist())
-        cells = [(key, value) for key, value in sheet.formulas.items()  # the header, or rows of no known branch
-                 if key[0] in own or key[1] in (position, -1) or key[0] not in read]
+        cells = [
+            (key, value)
+            for key, value in sheet.formulas.items()  # the header, or rows of no known branch
+            if key[0] in own or key[1] in (position, -1) or key[0] not in read
+        ]
         if cells:
             raise DataValidationError(_formula_problems(sheet, cells, labels))
     if sheet.encoded:
@@ -305,8 +348,9 @@ def read_branch_file(location: Location, *, table: str, branch: str, stages: tup
     return frame, rows, warnings
 
 
-def read_branch(location: Location, *, table: str, branch: str, stages: tuple[Stage, ...],
-                where: dict[str, str] | None = None) -> tuple[pd.DataFrame, np.ndarray, list]:
+def read_branch(
+    location: Location, *, table: str, branch: str, stages: tuple[Stage, ...], where: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, np.ndarray, list]:
     """The raw rows of ``branch``, their row numbers as the user sees them, and
     :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads. ``where``
     (contract column → value) is pushed into DuckDB and Parquet queries as bound parameters;

@@ -35,8 +35,9 @@ def normalise_header(header: object) -> str:
     return unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "").strip()
 
 
-def map_headers(headers: list, *, table: str, file: str,
-                stages: tuple[Stage, ...]) -> tuple[list[str | None], list[Problem]]:
+def map_headers(
+    headers: list, *, table: str, file: str, stages: tuple[Stage, ...]
+) -> tuple[list[str | None], list[Problem]]:
     """The contract column of each header (``None`` for extra columns) and the header problems.
 
     English names match case-insensitively, Chinese aliases exactly (after normalising).
@@ -48,13 +49,29 @@ def map_headers(headers: list, *, table: str, file: str,
     for name in {m for m in mapped if m is not None}:
         found = [str(h) for h, m in zip(headers, mapped) if m == name]
         if len(found) > 1:
-            problems.append(Problem(file, 1, name, " / ".join(found), "two columns give the same field",
-                                    "keep one of them or rename the other"))
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    name,
+                    " / ".join(found),
+                    "two columns give the same field",
+                    "keep one of them or rename the other",
+                )
+            )
     for column in columns:
         if column.required and column.name not in mapped:
-            problems.append(Problem(file, None, None, column.name, "required column is missing",
-                                    f"name a column {' or '.join((column.name, *column.aliases))}; "
-                                    f"headers found: {', '.join(map(str, headers)) or 'none'}"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    column.name,
+                    "required column is missing",
+                    f"name a column {' or '.join((column.name, *column.aliases))}; "
+                    f"headers found: {', '.join(map(str, headers)) or 'none'}",
+                )
+            )
     return mapped, problems
 
 
@@ -80,18 +97,39 @@ def window_for(as_of) -> DateWindow:
     try:
         return DateWindow.for_as_of(as_of)
     except (TypeError, ValueError):
-        raise ParamsError([Problem("params", None, "as_of", as_of, "not a date",
-                                   "write it as 2006-12-31, or leave it empty (\"\") for today")]) from None
+        raise ParamsError(
+            [
+                Problem(
+                    "params",
+                    None,
+                    "as_of",
+                    as_of,
+                    "not a date",
+                    'write it as 2006-12-31, or leave it empty ("") for today',
+                )
+            ]
+        ) from None
 
 
-def _cell_problems(raw: pd.Series, positions: np.ndarray, *, file: str, rows: np.ndarray,
-                   label: str, column: Column, rule: str, hint: str, counts: Counter) -> list[Problem]:
+def _cell_problems(
+    raw: pd.Series,
+    positions: np.ndarray,
+    *,
+    file: str,
+    rows: np.ndarray,
+    label: str,
+    column: Column,
+    rule: str,
+    hint: str,
+    counts: Counter,
+) -> list[Problem]:
     """Problems for the failing ``positions`` of one column (at most PER_RULE_LIMIT listed,
     every one counted in ``counts``)."""
     if len(positions):
         counts[f"{label}: {rule}"] += len(positions)
-    return [Problem(file, int(rows[p]), label, _shown(raw.iat[p], column), rule, hint)
-            for p in positions[:PER_RULE_LIMIT]]
+    return [
+        Problem(file, int(rows[p]), label, _shown(raw.iat[p], column), rule, hint) for p in positions[:PER_RULE_LIMIT]
+    ]
 
 
 def _rule_of(check: str, column: Column) -> tuple[str, str]:
@@ -141,8 +179,17 @@ def _duplicates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return repeated[later], first[later]
 
 
-def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str, file: str,
-                   rows: np.ndarray, present: list[Column], counts: Counter) -> list[Problem]:
+def _rule_problems(
+    parsed: pd.DataFrame,
+    raw_of: dict,
+    bad: dict,
+    *,
+    table: str,
+    file: str,
+    rows: np.ndarray,
+    present: list[Column],
+    counts: Counter,
+) -> list[Problem]:
     """Empty cells, ranges and uniqueness, checked on the parsed columns.
 
     Cells that failed to parse (``bad``: column → positions) are reported already and skipped.
@@ -156,14 +203,31 @@ def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str,
             rule, hint = _rule_of("field_uniqueness", column)
             if len(later):
                 counts[f"{label}: {rule}"] += len(later)
-            problems += [Problem(file, int(rows[p]), label, _shown(cells_in.iat[p], column), rule,
-                                 f"{hint}; first seen in row {int(rows[f])}")
-                         for p, f in zip(later[:PER_RULE_LIMIT], first[:PER_RULE_LIMIT])]
+            problems += [
+                Problem(
+                    file,
+                    int(rows[p]),
+                    label,
+                    _shown(cells_in.iat[p], column),
+                    rule,
+                    f"{hint}; first seen in row {int(rows[f])}",
+                )
+                for p, f in zip(later[:PER_RULE_LIMIT], first[:PER_RULE_LIMIT])
+            ]
         for check, mask in _rule_masks(values, column):
             positions = np.setdiff1d(np.flatnonzero(mask), bad[column.name])
             rule, hint = _rule_of(check, column)
-            problems += _cell_problems(cells_in, positions, file=file, rows=rows, label=label,
-                                       column=column, rule=rule, hint=hint, counts=counts)
+            problems += _cell_problems(
+                cells_in,
+                positions,
+                file=file,
+                rows=rows,
+                label=label,
+                column=column,
+                rule=rule,
+                hint=hint,
+                counts=counts,
+            )
     keys = ["branch", "period", "segment", "stage"]
     if table == "stage_counts" and "stage" in raw_of:
         twice = (parsed.duplicated(keys, keep=False) & parsed[keys].notna().any(axis=1)).to_numpy()
@@ -171,31 +235,42 @@ def _rule_problems(parsed: pd.DataFrame, raw_of: dict, bad: dict, *, table: str,
         label, cells_in = raw_of["stage"]
         rule, hint = _rule_of("multiple_fields_uniqueness", None)
         stage = next(c for c in present if c.name == "stage")
-        problems += _cell_problems(cells_in, positions, file=file, rows=rows, label=label,
-                                   column=stage, rule=rule, hint=hint, counts=counts)
+        problems += _cell_problems(
+            cells_in, positions, file=file, rows=rows, label=label, column=stage, rule=rule, hint=hint, counts=counts
+        )
     return problems
 
 
-def _funnel_problems(parsed: pd.DataFrame, *, file: str, rows: np.ndarray, label: str,
-                     stages: tuple[Stage, ...], counts: Counter) -> list[Problem]:
+def _funnel_problems(
+    parsed: pd.DataFrame, *, file: str, rows: np.ndarray, label: str, stages: tuple[Stage, ...], counts: Counter
+) -> list[Problem]:
     """Counts in ``stage_counts`` must not rise down the funnel within branch, period, segment."""
     keys = ["branch", "period", "segment"]
     order = {s.key: i for i, s in enumerate(stages)}
     names = {s.key: s.zh for s in stages}
-    ordered = (parsed[[*keys, "stage", "count"]]
-               .assign(position=np.arange(len(parsed)), rank=parsed["stage"].map(order))
-               .dropna()
-               .sort_values([*keys, "rank"]))
+    ordered = (
+        parsed[[*keys, "stage", "count"]]
+        .assign(position=np.arange(len(parsed)), rank=parsed["stage"].map(order))
+        .dropna()
+        .sort_values([*keys, "rank"])
+    )
     previous = ordered.groupby(keys, sort=False)[["stage", "count", "position"]].shift()
     rising = ordered[ordered["count"] > previous["count"]]
     if len(rising):
         counts[f"{label}: count rises down the funnel"] += len(rising)
-    return [Problem(file, int(rows[r.position]), label, int(r['count']),
-                    f"count rises down the funnel: {names[previous.at[i, 'stage']]} has "
-                    f"{int(previous.at[i, 'count'])} but the later stage {names[r.stage]} has {int(r['count'])}",
-                    f"a later stage cannot hold more customers; check this row and row "
-                    f"{int(rows[int(previous.at[i, 'position'])])}")
-            for i, r in rising.head(PER_RULE_LIMIT).iterrows()]
+    return [
+        Problem(
+            file,
+            int(rows[r.position]),
+            label,
+            int(r["count"]),
+            f"count rises down the funnel: {names[previous.at[i, 'stage']]} has "
+            f"{int(previous.at[i, 'count'])} but the later stage {names[r.stage]} has {int(r['count'])}",
+            f"a later stage cannot hold more customers; check this row and row "
+            f"{int(rows[int(previous.at[i, 'position'])])}",
+        )
+        for i, r in rising.head(PER_RULE_LIMIT).iterrows()
+    ]
 
 
 def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None, as_of=None) -> pd.DataFrame:
@@ -260,14 +335,23 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
         for mask, rule, hint in issues:
             positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
             bad[column.name] = np.union1d(bad[column.name], positions)
-            problems += _cell_problems(cells_in, positions, file=file, rows=rows, label=label,
-                                       column=column, rule=rule, hint=hint, counts=counts)
+            problems += _cell_problems(
+                cells_in,
+                positions,
+                file=file,
+                rows=rows,
+                label=label,
+                column=column,
+                rule=rule,
+                hint=hint,
+                counts=counts,
+            )
     frame = pd.DataFrame(parsed, copy=False)  # no consolidation: the columns are not copied
-    problems += _rule_problems(frame, raw_of, bad, table=table, file=file, rows=rows, present=present,
-                               counts=counts)
+    problems += _rule_problems(frame, raw_of, bad, table=table, file=file, rows=rows, present=present, counts=counts)
     if table == "stage_counts" and {"stage", "count"} <= set(raw_of):
-        problems += _funnel_problems(frame, file=file, rows=rows, label=raw_of["count"][0], stages=stages,
-                                     counts=counts)
+        problems += _funnel_problems(
+            frame, file=file, rows=rows, label=raw_of["count"][0], stages=stages, counts=counts
+        )
     if problems:
         raise DataValidationError(sorted(problems, key=lambda p: (p.row is not None, p.row or 0)), counts=counts)
     extras = [i for i, m in enumerate(mapped) if m is None]

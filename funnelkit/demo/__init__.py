@@ -26,18 +26,25 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from funnelkit.demo import catalog as cat
-from funnelkit.demo import customers, leads, transactions
 from funnelkit.data.schema import DEFAULT_STAGES, TABLES, table_columns
 from funnelkit.data.sources import open_duckdb
+from funnelkit.demo import catalog as cat
+from funnelkit.demo import customers, leads, transactions
 
 __all__ = ["DEMO_BRANCHES", "DEMO_SEED", "load_demo", "write_demo_db"]
 
 #: The branches of the demo company, largest first.
 DEMO_BRANCHES: list[str] = [b.name for b in cat.BRANCHES]
 DEMO_SEED = 20061231
-_SQL_TYPES = {"text": "VARCHAR", "choice": "VARCHAR", "stage": "VARCHAR", "date": "DATE", "int": "INTEGER",
-              "number": "DOUBLE", "bool": "BOOLEAN"}
+_SQL_TYPES = {
+    "text": "VARCHAR",
+    "choice": "VARCHAR",
+    "stage": "VARCHAR",
+    "date": "DATE",
+    "int": "INTEGER",
+    "number": "DOUBLE",
+    "bool": "BOOLEAN",
+}
 _LOAD_SCALE = 0.1
 
 

@@ -15,10 +15,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from funnelkit.demo import catalog as cat
-from ._draw import EPOCH, ID_CHECK, categorical, day, id_numbers, mobile_numbers, pick, \
-    pick_rows, rng_for
 from funnelkit.data.schema import CAPACITY_ITEMS, LOYALTY_ITEMS, REFERRAL_SOURCES
+from funnelkit.demo import catalog as cat
+
+from ._draw import EPOCH, ID_CHECK, categorical, day, id_numbers, mobile_numbers, pick, pick_rows, rng_for
 
 KEEP_TOTALS = 0.50  # chance that a customer staying in its tier keeps its score totals
 YEAR_STARTS = {2005: day("2005-01-01"), 2006: day("2006-01-01"), 2007: day("2007-01-01")}
@@ -98,16 +98,30 @@ def _base(rng: np.random.Generator, branch: cat.Branch, n: int) -> pd.DataFrame:
     """One row per customer: who they are and in which snapshot years they appear."""
     new = rng.random(n) < cat.CUSTOMER_NEW_2006
     gone = ~new & (rng.random(n) < cat.CUSTOMER_GONE_2006)
-    first = np.where(new, rng.integers(YEAR_STARTS[2006], YEAR_STARTS[2007] - 30, n),
-                     day("2006-01-01") - np.rint(rng.exponential(800, n)).astype(np.int64) % 2500 - 1)
+    first = np.where(
+        new,
+        rng.integers(YEAR_STARTS[2006], YEAR_STARTS[2007] - 30, n),
+        day("2006-01-01") - np.rint(rng.exponential(800, n)).astype(np.int64) % 2500 - 1,
+    )
     region = pick(rng, np.linspace(1.5, 0.6, len(branch.regions)), n)
     industry = pick(rng, cat.INDUSTRY_SHARE, n)
     owner = pick(rng, np.ones(len(branch.owners)), n)
     id17, check = id_numbers(rng, branch.id_areas, n)
-    return pd.DataFrame({"seq": np.arange(1, n + 1), "in_2005": ~new, "in_2006": ~gone, "first_day": first,
-                         "region": region, "industry": industry, "owner": owner,
-                         "segment": pick(rng, cat.CUSTOMER_SEGMENT_SHARE, n),
-                         "phone": mobile_numbers(rng, n, missing=0.03), "id17": id17, "id_check": check})
+    return pd.DataFrame(
+        {
+            "seq": np.arange(1, n + 1),
+            "in_2005": ~new,
+            "in_2006": ~gone,
+            "first_day": first,
+            "region": region,
+            "industry": industry,
+            "owner": owner,
+            "segment": pick(rng, cat.CUSTOMER_SEGMENT_SHARE, n),
+            "phone": mobile_numbers(rng, n, missing=0.03),
+            "id17": id17,
+            "id_check": check,
+        }
+    )
 
 
 def draw(seed: int, b: int, scale: float) -> dict[str, pd.DataFrame]:
@@ -115,26 +129,40 @@ def draw(seed: int, b: int, scale: float) -> dict[str, pd.DataFrame]:
     branch = cat.BRANCHES[b]
     rng = rng_for(seed, "customers", b)
     people = _base(rng, branch, max(int(round(cat.CUSTOMERS_AT_SCALE_1[b] * scale)), 20))
-    cards = _scorecards(rng, _tier_shares(people["region"].to_numpy(), people["industry"].to_numpy()),
-                        people["in_2005"].to_numpy(), people["in_2006"].to_numpy())
+    cards = _scorecards(
+        rng,
+        _tier_shares(people["region"].to_numpy(), people["industry"].to_numpy()),
+        people["in_2005"].to_numpy(),
+        people["in_2006"].to_numpy(),
+    )
     capacity05 = cards[2005][1] % 11
     sales05 = np.round(np.exp(rng.normal(np.log(12_000) + 0.25 * (capacity05 - 4), 1.2)), -1)
-    sales06 = np.round(np.where(people["in_2005"], sales05, 0)
-                       + np.exp(rng.normal(np.log(3_000) + 0.25 * (cards[2006][1] % 11 - 4), 1.0)), -1)
+    sales06 = np.round(
+        np.where(people["in_2005"], sales05, 0)
+        + np.exp(rng.normal(np.log(3_000) + 0.25 * (cards[2006][1] % 11 - 4), 1.0)),
+        -1,
+    )
     rows = []
     for year, sales in ((2005, sales05), (2006, sales06)):
         present = people[f"in_{year}"].to_numpy()
         tier, cell = (part[present] for part in cards[year])
         loyalty = _items(rng, cell // 11, _LOYALTY)
         capacity = _items(rng, cell % 11, _CAPACITY)
-        rows.append(people[present].assign(
-            snapshot_year=year, tier=tier, sales=sales[present],
-            **{name: loyalty[:, i] for i, name in enumerate(LOYALTY_ITEMS)},
-            **{name: capacity[:, i] for i, name in enumerate(CAPACITY_ITEMS)}))
+        rows.append(
+            people[present].assign(
+                snapshot_year=year,
+                tier=tier,
+                sales=sales[present],
+                **{name: loyalty[:, i] for i, name in enumerate(LOYALTY_ITEMS)},
+                **{name: capacity[:, i] for i, name in enumerate(CAPACITY_ITEMS)},
+            )
+        )
     table = pd.concat(rows, ignore_index=True)
-    return {"customers": _customer_chunk(table, branch),
-            "events": _events(rng_for(seed, "events", b), table, branch),
-            "visits": _visits(rng_for(seed, "visits", b), table[table["snapshot_year"] == 2006], branch)}
+    return {
+        "customers": _customer_chunk(table, branch),
+        "events": _events(rng_for(seed, "events", b), table, branch),
+        "visits": _visits(rng_for(seed, "visits", b), table[table["snapshot_year"] == 2006], branch),
+    }
 
 
 def _customer_chunk(table: pd.DataFrame, branch: cat.Branch) -> pd.DataFrame:
@@ -145,7 +173,8 @@ def _customer_chunk(table: pd.DataFrame, branch: cat.Branch) -> pd.DataFrame:
         industry=categorical(table["industry"], cat.INDUSTRIES),
         segment=categorical(table["segment"], cat.SEGMENTS),
         owner=categorical(table["owner"], branch.owners),
-        id_check=categorical(table["id_check"], ID_CHECK))
+        id_check=categorical(table["id_check"], ID_CHECK),
+    )
 
 
 def _uniform_days(rng: np.random.Generator, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -169,12 +198,18 @@ def _events(rng: np.random.Generator, table: pd.DataFrame, branch: cat.Branch) -
     n = len(row)
     source = np.where(kind == 0, pick(rng, cat.REFERRAL_SOURCE_SHARE, n), -1)
     amount = np.round(np.exp(rng.normal(np.where(kind == 0, np.log(3_000), np.log(2_000)), 0.8)), -1)
-    return pd.DataFrame({
-        "code": categorical(np.zeros(n), [f"{branch.code}-"]), "seq": np.arange(1, n + 1),
-        "branch": categorical(np.zeros(n), [branch.name]), "customer": table["seq"].to_numpy()[row],
-        "date": date, "kind": categorical(kind, ("referral", "repurchase")),
-        "source_type": categorical(source, tuple(REFERRAL_SOURCES)),
-        "amount": np.where(rng.random(n) < 0.3, -1.0, amount)})
+    return pd.DataFrame(
+        {
+            "code": categorical(np.zeros(n), [f"{branch.code}-"]),
+            "seq": np.arange(1, n + 1),
+            "branch": categorical(np.zeros(n), [branch.name]),
+            "customer": table["seq"].to_numpy()[row],
+            "date": date,
+            "kind": categorical(kind, ("referral", "repurchase")),
+            "source_type": categorical(source, tuple(REFERRAL_SOURCES)),
+            "amount": np.where(rng.random(n) < 0.3, -1.0, amount),
+        }
+    )
 
 
 def _visits(rng: np.random.Generator, table: pd.DataFrame, branch: cat.Branch) -> pd.DataFrame:
@@ -198,10 +233,16 @@ def _visits(rng: np.random.Generator, table: pd.DataFrame, branch: cat.Branch) -
     row, date, kind = row[order], date[order], kind[order]
     own = table["owner"].to_numpy()[row]
     owner = np.where(rng.random(len(row)) < 0.9, own, rng.integers(0, len(branch.owners), len(row)))
-    return pd.DataFrame({
-        "code": categorical(np.zeros(len(row)), [f"{branch.code}-C"]),
-        "branch": categorical(np.zeros(len(row)), [branch.name]), "customer": table["seq"].to_numpy()[row],
-        "date": date, "kind": categorical(kind, ("phone", "onsite")), "owner": categorical(owner, branch.owners)})
+    return pd.DataFrame(
+        {
+            "code": categorical(np.zeros(len(row)), [f"{branch.code}-C"]),
+            "branch": categorical(np.zeros(len(row)), [branch.name]),
+            "customer": table["seq"].to_numpy()[row],
+            "date": date,
+            "kind": categorical(kind, ("phone", "onsite")),
+            "owner": categorical(owner, branch.owners),
+        }
+    )
 
 
 _DATE = "DATE '1970-01-01' + CAST({} AS INTEGER)"
@@ -209,20 +250,20 @@ _SCORES = ", ".join([*LOYALTY_ITEMS, *CAPACITY_ITEMS])
 INSERT_CUSTOMERS_SQL = f"""
 INSERT INTO customers SELECT
     code::VARCHAR || lpad(seq::VARCHAR, 6, '0'), branch::VARCHAR, region::VARCHAR, industry::VARCHAR,
-    segment::VARCHAR, owner::VARCHAR, {_DATE.format('first_day')}, snapshot_year, {_SCORES},
+    segment::VARCHAR, owner::VARCHAR, {_DATE.format("first_day")}, snapshot_year, {_SCORES},
     NULL, sales, CAST(nullif(phone, -1) AS VARCHAR), id17::VARCHAR || id_check::VARCHAR
 FROM chunk
 """
 INSERT_EVENTS_SQL = f"""
 INSERT INTO events SELECT
     code::VARCHAR || 'E' || lpad(seq::VARCHAR, 7, '0'), branch::VARCHAR,
-    code::VARCHAR || 'C' || lpad(customer::VARCHAR, 6, '0'), {_DATE.format('date')}, kind::VARCHAR,
+    code::VARCHAR || 'C' || lpad(customer::VARCHAR, 6, '0'), {_DATE.format("date")}, kind::VARCHAR,
     source_type::VARCHAR, CASE WHEN amount < 0 THEN NULL ELSE amount END
 FROM chunk
 """
 INSERT_VISITS_SQL = f"""
 INSERT INTO visits SELECT
-    branch::VARCHAR, code::VARCHAR || lpad(customer::VARCHAR, 6, '0'), {_DATE.format('date')}, kind::VARCHAR,
+    branch::VARCHAR, code::VARCHAR || lpad(customer::VARCHAR, 6, '0'), {_DATE.format("date")}, kind::VARCHAR,
     owner::VARCHAR
 FROM chunk
 """

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from funnelkit.demo import catalog as cat
-from ._draw import ID_CHECK, categorical, day, id_numbers, log_uniform, mobile_numbers, pick, \
-    pick_rows, rng_for
 from funnelkit.data.schema import DEFAULT_STAGES
+from funnelkit.demo import catalog as cat
+
+from ._draw import ID_CHECK, categorical, day, id_numbers, log_uniform, mobile_numbers, pick, pick_rows, rng_for
 
 BLOCK = 200_000
 SIGNED = 4  # index of the signed stage: signed or beyond is won
@@ -46,8 +46,9 @@ def pieces(scale: float) -> Iterator[tuple[int, int, int, int, int]]:
 
 def _stage_days(rng: np.random.Generator, created: np.ndarray, furthest: np.ndarray) -> np.ndarray:
     """Day of every stage (columns), -1 beyond the furthest stage reached."""
-    gaps = [np.maximum(np.rint(rng.gamma(shape, mean / shape, len(created))), low)
-            for shape, mean, low in cat.STAGE_GAPS]
+    gaps = [
+        np.maximum(np.rint(rng.gamma(shape, mean / shape, len(created))), low) for shape, mean, low in cat.STAGE_GAPS
+    ]
     days = created[:, None] + np.column_stack([np.zeros(len(created)), *gaps]).cumsum(axis=1).astype(np.int64)
     return np.where(np.arange(len(STAGE_KEYS))[None, :] <= furthest[:, None], days, -1)
 
@@ -87,9 +88,13 @@ def _notes(rng: np.random.Generator, reason: np.ndarray, plant_script: bool, are
     if plant_script:  # the reports must show this escaped, never run it
         template[np.flatnonzero(template >= 0)[:2]] = len(cat.NOTES) + 2
     id17, check = id_numbers(rng, areas, n)
-    return {"note_template": categorical(template, _NOTE_TEXTS),
-            "note_n": rng.integers(_NOTE_LOW[template], _NOTE_HIGH[template] + 1),
-            "note_phone": mobile_numbers(rng, n), "note_id17": id17, "note_id_check": categorical(check, ID_CHECK)}
+    return {
+        "note_template": categorical(template, _NOTE_TEXTS),
+        "note_n": rng.integers(_NOTE_LOW[template], _NOTE_HIGH[template] + 1),
+        "note_phone": mobile_numbers(rng, n),
+        "note_id17": id17,
+        "note_id_check": categorical(check, ID_CHECK),
+    }
 
 
 def draw(seed: int, b: int, y: int, block: int, n: int, start: int) -> pd.DataFrame:
@@ -111,25 +116,27 @@ def draw(seed: int, b: int, y: int, block: int, n: int, start: int) -> pd.DataFr
     details = _lost_details(rng, lost, furthest, product)
     last_day = stage_days[np.arange(n), furthest]
     region_weights = np.linspace(1.5, 0.6, len(branch.regions))
-    return pd.DataFrame({
-        "code": categorical(np.zeros(n), [f"{branch.code}-{year}-"]),
-        "seq": np.arange(start + 1, start + n + 1),
-        "branch": categorical(np.zeros(n), [branch.name]),
-        "created": created,
-        "segment": categorical(segment, cat.SEGMENTS),
-        "region": categorical(pick(rng, region_weights, n), branch.regions),
-        "industry": categorical(pick(rng, cat.INDUSTRY_SHARE, n), cat.INDUSTRIES),
-        "product_line": categorical(product, cat.PRODUCT_LINES),
-        "owner": categorical(pick(rng, np.linspace(1.3, 0.7, len(branch.owners)), n), branch.owners),
-        "stage": categorical(furthest, STAGE_KEYS),
-        "outcome": categorical(outcome, ("open", "won", "lost")),
-        "amount": np.where(no_amount, -1.0, amount),
-        **{k: v for k, v in details.items() if not k.startswith("_")},
-        "lost_day": np.where(lost, last_day + rng.integers(7, 61, n), -1),
-        **_notes(rng, details["_reason"], (b, y, block) == (0, len(cat.YEARS) - 1, 0), branch.id_areas),
-        "phone": mobile_numbers(rng, n, missing=0.05),
-        **{f"d_{key}": stage_days[:, i] for i, key in enumerate(STAGE_KEYS)},
-    })
+    return pd.DataFrame(
+        {
+            "code": categorical(np.zeros(n), [f"{branch.code}-{year}-"]),
+            "seq": np.arange(start + 1, start + n + 1),
+            "branch": categorical(np.zeros(n), [branch.name]),
+            "created": created,
+            "segment": categorical(segment, cat.SEGMENTS),
+            "region": categorical(pick(rng, region_weights, n), branch.regions),
+            "industry": categorical(pick(rng, cat.INDUSTRY_SHARE, n), cat.INDUSTRIES),
+            "product_line": categorical(product, cat.PRODUCT_LINES),
+            "owner": categorical(pick(rng, np.linspace(1.3, 0.7, len(branch.owners)), n), branch.owners),
+            "stage": categorical(furthest, STAGE_KEYS),
+            "outcome": categorical(outcome, ("open", "won", "lost")),
+            "amount": np.where(no_amount, -1.0, amount),
+            **{k: v for k, v in details.items() if not k.startswith("_")},
+            "lost_day": np.where(lost, last_day + rng.integers(7, 61, n), -1),
+            **_notes(rng, details["_reason"], (b, y, block) == (0, len(cat.YEARS) - 1, 0), branch.id_areas),
+            "phone": mobile_numbers(rng, n, missing=0.05),
+            **{f"d_{key}": stage_days[:, i] for i, key in enumerate(STAGE_KEYS)},
+        }
+    )
 
 
 _DATE = "DATE '1970-01-01' + CAST(nullif({}, -1) AS INTEGER)"
@@ -137,15 +144,15 @@ _BOOL = "CASE WHEN {0} < 0 THEN NULL ELSE {0} = 1 END"
 #: Turns a block from :func:`draw` (registered as ``chunk``) into leads rows, in contract order.
 INSERT_SQL = f"""
 INSERT INTO leads SELECT
-    code::VARCHAR || lpad(seq::VARCHAR, 7, '0'), branch::VARCHAR, {_DATE.format('created')},
+    code::VARCHAR || lpad(seq::VARCHAR, 7, '0'), branch::VARCHAR, {_DATE.format("created")},
     segment::VARCHAR, region::VARCHAR, industry::VARCHAR, product_line::VARCHAR, owner::VARCHAR,
     stage::VARCHAR, outcome::VARCHAR, CASE WHEN amount < 0 THEN NULL ELSE amount END,
-    lost_reason::VARCHAR, lost_kind::VARCHAR, competitor::VARCHAR, {_DATE.format('lost_day')},
-    {_BOOL.format('followed_up')}, {_BOOL.format('reengaged')}, {_BOOL.format('recovered')},
+    lost_reason::VARCHAR, lost_kind::VARCHAR, competitor::VARCHAR, {_DATE.format("lost_day")},
+    {_BOOL.format("followed_up")}, {_BOOL.format("reengaged")}, {_BOOL.format("recovered")},
     replace(replace(replace(note_template::VARCHAR, '{{n}}', note_n::VARCHAR), '{{phone}}', note_phone::VARCHAR),
             '{{id}}', note_id17::VARCHAR || note_id_check::VARCHAR),
     CAST(nullif(phone, -1) AS VARCHAR),
-    {', '.join(_DATE.format(f'd_{key}') for key in STAGE_KEYS)}
+    {", ".join(_DATE.format(f"d_{key}") for key in STAGE_KEYS)}
 FROM chunk
 """
 

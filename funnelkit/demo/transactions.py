@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from funnelkit.demo import catalog as cat
+
 from ._draw import categorical, day, pick, rng_for
 
 LAST_DAY = day("2006-12-31")
@@ -32,8 +33,12 @@ def _purchases(rng: np.random.Generator, first: np.ndarray, active: np.ndarray, 
     rate = cat.PURCHASES_PER_ACTIVE_YEAR
     year_start = np.array([day(f"{cohort + k}-01-01") for k in range(years + 1)])
     rest_of_year = (year_start[1] - first) / 365
-    counts = np.column_stack([rng.poisson((rate - 1) * rest_of_year),  # after the first purchase
-                              active[:, 1:] * (1 + rng.poisson(rate - 1, (n, years - 1)))])
+    counts = np.column_stack(
+        [
+            rng.poisson((rate - 1) * rest_of_year),  # after the first purchase
+            active[:, 1:] * (1 + rng.poisson(rate - 1, (n, years - 1))),
+        ]
+    )
     cell = np.repeat(np.arange(counts.size), counts.ravel())
     row, year = cell // years, cell % years
     begin = np.where(year == 0, first[row] + 1, year_start[year])
@@ -59,13 +64,19 @@ def draw(seed: int, b: int, scale: float) -> Iterator[pd.DataFrame]:
         rows, days = rows[order], days[order]
         amount = np.round(np.exp(rng.normal(np.log(np.array(cat.TX_AMOUNT_MEDIAN))[segment[rows]], 0.8)), 2)
         cost = np.round(amount * (1 - rng.uniform(0.25, 0.45, len(rows))), 2)
-        yield pd.DataFrame({
-            "code": categorical(np.zeros(len(rows)), [f"{branch.code}-{cohort}-"]),
-            "seq": np.arange(1, len(rows) + 1), "customer": rows + 1,
-            "branch": categorical(np.zeros(len(rows)), [branch.name]), "date": days,
-            "amount": amount, "cost": cost,
-            "segment": categorical(segment[rows], cat.SEGMENTS),
-            "region": categorical(region[rows], branch.regions)})
+        yield pd.DataFrame(
+            {
+                "code": categorical(np.zeros(len(rows)), [f"{branch.code}-{cohort}-"]),
+                "seq": np.arange(1, len(rows) + 1),
+                "customer": rows + 1,
+                "branch": categorical(np.zeros(len(rows)), [branch.name]),
+                "date": days,
+                "amount": amount,
+                "cost": cost,
+                "segment": categorical(segment[rows], cat.SEGMENTS),
+                "region": categorical(region[rows], branch.regions),
+            }
+        )
 
 
 INSERT_SQL = """

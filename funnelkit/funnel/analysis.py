@@ -30,9 +30,16 @@ class Result(AnalysisResult):
     that make them). ``notices`` lists the data-quality warnings as codes (``kind`` is a
     ``funnel.dq_*`` message); ``forecast`` has headers only when there is no forecast."""
 
-    SAVED = {"stages": "stage_rates", "transitions": "transitions", "bottlenecks": "bottlenecks", "yoy": "yoy",
-             "drivers": "decomposition", "forecast": "forecast", "backtest_calibration": "calibration",
-             "time_to_convert": "time_to_convert"}
+    SAVED = {
+        "stages": "stage_rates",
+        "transitions": "transitions",
+        "bottlenecks": "bottlenecks",
+        "yoy": "yoy",
+        "drivers": "decomposition",
+        "forecast": "forecast",
+        "backtest_calibration": "calibration",
+        "time_to_convert": "time_to_convert",
+    }
 
     branch: str
     stages: tuple
@@ -70,8 +77,9 @@ class Result(AnalysisResult):
         return self.pipeline is not None
 
 
-def funnel_counts(*, leads: pd.DataFrame | None, stage_counts: pd.DataFrame | None, source: str,
-                  stages=None) -> pd.DataFrame:
+def funnel_counts(
+    *, leads: pd.DataFrame | None, stage_counts: pd.DataFrame | None, source: str, stages=None
+) -> pd.DataFrame:
     """The branch's stage counts from ``leads`` or ``stage_counts`` (``source``: ``leads``,
     ``counts`` or ``auto`` — leads when the branch has them)."""
     use_leads = source == "leads" or (source == "auto" and leads is not None and len(leads))
@@ -84,8 +92,7 @@ def funnel_counts(*, leads: pd.DataFrame | None, stage_counts: pd.DataFrame | No
     return counts.tidy_counts(stage_counts, stages=stages)
 
 
-def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *,
-            peers: pd.DataFrame | None = None) -> Result:
+def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers: pd.DataFrame | None = None) -> Result:
     """Run the whole funnel diagnosis of ``params.branch``.
 
     Parameters
@@ -112,8 +119,9 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *,
     """
     stages = resolve_stages(params.stages)
     leads = tables.get("leads")
-    funnel = funnel_counts(leads=leads, stage_counts=tables.get("stage_counts"), source=params.funnel_source,
-                           stages=stages)
+    funnel = funnel_counts(
+        leads=leads, stage_counts=tables.get("stage_counts"), source=params.funnel_source, stages=stages
+    )
     leads = leads if params.funnel_source != "counts" else None
     has_leads = leads is not None and len(leads) > 0
     current = counts.current_period(funnel, params.current_period)
@@ -123,34 +131,75 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *,
     transitions = counts.transition_table(rates, stages=stages, still_open=still_open, min_group=params.min_group)
     quality = counts.data_quality(funnel, stages=stages)
     peers = peers if peers is not None and len(peers) else None
-    peer_rates = (compare.branch_transitions(peers, stages=stages, min_group=params.min_group)
-                  if peers is not None else pd.DataFrame())
-    peer_median = (compare.peer_medians(peer_rates, branch=params.branch, period=current) if len(peer_rates)
-                   else pd.DataFrame(columns=["transition", "peer_median", "peers"]))
-    amount = params.deal_amount if params.deal_amount > 0 else (
-        leads.loc[leads["outcome"] == "won", "amount"].mean() if has_leads else np.nan)
-    ranked = drivers.bottlenecks(transitions, period=current, controllability=params.controllability,
-                                 peer_median=peer_median, amount=amount, top=params.top_bottlenecks)
-    plot = (compare.funnel_plot_data(peer_rates, branch=params.branch, period=current,
-                                     transition=ranked["transition"].iloc[0])
-            if len(peer_rates) and len(ranked) else pd.DataFrame())
-    ahead = (_forecast(leads, peers=peers, stages=stages, current=current, params=params)
-             if has_leads and forecast.has_stage_dates(leads, stages) else {})
+    peer_rates = (
+        compare.branch_transitions(peers, stages=stages, min_group=params.min_group)
+        if peers is not None
+        else pd.DataFrame()
+    )
+    peer_median = (
+        compare.peer_medians(peer_rates, branch=params.branch, period=current)
+        if len(peer_rates)
+        else pd.DataFrame(columns=["transition", "peer_median", "peers"])
+    )
+    amount = (
+        params.deal_amount
+        if params.deal_amount > 0
+        else (leads.loc[leads["outcome"] == "won", "amount"].mean() if has_leads else np.nan)
+    )
+    ranked = drivers.bottlenecks(
+        transitions,
+        period=current,
+        controllability=params.controllability,
+        peer_median=peer_median,
+        amount=amount,
+        top=params.top_bottlenecks,
+    )
+    plot = (
+        compare.funnel_plot_data(
+            peer_rates, branch=params.branch, period=current, transition=ranked["transition"].iloc[0]
+        )
+        if len(peer_rates) and len(ranked)
+        else pd.DataFrame()
+    )
+    ahead = (
+        _forecast(leads, peers=peers, stages=stages, current=current, params=params)
+        if has_leads and forecast.has_stage_dates(leads, stages)
+        else {}
+    )
     return Result(
-        branch=params.branch, stages=stages, source="leads" if has_leads else "counts", current=current,
-        previous=previous, stage_rates=rates, transitions=transitions, quality=quality,
-        notices=notices(quality, still_open=still_open, current=current, has_peers=len(peer_median) > 0,
-                        has_amount=not pd.isna(amount)),
-        yoy=compare.yoy_tests(transitions, current=current, previous=previous, adjust=params.pvalue_adjust,
-                              min_group=params.min_group),
-        peer_rates=peer_rates, peer_median=peer_median, bottlenecks=ranked, funnel_plot=plot,
+        branch=params.branch,
+        stages=stages,
+        source="leads" if has_leads else "counts",
+        current=current,
+        previous=previous,
+        stage_rates=rates,
+        transitions=transitions,
+        quality=quality,
+        notices=notices(
+            quality,
+            still_open=still_open,
+            current=current,
+            has_peers=len(peer_median) > 0,
+            has_amount=not pd.isna(amount),
+        ),
+        yoy=compare.yoy_tests(
+            transitions, current=current, previous=previous, adjust=params.pvalue_adjust, min_group=params.min_group
+        ),
+        peer_rates=peer_rates,
+        peer_median=peer_median,
+        bottlenecks=ranked,
+        funnel_plot=plot,
         decomposition=drivers.decompose_change(transitions, current=current, previous=previous),
-        elasticities=drivers.elasticities(transitions, period=current, amount=amount), amount=amount,
-        forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)), **ahead)
+        elasticities=drivers.elasticities(transitions, period=current, amount=amount),
+        amount=amount,
+        forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)),
+        **ahead,
+    )
 
 
-def notices(quality: pd.DataFrame, *, still_open: pd.DataFrame | None, current: str, has_peers: bool,
-            has_amount: bool) -> pd.DataFrame:
+def notices(
+    quality: pd.DataFrame, *, still_open: pd.DataFrame | None, current: str, has_peers: bool, has_amount: bool
+) -> pd.DataFrame:
     """The data-quality warnings of the report, in codes, one row each (``NOTICE_COLUMNS``).
 
     Every problem of :func:`~funnelkit.funnel.counts.data_quality` up to ``NOTICE_LIMIT``, then
@@ -189,11 +238,23 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     day = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max() + pd.Timedelta(days=1)
     period = pd.Period(current)
     shrinkage = params.forecast_shrinkage
-    pipeline = forecast.pipeline(leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won),
-                                 shrinkage=shrinkage)
-    tested = forecast.backtest(leads, start=period.start_time, end=period.end_time, stages=stages,
-                               prior=_prior(peers, before=current, stages=stages, won=won), shrinkage=shrinkage)
-    return {"time_to_convert": forecast.time_to_convert(leads, stages=stages), "pipeline": pipeline,
-            "forecast": forecast.forecast_by_month(pipeline), "backtest": tested,
-            "calibration": forecast.calibration(tested), "backtest_error": forecast.forecast_error(tested),
-            "backtest_start": period.start_time.date().isoformat()}
+    pipeline = forecast.pipeline(
+        leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage
+    )
+    tested = forecast.backtest(
+        leads,
+        start=period.start_time,
+        end=period.end_time,
+        stages=stages,
+        prior=_prior(peers, before=current, stages=stages, won=won),
+        shrinkage=shrinkage,
+    )
+    return {
+        "time_to_convert": forecast.time_to_convert(leads, stages=stages),
+        "pipeline": pipeline,
+        "forecast": forecast.forecast_by_month(pipeline),
+        "backtest": tested,
+        "calibration": forecast.calibration(tested),
+        "backtest_error": forecast.forecast_error(tested),
+        "backtest_start": period.start_time.date().isoformat(),
+    }

@@ -14,8 +14,9 @@ from funnelkit.stats import Z95, Z998, adjust_pvalues, control_limits, two_propo
 from .counts import TOTAL_SEGMENTS, stage_table, tidy_counts, transition_table
 
 
-def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None, adjust: str,
-              min_group: int) -> pd.DataFrame:
+def yoy_tests(
+    transitions: pd.DataFrame, *, current: str, previous: str | None, adjust: str, min_group: int
+) -> pd.DataFrame:
     """Change of every transition's conversion from ``previous`` to ``current``, per segment.
 
     Each change gets a two-proportion score test and a Newcombe 95% interval for the
@@ -34,8 +35,19 @@ def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None, 
         too_few``.
     """
     keys = ["segment", "is_total", "transition"]
-    columns = keys + ["rate_previous", "rate_current", "n_previous", "n_current", "diff", "diff_low",
-                      "diff_high", "p_value", "p_adjusted", "significant", "too_few"]
+    columns = keys + [
+        "rate_previous",
+        "rate_current",
+        "n_previous",
+        "n_current",
+        "diff",
+        "diff_low",
+        "diff_high",
+        "p_value",
+        "p_adjusted",
+        "significant",
+        "too_few",
+    ]
     if previous is None:
         return pd.DataFrame(columns=columns)
     cur = transitions[transitions["period"] == current]
@@ -47,10 +59,20 @@ def yoy_tests(transitions: pd.DataFrame, *, current: str, previous: str | None, 
         usable = all(pd.notna(v) for v in (n1, x1, n2, x2)) and x1 <= n1 and x2 <= n2
         too_few = usable and min(n1, n2) < min_group
         test = two_proportion_test(x1, n1, x2, n2) if usable and not too_few else {}
-        rows.append({**{k: r[k] for k in keys}, "rate_previous": r["rate_previous"], "rate_current": r["rate_current"],
-                     "n_previous": n1, "n_current": n2, "diff": r["rate_current"] - r["rate_previous"],
-                     "diff_low": test.get("diff_low", np.nan), "diff_high": test.get("diff_high", np.nan),
-                     "p_value": test.get("p_value", np.nan), "too_few": bool(too_few)})
+        rows.append(
+            {
+                **{k: r[k] for k in keys},
+                "rate_previous": r["rate_previous"],
+                "rate_current": r["rate_current"],
+                "n_previous": n1,
+                "n_current": n2,
+                "diff": r["rate_current"] - r["rate_previous"],
+                "diff_low": test.get("diff_low", np.nan),
+                "diff_high": test.get("diff_high", np.nan),
+                "p_value": test.get("p_value", np.nan),
+                "too_few": bool(too_few),
+            }
+        )
     out = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adjusted", "significant")])
     # two families: the whole branch (the headline tests) and the segments (exploratory)
     p_adjusted = pd.Series(np.nan, index=out.index)
@@ -73,8 +95,7 @@ def branch_transitions(peers: pd.DataFrame, *, stages=None, min_group: int) -> p
 def peer_medians(peer_rates: pd.DataFrame, *, branch: str, period: str) -> pd.DataFrame:
     """Per transition, the median conversion of the *other* branches in ``period``."""
     others = peer_rates[(peer_rates["branch"] != branch) & (peer_rates["period"] == period)]
-    return (others.groupby("transition")
-            .agg(peer_median=("rate", "median"), peers=("branch", "nunique")).reset_index())
+    return others.groupby("transition").agg(peer_median=("rate", "median"), peers=("branch", "nunique")).reset_index()
 
 
 def funnel_plot_data(peer_rates: pd.DataFrame, *, branch: str, period: str, transition: str) -> pd.DataFrame:
@@ -82,13 +103,24 @@ def funnel_plot_data(peer_rates: pd.DataFrame, *, branch: str, period: str, tran
     pooled rate ``p0`` of all branches and where the branch falls against the 95% and 99.8%
     control limits (``position``: ``above``/``below`` 99.8%, ``high``/``low`` outside 95%, ``within``).
     """
-    rows = peer_rates[(peer_rates["period"] == period) & (peer_rates["transition"] == transition)
-                      & (peer_rates["from_count"] > 0)]
-    data = pd.DataFrame({"branch": rows["branch"], "n": rows["from_count"], "converted": rows["to_count"],
-                         "rate": rows["rate"], "is_self": rows["branch"] == branch}).reset_index(drop=True)
+    rows = peer_rates[
+        (peer_rates["period"] == period) & (peer_rates["transition"] == transition) & (peer_rates["from_count"] > 0)
+    ]
+    data = pd.DataFrame(
+        {
+            "branch": rows["branch"],
+            "n": rows["from_count"],
+            "converted": rows["to_count"],
+            "rate": rows["rate"],
+            "is_self": rows["branch"] == branch,
+        }
+    ).reset_index(drop=True)
     p0 = data["converted"].sum() / data["n"].sum() if len(data) else np.nan
     lo95, hi95 = control_limits(p0, data["n"], z=Z95)
     lo998, hi998 = control_limits(p0, data["n"], z=Z998)
-    position = np.select([data["rate"] > hi998, data["rate"] < lo998, data["rate"] > hi95, data["rate"] < lo95],
-                         ["above", "below", "high", "low"], "within")
+    position = np.select(
+        [data["rate"] > hi998, data["rate"] < lo998, data["rate"] > hi95, data["rate"] < lo95],
+        ["above", "below", "high", "low"],
+        "within",
+    )
     return data.assign(p0=p0, low95=lo95, high95=hi95, low998=lo998, high998=hi998, position=position)

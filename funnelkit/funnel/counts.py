@@ -38,16 +38,23 @@ def transition_key(source: str, target: str) -> str:
 def _by_furthest_stage(leads: pd.DataFrame, keys: list[str], weight: pd.Series) -> pd.DataFrame:
     """(period, segment) × stage index: the sum of ``weight`` over leads whose furthest stage
     is that stage; every period × segment with leads present, zeros included."""
-    return (leads.assign(period=leads["created_date"].dt.year.astype("Int64").astype(str),
-                         index=leads["stage"].map({k: i for i, k in enumerate(keys)}), weight=weight)
-            .pivot_table(index=["period", "segment"], columns="index", values="weight", aggfunc="sum")
-            .reindex(columns=range(len(keys))).fillna(0))
+    return (
+        leads.assign(
+            period=leads["created_date"].dt.year.astype("Int64").astype(str),
+            index=leads["stage"].map({k: i for i, k in enumerate(keys)}),
+            weight=weight,
+        )
+        .pivot_table(index=["period", "segment"], columns="index", values="weight", aggfunc="sum")
+        .reindex(columns=range(len(keys)))
+        .fillna(0)
+    )
 
 
 def _tidy(wide: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
     wide = wide.set_axis(keys, axis=1).rename_axis(columns="stage")
-    return (wide.stack().rename(name).reset_index()
-            .astype({name: "Int64", "period": str, "segment": str}))[["period", "segment", "stage", name]]
+    return (wide.stack().rename(name).reset_index().astype({name: "Int64", "period": str, "segment": str}))[
+        ["period", "segment", "stage", name]
+    ]
 
 
 def counts_from_leads(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
@@ -94,18 +101,24 @@ def tidy_counts(stage_counts: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     duplicate rows summed, stages outside ``stages`` dropped, first-to-last order."""
     keys = [s.key for s in resolve_stages(stages)]
     data = stage_counts[stage_counts["stage"].isin(keys)].astype({"period": str, "segment": str})
-    return (data.groupby(["period", "segment", "stage"], sort=False)["count"].sum(min_count=1)
-            .reset_index()
-            .assign(order=lambda d: d["stage"].map(keys.index))
-            .sort_values(["period", "segment", "order"]).drop(columns="order")
-            .reset_index(drop=True)[COUNT_COLUMNS])
+    return (
+        data.groupby(["period", "segment", "stage"], sort=False)["count"]
+        .sum(min_count=1)
+        .reset_index()
+        .assign(order=lambda d: d["stage"].map(keys.index))
+        .sort_values(["period", "segment", "order"])
+        .drop(columns="order")
+        .reset_index(drop=True)[COUNT_COLUMNS]
+    )
 
 
 def _wide(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """(period, segment) × stage counts; a missing stage is NaN, never 0."""
-    return (counts.pivot_table(index=["period", "segment"], columns="stage", values="count",
-                               aggfunc="sum", dropna=False)
-            .reindex(columns=keys).astype(float))
+    return (
+        counts.pivot_table(index=["period", "segment"], columns="stage", values="count", aggfunc="sum", dropna=False)
+        .reindex(columns=keys)
+        .astype(float)
+    )
 
 
 def stage_table(counts: pd.DataFrame, *, stages=None, min_group: int) -> pd.DataFrame:
@@ -133,16 +146,32 @@ def stage_table(counts: pd.DataFrame, *, stages=None, min_group: int) -> pd.Data
     count = both.stack()  # pandas 3 keeps the NaN of a missing stage
     long = count.rename("count").reset_index()
     groups = long.groupby(["period", "segment", "is_total"])["count"]  # rows in stage order
-    out = long.assign(stage_index=long["stage"].map(keys.index),
-                      prev_count=groups.shift(1),
-                      # the first stage's own count, NaN when it is missing ("first" would skip it)
-                      first_count=groups.transform(lambda s: s.iloc[0]))
+    out = long.assign(
+        stage_index=long["stage"].map(keys.index),
+        prev_count=groups.shift(1),
+        # the first stage's own count, NaN when it is missing ("first" would skip it)
+        first_count=groups.transform(lambda s: s.iloc[0]),
+    )
     out = _rate(out, "conv_prev", successes="count", trials="prev_count")
     out = _rate(out, "conv_first", successes="count", trials="first_count")
-    return (out.assign(too_few=out["prev_count"] < min_group)
-            [["period", "segment", "is_total", "stage", "stage_index", "count", "prev_count",
-              "conv_prev", "conv_prev_low", "conv_prev_high", "conv_first", "conv_first_low",
-              "conv_first_high", "too_few"]])
+    return out.assign(too_few=out["prev_count"] < min_group)[
+        [
+            "period",
+            "segment",
+            "is_total",
+            "stage",
+            "stage_index",
+            "count",
+            "prev_count",
+            "conv_prev",
+            "conv_prev_low",
+            "conv_prev_high",
+            "conv_first",
+            "conv_first_low",
+            "conv_first_high",
+            "too_few",
+        ]
+    ]
 
 
 def _rate(data: pd.DataFrame, name: str, *, successes: str, trials: str) -> pd.DataFrame:
@@ -152,7 +181,8 @@ def _rate(data: pd.DataFrame, name: str, *, successes: str, trials: str) -> pd.D
     safe = data.assign(_x=data[successes].where(valid, 0), _n=data[trials].where(valid, 0))
     rated = with_wilson(safe, successes="_x", trials="_n", prefix=name)
     return rated.drop(columns=["_x", "_n", "too_few"]).assign(
-        **{name: data[successes] / data[trials].where(data[trials] > 0)})
+        **{name: data[successes] / data[trials].where(data[trials] > 0)}
+    )
 
 
 def _open_at_source(steps: pd.DataFrame, source: pd.Series, still_open: pd.DataFrame | None) -> pd.Series:
@@ -167,8 +197,9 @@ def _open_at_source(steps: pd.DataFrame, source: pd.Series, still_open: pd.DataF
     return pd.Series(np.where(steps["is_total"], total, found), index=steps.index).fillna(0.0)
 
 
-def transition_table(stage_rates: pd.DataFrame, *, stages=None, still_open: pd.DataFrame | None = None,
-                     min_group: int) -> pd.DataFrame:
+def transition_table(
+    stage_rates: pd.DataFrame, *, stages=None, still_open: pd.DataFrame | None = None, min_group: int
+) -> pd.DataFrame:
     """Per period, segment and transition: customers in and out, still open, lost, and the
     conversion and loss rate (流失率) of the settled customers with their Wilson intervals.
 
@@ -191,16 +222,43 @@ def transition_table(stage_rates: pd.DataFrame, *, stages=None, still_open: pd.D
     key = source + ">" + steps["stage"]
     open_here = _open_at_source(steps, source, still_open)
     settled = steps["prev_count"] - open_here.fillna(0)
-    table = pd.DataFrame({
-        "period": steps["period"], "segment": steps["segment"], "is_total": steps["is_total"],
-        "transition": key, "step": steps["stage_index"], "from_count": steps["prev_count"], "to_count": steps["count"],
-        "still_open": open_here, "settled": settled, "lost": settled - steps["count"]})
+    table = pd.DataFrame(
+        {
+            "period": steps["period"],
+            "segment": steps["segment"],
+            "is_total": steps["is_total"],
+            "transition": key,
+            "step": steps["stage_index"],
+            "from_count": steps["prev_count"],
+            "to_count": steps["count"],
+            "still_open": open_here,
+            "settled": settled,
+            "lost": settled - steps["count"],
+        }
+    )
     table = _rate(table, "rate", successes="to_count", trials="settled")
     table = _rate(table, "loss", successes="lost", trials="settled").rename(columns={"loss": "loss_rate"})
-    return (table.assign(too_few=table["settled"] < min_group)
-            [["period", "segment", "is_total", "transition", "step", "from_count", "to_count",
-              "still_open", "settled", "rate", "rate_low", "rate_high", "loss_rate", "loss_low", "loss_high",
-              "lost", "too_few"]].reset_index(drop=True))
+    return table.assign(too_few=table["settled"] < min_group)[
+        [
+            "period",
+            "segment",
+            "is_total",
+            "transition",
+            "step",
+            "from_count",
+            "to_count",
+            "still_open",
+            "settled",
+            "rate",
+            "rate_low",
+            "rate_high",
+            "loss_rate",
+            "loss_low",
+            "loss_high",
+            "lost",
+            "too_few",
+        ]
+    ].reset_index(drop=True)
 
 
 def current_period(counts: pd.DataFrame, period: str) -> str:

@@ -38,8 +38,13 @@ def findings(result, lang: str) -> list[str]:
     """3–5 findings with their numbers: the controllable bottleneck, its sized gain, the
     biggest real year-over-year change, what drove the change in last-stage customers, and
     the forecast (or, for a counts-only branch, the peer position of the bottleneck)."""
-    lines = (_bottleneck(result, lang), _gain(result, lang), _yoy(result, lang), _driver(result, lang),
-             _forecast(result, lang) or _position(result, lang))
+    lines = (
+        _bottleneck(result, lang),
+        _gain(result, lang),
+        _yoy(result, lang),
+        _driver(result, lang),
+        _forecast(result, lang) or _position(result, lang),
+    )
     return [line for line in lines if line][:5]
 
 
@@ -55,9 +60,16 @@ def _bottleneck(result, lang: str) -> str | None:
     top = result.top
     if top is None:
         return None
-    return t("funnel.f_bottleneck", lang, transition=_step(result, top["transition"], lang), period=result.current,
-             lost=num(top["lost"]), loss_rate=pct(top["loss_rate"]), loss_low=pct(top["loss_low"]),
-             loss_high=pct(top["loss_high"]))
+    return t(
+        "funnel.f_bottleneck",
+        lang,
+        transition=_step(result, top["transition"], lang),
+        period=result.current,
+        lost=num(top["lost"]),
+        loss_rate=pct(top["loss_rate"]),
+        loss_low=pct(top["loss_low"]),
+        loss_high=pct(top["loss_high"]),
+    )
 
 
 def _gain(result, lang: str) -> str | None:
@@ -69,8 +81,13 @@ def _gain(result, lang: str) -> str | None:
         return t("funnel.f_no_gain", lang, transition=step)
     gain = top["gain_customers"]
     revenue = "" if pd.isna(top["gain_revenue"]) else t("funnel.f_revenue", lang, amount=num(top["gain_revenue"]))
-    values = dict(transition=step, rate=pct(top["rate"]), gain=f"{gain:,.1f}" if gain < 10 else num(gain),
-                  last=_last_stage(result, lang), revenue=revenue)
+    values = dict(
+        transition=step,
+        rate=pct(top["rate"]),
+        gain=f"{gain:,.1f}" if gain < 10 else num(gain),
+        last=_last_stage(result, lang),
+        revenue=revenue,
+    )
     if top["benchmark"] == "peer_median":
         return t("funnel.f_gain_peer", lang, target=pct(top["peer_median"]), **values)
     return t("funnel.f_gain_best", lang, target=pct(top["best_rate"]), best_period=top["best_period"], **values)
@@ -84,11 +101,19 @@ def _yoy(result, lang: str) -> str | None:
         return t("funnel.f_no_yoy", lang, previous=result.previous)
     row = real.loc[real["diff"].abs().idxmax()]
     segment = "" if row["is_total"] else (f"{row['segment']} " if lang == "en" else row["segment"])
-    return t("funnel.f_yoy", lang, previous=result.previous, segment=segment,
-             transition=_step(result, row["transition"], lang), before=pct(row["rate_previous"]),
-             after=pct(row["rate_current"]), diff=f"{row['diff'] * 100:+.1f}pp",
-             diff_low=f"{row['diff_low'] * 100:+.1f}pp", diff_high=f"{row['diff_high'] * 100:+.1f}pp",
-             p=f"{row['p_adjusted']:.3g}")
+    return t(
+        "funnel.f_yoy",
+        lang,
+        previous=result.previous,
+        segment=segment,
+        transition=_step(result, row["transition"], lang),
+        before=pct(row["rate_previous"]),
+        after=pct(row["rate_current"]),
+        diff=f"{row['diff'] * 100:+.1f}pp",
+        diff_low=f"{row['diff_low'] * 100:+.1f}pp",
+        diff_high=f"{row['diff_high'] * 100:+.1f}pp",
+        p=f"{row['p_adjusted']:.3g}",
+    )
 
 
 def _driver(result, lang: str) -> str | None:
@@ -98,19 +123,32 @@ def _driver(result, lang: str) -> str | None:
         return None
     top = whole.loc[whole["customers"].abs().idxmax()]
     before, after = top["last_previous"], top["last_current"]
-    return t("funnel.f_driver", lang, last=_last_stage(result, lang), before=num(before), after=num(after),
-             change=num(after - before, sign=True), driver=component_label(top["component"], result.stages, lang),
-             part=num(top["customers"], sign=True))
+    return t(
+        "funnel.f_driver",
+        lang,
+        last=_last_stage(result, lang),
+        before=num(before),
+        after=num(after),
+        change=num(after - before, sign=True),
+        driver=component_label(top["component"], result.stages, lang),
+        part=num(top["customers"], sign=True),
+    )
 
 
 def _forecast(result, lang: str) -> str | None:
     if not result.forecasted:
         return None
     error = result.backtest_error
-    return t("funnel.f_forecast", lang, leads=num(result.forecast["leads"].sum()),
-             amount=num(result.forecast["expected_amount"].sum()), start=result.backtest_start,
-             bt_forecast=num(error.get("forecast_amount")), bt_actual=num(error.get("actual_amount")),
-             bt_error=pct(error.get("error_pct")))
+    return t(
+        "funnel.f_forecast",
+        lang,
+        leads=num(result.forecast["leads"].sum()),
+        amount=num(result.forecast["expected_amount"].sum()),
+        start=result.backtest_start,
+        bt_forecast=num(error.get("forecast_amount")),
+        bt_actual=num(error.get("actual_amount")),
+        bt_error=pct(error.get("error_pct")),
+    )
 
 
 def _position(result, lang: str) -> str | None:
@@ -118,17 +156,30 @@ def _position(result, lang: str) -> str | None:
     own = plot[plot["is_self"]] if len(plot) else plot
     if own.empty:
         return None
-    return t("funnel.f_peer_position", lang, transition=_step(result, result.top["transition"], lang),
-             position=t(f"funnel.pos_{own['position'].iloc[0]}", lang))
+    return t(
+        "funnel.f_peer_position",
+        lang,
+        transition=_step(result, result.top["transition"], lang),
+        position=t(f"funnel.pos_{own['position'].iloc[0]}", lang),
+    )
 
 
 def data_warnings(result, lang: str) -> list[str]:
     """The data-quality warnings shown at the top of the report, one sentence per notice
     (:func:`funnelkit.funnel.analysis.notices`)."""
-    return [t(f"funnel.dq_{notice.kind}", lang, period=notice.period, segment=notice.segment,
-              stage=stage_label(notice.stage, result.stages, lang) if isinstance(notice.stage, str) else "",
-              expected=_number(notice.expected), found=_number(notice.found), n=_number(notice.n))
-            for notice in result.notices.itertuples()]
+    return [
+        t(
+            f"funnel.dq_{notice.kind}",
+            lang,
+            period=notice.period,
+            segment=notice.segment,
+            stage=stage_label(notice.stage, result.stages, lang) if isinstance(notice.stage, str) else "",
+            expected=_number(notice.expected),
+            found=_number(notice.found),
+            n=_number(notice.n),
+        )
+        for notice in result.notices.itertuples()
+    ]
 
 
 def _number(value) -> str:

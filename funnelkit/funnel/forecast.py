@@ -49,12 +49,16 @@ def time_to_convert(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     rows = []
     for source, target in pairs:
         a, b = f"date_{source.key}", f"date_{target.key}"
-        days = ((leads[b] - leads[a]).dt.days.dropna() if {a, b} <= set(leads.columns)
-                else pd.Series(dtype=float))
+        days = (leads[b] - leads[a]).dt.days.dropna() if {a, b} <= set(leads.columns) else pd.Series(dtype=float)
         key = transition_key(source.key, target.key)
-        rows.append({"transition": key, "n": len(days),
-                     "median_days": days.median() if len(days) else np.nan,
-                     "p90_days": days.quantile(0.9) if len(days) else np.nan})
+        rows.append(
+            {
+                "transition": key,
+                "n": len(days),
+                "median_days": days.median() if len(days) else np.nan,
+                "p90_days": days.quantile(0.9) if len(days) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -74,8 +78,7 @@ def close_dates(leads: pd.DataFrame, *, stages=None) -> pd.Series:
     furthest = dated.ffill(axis=1).iloc[:, -1].fillna(leads["created_date"])
     lost = leads["lost_date"] if "lost_date" in leads.columns else pd.Series(pd.NaT, index=leads.index)
     won_on = leads[win].fillna(furthest) if win in leads.columns else furthest
-    return (won_on.where(leads["outcome"] == "won")
-            .fillna(lost.fillna(furthest).where(leads["outcome"] == "lost")))
+    return won_on.where(leads["outcome"] == "won").fillna(lost.fillna(furthest).where(leads["outcome"] == "lost"))
 
 
 def _stage_index_on(dated: np.ndarray, day: np.datetime64) -> np.ndarray:
@@ -124,10 +127,17 @@ def open_snapshots(leads: pd.DataFrame, *, days, stages=None) -> pd.DataFrame:
         index = _stage_index_on(dated[rows], day64)
         reached_on = dated[rows, index]
         reached_on = np.where(np.isnat(reached_on), created[rows], reached_on)
-        frames.append(pd.DataFrame({"snapshot": day, "lead_id": leads["lead_id"].to_numpy()[rows],
-                                    "stage": np.array(keys, dtype=object)[index],
-                                    "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
-                                    "outcome": leads["outcome"].to_numpy()[rows]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "snapshot": day,
+                    "lead_id": leads["lead_id"].to_numpy()[rows],
+                    "stage": np.array(keys, dtype=object)[index],
+                    "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
+                    "outcome": leads["outcome"].to_numpy()[rows],
+                }
+            )
+        )
     columns = ["snapshot", "lead_id", "stage", "days_at_stage", "outcome"]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return table.assign(won=table["outcome"].eq("won").astype(bool))
@@ -142,8 +152,9 @@ def _pass_through(closed: pd.DataFrame, keys: list[str]) -> np.ndarray:
     return np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
 
 
-def win_probabilities(leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None,
-                      shrinkage: float, as_of=None, freq: str = "MS") -> pd.DataFrame:
+def win_probabilities(
+    leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None, shrinkage: float, as_of=None, freq: str = "MS"
+) -> pd.DataFrame:
     """Per stage, the chance that a lead *open* at that stage is eventually won, learned from
     snapshots of the pipeline.
 
@@ -165,23 +176,37 @@ def win_probabilities(leads: pd.DataFrame, *, stages=None, prior: pd.Series | No
     as_of = pd.Timestamp(as_of) if as_of is not None else leads["created_date"].max() + pd.Timedelta(days=1)
     known = leads[leads["outcome"].isin(["won", "lost"]) & (close_dates(leads, stages=stages) < as_of)]
     snaps = open_snapshots(known, days=snapshot_days(leads, as_of=as_of, freq=freq), stages=stages)
-    by_stage = snaps.groupby("stage").agg(snapshots=("won", "size"), leads=("lead_id", "nunique"),
-                                          won=("won", "sum")).reindex(keys, fill_value=0).astype(float)
+    by_stage = (
+        snaps.groupby("stage")
+        .agg(snapshots=("won", "size"), leads=("lead_id", "nunique"), won=("won", "sum"))
+        .reindex(keys, fill_value=0)
+        .astype(float)
+    )
     n, w, distinct = (by_stage[c].to_numpy() for c in ("snapshots", "won", "leads"))
     raw = np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
     passing = _pass_through(known, keys)
     predicted = np.nansum(n * passing)
     stall = w.sum() / predicted if predicted > 0 else 1.0
-    p0 = (prior.reindex(keys).to_numpy(dtype=float) * stall if prior is not None else np.full(len(keys), np.nan))
+    p0 = prior.reindex(keys).to_numpy(dtype=float) * stall if prior is not None else np.full(len(keys), np.nan)
     p0 = np.clip(np.where(np.isnan(p0), np.nan_to_num(raw), p0), 0, 1)
     after_win = np.arange(len(keys)) >= keys.index(won_stage(leads, stages=stages))
     p0 = np.where(after_win, 1.0, p0)
     weight = distinct + shrinkage
     pooled = np.divide(distinct * np.nan_to_num(raw) + shrinkage * p0, weight, out=p0.copy(), where=weight > 0)
     win_prob = np.where(after_win, 1.0, pooled)
-    return pd.DataFrame({"stage": keys, "snapshots": n, "leads": distinct, "won": w, "raw_win_prob": raw,
-                         "pass_through": passing, "stall_factor": stall, "prior": p0,
-                         "win_prob": win_prob})
+    return pd.DataFrame(
+        {
+            "stage": keys,
+            "snapshots": n,
+            "leads": distinct,
+            "won": w,
+            "raw_win_prob": raw,
+            "pass_through": passing,
+            "stall_factor": stall,
+            "prior": p0,
+            "win_prob": win_prob,
+        }
+    )
 
 
 def company_prior(peers: pd.DataFrame, *, stages=None, won: str) -> pd.Series:
@@ -197,8 +222,12 @@ def days_to_close(leads: pd.DataFrame, *, stages=None) -> pd.Series:
     """Median days from reaching each stage to closing, over won leads (by stage key)."""
     won = leads[leads["outcome"] == "won"]
     closed = close_dates(won, stages=stages)
-    return pd.Series({s.key: (closed - won[f"date_{s.key}"]).dt.days.median()
-                      if f"date_{s.key}" in won.columns else np.nan for s in resolve_stages(stages)})
+    return pd.Series(
+        {
+            s.key: (closed - won[f"date_{s.key}"]).dt.days.median() if f"date_{s.key}" in won.columns else np.nan
+            for s in resolve_stages(stages)
+        }
+    )
 
 
 def expected_amounts(leads: pd.DataFrame) -> pd.Series:
@@ -210,8 +239,9 @@ def expected_amounts(leads: pd.DataFrame) -> pd.Series:
     return leads["amount"].fillna(leads["segment"].map(by_segment)).fillna(overall)
 
 
-def pipeline(leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None = None,
-             shrinkage: float, freq: str = "MS") -> pd.DataFrame:
+def pipeline(
+    leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None = None, shrinkage: float, freq: str = "MS"
+) -> pd.DataFrame:
     """Open leads with their win probability, expected amount and expected close month.
 
     Win probabilities come from pipeline snapshots before ``as_of`` (:func:`win_probabilities`,
@@ -227,32 +257,53 @@ def pipeline(leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None
     """
     as_of = pd.Timestamp(as_of)
     history = leads[close_dates(leads, stages=stages) < as_of]
-    probs = win_probabilities(leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of,
-                              freq=freq).set_index("stage")
+    probs = win_probabilities(leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of, freq=freq).set_index(
+        "stage"
+    )
     wait = days_to_close(history, stages=stages)
     open_leads = leads[leads["outcome"] == "open"]
-    reached_on = pd.Series([open_leads.at[i, f"date_{s}"] if f"date_{s}" in open_leads.columns else pd.NaT
-                            for i, s in zip(open_leads.index, open_leads["stage"])], index=open_leads.index,
-                           dtype="datetime64[ns]").fillna(open_leads["created_date"])
+    reached_on = pd.Series(
+        [
+            open_leads.at[i, f"date_{s}"] if f"date_{s}" in open_leads.columns else pd.NaT
+            for i, s in zip(open_leads.index, open_leads["stage"])
+        ],
+        index=open_leads.index,
+        dtype="datetime64[ns]",
+    ).fillna(open_leads["created_date"])
     expected_day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
     amount = expected_amounts(leads).loc[open_leads.index]
     win_prob = open_leads["stage"].map(probs["win_prob"])
-    return pd.DataFrame({"lead_id": open_leads["lead_id"], "segment": open_leads["segment"],
-                         "stage": open_leads["stage"], "win_prob": win_prob, "amount": amount,
-                         "expected": win_prob * amount, "close_month": expected_day.dt.strftime("%Y-%m")})
+    return pd.DataFrame(
+        {
+            "lead_id": open_leads["lead_id"],
+            "segment": open_leads["segment"],
+            "stage": open_leads["stage"],
+            "win_prob": win_prob,
+            "amount": amount,
+            "expected": win_prob * amount,
+            "close_month": expected_day.dt.strftime("%Y-%m"),
+        }
+    )
 
 
 def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
     """The pipeline summed by expected close month: ``close_month, leads, pipeline_amount,
     expected_amount`` (the forecast), plus ``expected_won`` (expected deals)."""
-    return (open_pipeline.groupby("close_month")
-            .agg(leads=("lead_id", "size"), pipeline_amount=("amount", "sum"),
-                 expected_won=("win_prob", "sum"), expected_amount=("expected", "sum"))
-            .reset_index())
+    return (
+        open_pipeline.groupby("close_month")
+        .agg(
+            leads=("lead_id", "size"),
+            pipeline_amount=("amount", "sum"),
+            expected_won=("win_prob", "sum"),
+            expected_amount=("expected", "sum"),
+        )
+        .reset_index()
+    )
 
 
-def backtest(leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None,
-             shrinkage: float, freq: str = "MS") -> pd.DataFrame:
+def backtest(
+    leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None, shrinkage: float, freq: str = "MS"
+) -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
@@ -276,10 +327,18 @@ def calibration(backtested: pd.DataFrame, *, bands=PROBABILITY_BANDS) -> pd.Data
     """Back-test by forecast probability band: leads, mean forecast probability, share actually
     won, forecast and actual amounts."""
     band = pd.cut(backtested["win_prob"], bins=list(bands), include_lowest=True)
-    table = (backtested.assign(band=band).groupby("band", observed=True)
-             .agg(leads=("lead_id", "size"), forecast_prob=("win_prob", "mean"), actual_rate=("won", "mean"),
-                  forecast_amount=("expected", "sum"), actual_amount=("actual", "sum"))
-             .reset_index())
+    table = (
+        backtested.assign(band=band)
+        .groupby("band", observed=True)
+        .agg(
+            leads=("lead_id", "size"),
+            forecast_prob=("win_prob", "mean"),
+            actual_rate=("won", "mean"),
+            forecast_amount=("expected", "sum"),
+            actual_amount=("actual", "sum"),
+        )
+        .reset_index()
+    )
     return table.assign(band=table["band"].map(lambda b: f"{max(b.left, 0):.0%}–{b.right:.0%}"))
 
 
@@ -287,7 +346,13 @@ def forecast_error(backtested: pd.DataFrame) -> dict[str, float]:
     """Totals of the back-test: forecast and actual amounts and deals, the error (forecast −
     actual) and the error as a share of actual, and the Brier score of the probabilities."""
     forecast, actual = backtested["expected"].sum(), backtested["actual"].sum()
-    return {"leads": len(backtested), "forecast_amount": forecast, "actual_amount": actual,
-            "error": forecast - actual, "error_pct": (forecast - actual) / actual if actual else np.nan,
-            "forecast_won": backtested["win_prob"].sum(), "actual_won": float(backtested["won"].sum()),
-            "brier": float(((backtested["win_prob"] - backtested["won"]) ** 2).mean()) if len(backtested) else np.nan}
+    return {
+        "leads": len(backtested),
+        "forecast_amount": forecast,
+        "actual_amount": actual,
+        "error": forecast - actual,
+        "error_pct": (forecast - actual) / actual if actual else np.nan,
+        "forecast_won": backtested["win_prob"].sum(),
+        "actual_won": float(backtested["won"].sum()),
+        "brier": float(((backtested["win_prob"] - backtested["won"]) ** 2).mean()) if len(backtested) else np.nan,
+    }

@@ -52,5 +52,6 @@ def transition_labels(keys: pd.Series, stages, lang: str) -> pd.Series:
 
 def segment_order(rows: pd.DataFrame) -> list[str]:
     """Segments for display: the whole branch first, then the segments alphabetically."""
-    return (list(rows.loc[rows["is_total"], "segment"].unique())
-            + sorted(rows.loc[~rows["is_total"], "segment"].unique()))
+    return list(rows.loc[rows["is_total"], "segment"].unique()) + sorted(
+        rows.loc[~rows["is_total"], "segment"].unique()
+    )

@@ -29,9 +29,15 @@ PVALUE_ADJUSTMENTS = ("holm", "fdr_bh")
 # Why each step weighs what it does: network coverage build-out is slow (target>potential);
 # contact volume, visits and follow-up, the offer, installation capacity, billing and
 # retention after signing can be acted on within the year, some faster than others.
-CONTROLLABILITY = {"target>potential": 0.2, "potential>contacted": 0.9, "contacted>intent": 0.8,
-                   "intent>signed": 0.7, "signed>installed": 0.5, "installed>paying": 0.6,
-                   "paying>effective": 0.9}
+CONTROLLABILITY = {
+    "target>potential": 0.2,
+    "potential>contacted": 0.9,
+    "contacted>intent": 0.8,
+    "intent>signed": 0.7,
+    "signed>installed": 0.5,
+    "installed>paying": 0.6,
+    "paying>effective": 0.9,
+}
 
 
 def _controllability_rule(value: dict) -> str | None:
@@ -60,18 +66,24 @@ def unknown_transitions(controllability: Mapping, stages: list | None) -> str | 
 class Params(parameters.Params):
     """The funnel diagnosis's own parameters, after the common ones."""
 
-    funnel_source: str = param("auto", "leads, counts or auto (leads if the branch has them, else stage_counts)",
-                               choices=SOURCES)
-    controllability: dict = param(CONTROLLABILITY, "per transition from>to, 1 controllable now, 0 not in the "
-                                  "short term; a step not listed weighs 1", rule=_controllability_rule)
+    funnel_source: str = param(
+        "auto", "leads, counts or auto (leads if the branch has them, else stage_counts)", choices=SOURCES
+    )
+    controllability: dict = param(
+        CONTROLLABILITY,
+        "per transition from>to, 1 controllable now, 0 not in the short term; a step not listed weighs 1",
+        rule=_controllability_rule,
+    )
     current_period: str = param("", "the period to diagnose; empty: the latest period in the data")
     min_group: int = param(30, "fewer customers than this at a step: too few to judge", low=0)
     pvalue_adjust: str = param("holm", "holm or fdr_bh, for the year-over-year tests", choices=PVALUE_ADJUSTMENTS)
-    forecast_shrinkage: float = param(50.0, "pseudo-leads pulling thin stage win rates toward the company-wide figure",
-                                      low=0)
+    forecast_shrinkage: float = param(
+        50.0, "pseudo-leads pulling thin stage win rates toward the company-wide figure", low=0
+    )
     top_bottlenecks: int = param(3, "transitions named as bottlenecks", low=1)
-    deal_amount: float = param(0.0, "average deal in yuan for revenue sizing; 0: mean amount of the branch's won leads",
-                               low=0)
+    deal_amount: float = param(
+        0.0, "average deal in yuan for revenue sizing; 0: mean amount of the branch's won leads", low=0
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this sales region (leads only); empty: every region")
     period: str = filter_param("period", "a year like 2006 or a span like 2004-2006; empty: every period")

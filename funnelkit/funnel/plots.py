@@ -54,7 +54,7 @@ def segment_funnels(result, *, lang: str = "zh", columns: int = 2):
         funnel(rows, period=result.current, segment=segment, stages=result.stages, lang=lang, ax=ax)
         if i % columns:  # stage names once per row of panels
             ax.set_yticklabels([])
-    for ax in axes.flat[len(segments):]:
+    for ax in axes.flat[len(segments) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
@@ -70,20 +70,38 @@ def loss_heatmap(result, *, lang: str = "zh", ax=None):
     segments = segment_order(rows)
 
     def grid(values: str) -> pd.DataFrame:
-        return (rows.pivot_table(index="transition", columns="segment", values=values, aggfunc="first")
-                .reindex(index=order, columns=segments)
-                .rename(index=lambda k: transition_label(k, result.stages, lang),
-                        columns=lambda s: segment_label(s, lang)))
+        return (
+            rows.pivot_table(index="transition", columns="segment", values=values, aggfunc="first")
+            .reindex(index=order, columns=segments)
+            .rename(index=lambda k: transition_label(k, result.stages, lang), columns=lambda s: segment_label(s, lang))
+        )
 
     loss, few = grid("loss_rate"), grid("too_few").fillna(False).astype(bool)
-    sns.heatmap(loss, mask=few.to_numpy(), annot=True, fmt=".0%", cmap="Reds", vmin=0, vmax=1, cbar=False, ax=ax,
-                annot_kws={"fontsize": 8})
+    sns.heatmap(
+        loss,
+        mask=few.to_numpy(),
+        annot=True,
+        fmt=".0%",
+        cmap="Reds",
+        vmin=0,
+        vmax=1,
+        cbar=False,
+        ax=ax,
+        annot_kws={"fontsize": 8},
+    )
     mark = t("funnel.few_mark", lang)
-    for (i, j) in zip(*np.nonzero(few.to_numpy())):
+    for i, j in zip(*np.nonzero(few.to_numpy())):
         ax.add_patch(Rectangle((j, i), 1, 1, facecolor="#e0e0e0", edgecolor="white", hatch="//", lw=0))
         value = loss.iat[i, j]
-        ax.text(j + 0.5, i + 0.5, mark if pd.isna(value) else f"{value:.0%}\n{mark}", ha="center", va="center",
-                fontsize=7, color="#555555")
+        ax.text(
+            j + 0.5,
+            i + 0.5,
+            mark if pd.isna(value) else f"{value:.0%}\n{mark}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="#555555",
+        )
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(labelsize=8)
@@ -96,8 +114,16 @@ def conversion_trend(result, *, lang: str = "zh", ax=None):
     ax = axes_for(ax, (6.4, 3.2))
     rows = result.transitions[result.transitions["is_total"]].sort_values(["step", "period"])
     rows = rows.assign(transition_label=transition_labels(rows["transition"], result.stages, lang))
-    sns.lineplot(data=rows, x="period", y="rate", hue="transition_label", marker="o", markersize=4, ax=ax,
-                 hue_order=list(rows["transition_label"].unique()))
+    sns.lineplot(
+        data=rows,
+        x="period",
+        y="rate",
+        hue="transition_label",
+        marker="o",
+        markersize=4,
+        ax=ax,
+        hue_order=list(rows["transition_label"].unique()),
+    )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(t("funnel.axis_period", lang))
     ax.set_ylabel(t("funnel.axis_rate", lang))

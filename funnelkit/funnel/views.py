@@ -72,7 +72,8 @@ def segments(result, lang: str) -> pd.DataFrame:
         group = rows[rows["segment"] == segment].sort_values("stage_index")
         out[segment_label(segment, lang)] = [
             num(c) if pd.isna(r) else f"{num(c)} ({pct(r)}{', ' + few if f else ''})"
-            for c, r, f in zip(group["count"], group["conv_prev"], group["too_few"])]
+            for c, r, f in zip(group["count"], group["conv_prev"], group["too_few"])
+        ]
     return out
 
 
@@ -81,29 +82,45 @@ def transitions(result, lang: str) -> pd.DataFrame:
     open, and the settled customers' conversion and loss rate with Wilson intervals."""
     steps = result.transitions
     rows = steps[steps["is_total"] & (steps["period"] == result.current)].sort_values("step")
-    return pd.DataFrame({
-        _c("transition", lang): transition_labels(rows["transition"], result.stages, lang),
-        _c("from", lang): rows["from_count"].map(num), _c("to", lang): rows["to_count"].map(num),
-        _c("still_open", lang): rows["still_open"].map(num), _c("rate", lang): rows["rate"].map(pct),
-        _c("ci", lang): [_ci(a, b) for a, b in zip(rows["rate_low"], rows["rate_high"])],
-        _c("loss_rate", lang): rows["loss_rate"].map(pct),
-        _c("ci", lang) + " ": [_ci(a, b) for a, b in zip(rows["loss_low"], rows["loss_high"])],
-        _c("lost", lang): rows["lost"].map(num), _c("note", lang): [_too_few(f, lang) for f in rows["too_few"]]})
+    return pd.DataFrame(
+        {
+            _c("transition", lang): transition_labels(rows["transition"], result.stages, lang),
+            _c("from", lang): rows["from_count"].map(num),
+            _c("to", lang): rows["to_count"].map(num),
+            _c("still_open", lang): rows["still_open"].map(num),
+            _c("rate", lang): rows["rate"].map(pct),
+            _c("ci", lang): [_ci(a, b) for a, b in zip(rows["rate_low"], rows["rate_high"])],
+            _c("loss_rate", lang): rows["loss_rate"].map(pct),
+            _c("ci", lang) + " ": [_ci(a, b) for a, b in zip(rows["loss_low"], rows["loss_high"])],
+            _c("lost", lang): rows["lost"].map(num),
+            _c("note", lang): [_too_few(f, lang) for f in rows["too_few"]],
+        }
+    )
 
 
 def bottlenecks(result, lang: str) -> pd.DataFrame:
     """The ranked transitions with their controllability and sized gains."""
     b = result.bottlenecks
-    return pd.DataFrame({
-        _c("rank", lang): b["rank"], _c("transition", lang): transition_labels(b["transition"], result.stages, lang),
-        _c("still_open", lang): b["still_open"].map(num), _c("lost", lang): b["lost"].map(num),
-        _c("loss_rate", lang): b["loss_rate"].map(pct),
-        _c("ci", lang): [_ci(a, c) for a, c in zip(b["loss_low"], b["loss_high"])],
-        _c("weight", lang): b["weight"].map(lambda w: f"{w:.1f}"), _c("score", lang): b["score"].map(num),
-        _c("rate", lang): b["rate"].map(pct), _c("peer_median", lang): b["peer_median"].map(pct),
-        _c("best", lang): [f"{pct(r)} ({p})" if pd.notna(r) else "" for r, p in zip(b["best_rate"], b["best_period"])],
-        _c("gain_peer", lang): b["gain_peer"].map(num), _c("gain_best", lang): b["gain_best"].map(num),
-        _c("gain_revenue", lang): b["gain_revenue"].map(num)})
+    return pd.DataFrame(
+        {
+            _c("rank", lang): b["rank"],
+            _c("transition", lang): transition_labels(b["transition"], result.stages, lang),
+            _c("still_open", lang): b["still_open"].map(num),
+            _c("lost", lang): b["lost"].map(num),
+            _c("loss_rate", lang): b["loss_rate"].map(pct),
+            _c("ci", lang): [_ci(a, c) for a, c in zip(b["loss_low"], b["loss_high"])],
+            _c("weight", lang): b["weight"].map(lambda w: f"{w:.1f}"),
+            _c("score", lang): b["score"].map(num),
+            _c("rate", lang): b["rate"].map(pct),
+            _c("peer_median", lang): b["peer_median"].map(pct),
+            _c("best", lang): [
+                f"{pct(r)} ({p})" if pd.notna(r) else "" for r, p in zip(b["best_rate"], b["best_period"])
+            ],
+            _c("gain_peer", lang): b["gain_peer"].map(num),
+            _c("gain_best", lang): b["gain_best"].map(num),
+            _c("gain_revenue", lang): b["gain_revenue"].map(num),
+        }
+    )
 
 
 def yoy(result, lang: str) -> pd.DataFrame:
@@ -112,21 +129,30 @@ def yoy(result, lang: str) -> pd.DataFrame:
     are said so, not called noise."""
     y = result.yoy.sort_values(["significant", "is_total", "p_adjusted"], ascending=[False, False, True])
     y = y.head(YOY_ROWS)
-    verdict = [t("common.too_few", lang) if few else t("funnel.verdict_not_tested", lang) if pd.isna(p)
-               else t("funnel.verdict_real" if sig else "funnel.verdict_noise", lang)
-               for few, p, sig in zip(y["too_few"], y["p_value"], y["significant"].fillna(False))]
+    verdict = [
+        t("common.too_few", lang)
+        if few
+        else t("funnel.verdict_not_tested", lang)
+        if pd.isna(p)
+        else t("funnel.verdict_real" if sig else "funnel.verdict_noise", lang)
+        for few, p, sig in zip(y["too_few"], y["p_value"], y["significant"].fillna(False))
+    ]
     previous, current = result.previous, result.current
-    return pd.DataFrame({
-        _c("segment", lang): y["segment"].map(lambda s: segment_label(s, lang)),
-        _c("transition", lang): transition_labels(y["transition"], result.stages, lang),
-        _c("n_period", lang, period=previous): y["n_previous"].map(num),
-        _c("previous", lang, period=previous): y["rate_previous"].map(pct),
-        _c("n_period", lang, period=current): y["n_current"].map(num),
-        _c("previous", lang, period=current): y["rate_current"].map(pct),
-        _c("diff", lang): y["diff"].map(lambda v: "" if pd.isna(v) else f"{v * 100:+.1f}"),
-        _c("ci", lang): [_diff_ci(a, b) for a, b in zip(y["diff_low"], y["diff_high"])],
-        _c("p", lang): y["p_value"].map(_p), _c("p_adjusted", lang): y["p_adjusted"].map(_p),
-        _c("verdict", lang): verdict})
+    return pd.DataFrame(
+        {
+            _c("segment", lang): y["segment"].map(lambda s: segment_label(s, lang)),
+            _c("transition", lang): transition_labels(y["transition"], result.stages, lang),
+            _c("n_period", lang, period=previous): y["n_previous"].map(num),
+            _c("previous", lang, period=previous): y["rate_previous"].map(pct),
+            _c("n_period", lang, period=current): y["n_current"].map(num),
+            _c("previous", lang, period=current): y["rate_current"].map(pct),
+            _c("diff", lang): y["diff"].map(lambda v: "" if pd.isna(v) else f"{v * 100:+.1f}"),
+            _c("ci", lang): [_diff_ci(a, b) for a, b in zip(y["diff_low"], y["diff_high"])],
+            _c("p", lang): y["p_value"].map(_p),
+            _c("p_adjusted", lang): y["p_adjusted"].map(_p),
+            _c("verdict", lang): verdict,
+        }
+    )
 
 
 def _diff_ci(low, high) -> str:
@@ -150,19 +176,24 @@ def drivers(result, lang: str) -> pd.DataFrame:
     out[_c("total_change", lang)] = wide.sum(axis=1).map(lambda v: num(v, sign=True))
     few = parts.groupby("segment")["too_few"].any().reindex(wide.index)
     out[_c("note", lang)] = [_too_few(f, lang) for f in few]
-    out = out.rename(columns=lambda c: component_label(c, result.stages, lang) if c in order else c,
-                     index=lambda s: segment_label(s, lang))
+    out = out.rename(
+        columns=lambda c: component_label(c, result.stages, lang) if c in order else c,
+        index=lambda s: segment_label(s, lang),
+    )
     return out.rename_axis(index=_c("segment", lang), columns=None).reset_index()
 
 
 def elasticities(result, lang: str) -> pd.DataFrame:
     """What one more point of conversion at each step is worth, in customers and yuan."""
     e = result.elasticities
-    return pd.DataFrame({
-        _c("transition", lang): transition_labels(e["transition"], result.stages, lang),
-        _c("rate", lang): e["rate"].map(pct),
-        _c("per_point", lang): e["customers_per_point"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}"),
-        _c("revenue_point", lang): e["revenue_per_point"].map(num)})
+    return pd.DataFrame(
+        {
+            _c("transition", lang): transition_labels(e["transition"], result.stages, lang),
+            _c("rate", lang): e["rate"].map(pct),
+            _c("per_point", lang): e["customers_per_point"].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}"),
+            _c("revenue_point", lang): e["revenue_per_point"].map(num),
+        }
+    )
 
 
 def time_to_convert(result, lang: str) -> pd.DataFrame | None:
@@ -170,9 +201,14 @@ def time_to_convert(result, lang: str) -> pd.DataFrame | None:
     if result.time_to_convert is None:
         return None
     tt = result.time_to_convert
-    return pd.DataFrame({_c("transition", lang): transition_labels(tt["transition"], result.stages, lang),
-                         _c("n", lang): tt["n"].map(num), _c("median_days", lang): tt["median_days"].map(num),
-                         _c("p90_days", lang): tt["p90_days"].map(num)})
+    return pd.DataFrame(
+        {
+            _c("transition", lang): transition_labels(tt["transition"], result.stages, lang),
+            _c("n", lang): tt["n"].map(num),
+            _c("median_days", lang): tt["median_days"].map(num),
+            _c("p90_days", lang): tt["p90_days"].map(num),
+        }
+    )
 
 
 def forecast(result, lang: str) -> pd.DataFrame | None:
@@ -180,10 +216,15 @@ def forecast(result, lang: str) -> pd.DataFrame | None:
     if not result.forecasted:
         return None
     f = result.forecast
-    return pd.DataFrame({_c("month", lang): f["close_month"], _c("n", lang): f["leads"].map(num),
-                         _c("pipeline", lang): f["pipeline_amount"].map(num),
-                         _c("expected_won", lang): f["expected_won"].map(lambda v: f"{v:,.1f}"),
-                         _c("expected_amount", lang): f["expected_amount"].map(num)})
+    return pd.DataFrame(
+        {
+            _c("month", lang): f["close_month"],
+            _c("n", lang): f["leads"].map(num),
+            _c("pipeline", lang): f["pipeline_amount"].map(num),
+            _c("expected_won", lang): f["expected_won"].map(lambda v: f"{v:,.1f}"),
+            _c("expected_amount", lang): f["expected_amount"].map(num),
+        }
+    )
 
 
 def calibration(result, lang: str) -> pd.DataFrame | None:
@@ -191,11 +232,16 @@ def calibration(result, lang: str) -> pd.DataFrame | None:
     if result.calibration is None:
         return None
     c = result.calibration
-    return pd.DataFrame({_c("band", lang): c["band"], _c("n", lang): c["leads"].map(num),
-                         _c("forecast_prob", lang): c["forecast_prob"].map(pct),
-                         _c("actual_rate", lang): c["actual_rate"].map(pct),
-                         _c("expected_amount", lang): c["forecast_amount"].map(num),
-                         _c("actual_amount", lang): c["actual_amount"].map(num)})
+    return pd.DataFrame(
+        {
+            _c("band", lang): c["band"],
+            _c("n", lang): c["leads"].map(num),
+            _c("forecast_prob", lang): c["forecast_prob"].map(pct),
+            _c("actual_rate", lang): c["actual_rate"].map(pct),
+            _c("expected_amount", lang): c["forecast_amount"].map(num),
+            _c("actual_amount", lang): c["actual_amount"].map(num),
+        }
+    )
 
 
 def backtest(result, lang: str) -> pd.DataFrame | None:
@@ -203,9 +249,15 @@ def backtest(result, lang: str) -> pd.DataFrame | None:
     if not result.backtest_error:
         return None
     e = result.backtest_error
-    return pd.DataFrame({_c("n", lang): [num(e["leads"])], _c("expected_won", lang): [f"{e['forecast_won']:,.1f}"],
-                         _c("actual_won", lang): [num(e["actual_won"])],
-                         _c("expected_amount", lang): [num(e["forecast_amount"])],
-                         _c("actual_amount", lang): [num(e["actual_amount"])],
-                         _c("error", lang): [num(e["error"], sign=True)],
-                         _c("error_pct", lang): [pct(e["error_pct"])], _c("brier", lang): [f"{e['brier']:.3f}"]})
+    return pd.DataFrame(
+        {
+            _c("n", lang): [num(e["leads"])],
+            _c("expected_won", lang): [f"{e['forecast_won']:,.1f}"],
+            _c("actual_won", lang): [num(e["actual_won"])],
+            _c("expected_amount", lang): [num(e["forecast_amount"])],
+            _c("actual_amount", lang): [num(e["actual_amount"])],
+            _c("error", lang): [num(e["error"], sign=True)],
+            _c("error_pct", lang): [pct(e["error_pct"])],
+            _c("brier", lang): [f"{e['brier']:.3f}"],
+        }
+    )

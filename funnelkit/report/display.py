@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -43,8 +43,13 @@ def data_as_of(as_of: str, *frames: pd.DataFrame | None) -> str:
     any date column of ``frames``, as ISO text ("" when there is none)."""
     if as_of:
         return str(as_of)
-    latest = [frame[column].max() for frame in frames if frame is not None
-              for column in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[column])]
+    latest = [
+        frame[column].max()
+        for frame in frames
+        if frame is not None
+        for column in frame.columns
+        if pd.api.types.is_datetime64_any_dtype(frame[column])
+    ]
     latest = [d for d in latest if not pd.isna(d)]
     return max(latest).date().isoformat() if latest else ""
 
@@ -93,9 +98,15 @@ class Report:
     def summary(self, figures: dict) -> None:
         """Write ``summary.json``: the notebook's key figures plus who/when metadata, every
         text masked (keys too) by :func:`~funnelkit.report.files.write_json`."""
-        document = {"notebook": self.notebook, "branch": self.branch, "lang": self.lang,
-                    "run_id": self.run_id, "kit_version": __version__, "tables": sorted(self.saved),
-                    "figures": figures}
+        document = {
+            "notebook": self.notebook,
+            "branch": self.branch,
+            "lang": self.lang,
+            "run_id": self.run_id,
+            "kit_version": __version__,
+            "tables": sorted(self.saved),
+            "figures": figures,
+        }
         if self.out is not None:
             write_json(inside(self.out, "summary.json"), document)
 
@@ -117,15 +128,27 @@ class Report:
         slot the HTML export fills with the table of contents."""
         from IPython.display import HTML, display
 
-        facts = [("common.branch", self.branch), ("common.period", period), ("common.data_as_of", as_of),
-                 *((f"common.filter_{name}", value) for name, value in self.filters.items() if value),
-                 ("common.run_id", self.run_id or "—"), ("common.kit_version", __version__)]
-        rows = "".join(f"<div><dt>{html.escape(self.t(key))}</dt><dd>{html.escape(mask_text(str(value)))}</dd></div>"
-                       for key, value in facts if value)
+        facts = [
+            ("common.branch", self.branch),
+            ("common.period", period),
+            ("common.data_as_of", as_of),
+            *((f"common.filter_{name}", value) for name, value in self.filters.items() if value),
+            ("common.run_id", self.run_id or "—"),
+            ("common.kit_version", __version__),
+        ]
+        rows = "".join(
+            f"<div><dt>{html.escape(self.t(key))}</dt><dd>{html.escape(mask_text(str(value)))}</dd></div>"
+            for key, value in facts
+            if value
+        )
         intro = self.t(f"{self.notebook}.intro")
-        display(HTML(f'<header class="fk-title"><h1>{html.escape(self.t(f"{self.notebook}.title"))}</h1>'
-                     f'<dl class="fk-facts">{rows}</dl><p class="fk-intro">{html.escape(intro)}</p>'
-                     f'<nav class="fk-toc" data-label="{html.escape(self.t("common.contents"))}"></nav></header>'))
+        display(
+            HTML(
+                f'<header class="fk-title"><h1>{html.escape(self.t(f"{self.notebook}.title"))}</h1>'
+                f'<dl class="fk-facts">{rows}</dl><p class="fk-intro">{html.escape(intro)}</p>'
+                f'<nav class="fk-toc" data-label="{html.escape(self.t("common.contents"))}"></nav></header>'
+            )
+        )
 
     def section(self, key: str, *, level: int = 2) -> None:
         """A section heading (``<key>``) and its lead paragraph (``<key>_text``, if any), in the
@@ -164,12 +187,25 @@ class Report:
             display(HTML(f'<p class="fk-ok">{html.escape(self.t("common.no_warnings"))}</p>'))
             return
         rows = "".join(f"<li>{html.escape(mask_text(w))}</li>" for w in items)
-        display(HTML(f'<div class="fk-warnings"><h3>{html.escape(self.t("common.data_warnings"))}</h3>'
-                     f"<ul>{rows}</ul></div>"))
+        display(
+            HTML(
+                f'<div class="fk-warnings"><h3>{html.escape(self.t("common.data_warnings"))}</h3><ul>{rows}</ul></div>'
+            )
+        )
 
-    def table(self, data: pd.DataFrame, *, name: str | None = None, labels: dict[str, str] | None = None,
-              percent: Iterable[str] = (), integer: Iterable[str] = (), decimals: dict[str, int] | None = None,
-              hide: Iterable[str] = (), max_rows: int = 60, empty: str = "") -> pd.DataFrame | None:
+    def table(
+        self,
+        data: pd.DataFrame,
+        *,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        percent: Iterable[str] = (),
+        integer: Iterable[str] = (),
+        decimals: dict[str, int] | None = None,
+        hide: Iterable[str] = (),
+        max_rows: int = 60,
+        empty: str = "",
+    ) -> pd.DataFrame | None:
         """Show ``data`` formatted for reading and return it; with ``name``, save it as CSV.
 
         ``labels`` renames columns for display; ``percent`` columns hold fractions shown as
@@ -206,25 +242,35 @@ class Report:
                 formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.2f}"
             elif pd.api.types.is_integer_dtype(shown[column]) and not _CALENDAR.search(str(column)):
                 formats[column] = lambda v: "" if pd.isna(v) else f"{v:,}"
-        text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
-                and not pd.api.types.is_bool_dtype(shown[c]) and not _looks_numeric(shown[c])]
+        text = [
+            c
+            for c in shown.columns
+            if not pd.api.types.is_numeric_dtype(shown[c])
+            and not pd.api.types.is_bool_dtype(shown[c])
+            and not _looks_numeric(shown[c])
+        ]
         classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
         classes[text] = "fk-text"
-        styled = (shown.style.format(formats, escape="html", na_rep="")
-                  .format_index(escape="html").hide(axis="index")
-                  .relabel_index([html.escape(mask_text(str((labels or {}).get(c, c)))) for c in shown.columns], axis=1)
-                  .set_td_classes(classes)
-                  .set_table_attributes('class="fk-table"'))
+        styled = (
+            shown.style.format(formats, escape="html", na_rep="")
+            .format_index(escape="html")
+            .hide(axis="index")
+            .relabel_index([html.escape(mask_text(str((labels or {}).get(c, c)))) for c in shown.columns], axis=1)
+            .set_td_classes(classes)
+            .set_table_attributes('class="fk-table"')
+        )
         more = ""
         if len(data) > max_rows:
-            more = f'<p class="fk-more">{html.escape(self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}"))}</p>'
+            shown_note = self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}")
+            more = f'<p class="fk-more">{html.escape(shown_note)}</p>'
         hint = html.escape(self.t("common.scroll_hint"))
         display(HTML(f'<div class="fk-scroll" data-hint="{hint}">{styled.to_html()}</div>{more}'))
         return data
 
 
-def start_report(notebook: str, params=None, *, branch: str = "", lang: str = "zh", output_dir: str = "",
-                 run_id: str = "") -> Report:
+def start_report(
+    notebook: str, params=None, *, branch: str = "", lang: str = "zh", output_dir: str = "", run_id: str = ""
+) -> Report:
     """Set up a notebook run: chart style with a CJK font, friendly errors, and the Report.
 
     ``params`` (a :class:`funnelkit.parameters.Params`) gives the branch, language, output
@@ -248,8 +294,7 @@ def start_report(notebook: str, params=None, *, branch: str = "", lang: str = "z
     show_errors_without_traceback()
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-    return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id,
-                  filters=filters)
+    return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id, filters=filters)
 
 
 def show_errors_without_traceback() -> None:

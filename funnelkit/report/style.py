@@ -21,8 +21,14 @@ from matplotlib.text import Text
 from funnelkit.privacy import mask_text
 
 SYSTEM_CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
-    "Hiragino Sans GB", "SimHei", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "SimHei",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
 )
 PALETTE = "deep"
 
@@ -71,7 +77,17 @@ def use_report_style() -> None:
     mask_chart_text()
 
     family = cjk_font_family()
-    sns.set_theme(style="whitegrid", palette=PALETTE, font=family, font_scale=1.1,
-                  rc={"axes.unicode_minus": False, "figure.dpi": 96, "savefig.dpi": 96,
-                      "figure.figsize": (8, 4.2), "font.sans-serif": [family, "DejaVu Sans"]})
+    sns.set_theme(
+        style="whitegrid",
+        palette=PALETTE,
+        font=family,
+        font_scale=1.1,
+        rc={
+            "axes.unicode_minus": False,
+            "figure.dpi": 96,
+            "savefig.dpi": 96,
+            "figure.figsize": (8, 4.2),
+            "font.sans-serif": [family, "DejaVu Sans"],
+        },
+    )
     matplotlib.rcParams["font.family"] = "sans-serif"

@@ -34,7 +34,8 @@ def add_branch(project: Path, slug: str, greeting: str = "你好") -> None:
     if not (project / "good.csv").exists():
         (project / "good.csv").write_text(GOOD_CSV, encoding="utf-8")
     (project / "params" / f"{slug}.yaml").write_text(
-        f"branch: 甲分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: {greeting}\n", encoding="utf-8")
+        f"branch: 甲分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: {greeting}\n", encoding="utf-8"
+    )
 
 
 def marked_processes(marker: str) -> dict[int, str]:
@@ -78,8 +79,9 @@ def batch_process(project: Path):
 
     def start(**popen) -> subprocess.Popen:
         env = {**os.environ, "FUNNELKIT_HOME": str(project), marker.split("=")[0]: marker.split("=")[1]}
-        process = subprocess.Popen([sys.executable, "-m", "funnelkit.cli", "batch", "--workers", "2"],
-                                   cwd=project, env=env, text=True, **popen)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "funnelkit.cli", "batch", "--workers", "2"], cwd=project, env=env, text=True, **popen
+        )
         started.append(process)
         return process
 
@@ -93,8 +95,9 @@ def batch_process(project: Path):
 
 
 def wait_until_running(marker: str, process: subprocess.Popen, kernel_count: int = 2) -> dict[int, str]:
-    running = wait_for(lambda: len(kernels(marked_processes(marker))) >= kernel_count or process.poll() is not None,
-                       timeout=90)
+    running = wait_for(
+        lambda: len(kernels(marked_processes(marker))) >= kernel_count or process.poll() is not None, timeout=90
+    )
     assert running and process.poll() is None, "the batch ended before its kernels were running"
     return marked_processes(marker)
 
@@ -159,6 +162,7 @@ def test_ctrl_c_stops_within_seconds_and_leaves_no_staging(project: Path, batch_
 
 
 # -- a full or read-only outputs/ ----------------------------------------------------------
+
 
 def quick_ok(job):
     """Runs in a worker instead of a notebook: an instant success (the faults below happen
@@ -242,8 +246,10 @@ def test_a_read_only_outputs_folder_is_a_clear_error(project: Path, monkeypatch,
     assert list(outputs.iterdir()) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root writes into a read-only folder anyway (see the patched test above)")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0,
+    reason="root writes into a read-only folder anyway (see the patched test above)",
+)
 def test_a_chmod_read_only_outputs_folder_is_a_clear_error(project: Path):
     add_branch(project, "alpha")
     outputs = project / "outputs"
@@ -257,6 +263,7 @@ def test_a_chmod_read_only_outputs_folder_is_a_clear_error(project: Path):
 
 
 # -- outputs/latest -------------------------------------------------------------------------
+
 
 def test_a_run_where_everything_failed_leaves_latest_alone(project: Path):
     outputs = project / "outputs"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from funnelkit.cli import main
 from funnelkit.batch.runner import plan, run_batch
+from funnelkit.cli import main
 
 GOOD_CSV = "分公司,期间,客户类型,阶段,数量\n{b},2006,商企,目标客户,100\n{b},2006,商企,潜在客户,40\n"
 PHONE, ID_NUMBER = "13812345678", "330102199001011234"
@@ -31,13 +31,12 @@ def code_execution(marker: Path) -> str:
 
 def alias_bomb(levels: int = 9) -> str:
     """'Billion laughs': each level nine aliases of the one before; 9**levels strings in all."""
-    lines = ['branch: 丙分公司', 'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines = ["branch: 丙分公司", 'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
     return "\n".join(lines) + "\n"
 
 
-PERSONAL = (f'branch: 丁分公司\n"{PHONE}": x\nas_of: "{ID_NUMBER}"\nsmoke:\n  greeting: {PHONE}\n'
-            f"source: ID{ID_NUMBER}\n")
+PERSONAL = f'branch: 丁分公司\n"{PHONE}": x\nas_of: "{ID_NUMBER}"\nsmoke:\n  greeting: {PHONE}\nsource: ID{ID_NUMBER}\n'
 
 
 def _project_with(project: Path, **branches: str) -> Path:
@@ -52,28 +51,31 @@ def _problem_lines(detail: str) -> list[str]:
     return [line for line in detail.splitlines() if line.startswith("  - ")]
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("123: x\n", 2, "a key must be text"),
-    ("true: x\n", 2, "a key must be text"),
-    ("? [a, b]\n: 1\n", 2, "not a list or mapping"),
-    ("files: 5\n", 2, "files must be a mapping"),
-    ("files: leads.csv\n", 2, "files must be a mapping"),
-    ("files:\n  leads: 5\n", 3, "must be a path as text"),
-    ("stages: 5\n", 2, "stages must be a list"),
-    ("stages:\n  - {key: a, zh: 甲}\n  - {key: b, zh: 5}\n", 4, "stage 2: zh must be text"),
-    ("as_of: 2024-13-45\n", 2, "as_of must be a date"),
-    ("as_of: 20240101\n", 2, "as_of must be a date"),
-    ("as_of: June\n", 2, "as_of must be a date"),
-    ("smoke:\n  greeting: !!set {a, b}\n", 3, "explicit tags"),
-    ("as_of: !!timestamp 2024-01-01\n", 2, "explicit tags"),
-    ("stages: !!omap [a: 1, b: 2]\n", 2, "explicit tags"),
-    ("x: !!python/object:os.system {}\n", 2, "explicit tags"),
-    ("smoke:\n  greeting: 3\n", 3, "smoke.greeting must be text"),
-    ("smoke: [1, 2]\n", 2, "notebook section and must be a mapping"),
-    ("lang: [zh]\n", 2, "lang must be one of"),
-    ("source: [a\n", 3, "not valid YAML"),
-    ("<<: {lang: en}\n", 2, "merge keys"),
-])
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("123: x\n", 2, "a key must be text"),
+        ("true: x\n", 2, "a key must be text"),
+        ("? [a, b]\n: 1\n", 2, "not a list or mapping"),
+        ("files: 5\n", 2, "files must be a mapping"),
+        ("files: leads.csv\n", 2, "files must be a mapping"),
+        ("files:\n  leads: 5\n", 3, "must be a path as text"),
+        ("stages: 5\n", 2, "stages must be a list"),
+        ("stages:\n  - {key: a, zh: 甲}\n  - {key: b, zh: 5}\n", 4, "stage 2: zh must be text"),
+        ("as_of: 2024-13-45\n", 2, "as_of must be a date"),
+        ("as_of: 20240101\n", 2, "as_of must be a date"),
+        ("as_of: June\n", 2, "as_of must be a date"),
+        ("smoke:\n  greeting: !!set {a, b}\n", 3, "explicit tags"),
+        ("as_of: !!timestamp 2024-01-01\n", 2, "explicit tags"),
+        ("stages: !!omap [a: 1, b: 2]\n", 2, "explicit tags"),
+        ("x: !!python/object:os.system {}\n", 2, "explicit tags"),
+        ("smoke:\n  greeting: 3\n", 3, "smoke.greeting must be text"),
+        ("smoke: [1, 2]\n", 2, "notebook section and must be a mapping"),
+        ("lang: [zh]\n", 2, "lang must be one of"),
+        ("source: [a\n", 3, "not valid YAML"),
+        ("<<: {lang: en}\n", 2, "merge keys"),
+    ],
+)
 def test_each_bad_key_or_type_fails_only_its_branch_with_one_line(project, text, line, words):
     _project_with(project, bad="branch: 乙分公司\n" + text)
     good, _, failed = plan(project / "params", project / "notebooks")
@@ -134,7 +136,10 @@ def test_alias_bomb_is_refused_at_once(project):
     good, _, failed = plan(project / "params", project / "notebooks")
     assert time.perf_counter() - started < 5
     assert [b.slug for b in good] == ["alpha"] and [r.slug for r in failed] == ["bomb"]
-    assert "params/bomb.yaml, line 2, key 'l0': value '&l0' — anchors (&name) and aliases (*name) are not allowed" in failed[0].detail
+    assert (
+        "params/bomb.yaml, line 2, key 'l0': value '&l0' — anchors (&name) and aliases (*name) are not allowed"
+        in failed[0].detail
+    )
     assert len(failed[0].detail) < 10_000
 
 
@@ -204,11 +209,22 @@ def test_hostile_batch_through_the_cli(project, tmp_path):
     bad ones never reach a kernel, the run is quick, the good one is published, nothing
     written or printed holds a raw phone or ID number or a traceback."""
     marker = tmp_path / "code-ran"
-    _project_with(project, evil=code_execution(marker), bomb=alias_bomb(levels=9),
-                  numbers="branch: 戊分公司\n123: x\n", personal=PERSONAL)
+    _project_with(
+        project,
+        evil=code_execution(marker),
+        bomb=alias_bomb(levels=9),
+        numbers="branch: 戊分公司\n123: x\n",
+        personal=PERSONAL,
+    )
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "funnelkit.cli", "batch"], cwd=project, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "FUNNELKIT_HOME": str(project)})
+    done = subprocess.run(
+        [sys.executable, "-m", "funnelkit.cli", "batch"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "FUNNELKIT_HOME": str(project)},
+    )
     assert time.perf_counter() - started < 120
     console = done.stdout + done.stderr
     assert done.returncode == 1 and "4 of 5 notebook runs failed" in console, console

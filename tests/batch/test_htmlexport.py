@@ -11,8 +11,12 @@ from funnelkit.batch.htmlexport import to_html
 def _notebook():
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     title = code("", metadata={"tags": ["title"]})
-    title.outputs = [nbformat.v4.new_output("display_data", data={
-        "text/html": '<header><h1>报告</h1><nav class="fk-toc" data-label="目录"></nav></header>'})]
+    title.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": '<header><h1>报告</h1><nav class="fk-toc" data-label="目录"></nav></header>'},
+        )
+    ]
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         md("# 草稿 · draft", metadata={"tags": ["notebook-only"]}),

@@ -12,50 +12,80 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from funnelkit.i18n import t
 from funnelkit.batch.index import company_funnel_data, key_figures_table, traffic_lights, write_index
 from funnelkit.batch.runner import Result
+from funnelkit.i18n import t
 from tests.batch.test_runner import external_references
 
 EVIL = "<script>alert(1)</script>乙分公司"
 PHONE = "13812345678"
 # slug → (branch, funnel, lost, tiers, ltv figures); gamma's ltv run fails.
 BRANCHES = {
-    "alpha": ("甲分公司",
-              {"overall_conversion": 0.20, "top_bottleneck": "潜在客户→接触客户", "top_bottleneck_key": "potential>contacted",
-               "top_bottleneck_lost": 120.0, "top_bottleneck_gain_customers": 12.4,
-               "top_bottleneck_gain_revenue": 1234567.8, "current_period": "2006"},
-              {"lost_rate": 0.50, "lost_rate_target": 0.60, "status": "on_track"},
-              {"premium_share": 0.10, "premium_growth": -0.10},
-              {"ltv_3y": 1500.0}),
-    "beta": (EVIL,
-             {"overall_conversion": 0.16, "top_bottleneck": "潜在客户→接触客户", "top_bottleneck_key": "potential>contacted",
-              "top_bottleneck_lost": 70.0, "top_bottleneck_gain_customers": 3.0,
-              "top_bottleneck_gain_revenue": 5000.0, "current_period": "2006"},
-             {"lost_rate": 0.62, "lost_rate_target": 0.60, "status": "at_risk"},
-             {"premium_share": 0.08, "premium_growth": 0.20},
-             {"ltv_3y": 900.0}),
-    "gamma": ("丙分公司",
-              {"overall_conversion": 0.13, "top_bottleneck": "接触客户→意向客户", "top_bottleneck_key": "contacted>intent",
-               "top_bottleneck_lost": 40.0, "top_bottleneck_gain_customers": 1.0,
-               "top_bottleneck_gain_revenue": 800.0, "current_period": "2006"},
-              {"lost_rate": 0.75, "lost_rate_target": 0.60, "status": "off_track"},
-              {"premium_share": 0.05, "premium_growth": 0.10},
-              None),
+    "alpha": (
+        "甲分公司",
+        {
+            "overall_conversion": 0.20,
+            "top_bottleneck": "潜在客户→接触客户",
+            "top_bottleneck_key": "potential>contacted",
+            "top_bottleneck_lost": 120.0,
+            "top_bottleneck_gain_customers": 12.4,
+            "top_bottleneck_gain_revenue": 1234567.8,
+            "current_period": "2006",
+        },
+        {"lost_rate": 0.50, "lost_rate_target": 0.60, "status": "on_track"},
+        {"premium_share": 0.10, "premium_growth": -0.10},
+        {"ltv_3y": 1500.0},
+    ),
+    "beta": (
+        EVIL,
+        {
+            "overall_conversion": 0.16,
+            "top_bottleneck": "潜在客户→接触客户",
+            "top_bottleneck_key": "potential>contacted",
+            "top_bottleneck_lost": 70.0,
+            "top_bottleneck_gain_customers": 3.0,
+            "top_bottleneck_gain_revenue": 5000.0,
+            "current_period": "2006",
+        },
+        {"lost_rate": 0.62, "lost_rate_target": 0.60, "status": "at_risk"},
+        {"premium_share": 0.08, "premium_growth": 0.20},
+        {"ltv_3y": 900.0},
+    ),
+    "gamma": (
+        "丙分公司",
+        {
+            "overall_conversion": 0.13,
+            "top_bottleneck": "接触客户→意向客户",
+            "top_bottleneck_key": "contacted>intent",
+            "top_bottleneck_lost": 40.0,
+            "top_bottleneck_gain_customers": 1.0,
+            "top_bottleneck_gain_revenue": 800.0,
+            "current_period": "2006",
+        },
+        {"lost_rate": 0.75, "lost_rate_target": 0.60, "status": "off_track"},
+        {"premium_share": 0.05, "premium_growth": 0.10},
+        None,
+    ),
 }
 # Whole-branch potential>contacted in 2006: alpha 80/200, beta 30/100, gamma 50/100.
 STEP = {"alpha": (200, 80), "beta": (100, 30), "gamma": (100, 50)}
 NOTEBOOKS = ("funnel", "lost", "tiers", "ltv")
-TABLES = {"funnel": ["transitions.csv", "a b.csv"], "lost": ["lost_rates.csv"], "tiers": ["tier_shares.csv"],
-          "ltv": ["ltv_projection.csv"]}
+TABLES = {
+    "funnel": ["transitions.csv", "a b.csv"],
+    "lost": ["lost_rates.csv"],
+    "tiers": ["tier_shares.csv"],
+    "ltv": ["ltv_projection.csv"],
+}
 
 
 def _transitions(n: int, converted: int) -> pd.DataFrame:
     """The rows the index must pick (total, 2006) among decoys (a segment, an older year)."""
-    rows = [("2006", "all", True, "potential>contacted", n, converted),
-            ("2006", "all", True, "contacted>intent", converted, converted // 2),
-            ("2006", "商企", False, "potential>contacted", 7, 7),
-            ("2005", "all", True, "potential>contacted", 999, 1)]
+    rows = [
+        ("2006", "all", True, "potential>contacted", n, converted),
+        ("2006", "all", True, "contacted>intent", converted, converted // 2),
+        ("2006", "商企", False, "potential>contacted", 7, 7),
+        ("2005", "all", True, "potential>contacted", 999, 1),
+    ]
     frame = pd.DataFrame(rows, columns=["period", "segment", "is_total", "transition", "from_count", "to_count"])
     return frame.assign(rate=frame["to_count"] / frame["from_count"])
 
@@ -65,8 +95,9 @@ def _write_run(run: Path) -> list[Result]:
     for slug, (branch, *figures) in BRANCHES.items():
         for notebook, values in zip(NOTEBOOKS, figures):
             if values is None:
-                results.append(Result(slug, branch, notebook, "failed",
-                                      error=f"ValueError: 客户电话{PHONE}格式不对 <b>x</b>"))
+                results.append(
+                    Result(slug, branch, notebook, "failed", error=f"ValueError: 客户电话{PHONE}格式不对 <b>x</b>")
+                )
                 continue
             folder = run / slug / notebook
             folder.mkdir(parents=True)
@@ -75,9 +106,21 @@ def _write_run(run: Path) -> list[Result]:
                 (folder / table).write_text("\ufeffa\n1\n", encoding="utf-8")
             if notebook == "funnel":
                 _transitions(*STEP[slug]).to_csv(folder / "transitions.csv", index=False, encoding="utf-8-sig")
-            (folder / "summary.json").write_text(json.dumps(
-                {"notebook": notebook, "branch": branch, "lang": "zh", "run_id": run.name, "kit_version": "0.1.0",
-                 "tables": TABLES[notebook], "figures": values}, ensure_ascii=False), encoding="utf-8")
+            (folder / "summary.json").write_text(
+                json.dumps(
+                    {
+                        "notebook": notebook,
+                        "branch": branch,
+                        "lang": "zh",
+                        "run_id": run.name,
+                        "kit_version": "0.1.0",
+                        "tables": TABLES[notebook],
+                        "figures": values,
+                    },
+                    ensure_ascii=False,
+                ),
+                encoding="utf-8",
+            )
             results.append(Result(slug, branch, notebook, "ok"))
     return results
 
@@ -106,9 +149,15 @@ def test_figures_on_the_page_match_each_summary(run):
     folder, _, zh, _ = run
     soup = BeautifulSoup(zh, "html.parser")
     assert len(soup.select("#key-figures tbody tr")) == 3
-    columns = {"overall_conversion": (1, "overall_conversion"), "gain_customers": (1, "top_bottleneck_gain_customers"),
-               "gain_revenue": (1, "top_bottleneck_gain_revenue"), "lost_rate": (2, "lost_rate"),
-               "premium_share": (3, "premium_share"), "premium_growth": (3, "premium_growth"), "ltv_3y": (4, "ltv_3y")}
+    columns = {
+        "overall_conversion": (1, "overall_conversion"),
+        "gain_customers": (1, "top_bottleneck_gain_customers"),
+        "gain_revenue": (1, "top_bottleneck_gain_revenue"),
+        "lost_rate": (2, "lost_rate"),
+        "premium_share": (3, "premium_share"),
+        "premium_growth": (3, "premium_growth"),
+        "ltv_3y": (4, "ltv_3y"),
+    }
     for slug, (branch, *_) in BRANCHES.items():
         for column, (position, key) in columns.items():
             notebook = NOTEBOOKS[position - 1]
@@ -154,10 +203,18 @@ def test_traffic_lights_on_hand_picked_values(run):
 
 
 def test_traffic_lights_function_keeps_rule_boundaries():
-    figures = pd.DataFrame({"slug": list("abcd"), "overall_conversion": [0.10, 0.10, 0.09, 0.074],
-                            "premium_growth": [0.0, 0.0, -0.04, -0.16], "premium_share": [None] * 4,
-                            "ltv_3y": [None] * 4, "lost_status": [None, "on_track", None, "weird"],
-                            "lost_rate": [None, 0.3, None, 0.4], "lost_rate_target": [None, 0.5, None, 0.5]})
+    figures = pd.DataFrame(
+        {
+            "slug": list("abcd"),
+            "overall_conversion": [0.10, 0.10, 0.09, 0.074],
+            "premium_growth": [0.0, 0.0, -0.04, -0.16],
+            "premium_share": [None] * 4,
+            "ltv_3y": [None] * 4,
+            "lost_status": [None, "on_track", None, "weird"],
+            "lost_rate": [None, 0.3, None, 0.4],
+            "lost_rate_target": [None, 0.5, None, 0.5],
+        }
+    )
     lights = traffic_lights(figures).set_index(["slug", "figure"])["light"]
     # conversion median 0.095: 0.09/0.095 = 0.947 green; 0.074/0.095 = 0.779 amber.
     assert lights["c", "overall_conversion"] == "green" and lights["d", "overall_conversion"] == "amber"
@@ -168,9 +225,16 @@ def test_traffic_lights_function_keeps_rule_boundaries():
 
 
 def test_key_figures_table_is_one_row_per_branch():
-    summaries = [{"slug": "b", "branch": "乙", "notebook": "ltv", "lang": "zh", "figures": {"ltv_3y": 10}},
-                 {"slug": "a", "branch": "甲", "notebook": "lost", "lang": "zh",
-                  "figures": {"lost_rate": 0.4, "status": "at_risk", "lost_rate_target": None}}]
+    summaries = [
+        {"slug": "b", "branch": "乙", "notebook": "ltv", "lang": "zh", "figures": {"ltv_3y": 10}},
+        {
+            "slug": "a",
+            "branch": "甲",
+            "notebook": "lost",
+            "lang": "zh",
+            "figures": {"lost_rate": 0.4, "status": "at_risk", "lost_rate_target": None},
+        },
+    ]
     table = key_figures_table(summaries)
     assert table["slug"].tolist() == ["a", "b"] and table.loc[1, "ltv_3y"] == 10.0
     assert table.loc[0, "lost_status"] == "at_risk" and pd.isna(table.loc[0, "lost_rate_target"])
@@ -178,8 +242,9 @@ def test_key_figures_table_is_one_row_per_branch():
 
 
 def test_company_funnel_data_by_hand():
-    transitions = pd.concat([_transitions(*STEP[s]).query("is_total and period == '2006'").assign(branch=s)
-                             for s in STEP])
+    transitions = pd.concat(
+        [_transitions(*STEP[s]).query("is_total and period == '2006'").assign(branch=s) for s in STEP]
+    )
     data = company_funnel_data(transitions, transition="potential>contacted").set_index("branch")
     # pooled 160/400 = 0.40; n=200: se = sqrt(.4*.6/200) = 0.034641, 95% ± 1.959964*se = ± 0.067896;
     # n=100: se = 0.0489898, 95% ± 0.096018, 99.8% ± 3.090232*se = ± 0.151390.
@@ -232,8 +297,11 @@ def test_data_text_is_escaped_and_error_lines_masked(run):
     assert _shown(soup, EVIL, "branch") == EVIL
     failures = soup.select("#failures tbody tr")
     assert len(failures) == 1
-    assert [td.get_text() for td in failures[0].find_all("td")] == ["丙分公司", "客户生命周期价值",
-                                                                    "ValueError: 客户电话138****5678格式不对 <b>x</b>"]
+    assert [td.get_text() for td in failures[0].find_all("td")] == [
+        "丙分公司",
+        "客户生命周期价值",
+        "ValueError: 客户电话138****5678格式不对 <b>x</b>",
+    ]
     assert PHONE not in zh
 
 

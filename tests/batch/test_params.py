@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from funnelkit.exceptions import ParamsError
 from funnelkit.batch.params import load_branch, read_yaml
 from funnelkit.batch.runner import discover_notebooks
+from funnelkit.exceptions import ParamsError
 
 
 def _branch(project: Path, name: str, text: str) -> Path:
@@ -30,12 +30,15 @@ def test_good_branch_merges_defaults_and_splits_sections(project):
     assert "smoke" not in injected
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("flag: NO\n", "boolean"),
-    ("code: 0123\n", "another base"),
-    ("a: 1\na: 2\n", "twice"),
-    ("duration: 1:20\n", "another base"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("flag: NO\n", "boolean"),
+        ("code: 0123\n", "another base"),
+        ("a: 1\na: 2\n", "twice"),
+        ("duration: 1:20\n", "another base"),
+    ],
+)
 def test_yaml_surprises_are_errors_with_line(tmp_path, text, rule):
     path = tmp_path / "x.yaml"
     path.write_text("ok: true\n" + text, encoding="utf-8")
@@ -52,8 +55,11 @@ def test_quoted_values_are_fine(tmp_path):
 
 
 def test_every_problem_reported_at_once(project):
-    path = _branch(project, "beta.yaml",
-                   "branch: 乙分公司\nlang: fr\ncolour: red\nsmoke:\n  greeting: 3\n  typo: 1\noutput_dir: /tmp\n")
+    path = _branch(
+        project,
+        "beta.yaml",
+        "branch: 乙分公司\nlang: fr\ncolour: red\nsmoke:\n  greeting: 3\n  typo: 1\noutput_dir: /tmp\n",
+    )
     with pytest.raises(ParamsError) as caught:
         _load(project, path)
     rules = [p.rule for p in caught.value.problems]
@@ -117,15 +123,18 @@ def test_unquoted_as_of_date_is_injected_as_text(project):
     assert params.for_notebook("smoke")["as_of"] == "2024-06-30"
 
 
-@pytest.mark.parametrize("text, line, rule", [
-    ("a: 1\nb: \x00\n", 2, "control characters are not allowed"),
-    ("a:\n\tb: 1\n", 2, "cannot start any token"),
-    ("a: 1\n---\nb: 2\n", 2, "more than one YAML document"),
-    ("a: " + "[" * 40 + "]" * 40 + "\n", 1, "nested more than 32 levels"),
-    ("a: " + "9" * 5000 + "\n", 1, "too long or malformed"),
-    ("a: 0x_\n", 1, "too long or malformed"),
-    ("- a\n", 1, "must be a mapping of names to values, not a list"),
-])
+@pytest.mark.parametrize(
+    "text, line, rule",
+    [
+        ("a: 1\nb: \x00\n", 2, "control characters are not allowed"),
+        ("a:\n\tb: 1\n", 2, "cannot start any token"),
+        ("a: 1\n---\nb: 2\n", 2, "more than one YAML document"),
+        ("a: " + "[" * 40 + "]" * 40 + "\n", 1, "nested more than 32 levels"),
+        ("a: " + "9" * 5000 + "\n", 1, "too long or malformed"),
+        ("a: 0x_\n", 1, "too long or malformed"),
+        ("- a\n", 1, "must be a mapping of names to values, not a list"),
+    ],
+)
 def test_malformed_files_are_one_clear_problem(tmp_path, text, line, rule):
     path = tmp_path / "x.yaml"
     path.write_text(text, encoding="utf-8")

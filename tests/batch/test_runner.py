@@ -15,8 +15,13 @@ from funnelkit.batch.runner import run_batch
 
 pytestmark = pytest.mark.e2e
 
-GOOD_CSV = "分公司,期间,客户类型,阶段,数量\n{b},2006,商企,目标客户,100\n{b},2006,商企,潜在客户,40\n{b},2006,商企,接触客户,17\n"
-BROKEN_CSV = "分公司,期间,客户类型,阶段,数量\n{b},2006,商企,目标客户,100\n{b},2006,商企,潜在客户,140\n{b},2006,商企,外星客户,-3\n"
+GOOD_CSV = (
+    "分公司,期间,客户类型,阶段,数量\n{b},2006,商企,目标客户,100\n{b},2006,商企,潜在客户,40\n{b},2006,商企,接触客户,17\n"
+)
+BROKEN_CSV = (
+    "分公司,期间,客户类型,阶段,数量\n"
+    "{b},2006,商企,目标客户,100\n{b},2006,商企,潜在客户,140\n{b},2006,商企,外星客户,-3\n"
+)
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
 
@@ -40,11 +45,14 @@ def two_branches(project: Path) -> Path:
     (project / "good.csv").write_text(GOOD_CSV.format(b="甲分公司"), encoding="gb18030")
     (project / "broken.csv").write_text(BROKEN_CSV.format(b="乙分公司"), encoding="utf-8-sig")
     (project / "params" / "alpha.yaml").write_text(
-        "branch: 甲分公司\nfiles:\n  stage_counts: good.csv\n", encoding="utf-8")
+        "branch: 甲分公司\nfiles:\n  stage_counts: good.csv\n", encoding="utf-8"
+    )
     (project / "params" / "beta.yaml").write_text(
-        "branch: 乙分公司\nfiles:\n  stage_counts: broken.csv\n", encoding="utf-8")
+        "branch: 乙分公司\nfiles:\n  stage_counts: broken.csv\n", encoding="utf-8"
+    )
     (project / "params" / "gamma.yaml").write_text(
-        "branch: 丙分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: NO\n", encoding="utf-8")
+        "branch: 丙分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: NO\n", encoding="utf-8"
+    )
     return project
 
 
@@ -85,9 +93,14 @@ def test_batch_publishes_good_branch_and_isolates_failures(two_branches: Path):
 
 
 def test_cli_exits_non_zero_and_prints_summary(two_branches: Path):
-    done = subprocess.run([sys.executable, "-m", "funnelkit.cli", "batch", "--branch", "beta", "--branch", "alpha"],
-                          cwd=two_branches, capture_output=True, text=True, timeout=600,
-                          env={**__import__("os").environ, "FUNNELKIT_HOME": str(two_branches)})
+    done = subprocess.run(
+        [sys.executable, "-m", "funnelkit.cli", "batch", "--branch", "beta", "--branch", "alpha"],
+        cwd=two_branches,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**__import__("os").environ, "FUNNELKIT_HOME": str(two_branches)},
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "failed" in done.stderr
     assert done.stdout.strip().endswith("index.html")
@@ -97,7 +110,8 @@ def test_timeout_and_dead_kernel_fail_alone(project: Path):
     (project / "good.csv").write_text(GOOD_CSV.format(b="甲分公司"), encoding="utf-8")
     for slug, greeting in (("alpha", "你好"), ("sleepy", "sleep"), ("dying", "die")):
         (project / "params" / f"{slug}.yaml").write_text(
-            f"branch: 甲分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: {greeting}\n", encoding="utf-8")
+            f"branch: 甲分公司\nfiles:\n  stage_counts: good.csv\nsmoke:\n  greeting: {greeting}\n", encoding="utf-8"
+        )
     batch = run_batch(project_root=project, workers=2, notebook_timeout=15)
     by_slug = {r.slug: r for r in batch.results}
     assert by_slug["alpha"].ok, by_slug["alpha"].detail
@@ -123,8 +137,9 @@ def die_on_beta(job):
 
 def test_a_dying_worker_fails_only_its_own_job(two_branches: Path):
     (two_branches / "params" / "gamma.yaml").unlink()
-    (two_branches / "params" / "delta.yaml").write_text("branch: 丁分公司\nfiles:\n  stage_counts: good.csv\n",
-                                                        encoding="utf-8")
+    (two_branches / "params" / "delta.yaml").write_text(
+        "branch: 丁分公司\nfiles:\n  stage_counts: good.csv\n", encoding="utf-8"
+    )
     batch = run_batch(project_root=two_branches, workers=2, run_job=die_on_beta)
     status = {r.slug: (r.status, r.error) for r in batch.results}
     assert status["alpha"][0] == "ok" and status["delta"][0] == "ok"

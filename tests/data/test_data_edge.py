@@ -3,6 +3,7 @@ warning, or a clean read; loading never raises anything but a FunnelkitError."""
 
 import datetime as dt
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -81,8 +82,9 @@ def test_the_branch_whose_row_cannot_be_decoded_gets_line_and_byte_offset(tmp_pa
     (problem,) = excinfo.value.problems
     first_bad = offset + len(b"N1,")  # the branch name is the first non-ASCII text of the row
     assert (problem.row, problem.value) == (3, gb_row[3:7].hex(" "))
-    assert problem.rule == (f"cannot decode the file: bad byte at byte offset {first_bad} "
-                            f"(this branch's rows and the header read as UTF-8)")
+    assert problem.rule == (
+        f"cannot decode the file: bad byte at byte offset {first_bad} (this branch's rows and the header read as UTF-8)"
+    )
 
 
 # ---------------------------------------------------------------- empty tables
@@ -149,16 +151,19 @@ def test_uncached_formula_in_the_branch_column_fails_every_branch(tmp_path):
         with pytest.raises(DataValidationError) as excinfo:
             load(path, branch=branch)  # whose row it is cannot be known without the formula's result
         assert [facts(p) for p in excinfo.value.problems] == [
-            ("leads.xlsx", 3, "branch", '=IF(A3="X1","杭州分公司","")', "formula without a cached value")]
+            ("leads.xlsx", 3, "branch", '=IF(A3="X1","杭州分公司","")', "formula without a cached value")
+        ]
 
 
 def test_workbook_with_a_cover_sheet_names_its_sheets(tmp_path):
     path = workbook(tmp_path, [xlsx_lead()], cover=True)
     with pytest.raises(DataSourceError) as excinfo:
         load(path)
-    assert str(excinfo.value) == (f"{path}: no sheet is named for table 'leads' and the workbook has 2 sheets "
-                                  f"(封面, 数据); rename the sheet holding the leads rows to 'leads' or '线索', "
-                                  f"or keep only that sheet")
+    assert str(excinfo.value) == (
+        f"{path}: no sheet is named for table 'leads' and the workbook has 2 sheets "
+        f"(封面, 数据); rename the sheet holding the leads rows to 'leads' or '线索', "
+        f"or keep only that sheet"
+    )
     single = workbook(tmp_path, [xlsx_lead()], title="Sheet1", name="one.xlsx")
     assert load(single)["lead_id"].tolist() == ["L1"]  # one sheet: nothing to choose
 
@@ -169,9 +174,11 @@ def test_xls_file_in_a_source_folder_is_named(tmp_path, required):
     (tmp_path / "leads.xls").write_bytes(b"\xd0\xcf\x11\xe0 old Excel")
     with pytest.raises(DataSourceError) as excinfo:
         load_table("leads", branch=HZ, source=str(tmp_path), required=required)
-    assert str(excinfo.value) == (f"table 'leads': found leads.xls (Excel 97-2003) in {tmp_path}, a format "
-                                  f"funnelkit cannot read; open it in Excel or WPS and save it as leads.xlsx "
-                                  f"(or export it as CSV UTF-8)")
+    assert str(excinfo.value) == (
+        f"table 'leads': found leads.xls (Excel 97-2003) in {tmp_path}, a format "
+        f"funnelkit cannot read; open it in Excel or WPS and save it as leads.xlsx "
+        f"(or export it as CSV UTF-8)"
+    )
 
 
 def test_text_file_named_parquet_is_a_clear_error(tmp_path):
@@ -180,8 +187,10 @@ def test_text_file_named_parquet_is_a_clear_error(tmp_path):
     for read in (lambda: load(path), lambda: peer_stage_counts(source=str(tmp_path))):
         with pytest.raises(DataSourceError) as excinfo:
             read()
-        assert str(excinfo.value) == (f"{path} is not a Parquet file (it lacks Parquet's PAR1 markers): export "
-                                      f"the table as Parquet again, or save it as .csv or .xlsx")
+        assert str(excinfo.value) == (
+            f"{path} is not a Parquet file (it lacks Parquet's PAR1 markers): export "
+            f"the table as Parquet again, or save it as .csv or .xlsx"
+        )
 
 
 def test_sqlite_or_other_file_as_duckdb_source_is_a_clear_error(tmp_path):
@@ -203,21 +212,32 @@ def test_every_duckdb_connection_is_offline(tmp_path):
         con.execute("CREATE TABLE leads AS SELECT 1 AS x")
     parquet = tmp_path / "x.parquet"
     pd.DataFrame({"x": [1]}).to_parquet(parquet)
-    connections = [sources.open_duckdb(), sources.connect(db),
-                   sources.open_connection(sources.Location("parquet", parquet, "leads"))]
+    connections = [
+        sources.open_duckdb(),
+        sources.connect(db),
+        sources.open_connection(sources.Location("parquet", parquet, "leads")),
+    ]
     for con in connections:
         with con:
-            assert con.execute("SELECT current_setting('autoload_known_extensions'), "
-                               "current_setting('autoinstall_known_extensions')").fetchone() == (False, False)
+            assert con.execute(
+                "SELECT current_setting('autoload_known_extensions'), current_setting('autoinstall_known_extensions')"
+            ).fetchone() == (False, False)
     package = Path(sources.__file__).parents[1]
-    callers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
-                     if "duckdb.connect(" in p.read_text(encoding="utf-8"))
+    callers = sorted(
+        str(p.relative_to(package)) for p in package.rglob("*.py") if "duckdb.connect(" in p.read_text(encoding="utf-8")
+    )
     assert callers == ["data/sources.py"]  # the one place, with the offline config
 
 
 # ---------------------------------------------------------------- dates
-PLACEHOLDERS = [HEADER + ",lost_date", lead("L1", date="0001-01-01"), lead("L2", lost_date="9999-12-31"),
-                lead("L3", date="1900-01-01"), lead("L4", date="2099-01-01"), lead("L5", lost_date="2007-12-31")]
+PLACEHOLDERS = [
+    HEADER + ",lost_date",
+    lead("L1", date="0001-01-01"),
+    lead("L2", lost_date="9999-12-31"),
+    lead("L3", date="1900-01-01"),
+    lead("L4", date="2099-01-01"),
+    lead("L5", lost_date="2007-12-31"),
+]
 EARLY = "date before 1990-01-01"
 LATE = "date after the data's as-of date 2007-12-31 (params as_of)"
 
@@ -229,7 +249,8 @@ def test_placeholder_and_future_dates_in_csv_are_problems_of_their_cell(tmp_path
         ("leads.csv", 2, "created_date", "0001-01-01", EARLY),
         ("leads.csv", 3, "lost_date", "9999-12-31", LATE),
         ("leads.csv", 4, "created_date", "1900-01-01", EARLY),
-        ("leads.csv", 5, "created_date", "2099-01-01", LATE)]  # L5, on the as-of date, is fine
+        ("leads.csv", 5, "created_date", "2099-01-01", LATE),
+    ]  # L5, on the as-of date, is fine
     assert "leave the cell empty" in excinfo.value.problems[0].hint
 
 
@@ -243,9 +264,22 @@ def test_without_as_of_the_window_ends_today(tmp_path):
 
 
 def typed_leads(created, lost):
-    return pd.DataFrame({"lead_id": ["L1", "L2", "L3"], "branch": HZ, "created_date": created,
-                         "segment": "商企", "region": "东", "industry": "制造", "product_line": "宽带",
-                         "owner": "张三", "stage": "接触客户", "outcome": "战败", "amount": 1.0, "lost_date": lost})
+    return pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L3"],
+            "branch": HZ,
+            "created_date": created,
+            "segment": "商企",
+            "region": "东",
+            "industry": "制造",
+            "product_line": "宽带",
+            "owner": "张三",
+            "stage": "接触客户",
+            "outcome": "战败",
+            "amount": 1.0,
+            "lost_date": lost,
+        }
+    )
 
 
 @pytest.mark.parametrize("kind", ["duckdb", "parquet"])
@@ -264,16 +298,28 @@ def test_placeholder_dates_in_typed_sources(tmp_path, kind):
     with pytest.raises(DataValidationError) as excinfo:
         load_table("leads", branch=HZ, as_of=AS_OF, **where)
     assert [(p.row, p.column, str(p.value)[:10], p.rule) for p in excinfo.value.problems] == [
-        (1, "created_date", "0001-01-01", EARLY), (2, "lost_date", "9999-12-31", LATE)]
+        (1, "created_date", "0001-01-01", EARLY),
+        (2, "lost_date", "9999-12-31", LATE),
+    ]
 
 
 def test_placeholder_dates_in_xlsx_cells(tmp_path):
-    path = workbook(tmp_path, [xlsx_lead("L1", date=dt.datetime(9999, 12, 31)), xlsx_lead("L2", date=2958465),
-                               xlsx_lead("L3", date="0001-01-01"), xlsx_lead("L4", date=dt.datetime(2006, 1, 31))])
+    path = workbook(
+        tmp_path,
+        [
+            xlsx_lead("L1", date=dt.datetime(9999, 12, 31)),
+            xlsx_lead("L2", date=2958465),
+            xlsx_lead("L3", date="0001-01-01"),
+            xlsx_lead("L4", date=dt.datetime(2006, 1, 31)),
+        ],
+    )
     with pytest.raises(DataValidationError) as excinfo:
         load(path)
     assert [(p.row, p.value, p.rule) for p in excinfo.value.problems] == [
-        (2, "9999-12-31", LATE), (3, "2958465", LATE), (4, "0001-01-01", EARLY)]  # serial 2958465: 9999-12-31
+        (2, "9999-12-31", LATE),
+        (3, "2958465", LATE),
+        (4, "0001-01-01", EARLY),
+    ]  # serial 2958465: 9999-12-31
 
 
 def test_a_2099_lead_of_another_branch_is_no_peer_period(tmp_path):
@@ -284,18 +330,33 @@ def test_a_2099_lead_of_another_branch_is_no_peer_period(tmp_path):
 
 # ---------------------------------------------------------------- branch cells
 def test_invisible_characters_in_branch_cells_are_stripped_and_unread_rows_counted(tmp_path):
-    lines = [HEADER, lead("L1", branch=HZ + "\u200b"), lead("L2", branch="\x00" + HZ), lead("L3", branch="\ufeff" + HZ),
-             lead("L4", branch="\u3000" + HZ + "\u00a0"), lead("X1", branch="\u200b"), lead("X2", branch=""),
-             lead("X3", branch="杭州 分公司"), lead("N1", branch=NB)]
+    lines = [
+        HEADER,
+        lead("L1", branch=HZ + "\u200b"),
+        lead("L2", branch="\x00" + HZ),
+        lead("L3", branch="\ufeff" + HZ),
+        lead("L4", branch="\u3000" + HZ + "\u00a0"),
+        lead("X1", branch="\u200b"),
+        lead("X2", branch=""),
+        lead("X3", branch="杭州 分公司"),
+        lead("N1", branch=NB),
+    ]
     path = write(tmp_path, lines)
     leads = load(path)
     assert leads["lead_id"].tolist() == ["L1", "L2", "L3", "L4"] and set(leads["branch"]) == {HZ}
     assert [(w.row, w.column, w.value, w.rule, w.count) for w in leads.attrs["data_warnings"]] == [
         (6, "branch", "", "empty branch cell: no branch reads these rows", 2),
-        (8, "branch", "杭州 分公司", f"branch differs from '{HZ}' only in spaces or letter case: these rows are not read",
-         1)]
-    assert data_warnings(leads, lang="en")[0] == ("leads.csv: 2 row(s) have an empty branch cell (first in row 6); "
-                                                  "no branch reads them.")  # no server path in a report
+        (
+            8,
+            "branch",
+            "杭州 分公司",
+            f"branch differs from '{HZ}' only in spaces or letter case: these rows are not read",
+            1,
+        ),
+    ]
+    assert data_warnings(leads, lang="en")[0] == (
+        "leads.csv: 2 row(s) have an empty branch cell (first in row 6); no branch reads them."
+    )  # no server path in a report
     assert "只差空格或大小写" in data_warnings(leads)[1]
 
 
@@ -317,22 +378,28 @@ def test_invisible_characters_in_duckdb_branch_cells(tmp_path):
     leads = load_table("leads", branch=HZ, source=str(path), as_of=AS_OF)
     assert leads["lead_id"].tolist() == ["L1"] and leads["branch"].tolist() == [HZ]
     assert [(w.row, w.rule, w.count) for w in leads.attrs["data_warnings"]] == [
-        (2, "empty branch cell: no branch reads these rows", 1)]
+        (2, "empty branch cell: no branch reads these rows", 1)
+    ]
     peers = peer_stage_counts(source=str(path), as_of=AS_OF)
     assert set(peers["branch"]) == {HZ, NB}  # no ghost branch "杭州分公司\u200b", no empty one
 
 
 # ---------------------------------------------------------------- counts and fingerprint
 def test_problem_counts_are_honest_when_the_list_is_cut(tmp_path):
-    lines = [HEADER] + [lead(f"L{i}", date="2006-13-01" if i % 4 == 0 else "2006-01-31",
-                             amount="abc" if i % 10 == 0 else "1") for i in range(1200)]
+    lines = [HEADER] + [
+        lead(f"L{i}", date="2006-13-01" if i % 4 == 0 else "2006-01-31", amount="abc" if i % 10 == 0 else "1")
+        for i in range(1200)
+    ]
     with pytest.raises(DataValidationError) as excinfo:
         load(write(tmp_path, lines))
     error = excinfo.value
     assert error.total == 300 + 120 and error.counts == {"created_date: not a date": 300, "amount: not a number": 120}
     head = str(error).splitlines()[:3]
-    assert head == [f"420 problem(s) in data ({tmp_path / 'leads.csv'}); the first 50 shown:",
-                    "  300 × created_date: not a date", "  120 × amount: not a number"]
+    assert head == [
+        f"420 problem(s) in data ({tmp_path / 'leads.csv'}); the first 50 shown:",
+        "  300 × created_date: not a date",
+        "  120 × amount: not a number",
+    ]
     assert len(error.problems) == 100 + 100  # listed: PER_RULE_LIMIT of each rule
 
 
@@ -348,8 +415,12 @@ def test_fingerprint_covers_only_the_files_the_loader_reads(tmp_path):
     (folder / "old" / "leads.csv").write_text(HEADER)
     tx = tmp_path / "tx.csv"
     tx.write_text("transaction_id\n")
-    branch = BranchParams("hz", tmp_path / "params" / "hz.yaml", {"branch": HZ, "source": "data/hz",
-                                                                  "files": {"transactions": "tx.csv"}}, ())
+    branch = BranchParams(
+        "hz",
+        tmp_path / "params" / "hz.yaml",
+        {"branch": HZ, "source": "data/hz", "files": {"transactions": "tx.csv"}},
+        (),
+    )
     assert input_files(tmp_path, [branch]) == [folder / "leads.csv", tx]
 
 
@@ -369,7 +440,5 @@ HOSTILE = {
 def test_hostile_files_raise_only_funnelkit_errors(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(HOSTILE[name])
-    try:
+    with suppress(FunnelkitError):  # any other exception fails the test with its traceback
         load(path)
-    except FunnelkitError:
-        pass  # any other exception fails the test with its traceback

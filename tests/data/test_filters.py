@@ -12,9 +12,11 @@ from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo.duckdb"
 
-COUNTS = ("branch,period,segment,stage,count\n"
-          "甲,2005,政企,target,10\n甲,2005,家庭,target,7\n甲,2006,政企,target,4\n甲,2006,家庭,target,3\n"
-          "乙,2006,政企,target,9\n")
+COUNTS = (
+    "branch,period,segment,stage,count\n"
+    "甲,2005,政企,target,10\n甲,2005,家庭,target,7\n甲,2006,政企,target,4\n甲,2006,家庭,target,3\n"
+    "乙,2006,政企,target,9\n"
+)
 
 
 def _counts(tmp_path):
@@ -62,10 +64,15 @@ def test_demo_database_filters_are_pushed_into_duckdb_and_exact():
         period: str = filter_param("period", "years")
 
     with duckdb.connect(str(DEMO), read_only=True) as con:
-        segment, product = con.execute("SELECT segment, product_line FROM leads WHERE branch = '杭州分公司' "
-                                       "GROUP BY ALL ORDER BY count(*) DESC LIMIT 1").fetchone()
-        expected = con.execute("SELECT count(*) FROM leads WHERE branch = '杭州分公司' AND segment = ? "
-                               "AND product_line = ? AND year(created_date) = 2005", [segment, product]).fetchone()[0]
+        segment, product = con.execute(
+            "SELECT segment, product_line FROM leads WHERE branch = '杭州分公司' "
+            "GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        expected = con.execute(
+            "SELECT count(*) FROM leads WHERE branch = '杭州分公司' AND segment = ? "
+            "AND product_line = ? AND year(created_date) = 2005",
+            [segment, product],
+        ).fetchone()[0]
     params = P(branch="杭州分公司", segment=segment, product_line=product, period="2005")
     leads = load_tables(params, ["leads"])["leads"]
     assert len(leads) == expected > 0

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from funnelkit.data import schema
-from funnelkit.exceptions import DataSourceError, DataValidationError
 from funnelkit.data.loading import load_table, peer_stage_counts, validate
+from funnelkit.exceptions import DataSourceError, DataValidationError
 
 HEADER_ZH = "线索编号,分公司,创建日期,客户类型,区域,行业,产品线,销售顾问,阶段,结果,金额"
 HEADER_EN = "lead_id,branch,created_date,segment,region,industry,product_line,owner,stage,outcome,amount"
@@ -45,7 +45,7 @@ def test_csv_encodings_with_chinese_headers_and_values(tmp_path, encoding):
 
 def test_undecodable_file_names_file_line_and_offset(tmp_path):
     good = (HEADER_ZH + "\n" + lead() + "\n").encode("utf-8")
-    start = f"L2,{HZ},2006-01-31,".encode("utf-8")
+    start = f"L2,{HZ},2006-01-31,".encode()
     path = tmp_path / "leads.csv"
     path.write_bytes(good + start + b"\xff\xfe" + lead().split(",", 4)[4].encode() + b"\n")  # neither encoding
     with pytest.raises(DataValidationError) as excinfo:
@@ -67,8 +67,11 @@ def test_undecodable_branch_cell_is_a_warning_not_this_branchs_error(tmp_path):
 
 # ---------------------------------------------------------------- output shape
 def test_output_columns_dtypes_and_extras(tmp_path):
-    lines = [HEADER_EN.upper() + ",客户来源", lead("L1", amount="１，２３４") + ",展会",
-             lead("L2", date="2006年2月1日", stage="Signed", outcome="WON", amount="") + ",网络"]
+    lines = [
+        HEADER_EN.upper() + ",客户来源",
+        lead("L1", amount="１，２３４") + ",展会",
+        lead("L2", date="2006年2月1日", stage="Signed", outcome="WON", amount="") + ",网络",
+    ]
     path = write_csv(tmp_path, lines)
     leads = load_table("leads", branch=HZ, files={"leads": path})
     contract = [c.name for c in schema.table_columns("leads")]
@@ -86,9 +89,19 @@ def test_branch_with_no_rows_gives_empty_frame(tmp_path):
 
 
 def test_validate_does_not_mutate_and_parses_each_kind():
-    raw = pd.DataFrame({"客户编号": ["C1", "C2"], "分公司": [HZ, HZ], "区域": ["东", "西"], "行业": ["x", "y"],
-                        "首次购买日期": ["20060131", "2006/1/5"], "年度": ["2006", "２００７"],
-                        "参加活动": ["2", ""], "客户等级": ["优质", "GENERAL"], "身份证号": ["", "33010219900101123X"]})
+    raw = pd.DataFrame(
+        {
+            "客户编号": ["C1", "C2"],
+            "分公司": [HZ, HZ],
+            "区域": ["东", "西"],
+            "行业": ["x", "y"],
+            "首次购买日期": ["20060131", "2006/1/5"],
+            "年度": ["2006", "２００７"],
+            "参加活动": ["2", ""],
+            "客户等级": ["优质", "GENERAL"],
+            "身份证号": ["", "33010219900101123X"],
+        }
+    )
     before = raw.copy()
     customers = validate(raw, table="customers", file="c.csv")
     pd.testing.assert_frame_equal(raw, before)
@@ -100,17 +113,19 @@ def test_validate_does_not_mutate_and_parses_each_kind():
 
 # ---------------------------------------------------------------- rules
 def test_many_problems_reported_at_once_with_line_numbers(tmp_path):
-    lines = [HEADER_ZH,
-             lead("L1"),                                       # line 2: fine
-             lead("L2", date="2006-13-01"),                    # line 3: bad date
-             lead("L3", amount="35%"),                         # line 4: percentage
-             lead("L4", stage="老客户"),                        # line 5: unknown stage
-             lead("L5", outcome="maybe"),                      # line 6: unknown choice
-             lead("L1"),                                       # line 7: duplicate id
-             lead("3.30102199001011e+17"),                     # line 8: Excel-float id
-             lead("L8", amount="abc"),                         # line 9: not a number
-             lead("L9", date="38748"),                         # line 10: serial in a CSV
-             lead("", amount="-5")]                            # line 11: empty id, negative amount
+    lines = [
+        HEADER_ZH,
+        lead("L1"),  # line 2: fine
+        lead("L2", date="2006-13-01"),  # line 3: bad date
+        lead("L3", amount="35%"),  # line 4: percentage
+        lead("L4", stage="老客户"),  # line 5: unknown stage
+        lead("L5", outcome="maybe"),  # line 6: unknown choice
+        lead("L1"),  # line 7: duplicate id
+        lead("3.30102199001011e+17"),  # line 8: Excel-float id
+        lead("L8", amount="abc"),  # line 9: not a number
+        lead("L9", date="38748"),  # line 10: serial in a CSV
+        lead("", amount="-5"),
+    ]  # line 11: empty id, negative amount
     with pytest.raises(DataValidationError) as excinfo:
         load_table("leads", branch=HZ, files={"leads": write_csv(tmp_path, lines)})
     assert problems_of(excinfo) == [
@@ -148,8 +163,17 @@ def test_missing_and_duplicated_columns(tmp_path):
 
 
 def test_personal_values_are_masked_in_problems():
-    raw = pd.DataFrame({"客户编号": ["C1"], "分公司": [HZ], "区域": ["东"], "行业": ["x"],
-                        "首次购买日期": ["2006-01-01"], "年度": ["2006"], "身份证号": ["3.30102199001011E+17"]})
+    raw = pd.DataFrame(
+        {
+            "客户编号": ["C1"],
+            "分公司": [HZ],
+            "区域": ["东"],
+            "行业": ["x"],
+            "首次购买日期": ["2006-01-01"],
+            "年度": ["2006"],
+            "身份证号": ["3.30102199001011E+17"],
+        }
+    )
     with pytest.raises(DataValidationError) as excinfo:
         validate(raw, table="customers", file="c.csv")
     assert "3.30102199001011E+17" not in str(excinfo.value) and "3.3****" in str(excinfo.value)
@@ -161,8 +185,10 @@ def counts_csv(tmp_path, rows):
 
 
 def test_stage_counts_rising_down_the_funnel_and_negative(tmp_path):
-    path = counts_csv(tmp_path, [(HZ, 2006, "商企", "目标客户", 100), (HZ, 2006, "商企", "潜在客户", 120),
-                                 (HZ, 2006, "住宅", "目标客户", -1)])
+    path = counts_csv(
+        tmp_path,
+        [(HZ, 2006, "商企", "目标客户", 100), (HZ, 2006, "商企", "潜在客户", 120), (HZ, 2006, "住宅", "目标客户", -1)],
+    )
     with pytest.raises(DataValidationError) as excinfo:
         load_table("stage_counts", branch=HZ, files={"stage_counts": path})
     (rising, negative) = excinfo.value.problems
@@ -184,8 +210,9 @@ def test_xlsx_with_chinese_headers_date_cells_and_serials(tmp_path):
     book.save(tmp_path / "线索.xlsx")
     with pytest.raises(DataValidationError) as excinfo:
         load_table("leads", branch=HZ, source=str(tmp_path))
-    assert problems_of(excinfo) == [(6, "线索编号 (lead_id)",
-                                     "Excel turned this identifier into a number and dropped digits")]
+    assert problems_of(excinfo) == [
+        (6, "线索编号 (lead_id)", "Excel turned this identifier into a number and dropped digits")
+    ]
     sheet.delete_rows(6)
     book.save(tmp_path / "线索.xlsx")
     leads = load_table("leads", branch=HZ, source=str(tmp_path))
@@ -197,12 +224,21 @@ def test_xlsx_with_chinese_headers_date_cells_and_serials(tmp_path):
 # ---------------------------------------------------------------- DuckDB and Parquet
 def make_leads_frame():
     """Two clean O'Brien leads and two broken rows of another branch."""
-    return pd.DataFrame({
-        "lead_id": ["A1", "B1", "A2", "B1"], "branch": [OB, "宁波分公司", OB, "宁波分公司"],
-        "created_date": pd.to_datetime(["2006-01-31", "2006-05-01", "2007-03-01", "2006-05-02"]),
-        "segment": ["商企", "住宅", "商企", "住宅"], "region": "东", "industry": "x", "product_line": "宽带",
-        "owner": "张三", "stage": ["目标客户", "nonsense", "signed", "签约客户"],
-        "outcome": ["open", "won", "won", "??"], "amount": [1.0, -3.0, 2.0, 1.0]})
+    return pd.DataFrame(
+        {
+            "lead_id": ["A1", "B1", "A2", "B1"],
+            "branch": [OB, "宁波分公司", OB, "宁波分公司"],
+            "created_date": pd.to_datetime(["2006-01-31", "2006-05-01", "2007-03-01", "2006-05-02"]),
+            "segment": ["商企", "住宅", "商企", "住宅"],
+            "region": "东",
+            "industry": "x",
+            "product_line": "宽带",
+            "owner": "张三",
+            "stage": ["目标客户", "nonsense", "signed", "签约客户"],
+            "outcome": ["open", "won", "won", "??"],
+            "amount": [1.0, -3.0, 2.0, 1.0],
+        }
+    )
 
 
 def make_db(tmp_path, **tables):
@@ -222,7 +258,11 @@ def test_duckdb_reads_only_the_branch_with_bound_parameter(tmp_path):
     with pytest.raises(DataValidationError) as excinfo:
         load_table("leads", branch="宁波分公司", source=str(path))
     assert {(p.row, p.column) for p in excinfo.value.problems} == {
-        (2, "stage"), (2, "amount"), (4, "outcome"), (4, "lead_id")}  # rowid + 1
+        (2, "stage"),
+        (2, "amount"),
+        (4, "outcome"),
+        (4, "lead_id"),
+    }  # rowid + 1
 
 
 def test_parquet_reads_only_the_branch_with_row_numbers(tmp_path):
@@ -243,10 +283,13 @@ def test_missing_table_required_or_not(tmp_path):
         load_table("stage_counts", branch=OB, source=str(path))
 
 
-@pytest.mark.parametrize("source, message", [
-    ("nowhere/at/all", "expected a .duckdb/.db file or a folder"),
-    ("missing.duckdb", "no DuckDB database at"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("nowhere/at/all", "expected a .duckdb/.db file or a folder"),
+        ("missing.duckdb", "no DuckDB database at"),
+    ],
+)
 def test_bad_sources(tmp_path, source, message):
     with pytest.raises(DataSourceError, match=message):
         load_table("leads", branch=HZ, source=str(tmp_path / source))
@@ -256,20 +299,37 @@ def test_bad_sources(tmp_path, source, message):
 
 # ---------------------------------------------------------------- peers
 def test_peer_counts_from_stage_counts_table(tmp_path):
-    counts = pd.DataFrame({"branch": [HZ, HZ, OB, OB], "period": ["2006"] * 4, "segment": "商企",
-                           "stage": ["目标客户", "signed", "target", "Signed"], "count": [10, 4, 7, 2]})
+    counts = pd.DataFrame(
+        {
+            "branch": [HZ, HZ, OB, OB],
+            "period": ["2006"] * 4,
+            "segment": "商企",
+            "stage": ["目标客户", "signed", "target", "Signed"],
+            "count": [10, 4, 7, 2],
+        }
+    )
     peers = peer_stage_counts(source=str(make_db(tmp_path, stage_counts=counts)))
     assert peers[["branch", "stage", "count"]].values.tolist() == [
-        [OB, "target", 7], [OB, "signed", 2], [HZ, "target", 10], [HZ, "signed", 4]]
+        [OB, "target", 7],
+        [OB, "signed", 2],
+        [HZ, "target", 10],
+        [HZ, "signed", 4],
+    ]
 
 
 def test_peer_counts_from_leads_table_and_csv(tmp_path):
     frame = make_leads_frame()
     expected = {  # furthest stage reached: A1 target (2006), A2 signed (2007), B1 signed (2006);
         # 'nonsense' is dropped. At-or-beyond counts: target 1 / signed 0 in 2006 for O'Brien …
-        (OB, "2006", "target"): 1, (OB, "2006", "signed"): 0,
-        (OB, "2007", "target"): 1, (OB, "2007", "intent"): 1, (OB, "2007", "signed"): 1,
-        (OB, "2007", "installed"): 0, ("宁波分公司", "2006", "signed"): 1, ("宁波分公司", "2006", "effective"): 0}
+        (OB, "2006", "target"): 1,
+        (OB, "2006", "signed"): 0,
+        (OB, "2007", "target"): 1,
+        (OB, "2007", "intent"): 1,
+        (OB, "2007", "signed"): 1,
+        (OB, "2007", "installed"): 0,
+        ("宁波分公司", "2006", "signed"): 1,
+        ("宁波分公司", "2006", "effective"): 0,
+    }
     from_db = peer_stage_counts(source=str(make_db(tmp_path, leads=frame)))
     csv_path = tmp_path / "csv" / "leads.csv"
     csv_path.parent.mkdir()
@@ -291,15 +351,26 @@ def test_data_contract_doc_carries_the_generated_tables():
 def typed_leads(n=600):
     """``n`` leads of O'Brien with typed columns, as DuckDB/Parquet hold them."""
     days = pd.Series(pd.date_range("2006-01-01", periods=n, freq="D"))
-    return pd.DataFrame({
-        "lead_id": [f"L{i:05d}" for i in range(n)], "branch": OB, "created_date": days.dt.date,
-        "segment": ["商企", " 住宅　", "ＡＢＣ"] * (n // 3), "region": "东", "industry": "x",
-        "product_line": "宽带", "owner": ["张三", "李四", "王五"] * (n // 3),
-        "stage": ["target", "签约客户", "Signed"] * (n // 3), "outcome": ["open", "won", "战败"] * (n // 3),
-        "amount": [1.5, None, 0.0] * (n // 3), "lost_kind": [None, "买了竞品", "misjudged"] * (n // 3),
-        "lost_date": (days + pd.Timedelta(hours=13)).where(days.dt.day % 2 == 0),  # a TIMESTAMP with a time
-        "followed_up": pd.array([True, None, False] * (n // 3), dtype="boolean"),
-        "date_signed": pd.Series([None] * n, dtype="datetime64[us]"), "客户来源": "展会"})
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(n)],
+            "branch": OB,
+            "created_date": days.dt.date,
+            "segment": ["商企", " 住宅　", "ＡＢＣ"] * (n // 3),
+            "region": "东",
+            "industry": "x",
+            "product_line": "宽带",
+            "owner": ["张三", "李四", "王五"] * (n // 3),
+            "stage": ["target", "签约客户", "Signed"] * (n // 3),
+            "outcome": ["open", "won", "战败"] * (n // 3),
+            "amount": [1.5, None, 0.0] * (n // 3),
+            "lost_kind": [None, "买了竞品", "misjudged"] * (n // 3),
+            "lost_date": (days + pd.Timedelta(hours=13)).where(days.dt.day % 2 == 0),  # a TIMESTAMP with a time
+            "followed_up": pd.array([True, None, False] * (n // 3), dtype="boolean"),
+            "date_signed": pd.Series([None] * n, dtype="datetime64[us]"),
+            "客户来源": "展会",
+        }
+    )
 
 
 def test_typed_duckdb_and_parquet_equal_the_csv_path(tmp_path):
@@ -331,21 +402,34 @@ def test_typed_source_problems_have_row_numbers(tmp_path):
     with pytest.raises(DataValidationError) as excinfo:
         load_table("leads", branch=OB, source=str(make_db(tmp_path, leads=frame)))
     assert problems_of(excinfo) == [
-        (4, "lead_id", "duplicate lead_id"), (5, "amount", "out of range: must be ≥ 0"),
+        (4, "lead_id", "duplicate lead_id"),
+        (5, "amount", "out of range: must be ≥ 0"),
         (6, "outcome", "empty cell in a column that must be filled"),
         (7, "created_date", "empty cell in a column that must be filled"),
-        (8, "lead_id", "duplicate lead_id"), (9, "stage", "unknown stage label")]
+        (8, "lead_id", "duplicate lead_id"),
+        (9, "stage", "unknown stage label"),
+    ]
     assert "first seen in row 2" in excinfo.value.problems[0].hint
 
 
 def test_typed_scores_out_of_range_and_int_columns(tmp_path):
-    customers = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "branch": OB, "region": "东",
-                              "industry": "x", "first_purchase_date": pd.to_datetime(["2006-01-01"] * 3),
-                              "snapshot_year": [2006, 2007, 1980], "loyalty_events": pd.array([2, None, 3])})
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "branch": OB,
+            "region": "东",
+            "industry": "x",
+            "first_purchase_date": pd.to_datetime(["2006-01-01"] * 3),
+            "snapshot_year": [2006, 2007, 1980],
+            "loyalty_events": pd.array([2, None, 3]),
+        }
+    )
     with pytest.raises(DataValidationError) as excinfo:
         load_table("customers", branch=OB, source=str(make_db(tmp_path, customers=customers)))
-    assert problems_of(excinfo) == [(3, "snapshot_year", "out of range: must be ≥ 1990 and ≤ 2100"),
-                                    (3, "loyalty_events", "out of range: must be ≥ 0 and ≤ 2")]
+    assert problems_of(excinfo) == [
+        (3, "snapshot_year", "out of range: must be ≥ 1990 and ≤ 2100"),
+        (3, "loyalty_events", "out of range: must be ≥ 0 and ≤ 2"),
+    ]
     (tmp_path / "clean").mkdir()
     clean = make_db(tmp_path / "clean", customers=customers.iloc[:2])
     loaded = load_table("customers", branch=OB, source=str(clean))
@@ -354,6 +438,7 @@ def test_typed_scores_out_of_range_and_int_columns(tmp_path):
 
 def test_arrow_rows_come_back_in_source_order():
     import pyarrow as pa
+
     from funnelkit.data.sources import arrow_frame
 
     table = pa.table({"lead_id": pa.array(["c", "a", "b"], pa.large_string()), "__row": [3, 1, 2]})

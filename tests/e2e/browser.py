@@ -19,8 +19,14 @@ SKIP_REASON = "BROWSER TESTS SKIPPED: chromium not installed — run scripts/ins
 
 # Flags that stop chromium's own background traffic (updates, sync, field trials, QUIC).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
 
@@ -28,8 +34,12 @@ LOCAL_SCHEMES = ("file:", "data:")
 
 # Families the report and index stylesheets put first for Chinese text.
 CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-    "Hiragino Sans GB", "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "Hiragino Sans GB",
+    "WenQuanYi Micro Hei",
 )
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -66,9 +76,11 @@ class Visit:
 
     def problems(self) -> list[str]:
         """One line per problem, empty when the page is clean."""
-        return ([f"outside request: {u}" for u in self.outside_requests]
-                + [f"console error: {m}" for m in self.console_errors]
-                + [f"page error: {m}" for m in self.page_errors])
+        return (
+            [f"outside request: {u}" for u in self.outside_requests]
+            + [f"console error: {m}" for m in self.console_errors]
+            + [f"page error: {m}" for m in self.page_errors]
+        )
 
 
 def _guard(route, visit: Visit) -> None:
@@ -106,7 +118,8 @@ def broken_images(page) -> list[str]:
     """``src`` (first 80 characters) of every ``img`` that did not load."""
     return page.evaluate(
         "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
-        ".map(i => (i.currentSrc || i.src || '(no src)').slice(0, 80))")
+        ".map(i => (i.currentSrc || i.src || '(no src)').slice(0, 80))"
+    )
 
 
 def image_count(page) -> int:
@@ -120,9 +133,12 @@ def page_overflow(page) -> int:
 
 def heading(page) -> tuple[str, str]:
     """Text and computed ``font-family`` of the first ``h1`` (empty strings if none)."""
-    return tuple(page.evaluate(
-        "() => { const h = document.querySelector('h1');"
-        " return h ? [h.textContent.trim(), getComputedStyle(h).fontFamily] : ['', '']; }"))
+    return tuple(
+        page.evaluate(
+            "() => { const h = document.querySelector('h1');"
+            " return h ? [h.textContent.trim(), getComputedStyle(h).fontFamily] : ['', '']; }"
+        )
+    )
 
 
 def first_family(font_family: str) -> str:

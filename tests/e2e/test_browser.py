@@ -52,8 +52,10 @@ def chromium():
         browser = bw.launch(playwright, executable)
     except Exception as error:  # any launch failure means "no usable browser here"
         playwright.stop()
-        _skip_loudly(f"BROWSER TESTS SKIPPED: {executable} would not start ({str(error).splitlines()[0]})"
-                     " — run scripts/install-browser.sh as root")
+        _skip_loudly(
+            f"BROWSER TESTS SKIPPED: {executable} would not start ({str(error).splitlines()[0]})"
+            " — run scripts/install-browser.sh as root"
+        )
     yield browser
     browser.close()
     playwright.stop()
@@ -145,7 +147,9 @@ def test_heading_is_chinese_in_a_cjk_font(chromium, run_dir, branch, page_name):
 def test_index_links_stay_local_and_exist(chromium, run_dir):
     """Every link on the index points at a file of the run (reports, CSVs), not a host."""
     with bw.open_page(chromium, run_dir / "index.html", width=WIDTHS["laptop"]) as (page, visit):
-        hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => [a.getAttribute('href'), a.href])")
+        hrefs = page.evaluate(
+            "() => [...document.querySelectorAll('a[href]')].map(a => [a.getAttribute('href'), a.href])"
+        )
     assert hrefs, "the index links to no report"
     outside = [raw for raw, resolved in hrefs if not resolved.startswith("file:")]
     assert not outside, f"links to other hosts: {outside}"
@@ -169,8 +173,11 @@ def test_guard_catches_outside_requests_console_errors_and_broken_images(chromiu
         page.wait_for_timeout(200)  # let the timer's uncaught error fire
         broken = bw.broken_images(page)
         overflow = bw.page_overflow(page)
-    assert set(visit.outside_requests) >= {"https://cdn.example.com/require.js",
-                                           "http://203.0.113.9/chart.png", "https://api.example.com/t"}
+    assert set(visit.outside_requests) >= {
+        "https://cdn.example.com/require.js",
+        "http://203.0.113.9/chart.png",
+        "https://api.example.com/t",
+    }
     assert "boom" in visit.console_errors
     assert any("uncaught" in e for e in visit.page_errors)
     assert len(broken) == 2  # the missing local file and the blocked remote one
@@ -181,8 +188,9 @@ def test_guard_passes_a_local_page_with_a_data_image(chromium, tmp_path):
     # 1×1 transparent PNG: a page as the reports are made (inline charts) must come out clean.
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
     good = tmp_path / "good.html"
-    good.write_text(f'<!DOCTYPE html><html><body><h1>好</h1><img src="data:image/png;base64,{png}"></body></html>',
-                    encoding="utf-8")
+    good.write_text(
+        f'<!DOCTYPE html><html><body><h1>好</h1><img src="data:image/png;base64,{png}"></body></html>', encoding="utf-8"
+    )
     with bw.open_page(chromium, good, width=WIDTHS["phone"]) as (page, visit):
         broken = bw.broken_images(page)
         overflow = bw.page_overflow(page)

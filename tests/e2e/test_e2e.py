@@ -16,12 +16,35 @@ NOTEBOOKS = ("funnel", "tiers", "lost", "ltv")
 TITLES = {"funnel": "客户漏斗", "tiers": "基盘客户", "lost": "战败客户", "ltv": "客户生命周期价值"}
 #: Figures the leadership index reads from each notebook's summary.json.
 KEY_FIGURES = {
-    "funnel": {"overall_conversion", "top_bottleneck", "top_bottleneck_loss_rate", "top_bottleneck_gain_customers",
-               "top_bottleneck_gain_revenue", "forecast_total", "current_period"},
-    "tiers": {"tier_shares", "premium_share", "premium_share_previous", "premium_growth", "top_region",
-              "top_industry", "referral_share_existing", "current_year"},
-    "lost": {"lost_rate", "lost_rate_target", "gap_to_target", "status", "top_reason_by_product_line",
-             "controllable_share", "recovered_count", "current_year"},
+    "funnel": {
+        "overall_conversion",
+        "top_bottleneck",
+        "top_bottleneck_loss_rate",
+        "top_bottleneck_gain_customers",
+        "top_bottleneck_gain_revenue",
+        "forecast_total",
+        "current_period",
+    },
+    "tiers": {
+        "tier_shares",
+        "premium_share",
+        "premium_share_previous",
+        "premium_growth",
+        "top_region",
+        "top_industry",
+        "referral_share_existing",
+        "current_year",
+    },
+    "lost": {
+        "lost_rate",
+        "lost_rate_target",
+        "gap_to_target",
+        "status",
+        "top_reason_by_product_line",
+        "controllable_share",
+        "recovered_count",
+        "current_year",
+    },
     "ltv": {"first_year_retention", "ltv_3y", "break_even_period", "decline_share", "cohort_period"},
 }
 

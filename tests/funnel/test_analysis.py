@@ -15,11 +15,30 @@ from funnelkit.funnel.labels import transition_label
 from funnelkit.report.display import Report
 
 STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}, {"key": "c", "zh": "丙", "en": "C"}]
-KEYS = ["overall_conversion", "top_bottleneck", "top_bottleneck_key", "top_bottleneck_loss_rate",
-        "top_bottleneck_lost", "top_bottleneck_gain_customers", "top_bottleneck_gain_revenue", "forecast_total",
-        "current_period"]
-VIEWS = ("stages", "segments", "transitions", "bottlenecks", "yoy", "drivers", "elasticities", "time_to_convert",
-         "forecast", "calibration", "backtest")
+KEYS = [
+    "overall_conversion",
+    "top_bottleneck",
+    "top_bottleneck_key",
+    "top_bottleneck_loss_rate",
+    "top_bottleneck_lost",
+    "top_bottleneck_gain_customers",
+    "top_bottleneck_gain_revenue",
+    "forecast_total",
+    "current_period",
+]
+VIEWS = (
+    "stages",
+    "segments",
+    "transitions",
+    "bottlenecks",
+    "yoy",
+    "drivers",
+    "elasticities",
+    "time_to_convert",
+    "forecast",
+    "calibration",
+    "backtest",
+)
 
 
 def _leads(branch: str, seed: int, n: int = 400) -> pd.DataFrame:
@@ -29,12 +48,21 @@ def _leads(branch: str, seed: int, n: int = 400) -> pd.DataFrame:
     date_b = created + pd.to_timedelta(rng.integers(3, 20, n), unit="D")
     date_c = date_b + pd.to_timedelta(rng.integers(5, 40, n), unit="D")
     outcome = np.where(furthest == 2, "won", np.where(created > pd.Timestamp("2006-11-15"), "open", "lost"))
-    return pd.DataFrame({
-        "lead_id": [f"{branch}{i}" for i in range(n)], "branch": branch, "created_date": created,
-        "segment": rng.choice(["商企", "住宅"], n), "stage": np.array(["a", "b", "c"])[furthest], "outcome": outcome,
-        "amount": rng.integers(1, 10, n) * 100.0, "date_a": created,
-        "date_b": date_b.where(furthest >= 1), "date_c": date_c.where(furthest >= 2),
-        "lost_date": (created + pd.Timedelta(days=30)).where(outcome == "lost")})
+    return pd.DataFrame(
+        {
+            "lead_id": [f"{branch}{i}" for i in range(n)],
+            "branch": branch,
+            "created_date": created,
+            "segment": rng.choice(["商企", "住宅"], n),
+            "stage": np.array(["a", "b", "c"])[furthest],
+            "outcome": outcome,
+            "amount": rng.integers(1, 10, n) * 100.0,
+            "date_a": created,
+            "date_b": date_b.where(furthest >= 1),
+            "date_c": date_c.where(furthest >= 2),
+            "lost_date": (created + pd.Timedelta(days=30)).where(outcome == "lost"),
+        }
+    )
 
 
 def diagnose(*, leads=None, stage_counts=None, peers=None, **values):
@@ -128,8 +156,9 @@ def test_backtest_prior_uses_only_earlier_peer_periods(data):
     leads, peers = data
     # the other branches' current-period counts tripled: the forecast made today may change,
     # the back-test made at the start of 2006 must not (it could not have known them)
-    changed = peers.assign(count=peers["count"].where((peers["period"] != "2006") | (peers["branch"] == "杭州分公司"),
-                                                      peers["count"] * 3))
+    changed = peers.assign(
+        count=peers["count"].where((peers["period"] != "2006") | (peers["branch"] == "杭州分公司"), peers["count"] * 3)
+    )
     changed.loc[(changed["period"] == "2006") & (changed["stage"] == "a"), "count"] *= 2
     before = diagnose(leads=leads, peers=peers)
     after = diagnose(leads=leads, peers=changed)
@@ -154,12 +183,24 @@ def test_yoy_view_shows_counts_and_untested_rows():
 
     from funnelkit.data.schema import resolve_stages
 
-    yoy = pd.DataFrame({"segment": ["all", "x", "y"], "is_total": [True, False, False], "transition": ["a>b"] * 3,
-                        "rate_previous": [0.5, 0.4, 1.2], "rate_current": [0.6, 0.5, 0.5],
-                        "n_previous": [200, 20, 10], "n_current": [210, 25, 12], "diff": [0.1, 0.1, -0.7],
-                        "diff_low": [0.0, np.nan, np.nan], "diff_high": [0.2, np.nan, np.nan],
-                        "p_value": [0.2, np.nan, np.nan], "p_adjusted": [0.2, np.nan, np.nan],
-                        "significant": [False, False, False], "too_few": [False, True, False]})
+    yoy = pd.DataFrame(
+        {
+            "segment": ["all", "x", "y"],
+            "is_total": [True, False, False],
+            "transition": ["a>b"] * 3,
+            "rate_previous": [0.5, 0.4, 1.2],
+            "rate_current": [0.6, 0.5, 0.5],
+            "n_previous": [200, 20, 10],
+            "n_current": [210, 25, 12],
+            "diff": [0.1, 0.1, -0.7],
+            "diff_low": [0.0, np.nan, np.nan],
+            "diff_high": [0.2, np.nan, np.nan],
+            "p_value": [0.2, np.nan, np.nan],
+            "p_adjusted": [0.2, np.nan, np.nan],
+            "significant": [False, False, False],
+            "too_few": [False, True, False],
+        }
+    )
     result = SimpleNamespace(previous="2005", current="2006", yoy=yoy, stages=resolve_stages(STAGES))
     view = views.yoy(result, "zh")
     assert view["2005结果已定人数"].tolist() == ["200", "20", "10"]

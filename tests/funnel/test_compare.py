@@ -15,15 +15,24 @@ MIN_GROUP = 30  # the declared default of min_group
 
 def _bottlenecks(transitions, *, period, **options):
     """Ranked with the declared defaults (no weights, no peers, no deal amount, top 3) unless given."""
-    return funnel_drivers.bottlenecks(transitions, period=period, **{
-        "controllability": {}, "peer_median": None, "amount": np.nan, "top": 3, **options})
+    return funnel_drivers.bottlenecks(
+        transitions,
+        period=period,
+        **{"controllability": {}, "peer_median": None, "amount": np.nan, "top": 3, **options},
+    )
 
 
 @pytest.fixture
 def transitions():
     # whole branch: 2005 160 → 80 → 26, 2006 170 → 90 → 40 (x and y as in test_funnel)
-    counts = pd.DataFrame({"period": ["2005"] * 6 + ["2006"] * 6, "segment": (["x"] * 3 + ["y"] * 3) * 2,
-                           "stage": ["a", "b", "c"] * 4, "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10]})
+    counts = pd.DataFrame(
+        {
+            "period": ["2005"] * 6 + ["2006"] * 6,
+            "segment": (["x"] * 3 + ["y"] * 3) * 2,
+            "stage": ["a", "b", "c"] * 4,
+            "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10],
+        }
+    )
     rates = funnel.stage_table(counts, stages=STAGES, min_group=MIN_GROUP)
     return funnel.transition_table(rates, stages=STAGES, min_group=MIN_GROUP)
 
@@ -129,13 +138,24 @@ def test_peer_median_and_funnel_plot():
 
 def test_bottleneck_ranks_settled_losses():
     # as the fixture, but 40 of 2006 x's 120 at stage a are open leads still sitting there
-    counts = pd.DataFrame({"period": ["2005"] * 6 + ["2006"] * 6, "segment": (["x"] * 3 + ["y"] * 3) * 2,
-                           "stage": ["a", "b", "c"] * 4, "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10]})
+    counts = pd.DataFrame(
+        {
+            "period": ["2005"] * 6 + ["2006"] * 6,
+            "segment": (["x"] * 3 + ["y"] * 3) * 2,
+            "stage": ["a", "b", "c"] * 4,
+            "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10],
+        }
+    )
     still_open = counts.assign(still_open=0).drop(columns="count")
-    still_open.loc[(still_open["period"] == "2006") & (still_open["segment"] == "x") & (still_open["stage"] == "a"),
-                   "still_open"] = 40
-    steps = funnel.transition_table(funnel.stage_table(counts, stages=STAGES, min_group=MIN_GROUP), stages=STAGES,
-                                    still_open=still_open, min_group=MIN_GROUP)
+    still_open.loc[
+        (still_open["period"] == "2006") & (still_open["segment"] == "x") & (still_open["stage"] == "a"), "still_open"
+    ] = 40
+    steps = funnel.transition_table(
+        funnel.stage_table(counts, stages=STAGES, min_group=MIN_GROUP),
+        stages=STAGES,
+        still_open=still_open,
+        min_group=MIN_GROUP,
+    )
     ranked = _bottlenecks(steps, period="2006").set_index("transition")
     # a→b: 170 enter, 90 go on, 40 open → 130 settled, 40 lost (not 80), loss 40 / 130; b→c loses 50
     assert ranked.loc["a>b", ["still_open", "lost"]].tolist() == [40, 40]

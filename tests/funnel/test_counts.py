@@ -28,8 +28,14 @@ def _steps(rates, **options):
 @pytest.fixture
 def counts():
     # 2005: x 100 → 50 → 20, y 60 → 30 → 6;  2006: x 120 → 60 → 30, y 50 → 30 → 10
-    return pd.DataFrame({"period": ["2005"] * 6 + ["2006"] * 6, "segment": (["x"] * 3 + ["y"] * 3) * 2,
-                         "stage": ["a", "b", "c"] * 4, "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10]})
+    return pd.DataFrame(
+        {
+            "period": ["2005"] * 6 + ["2006"] * 6,
+            "segment": (["x"] * 3 + ["y"] * 3) * 2,
+            "stage": ["a", "b", "c"] * 4,
+            "count": [100, 50, 20, 60, 30, 6, 120, 60, 30, 50, 30, 10],
+        }
+    )
 
 
 def _row(table, **where):
@@ -77,26 +83,53 @@ def test_transition_losses_by_hand(counts):
 
 def _leads(rows):
     """rows: (period, segment, furthest stage[, outcome]) per lead; outcome lost unless given."""
-    return pd.DataFrame({"lead_id": [f"L{i}" for i in range(len(rows))],
-                         "created_date": pd.to_datetime([f"{r[0]}-06-01" for r in rows]),
-                         "segment": [r[1] for r in rows], "stage": [r[2] for r in rows],
-                         "outcome": [r[3] if len(r) > 3 else "lost" for r in rows], "amount": np.nan})
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(len(rows))],
+            "created_date": pd.to_datetime([f"{r[0]}-06-01" for r in rows]),
+            "segment": [r[1] for r in rows],
+            "stage": [r[2] for r in rows],
+            "outcome": [r[3] if len(r) > 3 else "lost" for r in rows],
+            "amount": np.nan,
+        }
+    )
 
 
 def test_leads_and_counts_give_the_same_tables():
     # 2005 x: furthest a, a, b, c, c → a 5, b 3, c 2;  2006 x: furthest b, c → a 2, b 2, c 1
-    leads = _leads([("2005", "x", "a"), ("2005", "x", "a"), ("2005", "x", "b"), ("2005", "x", "c"),
-                    ("2005", "x", "c"), ("2006", "x", "b"), ("2006", "x", "c")])
+    leads = _leads(
+        [
+            ("2005", "x", "a"),
+            ("2005", "x", "a"),
+            ("2005", "x", "b"),
+            ("2005", "x", "c"),
+            ("2005", "x", "c"),
+            ("2006", "x", "b"),
+            ("2006", "x", "c"),
+        ]
+    )
     from_leads = funnel.counts_from_leads(leads, stages=STAGES)
     assert from_leads["count"].tolist() == [5, 3, 2, 2, 2, 1]
-    given = pd.DataFrame({"branch": "杭州分公司", "period": ["2005"] * 3 + ["2006"] * 3, "segment": "x",
-                          "stage": ["c", "b", "a", "a", "b", "c"], "count": [2, 3, 5, 2, 2, 1]})
+    given = pd.DataFrame(
+        {
+            "branch": "杭州分公司",
+            "period": ["2005"] * 3 + ["2006"] * 3,
+            "segment": "x",
+            "stage": ["c", "b", "a", "a", "b", "c"],
+            "count": [2, 3, 5, 2, 2, 1],
+        }
+    )
     from_counts = funnel_counts(leads=None, stage_counts=given, source="auto", stages=STAGES)
     pd.testing.assert_frame_equal(from_leads, from_counts, check_dtype=False)
-    pd.testing.assert_frame_equal(_rates(from_leads),
-                                  _rates(from_counts), check_dtype=False)
-    assert funnel_counts(leads=leads, stage_counts=given, source="counts", stages=STAGES)["count"].tolist() == \
-        [5, 3, 2, 2, 2, 1]
+    pd.testing.assert_frame_equal(_rates(from_leads), _rates(from_counts), check_dtype=False)
+    assert funnel_counts(leads=leads, stage_counts=given, source="counts", stages=STAGES)["count"].tolist() == [
+        5,
+        3,
+        2,
+        2,
+        2,
+        1,
+    ]
 
 
 def test_funnel_counts_needs_a_source_table():
@@ -114,14 +147,16 @@ def test_data_quality_finds_rising_missing_and_mismatch(counts):
     broken.loc[(broken["period"] == "2005") & (broken["segment"] == "x") & (broken["stage"] == "c"), "count"] = 70
     broken = broken[~((broken["period"] == "2006") & (broken["segment"] == "y") & (broken["stage"] == "b"))]
     # a total row for 2006 stage a: the segments add to 120 + 50 = 170, the source says 175
-    broken = pd.concat([broken, pd.DataFrame({"period": ["2006"], "segment": ["合计"], "stage": ["a"],
-                                              "count": [175]})])
+    broken = pd.concat(
+        [broken, pd.DataFrame({"period": ["2006"], "segment": ["合计"], "stage": ["a"], "count": [175]})]
+    )
     problems = funnel.data_quality(broken, stages=STAGES)
     rising = problems[problems["kind"] == "rising"]
     assert rising[["period", "segment", "stage", "expected", "found"]].values.tolist() == [["2005", "x", "c", 50, 70]]
     missing = problems[problems["kind"] == "missing_stage"]
-    assert list(missing[missing["segment"] == "y"][["period", "segment", "stage"]]
-                                         .itertuples(index=False, name=None)) == [("2006", "y", "b")]
+    assert list(
+        missing[missing["segment"] == "y"][["period", "segment", "stage"]].itertuples(index=False, name=None)
+    ) == [("2006", "y", "b")]
     mismatch = problems[problems["kind"] == "total_mismatch"]
     assert mismatch[["period", "stage", "expected", "found"]].values.tolist() == [["2006", "a", 170, 175]]
     found = notices(problems, still_open=None, current="2006", has_peers=True, has_amount=True)
@@ -154,8 +189,14 @@ def test_periods(counts):
 def test_conv_first_is_empty_without_a_first_stage():
     # 2006 x has no stage a row: conversion from the first stage cannot be computed
     # (not b as the denominator: 20 / 50 would be 0.4); 2005 x: c / a = 20 / 100
-    counts = pd.DataFrame({"period": ["2005"] * 3 + ["2006"] * 2, "segment": "x",
-                           "stage": ["a", "b", "c", "b", "c"], "count": [100, 50, 20, 50, 20]})
+    counts = pd.DataFrame(
+        {
+            "period": ["2005"] * 3 + ["2006"] * 2,
+            "segment": "x",
+            "stage": ["a", "b", "c", "b", "c"],
+            "count": [100, 50, 20, 50, 20],
+        }
+    )
     table = _rates(counts)
     for segment in ("x", "all"):
         c = _row(table, period="2006", segment=segment, stage="c")
@@ -165,8 +206,16 @@ def test_conv_first_is_empty_without_a_first_stage():
 
 
 # 2006 x: furthest a (lost), a (open), a (open), b (lost), b (open), c (won); y: a (open), b (lost)
-OPEN_ROWS = [("2006", "x", "a"), ("2006", "x", "a", "open"), ("2006", "x", "a", "open"), ("2006", "x", "b"),
-             ("2006", "x", "b", "open"), ("2006", "x", "c", "won"), ("2006", "y", "a", "open"), ("2006", "y", "b")]
+OPEN_ROWS = [
+    ("2006", "x", "a"),
+    ("2006", "x", "a", "open"),
+    ("2006", "x", "a", "open"),
+    ("2006", "x", "b"),
+    ("2006", "x", "b", "open"),
+    ("2006", "x", "c", "won"),
+    ("2006", "y", "a", "open"),
+    ("2006", "y", "b"),
+]
 
 
 def test_open_leads_are_not_counted_as_lost():
@@ -207,8 +256,7 @@ def test_leads_and_counts_forms_agree_without_open_leads():
     pd.testing.assert_frame_equal(steps_leads.drop(columns="still_open"), steps_counts.drop(columns="still_open"))
     # with open leads the stage table is still the same (open leads count where they reached)
     open_leads = _leads(OPEN_ROWS)
-    pd.testing.assert_frame_equal(_rates(funnel.counts_from_leads(open_leads, stages=STAGES)),
-                                  rates_leads)
+    pd.testing.assert_frame_equal(_rates(funnel.counts_from_leads(open_leads, stages=STAGES)), rates_leads)
 
 
 def test_segment_order_puts_the_total_first():

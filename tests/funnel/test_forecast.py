@@ -11,9 +11,18 @@ D = pd.Timestamp
 
 
 def _lead(lead_id, created, stage, outcome, amount, b=None, c=None, lost=None, segment="x"):
-    return {"lead_id": lead_id, "created_date": D(created), "segment": segment, "stage": stage, "outcome": outcome,
-            "amount": amount, "date_a": D(created), "date_b": D(b) if b else pd.NaT, "date_c": D(c) if c else pd.NaT,
-            "lost_date": D(lost) if lost else pd.NaT}
+    return {
+        "lead_id": lead_id,
+        "created_date": D(created),
+        "segment": segment,
+        "stage": stage,
+        "outcome": outcome,
+        "amount": amount,
+        "date_a": D(created),
+        "date_b": D(b) if b else pd.NaT,
+        "date_c": D(c) if c else pd.NaT,
+        "lost_date": D(lost) if lost else pd.NaT,
+    }
 
 
 @pytest.fixture
@@ -22,21 +31,24 @@ def leads():
     # open at 2006-01-01: L5 at a, won later in 2006 (100 yuan); L6 at a, lost in 2006 (200 yuan)
     # month-start snapshots before 2006: at a L3 (02-01, lost), L4 (04-01, lost), L7 (06-01, won);
     # at b L1 (02-01), L2 (03-01), L7 (07-01), all won → P(win | open at a) = 1/3, at b = 1
-    return pd.DataFrame([
-        _lead("L1", "2005-01-01", "c", "won", 100.0, b="2005-01-11", c="2005-02-10"),
-        _lead("L2", "2005-02-01", "c", "won", 300.0, b="2005-02-05", c="2005-03-07"),
-        _lead("L3", "2005-01-01", "a", "lost", 50.0, lost="2005-02-01"),
-        _lead("L4", "2005-03-01", "a", "lost", np.nan, lost="2005-04-01"),
-        _lead("L5", "2005-12-01", "c", "won", 100.0, b="2006-02-01", c="2006-03-01"),
-        _lead("L6", "2005-12-15", "a", "lost", 200.0, lost="2006-02-01"),
-        _lead("L7", "2005-05-10", "c", "won", 200.0, b="2005-06-10", c="2005-07-05"),
-    ])
+    return pd.DataFrame(
+        [
+            _lead("L1", "2005-01-01", "c", "won", 100.0, b="2005-01-11", c="2005-02-10"),
+            _lead("L2", "2005-02-01", "c", "won", 300.0, b="2005-02-05", c="2005-03-07"),
+            _lead("L3", "2005-01-01", "a", "lost", 50.0, lost="2005-02-01"),
+            _lead("L4", "2005-03-01", "a", "lost", np.nan, lost="2005-04-01"),
+            _lead("L5", "2005-12-01", "c", "won", 100.0, b="2006-02-01", c="2006-03-01"),
+            _lead("L6", "2005-12-15", "a", "lost", 200.0, lost="2006-02-01"),
+            _lead("L7", "2005-05-10", "c", "won", 200.0, b="2005-06-10", c="2005-07-05"),
+        ]
+    )
 
 
 def test_time_to_convert_median_and_p90():
     days = [1, 2, 3, 4, 10]
-    data = pd.DataFrame({"date_a": D("2006-01-01"), "date_b": [D("2006-01-01") + pd.Timedelta(days=d) for d in days],
-                         "date_c": pd.NaT})
+    data = pd.DataFrame(
+        {"date_a": D("2006-01-01"), "date_b": [D("2006-01-01") + pd.Timedelta(days=d) for d in days], "date_c": pd.NaT}
+    )
     table = forecast.time_to_convert(data, stages=STAGES).set_index("transition")
     # median of 1, 2, 3, 4, 10 = 3; p90 (linear) at position 0.9 × 4 = 3.6: 4 + 0.6 × 6 = 7.6
     assert table.at["a>b", "median_days"] == 3 and table.at["a>b", "p90_days"] == pytest.approx(7.6)
@@ -53,16 +65,18 @@ def test_won_stage_and_close_dates(leads):
 @pytest.fixture
 def snapshot_leads():
     # cut-offs 2005-02-01 (D1) and 2005-03-01 (D2): month starts after the first lead, before as_of 03-15
-    return pd.DataFrame([
-        _lead("P1", "2005-01-10", "c", "won", 1.0, b="2005-01-20", c="2005-03-10"),   # D1 b, D2 b
-        _lead("P2", "2005-01-15", "a", "lost", 1.0, lost="2005-02-20"),                # D1 a
-        _lead("P3", "2005-01-20", "b", "lost", 1.0, b="2005-02-10", lost="2005-03-05"),  # D1 a, D2 b
-        _lead("P4", "2005-02-05", "c", "won", 1.0, b="2005-02-25", c="2005-03-01"),   # D2 b (closes on D2: open)
-        _lead("P5", "2005-01-12", "a", "lost", 1.0, lost="2005-01-25"),                # closed before D1
-        _lead("P6", "2005-02-10", "c", "won", 1.0, b="2005-03-20", c="2005-04-01"),   # D2 a, closes after as_of
-        _lead("P7", "2005-01-05", "a", "open", 1.0),                                   # still open: unknown
-        _lead("P8", "2005-01-25", "c", "won", 1.0, b="2005-02-15", c="2005-03-12"),   # D1 a, D2 b
-    ])
+    return pd.DataFrame(
+        [
+            _lead("P1", "2005-01-10", "c", "won", 1.0, b="2005-01-20", c="2005-03-10"),  # D1 b, D2 b
+            _lead("P2", "2005-01-15", "a", "lost", 1.0, lost="2005-02-20"),  # D1 a
+            _lead("P3", "2005-01-20", "b", "lost", 1.0, b="2005-02-10", lost="2005-03-05"),  # D1 a, D2 b
+            _lead("P4", "2005-02-05", "c", "won", 1.0, b="2005-02-25", c="2005-03-01"),  # D2 b (closes on D2: open)
+            _lead("P5", "2005-01-12", "a", "lost", 1.0, lost="2005-01-25"),  # closed before D1
+            _lead("P6", "2005-02-10", "c", "won", 1.0, b="2005-03-20", c="2005-04-01"),  # D2 a, closes after as_of
+            _lead("P7", "2005-01-05", "a", "open", 1.0),  # still open: unknown
+            _lead("P8", "2005-01-25", "c", "won", 1.0, b="2005-02-15", c="2005-03-12"),  # D1 a, D2 b
+        ]
+    )
 
 
 def test_open_snapshots_stage_by_cut_off(snapshot_leads):
@@ -85,8 +99,9 @@ def test_win_probabilities_from_snapshots_by_hand(snapshot_leads):
     # the old pass-through rate is higher at a: closed leads P1-P5, P8 reached a, 3 of 6 won
     assert probs.at["a", "pass_through"] == pytest.approx(0.5)
     prior = pd.Series({"a": 0.4, "b": 0.6, "c": 1.0})
-    shrunk = forecast.win_probabilities(snapshot_leads, stages=STAGES, as_of=as_of, prior=prior,
-                                        shrinkage=2).set_index("stage")
+    shrunk = forecast.win_probabilities(snapshot_leads, stages=STAGES, as_of=as_of, prior=prior, shrinkage=2).set_index(
+        "stage"
+    )
     # pass-through b: P1, P3, P4, P8 reached it, 3 won → 0.75; predicted snapshot wins 3 × 0.5 + 5 × 0.75
     # = 5.25 against 5 → stall factor 5 / 5.25; prior a 0.4 × 0.952381 = 0.380952, b 0.571429
     assert shrunk.at["a", "stall_factor"] == pytest.approx(5 / 5.25)
@@ -95,8 +110,9 @@ def test_win_probabilities_from_snapshots_by_hand(snapshot_leads):
 
 
 def test_company_prior_from_stage_counts():
-    peers = pd.DataFrame({"branch": ["p", "p", "p", "q", "q", "q"], "stage": ["a", "b", "c"] * 2,
-                          "count": [100, 40, 10, 300, 60, 30]})
+    peers = pd.DataFrame(
+        {"branch": ["p", "p", "p", "q", "q", "q"], "stage": ["a", "b", "c"] * 2, "count": [100, 40, 10, 300, 60, 30]}
+    )
     prior = forecast.company_prior(peers, stages=STAGES, won="b")
     # reach b from a: (40 + 60) / (100 + 300) = 0.25; at and beyond b: 1
     assert prior.tolist() == pytest.approx([0.25, 1.0, 1.0])
@@ -141,11 +157,20 @@ def test_backtest_uses_nothing_after_its_cut_off(leads):
     # outcome, and those of L5 and L6, must not move the forecast made on 2006-01-01
     late = pd.DataFrame([_lead("L8", "2005-11-10", "c", "won", 500.0, b="2006-01-15", c="2006-02-01")])
     flipped = pd.concat([leads, late], ignore_index=True)
-    flipped.loc[flipped["lead_id"].isin(["L5", "L8"]), ["stage", "outcome", "date_b", "date_c"]] = ["a", "lost",
-                                                                                                    pd.NaT, pd.NaT]
+    flipped.loc[flipped["lead_id"].isin(["L5", "L8"]), ["stage", "outcome", "date_b", "date_c"]] = [
+        "a",
+        "lost",
+        pd.NaT,
+        pd.NaT,
+    ]
     flipped.loc[flipped["lead_id"].isin(["L5", "L8"]), "lost_date"] = D("2006-01-20")
     flipped.loc[flipped["lead_id"] == "L6", ["stage", "outcome", "date_b", "date_c", "lost_date"]] = [
-        "c", "won", D("2006-03-01"), D("2006-04-01"), pd.NaT]
+        "c",
+        "won",
+        D("2006-03-01"),
+        D("2006-04-01"),
+        pd.NaT,
+    ]
     original = pd.concat([leads, late], ignore_index=True)
     columns = ["lead_id", "stage", "win_prob", "amount", "expected", "close_month"]
     before = forecast.backtest(original, start="2006-01-01", end="2006-12-31", stages=STAGES, shrinkage=0)
@@ -153,8 +178,12 @@ def test_backtest_uses_nothing_after_its_cut_off(leads):
     pd.testing.assert_frame_equal(before[columns], after[columns])
     assert before["won"].tolist() != after["won"].tolist()
     # the check can fail: learning as of the end of 2006 does see the flipped outcomes
-    late_probs = [forecast.win_probabilities(frame, stages=STAGES, as_of="2006-12-31", shrinkage=0)
-                  .set_index("stage").at["a", "win_prob"] for frame in (original, flipped)]
+    late_probs = [
+        forecast.win_probabilities(frame, stages=STAGES, as_of="2006-12-31", shrinkage=0)
+        .set_index("stage")
+        .at["a", "win_prob"]
+        for frame in (original, flipped)
+    ]
     assert late_probs[0] != pytest.approx(late_probs[1])
 
 

@@ -17,6 +17,8 @@ def test_stage_and_transition_labels_in_both_languages():
 def test_whole_branch_and_components():
     assert (segment_label("all", "zh"), segment_label("all", "en")) == ("全部", "All")
     assert segment_label("商企", "en") == "商企"  # segments are the data's own names
-    assert (component_label("volume", STAGES, "zh"), component_label("volume", STAGES, "en")) == \
-        ("首阶段客户量", "First-stage volume")
+    assert (component_label("volume", STAGES, "zh"), component_label("volume", STAGES, "en")) == (
+        "首阶段客户量",
+        "First-stage volume",
+    )
     assert component_label("a>b", STAGES, "en") == "A→b"
