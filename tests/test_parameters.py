@@ -89,3 +89,13 @@ def test_generated_cell_is_what_papermill_reads(tmp_path, monkeypatch):
     nbformat.write(notebook, path)
     assert sync_notebook(path) is True
     assert nbformat.read(path, as_version=4).cells[0].source == parameters_cell(Toy, "toy")
+
+
+def test_the_title_block_names_the_filters_that_are_set(monkeypatch):
+    from funnelkit.report import start_report
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj.data))
+    report = start_report("funnel", Toy(branch="杭州分公司", segment="政企", lang="en"))
+    report.title_block(period="2006")
+    assert "Segment" in shown[0] and "政企" in shown[0] and "Years selected" not in shown[0]

@@ -261,7 +261,7 @@ def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "z
         .get_template("index.html.j2")
         .render(
             lang=lang,
-            text=lambda key, **values: t(f"index.{key}", lang, **values),
+            text=lambda key, **values: t(key, lang, **values),
             run_id=run_dir.name,
             generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
             version=__version__,
@@ -300,15 +300,15 @@ def notebook_label(notebook: str, lang: str) -> str:
 
 #: The table's columns: (figure column, message key, numeric), in page order.
 COLUMNS = (
-    ("branch", "col_branch", False),
-    ("overall_conversion", "col_conversion", True),
-    ("top_bottleneck", "col_bottleneck", False),
-    ("gain_customers", "col_gain_customers", True),
-    ("gain_revenue", "col_gain_revenue", True),
-    ("lost_rate", "col_lost_rate", True),
-    ("premium_share", "col_premium_share", True),
-    ("premium_growth", "col_premium_growth", True),
-    ("ltv_3y", "col_ltv_3y", True),
+    ("branch", "index.col_branch", False),
+    ("overall_conversion", "index.col_conversion", True),
+    ("top_bottleneck", "index.col_bottleneck", False),
+    ("gain_customers", "index.col_gain_customers", True),
+    ("gain_revenue", "index.col_gain_revenue", True),
+    ("lost_rate", "index.col_lost_rate", True),
+    ("premium_share", "index.col_premium_share", True),
+    ("premium_growth", "index.col_premium_growth", True),
+    ("ltv_3y", "index.col_ltv_3y", True),
 )
 FORMATS = {
     "overall_conversion": "{:.1%}",
@@ -322,7 +322,7 @@ FORMATS = {
 
 
 def _columns(lang: str) -> list[dict]:
-    return [{"key": key, "label": t(f"index.{message}", lang), "numeric": numeric} for key, message, numeric in COLUMNS]
+    return [{"key": key, "label": t(message, lang), "numeric": numeric} for key, message, numeric in COLUMNS]
 
 
 def _light(light, lang: str) -> dict:

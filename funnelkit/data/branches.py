@@ -57,7 +57,7 @@ class DataWarning:
         except ValueError:
             shown = file.name
         return t(
-            f"data.{self.key}",
+            f"data.warning_{self.key}",
             lang,
             file=shown,
             count=f"{self.count:,}",
