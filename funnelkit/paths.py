@@ -49,8 +49,11 @@ def demo_db(root: Path | None = None) -> Path:
 
 
 def is_safe_name(name: str) -> bool:
-    """True when ``name`` can be a single file or folder name on every platform."""
-    return bool(SAFE_NAME.match(name)) and not _RESERVED.match(name)
+    """True when ``name`` can be a single file or folder name on every platform, and carries
+    no phone or ID number (a folder name is written everywhere a run goes)."""
+    from .privacy import mask_text
+
+    return bool(SAFE_NAME.match(name)) and not _RESERVED.match(name) and mask_text(name) == name
 
 
 def inside(base: Path, *parts: str) -> Path:

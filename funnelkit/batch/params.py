@@ -23,6 +23,7 @@ from funnelkit.exceptions import ParamsError, ParamsProblem, show_value
 from funnelkit.i18n import LANGS
 from funnelkit.parameters import params_class
 from funnelkit.paths import is_safe_name
+from funnelkit.privacy import mask_text
 
 DEFAULTS_FILE = "defaults.yaml"
 SUFFIXES = (".yaml", ".yml")  # in any case: Windows users write .YAML too
@@ -121,12 +122,13 @@ def _yaml_files(params_dir: Path) -> list[Path]:
 
 
 def _shown(path: Path, root: Path | None) -> str:
+    """How messages name a file: relative to the project, personal data in its name masked."""
     if root is None:
-        return str(path)
+        return mask_text(str(path))
     try:
-        return path.absolute().relative_to(root.absolute()).as_posix()
+        return mask_text(path.absolute().relative_to(root.absolute()).as_posix())
     except ValueError:
-        return str(path)
+        return mask_text(str(path))
 
 
 @cache
@@ -207,7 +209,7 @@ def load_branch(
                 None,
                 path.stem,
                 "the file name is not a safe branch folder name",
-                "use letters, digits, _ and - only, e.g. params/hangzhou.yaml",
+                "use letters, digits, _ and - only, and no phone or ID number, e.g. params/hangzhou.yaml",
             )
         )
     branch = own.values.get("branch")

@@ -148,7 +148,9 @@ def plan(
             continue
         text = mask_text(text)
         label = shorten(_branch_name(read[file]) or file.stem)
-        failed += [Result(file.stem, label, n, "failed", error=text.splitlines()[0], detail=text) for n in selected]
+        failed += [
+            Result(mask_text(file.stem), label, n, "failed", error=text.splitlines()[0], detail=text) for n in selected
+        ]
     return good, selected, failed
 
 

@@ -237,3 +237,10 @@ def test_hostile_batch_through_the_cli(project, tmp_path):
         text = path.read_text(encoding="utf-8", errors="replace")
         assert PHONE not in text and ID_NUMBER not in text and "Traceback" not in text, path
     assert (run / "run.json").stat().st_size < 100_000
+
+
+def test_a_params_file_named_like_a_phone_number_fails_masked(project):
+    (project / "params" / "13812345678.yaml").write_text("branch: 甲分公司\n", encoding="utf-8")
+    _, _, failed = plan(project / "params", project / "notebooks")
+    (result,) = failed
+    assert "13812345678" not in f"{result.slug} {result.detail}" and "safe branch folder name" in result.detail
