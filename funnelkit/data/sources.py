@@ -80,7 +80,9 @@ def locate(
     table: str, *, source: str = "", files: dict | None = None, required: bool = True, root: Path | None = None
 ) -> Location | None:
     """Where ``table`` is read from; ``None`` when absent and not ``required``. Relative
-    paths are taken from the project ``root`` (default :func:`funnelkit.paths.project_root`)."""
+    paths are taken from the project ``root`` (default :func:`funnelkit.paths.project_root`).
+    The demo database is read only by a branch that names no data at all (no ``source``,
+    no ``files``)."""
     files = files or {}
     unknown = set(files) - set(TABLES)
     if unknown:
@@ -100,6 +102,15 @@ def locate(
         if not path.is_file():
             raise DataSourceError(f"files[{table!r}]: no file {path}")
         return Location(kind, path, table)
+    if not source and any(files.values()):
+        # A branch that names its own files never reads the demo database: a table it did
+        # not name is a table it does not have.
+        if required:
+            raise DataSourceError(
+                f"table {table!r} is not among the branch's files ({', '.join(t for t in files if files[t])}) "
+                f"and the branch names no source; add files: {{{table}: <path>}} or a source folder"
+            )
+        return None
     path = paths.demo_db(root) if not source else _resolve(source, root)
     if path.suffix.lower() in DB_SUFFIXES or not source:
         if not path.is_file():
