@@ -139,7 +139,9 @@ def plan(
                         )
                     ]
                 )
-            good.append(load_branch(file, available, root=root, defaults=defaults, own=read[file]))
+            branch = load_branch(file, available, root=root, defaults=defaults, own=read[file])
+            _check_branch_in_data(branch, read[file], root)
+            good.append(branch)
         except ParamsError as error:
             text = str(error)
         except Exception as error:
@@ -152,6 +154,38 @@ def plan(
             Result(mask_text(file.stem), label, n, "failed", error=text.splitlines()[0], detail=text) for n in selected
         ]
     return good, selected, failed
+
+
+def _check_branch_in_data(branch: BranchParams, own: ParamsFile, root: Path) -> None:
+    """A branch name its data does not know fails the branch at planning time, naming the
+    closest name found; a data source that cannot be read is left to the notebooks, which
+    say what is wrong with it."""
+    from funnelkit.data.sources import missing_branch
+
+    values = branch.values
+    try:
+        why = missing_branch(
+            branch.branch,
+            source=values.get("source") or "",
+            files=values.get("files") or {},
+            stages=values.get("stages") or None,
+            root=root,
+        )
+    except FunnelkitError:
+        return
+    if why:
+        raise ParamsError(
+            [
+                ParamsProblem(
+                    own.shown,
+                    own.lines.get(("branch",)),
+                    "branch",
+                    None,
+                    why,
+                    "write the branch exactly as the data's branch column does",
+                )
+            ]
+        )
 
 
 def _branch_name(params: ParamsFile) -> str | None:

@@ -369,3 +369,77 @@ def read_branch(
     if location.kind in ("duckdb", "parquet"):
         return read_branch_sql(location, branch=branch, stages=stages, where=where)
     return read_branch_file(location, table=table, branch=branch, stages=stages)
+
+
+def branch_names(location: Location, *, stages: tuple[Stage, ...]) -> list[str]:
+    """The distinct branch names of a table, as the loader compares them (empty if the table
+    has no branch column)."""
+    if location.kind in ("duckdb", "parquet"):
+        with open_connection(location) as con:
+            columns = source_columns(con, location)
+            mapped, _ = map_headers(list(columns), table=location.table, file=location.label, stages=stages)
+            if "branch" not in mapped:
+                return []
+            sql, params = relation(location)
+            header = quote(list(columns)[mapped.index("branch")])
+            try:
+                query = f"SELECT DISTINCT CAST({header} AS VARCHAR) FROM ({sql})"
+                values = [value for (value,) in con.execute(query, params).fetchall()]
+            except duckdb.Error as error:
+                raise DataSourceError(f"cannot read {location.label}: {_first_line(error)}") from None
+    else:
+        sheet = read_file(location)
+        mapped, _ = map_headers(list(sheet.frame.columns), table=location.table, file=location.label, stages=stages)
+        if "branch" not in mapped:
+            return []
+        groups, _ = branches.groups_of(sheet.frame.iloc[:, mapped.index("branch")], sheet.rows)
+        values = [next(iter(sheet.readings(v)), None) if sheet.encoded else v for v in groups["value"]]
+    return sorted({name for name in map(branches.normalise_branch, values) if name})
+
+
+def missing_branch(
+    branch: str, *, source: str = "", files: dict | None = None, stages=None, root: Path | None = None
+) -> str | None:
+    """Why ``branch`` is not in its data, or None when some table has rows of it.
+
+    The tables are searched in turn and the search stops at the first that has the branch, so
+    a right name costs one distinct-name query. A wrong one is named with every table searched,
+    the branches found and the closest of them.
+
+    Examples
+    --------
+    >>> missing_branch("杭州") # doctest: +SKIP
+    "no rows for branch '杭州' in leads (data/demo.duckdb) …; did you mean '杭州分公司'?"
+    """
+    import difflib
+
+    from .schema import resolve_stages
+
+    stage_list, target = resolve_stages(stages), branches.normalise_branch(branch)
+    searched: dict[str, list[str]] = {}
+    found: set[str] = set()
+    for table in TABLES:
+        location = locate(table, source=source, files=files, required=False, root=root)
+        if location is None:
+            continue
+        names = branch_names(location, stages=stage_list)
+        if target in names:
+            return None
+        searched.setdefault(_relative(location.path, root), []).append(table)
+        found.update(names)
+    if not searched:
+        return None  # no table at all: each notebook says which it needs
+    near = [n for n in sorted(found) if target and (target in n or n in target)]
+    near += difflib.get_close_matches(target, sorted(found), n=1, cutoff=0.5)
+    listed = ", ".join(sorted(found)[:12]) + (" …" if len(found) > 12 else "")
+    where = "; ".join(f"{path} ({', '.join(tables)})" for path, tables in searched.items())
+    text = f"no rows for branch {branch!r} in {where}; branches found: {listed or 'none'}"
+    return text + (f"; did you mean {near[0]!r}?" if near else "")
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    """``path`` as messages show it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to((root or paths.project_root()).resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -137,8 +137,9 @@ def die_on_beta(job):
 
 def test_a_dying_worker_fails_only_its_own_job(two_branches: Path):
     (two_branches / "params" / "gamma.yaml").unlink()
+    (two_branches / "delta.csv").write_text(GOOD_CSV.format(b="丁分公司"), encoding="utf-8")
     (two_branches / "params" / "delta.yaml").write_text(
-        "branch: 丁分公司\nfiles:\n  stage_counts: good.csv\n", encoding="utf-8"
+        "branch: 丁分公司\nfiles:\n  stage_counts: delta.csv\n", encoding="utf-8"
     )
     batch = run_batch(project_root=two_branches, workers=2, run_job=die_on_beta)
     status = {r.slug: (r.status, r.error) for r in batch.results}
