@@ -231,13 +231,14 @@ def params_class(notebook: str) -> type[Params] | None:
 
 def parameters_cell(cls: type[Params], section: str) -> str:
     """The source of a notebook's ``parameters`` cell, generated from ``cls``: one line per
-    parameter, ``name = default  # help``, the form papermill's inspector reads."""
+    parameter, ``name: type = default  # help``, the form papermill's inspector reads (it
+    shows the type and the help in ``papermill --help-notebook``)."""
     lines = []
     for name, spec in cls.declared().items():
         if name == next(iter(cls.own()), None):
             lines += ["", f"# -- this notebook's own parameters (params files: section `{section}:`) --"]
         default = spec.default if spec.default is not dataclasses.MISSING else spec.default_factory()
-        lines.append(f"{name} = {default!r}  # {spec.metadata['help']}")
+        lines.append(f"{name}: {type(default).__name__} = {default!r}  # {spec.metadata['help']}")
     return "\n".join(lines)
 
 

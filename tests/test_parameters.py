@@ -82,7 +82,8 @@ def test_generated_cell_is_what_papermill_reads(tmp_path, monkeypatch):
     declared = pm.inspect_notebook(str(path))
     assert list(declared) == list(Toy.declared())
     assert declared["rate_target"]["help"] == "lost / closed deals the branch aims for"
-    assert declared["weights"]["default"] == "{'a>b': 0.5}"
+    assert declared["weights"]["default"] == "{'a>b': 0.5}" and declared["weights"]["inferred_type_name"] == "dict"
+    assert declared["rate_target"]["inferred_type_name"] == "float"
     monkeypatch.setattr("funnelkit.parameters.params_class", lambda name: Toy)
     assert sync_notebook(path) is False  # already in step
     notebook.cells[0].source = "rate_target = 0.5"
