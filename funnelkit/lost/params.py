@@ -8,8 +8,8 @@ Examples
 --------
 >>> Params.from_values({"lost_rate_target": 0.6}).lost_rate_target
 0.6
->>> Params.problems({"reason_taxonomy": {"price": ["价格太高"]}})
-[('reason_taxonomy', {'price': ['价格太高']}, 'names unknown categories price; categories: product_price, sales_process, brand, customer')]
+>>> Params.problems({"reason_taxonomy": {"price": ["价格太高"]}})[0][2]
+'names unknown categories price; categories: product_price, sales_process, brand, customer'
 """
 
 from __future__ import annotations
