@@ -10,7 +10,8 @@ Rooms:
   ``recovery`` (quasi-lost split, second follow-up, what the target still needs,
   competitors), ``notes`` (terms of the free-text notes);
 - ``labels`` — words for the codes; ``views`` — display tables; ``findings`` — the summary,
-  data-quality warnings, sentences with numbers and :func:`key_figures`; ``plots`` — charts;
+  data-quality warnings, the sentences with numbers a section shows (exported here, as
+  ``lost.findings`` is the summary function) and :func:`key_figures`; ``plots`` — charts;
   ``messages.yaml``.
 
 Examples
@@ -25,7 +26,9 @@ True
 
 from . import plots, views
 from .analysis import Result, analyse
-from .findings import data_warnings, findings, key_figures
+from .findings import (controllable_callout, data_warnings, findings, key_figures, maturity_note, notes_note,
+                       scope_note, status_note)
 from .params import Params
 
-__all__ = ["Params", "Result", "analyse", "data_warnings", "findings", "key_figures", "plots", "views"]
+__all__ = ["Params", "Result", "analyse", "controllable_callout", "data_warnings", "findings", "key_figures",
+           "maturity_note", "notes_note", "plots", "scope_note", "status_note", "views"]

@@ -208,7 +208,7 @@ def test_notebook_follows_the_contract():
         tree = ast.parse(source)
         assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While)) for n in ast.walk(tree))
     assert sum("summary" in t for t in tags) == 1
-    assert code[-1] == "report.publish(result, lost.key_figures(result))"
+    assert code[-1] == "report.publish(result, lost.key_figures(result));"
     for source in code[2:]:  # after the parameters and the set-up cell: one call per cell
         calls = [n for n in ast.parse(source).body if not isinstance(n, (ast.Import, ast.ImportFrom))]
         assert len(calls) == 1, source
