@@ -22,12 +22,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
+from funnelkit.exceptions import FunnelkitError
 from funnelkit.result import AnalysisResult
 
 from . import deals as lost
 from . import notes as lost_notes
 from . import reasons as lost_reasons
 from . import recovery as lost_recovery
+from .labels import stage_label
 from .params import Params
 
 
@@ -93,6 +95,13 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
         date is ``as_of``, else the latest lead creation date (new leads stop at the extract
         date, so this never overstates how long deals have had).
 
+    Raises
+    ------
+    ParamsError
+        A parameter breaks its declaration, or ``deal_from_stage`` is no stage of ``stages``.
+    FunnelkitError
+        The branch has no deals (no leads, or none reached ``deal_from_stage``).
+
     Examples
     --------
     >>> from funnelkit.data.loading import load_tables
@@ -106,6 +115,11 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     stages = resolve_stages(params.stages)
     deal_leads = lost.deals(leads, stages=params.stages, deal_from_stage=params.deal_from_stage,
                             taxonomy=params.reason_taxonomy)
+    if deal_leads.empty:  # every table below needs at least one deal
+        stage = stage_label(params.deal_from_stage, stages, "zh")
+        raise FunnelkitError(f"no deals to analyse: the branch has {len(leads)} leads and none reached {stage} "
+                             f"({params.deal_from_stage}, params lost.deal_from_stage)" if len(leads)
+                             else "no deals to analyse: the branch has no leads, so there is no lost-deal report")
     year = lost.latest_year(deal_leads, params.current_year)
     days = lost.maturity_days(deal_leads, days=params.maturity_days, year=year)
     end = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max()

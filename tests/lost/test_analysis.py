@@ -14,7 +14,7 @@ import pytest
 
 from funnelkit import lost
 from funnelkit.data.loading import load_tables
-from funnelkit.exceptions import ParamsError
+from funnelkit.exceptions import FunnelkitError, ParamsError
 from funnelkit.i18n import catalogue
 from funnelkit.parameters import parameters_cell
 from tests.lost.test_deals import TAXONOMY, small_leads
@@ -69,6 +69,14 @@ def test_an_unknown_deal_stage_is_a_params_error_listing_the_stages():
     custom = [{"key": "lead", "zh": "线索"}, {"key": "offer", "zh": "报价"}, {"key": "deal", "zh": "成交"}]
     with pytest.raises(ParamsError, match="use one of lead, offer, deal"):
         analyse_small(stages=custom)  # contacted is no stage of this funnel
+
+
+def test_a_branch_without_deals_says_so():
+    with pytest.raises(FunnelkitError, match="^no deals to analyse: the branch has no leads"):
+        analyse_small(small_leads().iloc[:0])  # a header-only leads file
+    early = small_leads().query("lead_id == 'P1'")  # lost at the target stage, before any deal
+    with pytest.raises(FunnelkitError, match="has 1 leads and none reached 接触客户 \\(contacted"):
+        analyse_small(early)
 
 
 def test_a_bad_value_built_by_hand_is_refused_by_analyse():
