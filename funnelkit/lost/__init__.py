@@ -26,8 +26,16 @@ True
 
 from . import plots, views
 from .analysis import Result, analyse
-from .findings import (controllable_callout, data_warnings, findings, key_figures, maturity_note, notes_note,
-                       scope_note, status_note)
+from .findings import (
+    controllable_callout,
+    data_warnings,
+    findings,
+    key_figures,
+    maturity_note,
+    notes_note,
+    scope_note,
+    status_note,
+)
 from .params import Params
 
 __all__ = ["Params", "Result", "analyse", "controllable_callout", "data_warnings", "findings", "key_figures",
