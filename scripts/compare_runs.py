@@ -16,11 +16,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from funnelkit.data.schema import DEFAULT_STAGES
+
 IGNORED = {"run_id", "kit_version", "tables"}
 #: Columns the CSVs no longer carry (labels in one language; the code column stays).
-DROPPED = {"stage_label", "transition_label", "component_label"}
+DROPPED = {"stage_label", "transition_label", "component_label",  # funnel
+           "status_label", "group_label", "kind_label", "label"}  # lost
 #: Values that became codes: column → {old label: code}.
-RECODED = {"segment": {"全部": "all", "All": "all"}}
+RECODED = {
+    "segment": {"全部": "all", "All": "all"},
+    "group": {"全部": "all", "All": "all"},
+    "scope": {"商机（到达接触客户及以后）": "deals", "到达接触客户之前": "before_deals"},
+    "stage": {stage.zh: stage.key for stage in DEFAULT_STAGES},
+}
 
 
 def _as_released(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,42 @@
 """Lost-deal analysis (战败客户): why deals were lost, by product line; quasi-lost against
 truly lost; recovery; the lost rate against its target.
 
-Rooms: ``analysis`` (the computing call), ``deals`` (deals, rates, targets), ``reasons``,
-``recovery``, ``notes``, ``findings`` (summary and key figures), ``plots``, ``messages.yaml``.
+Rooms:
+
+- ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
+- ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
+- computation below it: ``deals`` (which deals count, maturity, rates, the target, year over
+  year, the lead flow), ``reasons`` (reason shares, categories, Pareto, stage and timing),
+  ``recovery`` (quasi-lost split, second follow-up, what the target still needs,
+  competitors), ``notes`` (terms of the free-text notes);
+- ``labels`` — words for the codes; ``views`` — display tables; ``findings`` — the summary,
+  data-quality warnings, the sentences with numbers a section shows (exported here, as
+  ``lost.findings`` is the summary function) and :func:`key_figures`; ``plots`` — charts;
+  ``messages.yaml``.
+
+Examples
+--------
+>>> from funnelkit import lost
+>>> from funnelkit.data.loading import load_tables
+>>> params = lost.Params(branch="杭州分公司")
+>>> result = lost.analyse(load_tables(params, ["leads"]), params)
+>>> sorted(result.tables()) == sorted(lost.Result.SAVED)
+True
 """
+
+from . import plots, views
+from .analysis import Result, analyse
+from .findings import (
+    controllable_callout,
+    data_warnings,
+    findings,
+    key_figures,
+    maturity_note,
+    notes_note,
+    scope_note,
+    status_note,
+)
+from .params import Params
+
+__all__ = ["Params", "Result", "analyse", "controllable_callout", "data_warnings", "findings", "key_figures",
+           "maturity_note", "notes_note", "plots", "scope_note", "status_note", "views"]

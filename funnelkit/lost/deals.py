@@ -16,13 +16,14 @@ bounded (:func:`target_check`).
 
 The other parts live next to this module: reasons and timing in :mod:`funnelkit.lost.reasons`,
 quasi-lost leads and recovery in :mod:`funnelkit.lost.recovery`, free-text notes in
-:mod:`funnelkit.lost.notes`, the written summary in :mod:`funnelkit.lost.findings`.
+:mod:`funnelkit.lost.notes`; :func:`funnelkit.lost.analyse` runs them all. Every table holds
+codes (``overall``, ``all``, ``on_track``, ``missing``), never words of a language.
 
 Examples
 --------
 >>> from funnelkit.demo import load_demo
->>> deal_leads = deals(load_demo("leads", branch="温州分公司"))
->>> rates = lost_rates(in_year(deal_leads, latest_year(deal_leads)))
+>>> deal_leads = deals(load_demo("leads", branch="温州分公司"), deal_from_stage="contacted")
+>>> rates = lost_rates(in_year(deal_leads, latest_year(deal_leads, 0)))
 >>> bool(rates["lost_rate"].between(0, 1).all())
 True
 """
@@ -34,15 +35,19 @@ import math
 import numpy as np
 import pandas as pd
 
-from funnelkit.exceptions import ParamsError, Problem
-from funnelkit.i18n import t
 from funnelkit.data.schema import QUASI_LOST_KINDS, TRULY_LOST_KINDS, resolve_stages
+from funnelkit.exceptions import ParamsError, Problem
 from funnelkit.stats import adjust_pvalues, two_proportion_test, with_wilson
 
 #: Optional leads columns this analysis reads; absent ones count as empty.
 OPTIONAL = ("lost_reason", "lost_kind", "competitor", "lost_date", "followed_up", "reengaged", "recovered", "note")
 #: Category codes the taxonomy does not define: reasons it does not list, and empty reasons.
+#: ``missing`` is also the ``reason`` (and ``competitor``) of a deal lost without one.
 UNMAPPED, MISSING = "unmapped", "missing"
+#: The ``group`` of a table's row over every deal (``dimension`` ``overall``).
+ALL = "all"
+#: ``scope`` codes of :func:`scope_counts`.
+SCOPES = ("deals", "before_deals")
 #: The category the branch controls itself.
 CONTROLLABLE = "sales_process"
 DIMENSIONS = ("product_line", "segment", "owner")
@@ -52,47 +57,35 @@ FALLBACK_MATURITY_DAYS = 120
 
 
 def _stage_position(data: pd.DataFrame, stages, deal_from_stage: str) -> tuple[pd.Series, int]:
-    keys = [s.key for s in resolve_stages(stages)]
-    if deal_from_stage not in keys:
-        raise ParamsError([Problem("params: lost", None, "deal_from_stage", deal_from_stage,
-                                   "not a stage of this branch's funnel", f"use one of {', '.join(keys)}")])
+    keys = [s.key for s in resolve_stages(stages)]  # deal_from_stage is one of them (checked by analyse)
     return data["stage"].astype(str).map({k: i for i, k in enumerate(keys)}), keys.index(deal_from_stage)
 
 
-def check_taxonomy(taxonomy: dict) -> dict[str, str]:
-    """Reason → category from ``{category: [reasons]}``; a reason under two categories is an error."""
-    pairs = [(str(reason).strip(), str(category)) for category, reasons in taxonomy.items() for reason in reasons]
-    seen: dict[str, str] = {}
-    problems = [Problem("params: lost", None, "reason_taxonomy", reason,
-                        f"listed under both {seen[reason]!r} and {category!r}", "keep it in one category")
-                for reason, category in pairs if seen.setdefault(reason, category) != category]
-    if problems:
-        raise ParamsError(problems)
-    return seen
+def reason_categories(taxonomy: dict) -> dict[str, str]:
+    """Reason → category from ``{category: [reasons]}`` (the declaration of ``reason_taxonomy``
+    keeps each reason in one category)."""
+    return {str(reason).strip(): str(category) for category, reasons in taxonomy.items() for reason in reasons}
 
 
-def deals(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contacted", taxonomy: dict | None = None,
-          lang: str = "zh") -> pd.DataFrame:
+def deals(leads: pd.DataFrame, *, deal_from_stage: str, stages=None, taxonomy: dict | None = None) -> pd.DataFrame:
     """The leads that reached the deal stage, with the columns every lost-deal table uses.
 
     Parameters
     ----------
     leads : DataFrame
         Validated leads (data contract); ``stage`` holds stage keys.
+    deal_from_stage : str
+        First stage of a deal, a key of ``stages``.
     stages : list, optional
         The branch's funnel (``[]`` = the default telecom funnel).
-    deal_from_stage : str
-        First stage of a deal.
     taxonomy : dict, optional
         ``{category: [reason, ...]}`` from params.
-    lang : str
-        Language of the label given to lost deals without a reason.
 
     Returns
     -------
     DataFrame
         The deal rows (a copy) plus ``year``, ``month`` (``"2006-03"``), ``reason`` (lost
-        deals; empty reasons labelled), ``category`` (taxonomy code, ``unmapped`` or ``missing``)
+        deals; :data:`MISSING` for an empty reason), ``category`` (taxonomy code, ``unmapped`` or ``missing``)
         and ``lost_group`` (``quasi_lost``, ``truly_lost`` or ``unknown`` for lost deals).
     """
     data = leads.reindex(columns=[*leads.columns, *[c for c in OPTIONAL if c not in leads.columns]])
@@ -100,7 +93,7 @@ def deals(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contacted
     data = data.loc[position >= first]
     lost = data["outcome"].astype(str).eq("lost")
     reason = data["lost_reason"].astype("string").str.strip().replace("", pd.NA)
-    category = (reason.map(check_taxonomy(taxonomy or {})).astype("string").fillna(UNMAPPED)
+    category = (reason.map(reason_categories(taxonomy or {})).astype("string").fillna(UNMAPPED)
                 .where(reason.notna(), MISSING))
     kind = data["lost_kind"].astype("string")
     group = np.select([kind.isin(QUASI_LOST_KINDS).fillna(False), kind.isin(TRULY_LOST_KINDS).fillna(False)],
@@ -108,7 +101,7 @@ def deals(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contacted
     return data.assign(
         year=data["created_date"].dt.year.astype("Int64"),
         month=data["created_date"].dt.strftime("%Y-%m"),
-        reason=reason.fillna(t("lost.reason_missing", lang)).where(lost),
+        reason=reason.fillna(MISSING).where(lost),
         category=category.where(lost),
         lost_group=pd.Series(group, index=data.index, dtype="string").where(lost),
     )
@@ -119,28 +112,26 @@ def flag(data: pd.DataFrame, column: str) -> pd.Series:
     return data[column].astype("boolean").fillna(False).astype(bool)
 
 
-def scope_counts(leads: pd.DataFrame, *, stages=None, deal_from_stage: str = "contacted",
-                 lang: str = "zh") -> pd.DataFrame:
+def scope_counts(leads: pd.DataFrame, *, deal_from_stage: str, stages=None) -> pd.DataFrame:
     """Leads before the deal stage and deals, by outcome: the context shown once.
 
-    Returns ``scope`` (label), ``won``, ``lost``, ``open``, ``leads``, ``top_reasons`` (the most
-    frequent lost reasons of that scope).
+    Returns ``scope`` (``deals``, then ``before_deals`` when there are such leads), ``won``,
+    ``lost``, ``open``, ``leads``, ``top_reasons`` (the most frequent lost reasons of that scope).
     """
     position, first = _stage_position(leads, stages, deal_from_stage)
-    labels = {s.key: s.label(lang) for s in resolve_stages(stages)}
-    scope = np.where(position >= first, t("lost.scope_deals", lang, stage=labels[deal_from_stage]),
-                     t("lost.scope_before", lang, stage=labels[deal_from_stage]))
+    scope = np.where(position >= first, "deals", "before_deals")
     outcome = leads["outcome"].astype(str)
     reasons = leads["lost_reason"] if "lost_reason" in leads else pd.Series(pd.NA, index=leads.index)
     frame = pd.DataFrame({"scope": scope, "outcome": outcome, "reason": reasons.astype("string")})
     counts = pd.crosstab(frame["scope"], frame["outcome"]).reindex(columns=["won", "lost", "open"], fill_value=0)
     top = (frame[frame["outcome"].eq("lost")].dropna(subset=["reason"]).groupby("scope")["reason"]
            .agg(lambda s: "、".join(s.value_counts().head(3).index)))
+    order = [s for s in SCOPES if s in counts.index]
     return (counts.assign(leads=counts.sum(axis=1), top_reasons=top.reindex(counts.index).fillna(""))
-            .sort_index(ascending=False).reset_index().rename_axis(columns=None))
+            .reindex(order).reset_index().rename_axis(columns=None))
 
 
-def latest_year(deal_leads: pd.DataFrame, current_year: int = 0) -> int:
+def latest_year(deal_leads: pd.DataFrame, current_year: int) -> int:
     """The year analysed: ``current_year`` when it is set and in the data, else the latest year."""
     years = sorted(int(y) for y in deal_leads["year"].dropna().unique())
     if not years:
@@ -179,19 +170,13 @@ def rate_table(deal_leads: pd.DataFrame, *, by: str | list[str] | None = None) -
 
 def lost_rates(deal_leads: pd.DataFrame, *, by=DIMENSIONS) -> pd.DataFrame:
     """:func:`rate_table` overall and for each dimension in ``by``, stacked: ``dimension``
-    (a code: ``overall`` or the column name), ``group`` (``all`` overall, else the data value)
-    then the rate columns; within a dimension, highest lost rate first. Labels are for display
-    only (:func:`dimension_label`), so the table does not change with the language."""
-    overall = rate_table(deal_leads).assign(dimension="overall", group="all")
+    (a code: ``overall`` or the column name), ``group`` (:data:`ALL` overall, else the data value)
+    then the rate columns; within a dimension, highest lost rate first."""
+    overall = rate_table(deal_leads).assign(dimension="overall", group=ALL)
     parts = [rate_table(deal_leads, by=d).rename(columns={d: "group"})
              .assign(dimension=d).sort_values("lost_rate", ascending=False) for d in by]
     table = pd.concat([overall, *parts], ignore_index=True)
     return table[["dimension", "group", *[c for c in table.columns if c not in ("dimension", "group")]]]
-
-
-def dimension_label(code: str, lang: str = "zh") -> str:
-    """Display name of a ``dimension`` code (``overall``, ``product_line``, ``segment``, ``owner``)."""
-    return t("lost.overall" if code == "overall" else f"lost.dim_{code}", lang)
 
 
 def monthly_rates(deal_leads: pd.DataFrame) -> pd.DataFrame:
@@ -202,7 +187,7 @@ def monthly_rates(deal_leads: pd.DataFrame) -> pd.DataFrame:
     return table.assign(mature=table["month"].map(mature).astype(bool))
 
 
-def maturity_days(deal_leads: pd.DataFrame, *, days: int = 0, year: int | None = None) -> int:
+def maturity_days(deal_leads: pd.DataFrame, *, days: int, year: int | None = None) -> int:
     """Days a deal needs before its outcome counts: ``days`` when positive, else the 90th
     percentile (rounded up) of days from creation to loss over the dated losses of deals
     created before ``year`` (the branch's own closed history; every year when there is none,
@@ -247,9 +232,9 @@ def target_status(lost_rate: float, *, target: float, margin: float) -> str:
     return "on_track" if gap <= 0 else "at_risk" if gap <= round(margin, 10) else "off_track"
 
 
-def target_check(deal_leads: pd.DataFrame, *, target: float, margin: float, lang: str = "zh") -> pd.DataFrame:
+def target_check(deal_leads: pd.DataFrame, *, target: float, margin: float) -> pd.DataFrame:
     """One row: the lost rate of the mature deals of ``deal_leads`` against the target, its gap
-    and status; ``immature`` deals left out (``immature_open`` of them still open);
+    and ``status`` (a code of :data:`STATUSES`); ``immature`` deals left out (``immature_open`` of them still open);
     ``lost_rate_all`` over every closed deal (mature or not, the biased figure) and the bound
     ``lost_rate_if_open_lost``: every open deal of ``deal_leads`` counted as lost."""
     row = rate_table(mature_only(deal_leads))
@@ -258,8 +243,7 @@ def target_check(deal_leads: pd.DataFrame, *, target: float, margin: float, lang
     young = ~_mature(deal_leads)
     deals_n = every["closed"] + every["open"]
     return row[["closed", "won", "lost", "open", "lost_rate", "lost_rate_low", "lost_rate_high"]].assign(
-        target=target, gap_to_target=row["lost_rate"] - target, status=status,
-        status_label=t(f"lost.status_{status}", lang), immature=int(young.sum()),
+        target=target, gap_to_target=row["lost_rate"] - target, status=status, immature=int(young.sum()),
         immature_open=int((young & deal_leads["outcome"].astype(str).eq("open")).sum()),
         lost_rate_all=every["lost_rate"],
         lost_rate_if_open_lost=(every["lost"] + every["open"]) / deals_n if deals_n else np.nan)
@@ -330,20 +314,3 @@ def lead_flow(deal_leads: pd.DataFrame) -> pd.DataFrame:
              ("management", "not_recovered", n_quasi - recovered), ("recovered", "base", recovered)]
     return pd.DataFrame(edges, columns=["source", "target", "count"])
 
-
-def flow_table(flow: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
-    """:func:`lead_flow` with node labels, for display."""
-    return pd.DataFrame({"from": flow["source"].map(lambda c: t(f"lost.node_{c}", lang)),
-                         "to": flow["target"].map(lambda c: t(f"lost.node_{c}", lang)), "count": flow["count"]})
-
-
-def column_labels(lang: str = "zh") -> dict[str, str]:
-    """Display names of every column the lost-deal tables use (``lost.col_<column>`` messages)."""
-    from funnelkit.i18n import catalogue
-
-    return {key.removeprefix("lost.col_"): t(key, lang) for key in catalogue() if key.startswith("lost.col_")}
-
-
-def stage_label(key: str, *, stages=None, lang: str = "zh") -> str:
-    """Display label of a stage key in the branch's funnel (the key itself when unknown)."""
-    return next((s.label(lang) for s in resolve_stages(stages) if s.key == key), key)

@@ -1,12 +1,28 @@
-"""The written summary and the key figures of the lost-deal report, generated from a
-:class:`funnelkit.lost.analysis.LostAnalysis` — never written by hand."""
+"""The written summary, the data-quality warnings, the sentences with numbers the sections
+show, and the key figures of the lost-deal report — all generated from a
+:class:`funnelkit.lost.Result`, never written by hand.
+
+Examples
+--------
+>>> from funnelkit.data.loading import load_tables
+>>> from funnelkit.lost import Params, analyse
+>>> params = Params(branch="绍兴分公司")
+>>> result = analyse(load_tables(params, ["leads"]), params)
+>>> findings(result, "en")[0].startswith(f"The {result.year} lost rate of mature deals is")
+True
+>>> key_figures(result)["status"] in ("on_track", "at_risk", "off_track")
+True
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from funnelkit.report.formatting import pct
 from funnelkit.i18n import t
+from funnelkit.report.formatting import pct
+
+from .deals import MISSING
+from .labels import group_label, reason_label, stage_label, status_label
 from .reasons import controllable_share
 from .reasons import top_reasons as _top_reasons
 
@@ -23,7 +39,7 @@ def _yoy_finding(yoy: pd.DataFrame, year: int, lang: str) -> list[str]:
 
 def _top_reason_finding(shares: pd.DataFrame, lang: str) -> list[str]:
     top = shares[shares["rank"].eq(1)]
-    parts = [t("lost.find_top_reason_part", lang, line=line, reason=reason, share=pct(share))
+    parts = [t("lost.find_top_reason_part", lang, line=line, reason=reason_label(reason, lang), share=pct(share))
              for line, reason, share in zip(top["product_line"], top["reason"], top["share"])]
     if not parts:
         return []
@@ -40,7 +56,8 @@ def _recovery_findings(split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Ser
     if effect["more_needed"] == 0:
         return texts + [t("lost.find_needed_none", lang)]
     first = holders.groupby("dimension", sort=False).head(1)
-    where = "、".join(f"{g}（{p}）" if lang == "zh" else f"{g} ({p})" for g, p in zip(first["group"], first["pool"]))
+    where = "、".join(f"{g}（{p}）" if lang == "zh" else f"{g} ({p})"
+                     for g, p in zip(first["group"].map(lambda g: group_label(g, lang)), first["pool"]))
     key = "lost.find_needed" if effect["reachable"] else "lost.find_needed_unreachable"
     return texts + [t(key, lang, needed=int(effect["more_needed"]), pool=int(effect["pool"]), where=where)]
 
@@ -60,33 +77,70 @@ def _group_yoy_finding(groups: pd.DataFrame, lang: str) -> list[str]:
     return [t("lost.find_yoy_groups", lang, parts="、".join(parts) if lang == "zh" else ", ".join(parts))]
 
 
-def findings(a) -> list[str]:
+def findings(a, lang: str) -> list[str]:
     """The report's findings, in order: the mature deals' lost rate against the target, the
     deals not yet mature with the bound if the open ones are lost, the change from last year
     (overall, then groups whose change survives Holm), top reasons, the controllable share,
     quasi-lost recovery and what the target still needs, the leading competitor, and
     data-quality warnings if any."""
-    lang = a.lang
     if a.target_row.empty or not a.target_row["closed"].iloc[0]:
         return [t("lost.find_no_deals", lang, year=a.year)]
     r = a.target_row.iloc[0]
     texts = [t("lost.find_rate", lang, year=a.year, rate=pct(r["lost_rate"]), low=pct(r["lost_rate_low"]),
                high=pct(r["lost_rate_high"]), closed=int(r["closed"]), target=pct(r["target"]),
-               gap=f"{r['gap_to_target'] * 100:+.1f}", status=r["status_label"])]
+               gap=f"{r['gap_to_target'] * 100:+.1f}", status=status_label(r["status"], lang))]
     texts += _maturity_findings(r, a.maturity_days, lang)
     texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
     texts += _top_reason_finding(a.shares, lang)
     texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
     texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
     if not a.competitors.empty:
-        texts.append(t("lost.find_competitor", lang, brand=a.competitors["competitor"].iloc[0],
+        texts.append(t("lost.find_competitor", lang, brand=reason_label(a.competitors["competitor"].iloc[0], lang),
                        share=pct(a.competitors["share"].iloc[0])))
-    if a.warnings:
-        texts.append(t("lost.find_warnings", lang, count=len(a.warnings)))
+    if len(a.unlisted):
+        texts.append(t("lost.find_warnings", lang, count=len(a.unlisted)))
     return texts
 
 
-def summary_figures(a) -> dict:
+def data_warnings(a, lang: str) -> list[str]:
+    """One warning per lost reason the taxonomy does not list (with its count), one for the
+    lost deals without a reason."""
+    return [t("lost.warn_missing", lang, count=int(n)) if category == MISSING
+            else t("lost.warn_unmapped", lang, reason=reason, count=int(n))
+            for category, reason, n in a.unlisted[["category", "reason", "lost"]].itertuples(index=False)]
+
+
+def scope_note(a, lang: str) -> str:
+    """What a deal is and which year the report covers."""
+    return t("lost.scope_note", lang, stage=stage_label(a.deal_from_stage, a.stages, lang), year=a.year)
+
+
+def maturity_note(a, lang: str) -> str:
+    """The maturity rule of the report, with this run's numbers."""
+    row = a.target_row.iloc[0]
+    cutoff = (a.end - pd.Timedelta(days=a.maturity_days)).date().isoformat()
+    return t("lost.maturity_note", lang, days=a.maturity_days, end=a.end.date().isoformat(), cutoff=cutoff,
+             immature=int(row["immature"]), open=int(row["immature_open"]))
+
+
+def status_note(a, lang: str) -> str:
+    """The on-track / at-risk / off-track rule with the branch's target and margin."""
+    return t("lost.status_note", lang, target=f"{a.target:.0%}", margin=f"{a.margin * 100:g}")
+
+
+def controllable_callout(a, lang: str) -> list[str]:
+    """The sales-process share, called out because it is the one the branch controls."""
+    return [t("lost.controllable_callout", lang, share=f"{controllable_share(a.categories):.1%}")]
+
+
+def notes_note(a, lang: str) -> str:
+    """How many of the year's lost deals carry a note, or that none does."""
+    if not a.noted_deals:
+        return t("lost.no_notes", lang)
+    return t("lost.notes_count", lang, noted=a.noted_deals, lost=a.lost_deals)
+
+
+def key_figures(a) -> dict:
     """The figures ``summary.json`` carries for the leadership index: rates on mature deals;
     ``recovered_count`` counts every quasi-lost deal of the year won back (the recovery funnel)."""
     r = a.target_row.iloc[0]

@@ -55,7 +55,7 @@ def terms_of(text: str, *, stop_words=STOP_WORDS) -> list[str]:
     return list(dict.fromkeys(kept))
 
 
-def note_terms(lost_notes: pd.DataFrame, *, by: str = "reason", top: int = 8, stop_words=STOP_WORDS) -> pd.DataFrame:
+def note_terms(lost_notes: pd.DataFrame, *, top: int, by: str = "reason", stop_words=STOP_WORDS) -> pd.DataFrame:
     """Most frequent terms of the notes per ``by`` group.
 
     Parameters

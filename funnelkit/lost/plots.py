@@ -1,5 +1,17 @@
-"""Charts of the lost-deal report. Each takes a table from :mod:`funnelkit.lost.deals` (or its
-sibling modules) and an optional ``ax``, and returns the Axes it drew on."""
+"""Charts of the lost-deal report. Each takes the :class:`~funnelkit.lost.Result` first, puts
+words in ``lang`` on its codes (:mod:`funnelkit.lost.labels`), draws on ``ax`` (a new figure
+when None) and returns the Figure. Charts never compute: every number comes from the result.
+
+Examples
+--------
+>>> from funnelkit.data.loading import load_tables
+>>> from funnelkit.lost import Params, analyse
+>>> params = Params(branch="嘉兴分公司")
+>>> result = analyse(load_tables(params, ["leads"]), params)
+>>> figure = pareto(result, lang="en")
+>>> figure.axes[0].get_title()
+'Pareto chart of lost reasons'
+"""
 
 from __future__ import annotations
 
@@ -10,13 +22,14 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from funnelkit.i18n import t
 from funnelkit.report.charts import axes_for
-from .deals import dimension_label
+
+from .labels import dimension_label, mapped, node_label, reason_label, stage_label, step_label
 
 
-def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin: float = 0.0,
-                   lang: str = "zh", ax=None):
-    """Lost rate per group of one ``dimension`` of :func:`funnelkit.lost.deals.lost_rates` (its code,
-    e.g. ``product_line``), with Wilson intervals, the target line and the at-risk band."""
+def rate_intervals(result, *, dimension: str, lang: str = "zh", ax=None):
+    """Lost rate per group of one ``dimension`` of the rates (its code, e.g. ``product_line``),
+    mature deals, with Wilson intervals, the target line and the at-risk band."""
+    rates, target, margin = result.rates, result.target, result.margin
     rows = rates[rates["dimension"].eq(dimension)].sort_values("lost_rate")
     ax = axes_for(ax, (8, max(2.2, 0.38 * len(rows) + 1.2)))
     ax.axvspan(target, target + margin, color="#f2c14e", alpha=0.25, label=t("lost.ax_at_risk", lang))
@@ -29,12 +42,13 @@ def rate_intervals(rates: pd.DataFrame, *, dimension: str, target: float, margin
            title=t("lost.chart_rates", lang, dimension=dimension_label(dimension, lang)))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="lower left", fontsize=8, frameon=False)
-    return ax
+    return ax.figure
 
 
-def monthly_rates(monthly: pd.DataFrame, *, target: float, lang: str = "zh", ax=None):
+def monthly_rates(result, *, lang: str = "zh", ax=None):
     """Monthly lost rate (:func:`funnelkit.lost.deals.monthly_rates`) with its interval band and the
     target; months not yet mature (``mature`` False) are hollow points off the line."""
+    monthly, target = result.monthly, result.target
     ax = axes_for(ax, (7.5, 3.2))
     shown = monthly[monthly["closed"] > 0]
     ripe = shown[shown["mature"]] if "mature" in shown else shown
@@ -51,56 +65,62 @@ def monthly_rates(monthly: pd.DataFrame, *, target: float, lang: str = "zh", ax=
            title=t("lost.chart_monthly", lang))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="lower left", fontsize=8, frameon=False)
-    return ax
+    return ax.figure
 
 
-def reason_shares(matrix: pd.DataFrame, *, lang: str = "zh", ax=None):
+def reason_shares(result, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost.reasons.share_matrix`: reason × product line shares."""
-    grid = matrix.set_index("reason")
+    matrix = result.matrix
+    grid = matrix.assign(reason=mapped(matrix["reason"], reason_label, lang)).set_index("reason")
     ax = axes_for(ax, (1.3 * grid.shape[1] + 3, 0.42 * len(grid) + 1.4))
     sns.heatmap(grid, annot=True, fmt=".0%", cmap="Reds", vmin=0, cbar=False, linewidths=0.5, ax=ax)
     ax.set(xlabel="", ylabel="", title=t("lost.chart_reason_shares", lang))
     ax.tick_params(axis="y", rotation=0)
-    return ax
+    return ax.figure
 
 
-def pareto(table: pd.DataFrame, *, lang: str = "zh", ax=None):
+def pareto(result, *, lang: str = "zh", ax=None):
     """Pareto chart of :func:`funnelkit.lost.reasons.pareto`: bars of lost deals, cumulative share line."""
+    table = result.pareto
+    reasons = mapped(table["reason"], reason_label, lang)
     ax = axes_for(ax, (8, 4))
-    ax.bar(table["reason"], table["lost"], color="#5b7db1")
+    ax.bar(reasons, table["lost"], color="#5b7db1")
     ax.set(ylabel=t("lost.ax_lost", lang), xlabel="", title=t("lost.chart_pareto", lang))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", rotation=30)
     line = ax.twinx()
-    line.plot(table["reason"], table["cum_share"], color="#c0392b", marker="o")
+    line.plot(reasons, table["cum_share"], color="#c0392b", marker="o")
     line.axhline(0.8, color="#c0392b", linestyle=":", linewidth=1)
     line.set(ylim=(0, 1.05), ylabel=t("lost.ax_cum_share", lang))
     line.yaxis.set_major_formatter(PercentFormatter(1.0))
     line.grid(False)
-    return ax
+    return ax.figure
 
 
-def recovery_funnel(funnel: pd.DataFrame, *, lang: str = "zh", ax=None):
+def recovery_funnel(result, *, lang: str = "zh", ax=None):
     """Horizontal bars of :func:`funnelkit.lost.recovery.recovery_funnel`, with counts and shares."""
+    funnel = result.funnel
     ax = axes_for(ax, (8, 2.8))
-    ax.barh(funnel["label"], funnel["count"], color=sns.color_palette("Blues_r", len(funnel)))
+    ax.barh(mapped(funnel["step"], step_label, lang), funnel["count"], color=sns.color_palette("Blues_r", len(funnel)))
     ax.invert_yaxis()
     share = funnel["share"].fillna(0)
     for y, (count, s) in enumerate(zip(funnel["count"], share)):
         ax.text(count, y, f" {count:,} ({s:.0%})", va="center", fontsize=9)
     ax.set(xlabel=t("lost.ax_count", lang), ylabel="", title=t("lost.chart_funnel", lang))
     ax.set_xlim(0, max(1, funnel["count"].max()) * 1.25)
-    return ax
+    return ax.figure
 
 
-def stage_reason(table: pd.DataFrame, *, lang: str = "zh", ax=None):
+def stage_reason(result, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost.reasons.stage_reason` counts (the total column left out)."""
-    grid = table.set_index("stage").drop(columns="total")
+    table = result.stage_by_reason
+    grid = (table.assign(stage=mapped(table["stage"], stage_label, lang, result.stages)).set_index("stage")
+            .drop(columns="total").rename(columns=lambda reason: reason_label(reason, lang)))
     ax = axes_for(ax, (1.0 * grid.shape[1] + 2.5, 0.5 * len(grid) + 1.6))
     sns.heatmap(grid, annot=True, fmt="d", cmap="Blues", cbar=False, linewidths=0.5, ax=ax)
     ax.set(xlabel=t("lost.ax_reason", lang), ylabel=t("lost.ax_stage", lang), title=t("lost.chart_stage_reason", lang))
     ax.tick_params(axis="y", rotation=0)
-    return ax
+    return ax.figure
 
 
 #: Box centres of the lead flow (axes coordinates 0–10 × 0–6).
@@ -112,9 +132,10 @@ _FLOW_COLOURS = {"won": "#d5ecd4", "base": "#d5ecd4", "recovered": "#d5ecd4", "l
                  "competitor_pool": "#f6d5d1", "management": "#fdebc8", "not_recovered": "#fdebc8"}
 
 
-def lead_flow(flow: pd.DataFrame, *, lang: str = "zh", ax=None):
+def lead_flow(result, *, lang: str = "zh", ax=None):
     """The lead flow of :func:`funnelkit.lost.deals.lead_flow` as boxes with counts and arrows whose
     width follows the number of deals. Nodes without deals (kind unknown) are left out."""
+    flow = result.flow
     ax = axes_for(ax, (9, 5))
     into = flow.groupby("target")["count"].sum()
     counts = {"pool": int(flow.loc[flow["source"].eq("pool"), "count"].sum()),
@@ -135,17 +156,18 @@ def lead_flow(flow: pd.DataFrame, *, lang: str = "zh", ax=None):
         x, y = _FLOW_LAYOUT[node]
         ax.add_patch(FancyBboxPatch((x - _BOX_W, y - _BOX_H), 2 * _BOX_W, 2 * _BOX_H, boxstyle="round,pad=0.04",
                                     facecolor=_FLOW_COLOURS.get(node, "#e8eef6"), edgecolor="#7f8c8d", zorder=2))
-        ax.text(x, y, f"{t(f'lost.node_{node}', lang)}\n{counts.get(node, 0):,}", ha="center", va="center",
+        ax.text(x, y, f"{node_label(node, lang)}\n{counts.get(node, 0):,}", ha="center", va="center",
                 fontsize=8.5, zorder=3)
     ax.set(xlim=(0, 10), ylim=(-0.2, 6), title=t("lost.chart_flow", lang))
     ax.axis("off")
-    return ax
+    return ax.figure
 
 
-def competitors(table: pd.DataFrame, *, lang: str = "zh", ax=None):
+def competitors(result, *, lang: str = "zh", ax=None):
     """Bars of :func:`funnelkit.lost.recovery.competitors`."""
+    table = result.competitors
     ax = axes_for(ax, (7, 0.45 * len(table) + 1.4))
-    ax.barh(table["competitor"], table["lost"], color="#c0392b")
+    ax.barh(mapped(table["competitor"], reason_label, lang), table["lost"], color="#c0392b")
     ax.invert_yaxis()
     ax.set(xlabel=t("lost.ax_lost", lang), ylabel="", title=t("lost.chart_competitors", lang))
-    return ax
+    return ax.figure

@@ -1,13 +1,15 @@
 """Why and when deals are lost: reason shares, the reason taxonomy, Pareto, stage and timing.
 
-Every function takes the deals of :func:`funnelkit.lost.deals` (their ``reason`` and
-``category`` columns) and looks at the lost ones only.
+Every function takes the deals of :func:`funnelkit.lost.deals.deals` (their ``reason`` and
+``category`` columns) and looks at the lost ones only. Tables hold codes: a deal lost without
+a reason has the reason ``missing``, stages are stage keys, the overall group is ``all``.
 
 Examples
 --------
 >>> from funnelkit.demo import load_demo
->>> from funnelkit import lost
->>> deal_leads = lost.deals(load_demo("leads", branch="温州分公司"), taxonomy={"brand": ["品牌不认可"]})
+>>> from funnelkit.lost.deals import deals
+>>> deal_leads = deals(load_demo("leads", branch="温州分公司"), deal_from_stage="contacted",
+...                    taxonomy={"brand": ["品牌不认可"]})
 >>> shares = reason_shares(deal_leads)
 >>> bool(shares.groupby("product_line")["share"].sum().round(9).eq(1).all())
 True
@@ -18,19 +20,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnelkit.i18n import catalogue, t
-from .deals import CONTROLLABLE, MISSING, UNMAPPED
 from funnelkit.data.schema import resolve_stages
 from funnelkit.stats import adjust_pvalues, two_proportion_test
+
+from .deals import ALL, CONTROLLABLE, MISSING, UNMAPPED
 
 
 def lost_only(deal_leads: pd.DataFrame) -> pd.DataFrame:
     return deal_leads[deal_leads["outcome"].astype(str).eq("lost")]
-
-
-def category_label(code: str, lang: str = "zh") -> str:
-    """Display name of a taxonomy category: from the catalogue, else the code as written in params."""
-    return t(f"lost.category_{code}", lang) if f"lost.category_{code}" in catalogue() else str(code)
 
 
 def reason_shares(deal_leads: pd.DataFrame, *, by: str = "product_line") -> pd.DataFrame:
@@ -49,7 +46,7 @@ def top_reasons(shares: pd.DataFrame, *, by: str = "product_line") -> dict[str, 
     return dict(zip(top[by].astype(str), top["reason"].astype(str)))
 
 
-def category_shares(deal_leads: pd.DataFrame, *, taxonomy: dict, lang: str = "zh") -> pd.DataFrame:
+def category_shares(deal_leads: pd.DataFrame, *, taxonomy: dict) -> pd.DataFrame:
     """Lost deals per reason category: every taxonomy category (zeros included), then the
     ``unmapped`` and ``missing`` ones when they occur. ``controllable`` marks the category the
     branch controls (sales process); ``reasons`` lists the reasons seen in the category."""
@@ -58,8 +55,7 @@ def category_shares(deal_leads: pd.DataFrame, *, taxonomy: dict, lang: str = "zh
     counts = lost["category"].value_counts()
     order = [*taxonomy, *[c for c in (UNMAPPED, MISSING) if c in counts.index]]
     table = pd.DataFrame({"category": order})
-    table = table.assign(label=table["category"].map(lambda c: category_label(c, lang)),
-                         reasons=table["category"].map(seen).fillna(""),
+    table = table.assign(reasons=table["category"].map(seen).fillna(""),
                          lost=table["category"].map(counts).fillna(0).astype(int))
     total = table["lost"].sum()
     return table.assign(share=table["lost"] / total if total else 0.0,
@@ -71,13 +67,16 @@ def controllable_share(categories: pd.DataFrame) -> float:
     return float(categories.loc[categories["controllable"], "share"].sum())
 
 
-def taxonomy_warnings(deal_leads: pd.DataFrame, *, lang: str = "zh") -> list[str]:
-    """One warning per reason the taxonomy does not list (with its count), one for empty reasons."""
+def unlisted_reasons(deal_leads: pd.DataFrame) -> pd.DataFrame:
+    """The lost deals the taxonomy cannot place, for the report's data-quality warnings:
+    ``category`` (``unmapped``: one row per reason it does not list, most frequent first;
+    ``missing``: one row for the deals without a reason), ``reason`` and ``lost``."""
     lost = lost_only(deal_leads)
     unmapped = lost.loc[lost["category"].eq(UNMAPPED), "reason"].value_counts()
     missing = int(lost["category"].eq(MISSING).sum())
-    notes = [t("lost.warn_unmapped", lang, reason=reason, count=int(n)) for reason, n in unmapped.items()]
-    return notes + ([t("lost.warn_missing", lang, count=missing)] if missing else [])
+    rows = [(UNMAPPED, str(reason), int(n)) for reason, n in unmapped.items()]
+    rows += [(MISSING, MISSING, missing)] if missing else []
+    return pd.DataFrame(rows, columns=["category", "reason", "lost"])
 
 
 def pareto(deal_leads: pd.DataFrame) -> pd.DataFrame:
@@ -109,25 +108,23 @@ def reason_change(deal_leads: pd.DataFrame, *, year: int) -> pd.DataFrame:
             .sort_values(["lost_current", "reason"], ascending=[False, True], ignore_index=True))
 
 
-def stage_reason(deal_leads: pd.DataFrame, *, stages=None, lang: str = "zh") -> pd.DataFrame:
-    """Lost deals by stage at loss (rows, funnel order, label) × reason (columns, most
+def stage_reason(deal_leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+    """Lost deals by stage at loss (rows: stage keys in funnel order) × reason (columns, most
     frequent first), with a ``total`` column."""
     lost = lost_only(deal_leads)
-    funnel = resolve_stages(stages)
-    order = [s.label(lang) for s in funnel if s.key in set(lost["stage"].astype(str))]
-    stage = lost["stage"].astype(str).map({s.key: s.label(lang) for s in funnel})
-    table = pd.crosstab(stage.rename("stage"), lost["reason"].astype(str)).reindex(order)
+    order = [s.key for s in resolve_stages(stages) if s.key in set(lost["stage"].astype(str))]
+    table = pd.crosstab(lost["stage"].astype(str).rename("stage"), lost["reason"].astype(str)).reindex(order)
     table = table[table.sum().sort_values(ascending=False).index]
     return table.assign(total=table.sum(axis=1)).reset_index().rename_axis(columns=None)
 
 
-def loss_timing(deal_leads: pd.DataFrame, *, by: str = "product_line", lang: str = "zh") -> pd.DataFrame:
-    """Days from lead creation to loss per ``by`` group and overall: ``lost``, ``dated``
+def loss_timing(deal_leads: pd.DataFrame, *, by: str = "product_line") -> pd.DataFrame:
+    """Days from lead creation to loss per ``by`` group and overall (group ``all``): ``lost``, ``dated``
     (lost deals with a usable loss date, not before creation), ``median_days``, ``p90_days``."""
     lost = lost_only(deal_leads)
     days = (pd.to_datetime(lost["lost_date"]) - lost["created_date"]).dt.days
     frame = pd.DataFrame({"group": lost[by].astype(str), "days": days.where(days >= 0)})
-    every = frame.assign(group=t("lost.all", lang))
+    every = frame.assign(group=ALL)
     return (pd.concat([frame, every]).groupby("group", sort=False)["days"]
             .agg(lost="size", dated="count", median_days="median", p90_days=lambda d: d.quantile(0.9))
             .reset_index())

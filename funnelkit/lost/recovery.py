@@ -2,13 +2,14 @@
 
 Quasi-lost deals (abandoned purchase, long unclosed, misjudged) have not bought elsewhere
 yet: a second follow-up can win them back. Truly lost deals bought a competitor or lost
-contact. Every function takes the deals of :func:`funnelkit.lost.deals`.
+contact. Every function takes the deals of :func:`funnelkit.lost.deals.deals` and returns
+codes (``quasi_lost``, ``abandoned``, ``followed_up``), never words of a language.
 
 Examples
 --------
 >>> from funnelkit.demo import load_demo
->>> from funnelkit import lost
->>> deal_leads = lost.deals(load_demo("leads", branch="温州分公司"))
+>>> from funnelkit.lost.deals import deals
+>>> deal_leads = deals(load_demo("leads", branch="温州分公司"), deal_from_stage="contacted")
 >>> effect = recovery_effect(deal_leads, target=0.65)
 >>> bool((effect["lost_rate_if_recovered"] <= effect["lost_rate"]).all())
 True
@@ -20,10 +21,10 @@ import math
 
 import pandas as pd
 
-from funnelkit.i18n import label, t
-from .deals import flag, rate_table
-from .reasons import lost_only
 from funnelkit.data.schema import QUASI_LOST_KINDS, TRULY_LOST_KINDS
+
+from .deals import MISSING, flag, rate_table
+from .reasons import lost_only
 
 FUNNEL_STEPS = ("quasi_lost", "followed_up", "reengaged", "recovered")
 
@@ -32,9 +33,10 @@ def _quasi(deal_leads: pd.DataFrame) -> pd.DataFrame:
     return deal_leads[deal_leads["lost_group"].eq("quasi_lost").fillna(False)]
 
 
-def lost_split(deal_leads: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
-    """Lost deals by group (quasi-lost, truly lost, kind unknown) and kind: ``lost``, ``share``
-    of all lost deals and ``group_share`` (the whole group's share, repeated on its rows)."""
+def lost_split(deal_leads: pd.DataFrame) -> pd.DataFrame:
+    """Lost deals by group (``quasi_lost``, ``truly_lost``, ``unknown``) and kind (``unknown``
+    when not recorded): ``lost``, ``share`` of all lost deals and ``group_share`` (the whole
+    group's share, repeated on its rows)."""
     lost = lost_only(deal_leads)
     kinds = lost["lost_kind"].astype("string").fillna("unknown")
     order = [*QUASI_LOST_KINDS, *TRULY_LOST_KINDS, "unknown"]
@@ -43,23 +45,20 @@ def lost_split(deal_leads: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
     counts = counts.assign(order=counts["lost_kind"].map(order.index)).sort_values("order", ignore_index=True)
     total = counts["lost"].sum()
     return counts.drop(columns="order").assign(
-        group_label=counts["lost_group"].map(lambda g: t(f"lost.group_{g}", lang)),
-        kind_label=counts["lost_kind"].map(
-            lambda k: t("lost.kind_unknown", lang) if k == "unknown" else label(k, lang)),
         share=counts["lost"] / total, group_share=counts.groupby("lost_group")["lost"].transform("sum") / total)
 
 
-def recovery_funnel(deal_leads: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
-    """Quasi-lost deals → followed up a second time → re-engaged → won back: ``count``,
-    ``share`` of the quasi-lost and ``step_rate`` (of the step before)."""
+def recovery_funnel(deal_leads: pd.DataFrame) -> pd.DataFrame:
+    """Quasi-lost deals → followed up a second time → re-engaged → won back: ``step`` (a code
+    of :data:`FUNNEL_STEPS`), ``count``, ``share`` of the quasi-lost and ``step_rate`` (of the
+    step before)."""
     quasi = _quasi(deal_leads)
     followed = flag(quasi, "followed_up")
     reengaged = followed & flag(quasi, "reengaged")
     recovered = reengaged & flag(quasi, "recovered")
     counts = pd.Series([len(quasi), int(followed.sum()), int(reengaged.sum()), int(recovered.sum())],
                        index=list(FUNNEL_STEPS), dtype=float)
-    return pd.DataFrame({"step": list(FUNNEL_STEPS), "label": [t(f"lost.step_{s}", lang) for s in FUNNEL_STEPS],
-                         "count": counts.astype(int).to_numpy(),
+    return pd.DataFrame({"step": list(FUNNEL_STEPS), "count": counts.astype(int).to_numpy(),
                          "share": (counts / counts.iloc[0] if counts.iloc[0] else counts * float("nan")).to_numpy(),
                          "step_rate": (counts / counts.shift(1).where(lambda s: s > 0)).to_numpy()})
 
@@ -108,12 +107,12 @@ def recovery_holders(deal_leads: pd.DataFrame, *, by=("product_line", "owner")) 
         ["dimension", "group", "pool", "share", "reengaged", "not_followed_up"]]
 
 
-def competitors(deal_leads: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+def competitors(deal_leads: pd.DataFrame) -> pd.DataFrame:
     """Competitor brands bought by truly lost deals: ``lost`` and ``share``; deals that bought
-    a competitor without naming it are counted under "not filled in"."""
+    a competitor without naming it are counted under ``missing``."""
     bought = lost_only(deal_leads)
     bought = bought[bought["lost_kind"].astype("string").eq("competitor").fillna(False)]
-    names = bought["competitor"].astype("string").str.strip().replace("", pd.NA).fillna(t("lost.reason_missing", lang))
+    names = bought["competitor"].astype("string").str.strip().replace("", pd.NA).fillna(MISSING)
     counts = (names.value_counts().rename("lost").rename_axis("competitor").reset_index()
               .sort_values(["lost", "competitor"], ascending=[False, True], ignore_index=True))
     return counts.assign(share=counts["lost"] / counts["lost"].sum())

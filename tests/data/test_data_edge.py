@@ -105,13 +105,13 @@ def test_header_only_table_loads_as_an_empty_typed_frame(tmp_path, kind):
 
 
 def test_lost_analysis_says_there_are_no_deals(tmp_path):
-    from funnelkit.lost.analysis import analyse
+    from funnelkit import lost
 
     with pytest.raises(FunnelkitError, match="^no deals to analyse: the branch has no leads"):
-        analyse(load(write(tmp_path, [HEADER])))
+        lost.analyse({"leads": load(write(tmp_path, [HEADER]))}, lost.Params())
     early = load(write(tmp_path, [HEADER, lead().replace("接触客户", "目标客户")], name="early.csv"))
     with pytest.raises(FunnelkitError, match="has 1 leads and none reached 接触客户 \\(contacted"):
-        analyse(early)
+        lost.analyse({"leads": early}, lost.Params())
 
 
 # ---------------------------------------------------------------- XLSX
@@ -361,12 +361,14 @@ def test_invisible_characters_in_branch_cells_are_stripped_and_unread_rows_count
 
 
 def test_lost_report_lists_the_loading_warnings_even_without_mature_deals(tmp_path):
-    from funnelkit.lost.analysis import analyse
+    from funnelkit import lost
 
     leads = load(write(tmp_path, [HEADER, lead("L1"), lead("L2", date="2006-02-01"), lead("X1", branch="")]))
-    a = analyse(leads, lang="en")  # both deals are younger than the maturity rule: no year to compare
-    assert a.warnings[0] == "leads.csv: 1 row(s) have an empty branch cell (first in row 4); no branch reads them."
-    assert a.yoy.empty and int(a.target_row["immature"].iloc[0]) == 2
+    result = lost.analyse({"leads": leads}, lost.Params())  # both deals are too young: no year to compare
+    assert data_warnings(leads, lang="en") == [
+        "leads.csv: 1 row(s) have an empty branch cell (first in row 4); no branch reads them."
+    ]
+    assert result.yoy.empty and int(result.target_row["immature"].iloc[0]) == 2
 
 
 def test_invisible_characters_in_duckdb_branch_cells(tmp_path):

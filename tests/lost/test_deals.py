@@ -26,16 +26,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats import proportion as sm_proportion
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from funnelkit.lost import deals as lost
 from funnelkit.exceptions import ParamsError
+from funnelkit.lost import deals as lost
 
 TAXONOMY = {"product_price": ["价格太高", "产品不满意", "资源不足"], "sales_process": ["跟进不及时"],
             "brand": ["品牌不认可"], "customer": ["资金未到位", "要求不合理"]}
 NA = None
+
+
+def deals_of(leads: pd.DataFrame, **options) -> pd.DataFrame:
+    """The deals of ``leads`` with the deal stage and taxonomy of these tests."""
+    return lost.deals(leads, **{"deal_from_stage": "contacted", "taxonomy": TAXONOMY, **options})
 
 
 def small_leads() -> pd.DataFrame:
@@ -67,28 +72,25 @@ def small_leads() -> pd.DataFrame:
 
 @pytest.fixture
 def deal_leads() -> pd.DataFrame:
-    return lost.deals(small_leads(), taxonomy=TAXONOMY)
+    return deals_of(small_leads())
 
 
 def test_deals_keep_leads_from_the_deal_stage_on_and_leave_input_alone():
     leads = small_leads()
     before = leads.copy()
-    result = lost.deals(leads, taxonomy=TAXONOMY)
+    result = deals_of(leads)
     assert sorted(result["lead_id"]) == sorted(set(leads["lead_id"]) - {"P1", "P2"})
     pd.testing.assert_frame_equal(leads, before)
     # with the deal stage moved to intent, contacted leads (A4 B2 B4 B6) leave too: 12 - 4 = 8
     assert len(lost.deals(leads, deal_from_stage="intent")) == 8
-
-
-def test_unknown_deal_stage_is_a_params_error_listing_the_stages():
-    with pytest.raises(ParamsError, match="contacted"):
-        lost.deals(small_leads(), deal_from_stage="contact")
+    # a deal lost without a reason gets the reason code "missing" (B5), never a word of a language
+    assert result.set_index("lead_id").loc["B5", ["reason", "category"]].tolist() == ["missing", "missing"]
 
 
 def test_scope_counts_show_leads_before_the_deal_stage_once():
-    scope = lost.scope_counts(small_leads()).set_index("scope")
-    deals_row = scope.loc[[s for s in scope.index if s.startswith("商机")][0]]
-    before_row = scope.loc[[s for s in scope.index if s.startswith("到达")][0]]
+    scope = lost.scope_counts(small_leads(), deal_from_stage="contacted").set_index("scope")
+    assert list(scope.index) == ["deals", "before_deals"]  # codes; the view names the stage
+    deals_row, before_row = scope.loc["deals"], scope.loc["before_deals"]
     assert (deals_row["won"], deals_row["lost"], deals_row["open"], deals_row["leads"]) == (3, 8, 1, 12)
     assert (before_row["won"], before_row["lost"], before_row["open"]) == (0, 1, 1)
     assert before_row["top_reasons"] == "网络未覆盖"
@@ -140,7 +142,7 @@ def test_year_over_year_change(deal_leads):
     earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
                                    lead_id=lambda d: d["lead_id"] + "-05")
     earlier = earlier[~earlier["lead_id"].isin(["A3-05", "A4-05"])]  # 2005: won 3, lost 6 → 6/9
-    yoy = lost.year_over_year(lost.deals(pd.concat([earlier, small_leads()]), taxonomy=TAXONOMY))
+    yoy = lost.year_over_year(deals_of(pd.concat([earlier, small_leads()])))
     assert list(yoy["year"].astype(int)) == [2005, 2006]
     assert yoy["lost_rate"].tolist() == pytest.approx([6 / 9, 8 / 11])
     assert np.isnan(yoy["change"].iloc[0])
@@ -156,7 +158,7 @@ def test_year_over_year_change(deal_leads):
 
 
 def test_current_year_defaults_to_latest_and_rejects_a_year_without_deals(deal_leads):
-    assert lost.latest_year(deal_leads) == 2006
+    assert lost.latest_year(deal_leads, 0) == 2006
     assert lost.latest_year(deal_leads, 2006) == 2006
     with pytest.raises(ParamsError, match="current_year"):
         lost.latest_year(deal_leads, 2001)
@@ -169,12 +171,13 @@ def test_lead_flow_counts(deal_leads):
     assert flow["lost", "management"] == 4 and flow["lost", "competitor_pool"] == 4
     assert flow["lost", "kind_unknown"] == 0
     assert flow["management", "recovered"] == 1 and flow["management", "not_recovered"] == 3
-    assert lost.flow_table(lost.lead_flow(deal_leads), lang="en")["from"].iloc[0] == "Deal pool"
 
 
 def test_taxonomy_rejects_a_reason_in_two_categories():
+    from funnelkit.lost import Params
+
     with pytest.raises(ParamsError, match="价格太高"):
-        lost.check_taxonomy({"product_price": ["价格太高"], "brand": ["价格太高"]})
+        Params.from_values({"reason_taxonomy": {"product_price": ["价格太高"], "brand": ["价格太高"]}})
 
 
 def two_years() -> pd.DataFrame:
@@ -186,7 +189,7 @@ def two_years() -> pd.DataFrame:
 
 
 def test_year_over_year_by_group_with_holm():
-    table = lost.year_over_year_by(lost.deals(two_years(), taxonomy=TAXONOMY), year=2006)
+    table = lost.year_over_year_by(deals_of(two_years()), year=2006)
     lines = table[table["dimension"].eq("product_line")].set_index("group")
     # A: 1/3 → 3/5; B: 5/6 → 5/6
     assert lines.loc["A", ["closed_previous", "closed"]].tolist() == [3, 5]
@@ -209,18 +212,18 @@ def maturing_leads() -> pd.DataFrame:
 
 def test_maturity_days_is_the_90th_percentile_of_days_to_loss(deal_leads):
     # dated losses 5 10 15 20 25 30 days (B5 undated, B6 before creation): p90 = 25 + 0.5 × 5 = 27.5 → 28
-    assert lost.maturity_days(deal_leads) == 28
-    assert lost.maturity_days(deal_leads, year=2006) == 28  # no earlier year: every year's losses
+    assert lost.maturity_days(deal_leads, days=0) == 28
+    assert lost.maturity_days(deal_leads, days=0, year=2006) == 28  # no earlier year: every year's losses
     assert lost.maturity_days(deal_leads, days=90) == 90
-    assert lost.maturity_days(deal_leads.iloc[:0]) == lost.FALLBACK_MATURITY_DAYS
+    assert lost.maturity_days(deal_leads.iloc[:0], days=0) == lost.FALLBACK_MATURITY_DAYS
     # with 2005 history (A5 B2 B3 B4 copies dated, 30 5 15 25 days: p90 = 25 + 0.7 × 5 = 28.5 → 29),
     # the 2006 losses are not used
-    both = lost.deals(two_years(), taxonomy=TAXONOMY)
-    assert lost.maturity_days(both, year=2006) == 29
+    both = deals_of(two_years())
+    assert lost.maturity_days(both, days=0, year=2006) == 29
 
 
 def test_deals_not_yet_mature_leave_the_rate_target_and_tests():
-    deal_leads = lost.deals(maturing_leads(), taxonomy=TAXONOMY)
+    deal_leads = deals_of(maturing_leads())
     # end 2006-03-01, 40 days: cutoff 2006-01-20 → January deals (A) mature, February deals (B) not
     aged = lost.with_maturity(deal_leads, end="2006-03-01", days=40)
     assert sorted(aged.loc[aged["mature"], "lead_id"]) == ["A1", "A2", "A3", "A4", "A5", "A6"]

@@ -57,7 +57,7 @@ def test_no_raw_phone_id_or_script_in_rendered_tables_and_findings(captured):
 
 
 def test_no_notes_gives_an_empty_table():
-    empty = lost_notes.note_terms(NOTES.assign(note=pd.NA))
+    empty = lost_notes.note_terms(NOTES.assign(note=pd.NA), top=8)
     assert empty.empty and list(empty.columns) == ["reason", "rank", "term", "notes", "share", "group_notes"]
 
 

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from funnelkit.lost import deals as lost
 from funnelkit.lost import reasons as lost_reasons
-from tests.lost.test_deals import TAXONOMY, small_leads
+from funnelkit.lost.labels import category_label
+from tests.lost.test_deals import TAXONOMY, deals_of, small_leads
 
 
 @pytest.fixture
 def deal_leads() -> pd.DataFrame:
-    return lost.deals(small_leads(), taxonomy=TAXONOMY)
+    return deals_of(small_leads())
 
 
 def test_reason_shares_per_product_line(deal_leads):
@@ -27,7 +27,7 @@ def test_reason_shares_per_product_line(deal_leads):
     assert shares["B", "价格太高"] == pytest.approx(2 / 5)
     assert shares["B", "品牌不认可"] == pytest.approx(1 / 5)
     assert shares["B", "未知原因X"] == pytest.approx(1 / 5)
-    assert shares["B", "未填写"] == pytest.approx(1 / 5)  # the empty reason is counted, not dropped
+    assert shares["B", "missing"] == pytest.approx(1 / 5)  # the empty reason is counted, not dropped
     assert shares.groupby(level="product_line").sum().tolist() == pytest.approx([1.0, 1.0])
 
 
@@ -40,23 +40,29 @@ def test_share_matrix_columns_sum_to_one_and_top_reasons(deal_leads):
 
 
 def test_categories_keep_unmapped_and_missing_reasons(deal_leads):
-    categories = lost_reasons.category_shares(deal_leads, taxonomy=TAXONOMY, lang="en").set_index("category")
+    categories = lost_reasons.category_shares(deal_leads, taxonomy=TAXONOMY).set_index("category")
     # product_price: A3 A4 B3 B6 = 4; sales_process: A5; brand: B2; customer: none; unmapped: B4; missing: B5
     assert categories["lost"].to_dict() == {"product_price": 4, "sales_process": 1, "brand": 1, "customer": 0,
                                             "unmapped": 1, "missing": 1}
     assert categories["lost"].sum() == 8  # every lost deal, none dropped
-    assert categories.loc["unmapped", "label"] == "Unmapped reason"
+    assert category_label("unmapped", "en") == "Unmapped reason"  # the table holds the code; views name it
     assert categories.loc["unmapped", "reasons"] == "未知原因X"
     assert lost_reasons.controllable_share(categories.reset_index()) == pytest.approx(1 / 8)
 
 
 def test_unmapped_reason_warning_names_the_reason_and_its_count(deal_leads):
-    warnings = lost_reasons.taxonomy_warnings(deal_leads, lang="zh")
+    from funnelkit.lost import Params, analyse, data_warnings
+
+    unlisted = lost_reasons.unlisted_reasons(deal_leads)
+    assert unlisted.to_dict("list") == {"category": ["unmapped", "missing"], "reason": ["未知原因X", "missing"],
+                                        "lost": [1, 1]}
+    params = Params(reason_taxonomy=TAXONOMY, as_of="2006-12-31")
+    warnings = data_warnings(analyse({"leads": small_leads()}, params), "zh")
     assert len(warnings) == 2
     assert "未知原因X" in warnings[0] and "1 个" in warnings[0] and "未归类原因" in warnings[0]
     assert "1 个战败商机没有填写" in warnings[1]
-    clean = lost.deals(small_leads().assign(lost_reason="价格太高"), taxonomy=TAXONOMY)
-    assert lost_reasons.taxonomy_warnings(clean) == []
+    clean = deals_of(small_leads().assign(lost_reason="价格太高"))
+    assert lost_reasons.unlisted_reasons(clean).empty
 
 
 def test_pareto_cumulates_to_one(deal_leads):
@@ -71,7 +77,7 @@ def test_reason_change_against_previous_year(deal_leads):
     earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
                                    lead_id=lambda d: d["lead_id"] + "-05",
                                    lost_reason=lambda d: d["lost_reason"].where(d["lost_reason"].isna(), "品牌不认可"))
-    both = lost.deals(pd.concat([earlier, small_leads()]), taxonomy=TAXONOMY)
+    both = deals_of(pd.concat([earlier, small_leads()]))
     change = lost_reasons.reason_change(both, year=2006).set_index("reason")
     # 2005: 品牌不认可 7 of 8 lost (B5 empty); 2006: 1 of 8
     assert change.loc["品牌不认可", "share_previous"] == pytest.approx(7 / 8)
@@ -87,17 +93,17 @@ def test_reason_change_against_previous_year(deal_leads):
 def test_stage_reason_crosstab(deal_leads):
     table = lost_reasons.stage_reason(deal_leads).set_index("stage")
     # contacted: A4 价格太高, B2 品牌不认可, B4 未知原因X, B6 价格太高; intent: A3 A5 B3 B5
-    assert list(table.index) == ["接触客户", "意向客户"]
-    assert table.loc["接触客户", "价格太高"] == 2 and table.loc["接触客户", "total"] == 4
-    assert table.loc["意向客户", "跟进不及时"] == 1 and table.loc["意向客户", "total"] == 4
+    assert list(table.index) == ["contacted", "intent"]  # stage keys in funnel order (views show 接触客户, 意向客户)
+    assert table.loc["contacted", "价格太高"] == 2 and table.loc["contacted", "total"] == 4
+    assert table.loc["intent", "跟进不及时"] == 1 and table.loc["intent", "total"] == 4
 
 
 def test_loss_timing_median_and_p90(deal_leads):
-    timing = lost_reasons.loss_timing(deal_leads, lang="en").set_index("group")
+    timing = lost_reasons.loss_timing(deal_leads).set_index("group")
     # A: 10, 20, 30 days → median 20, p90 = 20 + 0.8 × 10 = 28
     assert tuple(timing.loc["A", ["lost", "dated", "median_days", "p90_days"]]) == (3, 3, 20, pytest.approx(28))
     # B: 5, 15, 25 (B5 has no date, B6 is dated before creation) → median 15, p90 23
     assert tuple(timing.loc["B", ["lost", "dated", "median_days", "p90_days"]]) == (5, 3, 15, pytest.approx(23))
     # all six dated: 5 10 15 20 25 30 → median 17.5, p90 = 25 + 0.5 × 5 = 27.5
-    assert timing.loc["All", "median_days"] == pytest.approx(17.5)
-    assert timing.loc["All", "p90_days"] == pytest.approx(27.5)
+    assert timing.loc["all", "median_days"] == pytest.approx(17.5)
+    assert timing.loc["all", "p90_days"] == pytest.approx(27.5)
