@@ -20,8 +20,15 @@ from funnelkit.data.schema import DEFAULT_STAGES
 
 IGNORED = {"run_id", "kit_version", "tables"}
 #: Columns the CSVs no longer carry (labels in one language; the code column stays).
-DROPPED = {"stage_label", "transition_label", "component_label",  # funnel
-           "status_label", "group_label", "kind_label", "label"}  # lost
+DROPPED = {
+    "stage_label",
+    "transition_label",
+    "component_label",  # funnel
+    "status_label",
+    "group_label",
+    "kind_label",
+    "label",
+}  # lost
 #: Values that became codes: column → {old label: code}.
 RECODED = {
     "segment": {"全部": "all", "All": "all"},
@@ -37,8 +44,10 @@ def _as_released(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summaries(run: Path, notebook: str = "*") -> dict[str, dict]:
-    return {str(p.relative_to(run)): json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(run.glob(f"*/{notebook}/summary.json"))}
+    return {
+        str(p.relative_to(run)): json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(run.glob(f"*/{notebook}/summary.json"))
+    }
 
 
 def differences(old: Path, new: Path, notebook: str = "*") -> list[str]:
@@ -52,8 +61,10 @@ def differences(old: Path, new: Path, notebook: str = "*") -> list[str]:
         b = {k: v for k, v in after[name].items() if k not in IGNORED}
         for key in sorted(set(a["figures"]) | set(b["figures"])):
             if a["figures"].get(key, "<missing>") != b["figures"].get(key, "<missing>"):
-                found.append(f"{name}: figure {key}: {a['figures'].get(key, '<missing>')!r} → "
-                             f"{b['figures'].get(key, '<missing>')!r}")
+                found.append(
+                    f"{name}: figure {key}: {a['figures'].get(key, '<missing>')!r} → "
+                    f"{b['figures'].get(key, '<missing>')!r}"
+                )
         for key in sorted((set(a) | set(b)) - {"figures"}):
             if a.get(key) != b.get(key):
                 found.append(f"{name}: {key}: {a.get(key)!r} → {b.get(key)!r}")

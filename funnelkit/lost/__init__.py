@@ -38,5 +38,18 @@ from .findings import (
 )
 from .params import Params
 
-__all__ = ["Params", "Result", "analyse", "controllable_callout", "data_warnings", "findings", "key_figures",
-           "maturity_note", "notes_note", "plots", "scope_note", "status_note", "views"]
+__all__ = [
+    "Params",
+    "Result",
+    "analyse",
+    "controllable_callout",
+    "data_warnings",
+    "findings",
+    "key_figures",
+    "maturity_note",
+    "notes_note",
+    "plots",
+    "scope_note",
+    "status_note",
+    "views",
+]

@@ -39,12 +39,28 @@ class Result(AnalysisResult):
     that make them) and the scalars the sections need. ``unlisted`` holds the lost deals the
     reason taxonomy cannot place (:func:`funnelkit.lost.reasons.unlisted_reasons`)."""
 
-    SAVED = {"scope": "scope", "lost_target": "target_row", "lost_rates": "rates", "lost_by_month": "monthly",
-             "lost_by_year": "yoy", "lost_yoy_by_group": "yoy_groups", "reason_shares": "matrix",
-             "reason_categories": "categories", "reason_pareto": "pareto", "reason_change": "reason_change",
-             "lost_split": "split", "recovery_funnel": "funnel", "recovery_effect": "effect",
-             "recovery_needed": "holders", "competitors": "competitors", "stage_reason": "stage_by_reason",
-             "loss_timing": "timing", "lead_flow": "flow", "note_terms": "terms", "note_examples": "examples"}
+    SAVED = {
+        "scope": "scope",
+        "lost_target": "target_row",
+        "lost_rates": "rates",
+        "lost_by_month": "monthly",
+        "lost_by_year": "yoy",
+        "lost_yoy_by_group": "yoy_groups",
+        "reason_shares": "matrix",
+        "reason_categories": "categories",
+        "reason_pareto": "pareto",
+        "reason_change": "reason_change",
+        "lost_split": "split",
+        "recovery_funnel": "funnel",
+        "recovery_effect": "effect",
+        "recovery_needed": "holders",
+        "competitors": "competitors",
+        "stage_reason": "stage_by_reason",
+        "loss_timing": "timing",
+        "lead_flow": "flow",
+        "note_terms": "terms",
+        "note_examples": "examples",
+    }
 
     year: int
     maturity_days: int
@@ -113,13 +129,17 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     type(params).from_values(dataclasses.asdict(params))  # raises ParamsError naming each bad key
     leads = tables["leads"]
     stages = resolve_stages(params.stages)
-    deal_leads = lost.deals(leads, stages=params.stages, deal_from_stage=params.deal_from_stage,
-                            taxonomy=params.reason_taxonomy)
+    deal_leads = lost.deals(
+        leads, stages=params.stages, deal_from_stage=params.deal_from_stage, taxonomy=params.reason_taxonomy
+    )
     if deal_leads.empty:  # every table below needs at least one deal
         stage = stage_label(params.deal_from_stage, stages, "zh")
-        raise FunnelkitError(f"no deals to analyse: the branch has {len(leads)} leads and none reached {stage} "
-                             f"({params.deal_from_stage}, params lost.deal_from_stage)" if len(leads)
-                             else "no deals to analyse: the branch has no leads, so there is no lost-deal report")
+        raise FunnelkitError(
+            f"no deals to analyse: the branch has {len(leads)} leads and none reached {stage} "
+            f"({params.deal_from_stage}, params lost.deal_from_stage)"
+            if len(leads)
+            else "no deals to analyse: the branch has no leads, so there is no lost-deal report"
+        )
     year = lost.latest_year(deal_leads, params.current_year)
     days = lost.maturity_days(deal_leads, days=params.maturity_days, year=year)
     end = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max()
@@ -130,21 +150,39 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     shares = lost_reasons.reason_shares(this_year)
     target, margin = params.lost_rate_target, params.at_risk_margin
     return Result(
-        year=year, maturity_days=days, end=end, target=target, margin=margin,
-        deal_from_stage=params.deal_from_stage, stages=stages, lost_deals=len(lost_deals),
+        year=year,
+        maturity_days=days,
+        end=end,
+        target=target,
+        margin=margin,
+        deal_from_stage=params.deal_from_stage,
+        stages=stages,
+        lost_deals=len(lost_deals),
         noted_deals=int(lost_deals["note"].astype("string").str.strip().fillna("").ne("").sum()),
-        scope=lost.scope_counts(leads[leads["created_date"].dt.year.eq(year).fillna(False)], stages=params.stages,
-                                deal_from_stage=params.deal_from_stage),
+        scope=lost.scope_counts(
+            leads[leads["created_date"].dt.year.eq(year).fillna(False)],
+            stages=params.stages,
+            deal_from_stage=params.deal_from_stage,
+        ),
         target_row=lost.target_check(this_year, target=target, margin=margin),
-        rates=lost.lost_rates(mature), monthly=lost.monthly_rates(deal_leads),
-        yoy=lost.year_over_year(deal_leads), yoy_groups=lost.year_over_year_by(deal_leads, year=year),
-        shares=shares, matrix=lost_reasons.share_matrix(shares),
+        rates=lost.lost_rates(mature),
+        monthly=lost.monthly_rates(deal_leads),
+        yoy=lost.year_over_year(deal_leads),
+        yoy_groups=lost.year_over_year_by(deal_leads, year=year),
+        shares=shares,
+        matrix=lost_reasons.share_matrix(shares),
         categories=lost_reasons.category_shares(this_year, taxonomy=params.reason_taxonomy),
-        pareto=lost_reasons.pareto(this_year), reason_change=lost_reasons.reason_change(deal_leads, year=year),
-        split=lost_recovery.lost_split(this_year), funnel=lost_recovery.recovery_funnel(this_year),
+        pareto=lost_reasons.pareto(this_year),
+        reason_change=lost_reasons.reason_change(deal_leads, year=year),
+        split=lost_recovery.lost_split(this_year),
+        funnel=lost_recovery.recovery_funnel(this_year),
         effect=lost_recovery.recovery_effect(mature, target=target),
-        holders=lost_recovery.recovery_holders(this_year), competitors=lost_recovery.competitors(this_year),
+        holders=lost_recovery.recovery_holders(this_year),
+        competitors=lost_recovery.competitors(this_year),
         stage_by_reason=lost_reasons.stage_reason(this_year, stages=params.stages),
-        timing=lost_reasons.loss_timing(this_year), flow=lost.lead_flow(this_year),
-        terms=lost_notes.note_terms(lost_deals, top=params.top_terms), examples=lost_notes.frequent_notes(lost_deals),
-        unlisted=lost_reasons.unlisted_reasons(this_year))
+        timing=lost_reasons.loss_timing(this_year),
+        flow=lost.lead_flow(this_year),
+        terms=lost_notes.note_terms(lost_deals, top=params.top_terms),
+        examples=lost_notes.frequent_notes(lost_deals),
+        unlisted=lost_reasons.unlisted_reasons(this_year),
+    )

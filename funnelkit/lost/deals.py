@@ -93,11 +93,15 @@ def deals(leads: pd.DataFrame, *, deal_from_stage: str, stages=None, taxonomy: d
     data = data.loc[position >= first]
     lost = data["outcome"].astype(str).eq("lost")
     reason = data["lost_reason"].astype("string").str.strip().replace("", pd.NA)
-    category = (reason.map(reason_categories(taxonomy or {})).astype("string").fillna(UNMAPPED)
-                .where(reason.notna(), MISSING))
+    category = (
+        reason.map(reason_categories(taxonomy or {})).astype("string").fillna(UNMAPPED).where(reason.notna(), MISSING)
+    )
     kind = data["lost_kind"].astype("string")
-    group = np.select([kind.isin(QUASI_LOST_KINDS).fillna(False), kind.isin(TRULY_LOST_KINDS).fillna(False)],
-                      ["quasi_lost", "truly_lost"], "unknown")
+    group = np.select(
+        [kind.isin(QUASI_LOST_KINDS).fillna(False), kind.isin(TRULY_LOST_KINDS).fillna(False)],
+        ["quasi_lost", "truly_lost"],
+        "unknown",
+    )
     return data.assign(
         year=data["created_date"].dt.year.astype("Int64"),
         month=data["created_date"].dt.strftime("%Y-%m"),
@@ -124,11 +128,19 @@ def scope_counts(leads: pd.DataFrame, *, deal_from_stage: str, stages=None) -> p
     reasons = leads["lost_reason"] if "lost_reason" in leads else pd.Series(pd.NA, index=leads.index)
     frame = pd.DataFrame({"scope": scope, "outcome": outcome, "reason": reasons.astype("string")})
     counts = pd.crosstab(frame["scope"], frame["outcome"]).reindex(columns=["won", "lost", "open"], fill_value=0)
-    top = (frame[frame["outcome"].eq("lost")].dropna(subset=["reason"]).groupby("scope")["reason"]
-           .agg(lambda s: "、".join(s.value_counts().head(3).index)))
+    top = (
+        frame[frame["outcome"].eq("lost")]
+        .dropna(subset=["reason"])
+        .groupby("scope")["reason"]
+        .agg(lambda s: "、".join(s.value_counts().head(3).index))
+    )
     order = [s for s in SCOPES if s in counts.index]
-    return (counts.assign(leads=counts.sum(axis=1), top_reasons=top.reindex(counts.index).fillna(""))
-            .reindex(order).reset_index().rename_axis(columns=None))
+    return (
+        counts.assign(leads=counts.sum(axis=1), top_reasons=top.reindex(counts.index).fillna(""))
+        .reindex(order)
+        .reset_index()
+        .rename_axis(columns=None)
+    )
 
 
 def latest_year(deal_leads: pd.DataFrame, current_year: int) -> int:
@@ -137,8 +149,18 @@ def latest_year(deal_leads: pd.DataFrame, current_year: int) -> int:
     if not years:
         return int(current_year)
     if current_year and current_year not in years:
-        raise ParamsError([Problem("params: lost", None, "current_year", current_year, "no deals created that year",
-                                   f"use 0 (latest) or one of {', '.join(map(str, years))}")])
+        raise ParamsError(
+            [
+                Problem(
+                    "params: lost",
+                    None,
+                    "current_year",
+                    current_year,
+                    "no deals created that year",
+                    f"use 0 (latest) or one of {', '.join(map(str, years))}",
+                )
+            ]
+        )
     return int(current_year) or years[-1]
 
 
@@ -162,10 +184,14 @@ def rate_table(deal_leads: pd.DataFrame, *, by: str | list[str] | None = None) -
     else:
         counts = flags.sum().to_frame().T
     counts = counts.astype({"won": int, "lost": int, "open": int})
-    rated = with_wilson(counts.assign(closed=counts["won"] + counts["lost"]), successes="lost", trials="closed",
-                        prefix="lost_rate")
-    return rated.assign(win_rate=1 - rated["lost_rate"], win_rate_low=1 - rated["lost_rate_high"],
-                        win_rate_high=1 - rated["lost_rate_low"])
+    rated = with_wilson(
+        counts.assign(closed=counts["won"] + counts["lost"]), successes="lost", trials="closed", prefix="lost_rate"
+    )
+    return rated.assign(
+        win_rate=1 - rated["lost_rate"],
+        win_rate_low=1 - rated["lost_rate_high"],
+        win_rate_high=1 - rated["lost_rate_low"],
+    )
 
 
 def lost_rates(deal_leads: pd.DataFrame, *, by=DIMENSIONS) -> pd.DataFrame:
@@ -173,8 +199,13 @@ def lost_rates(deal_leads: pd.DataFrame, *, by=DIMENSIONS) -> pd.DataFrame:
     (a code: ``overall`` or the column name), ``group`` (:data:`ALL` overall, else the data value)
     then the rate columns; within a dimension, highest lost rate first."""
     overall = rate_table(deal_leads).assign(dimension="overall", group=ALL)
-    parts = [rate_table(deal_leads, by=d).rename(columns={d: "group"})
-             .assign(dimension=d).sort_values("lost_rate", ascending=False) for d in by]
+    parts = [
+        rate_table(deal_leads, by=d)
+        .rename(columns={d: "group"})
+        .assign(dimension=d)
+        .sort_values("lost_rate", ascending=False)
+        for d in by
+    ]
     table = pd.concat([overall, *parts], ignore_index=True)
     return table[["dimension", "group", *[c for c in table.columns if c not in ("dimension", "group")]]]
 
@@ -243,10 +274,14 @@ def target_check(deal_leads: pd.DataFrame, *, target: float, margin: float) -> p
     young = ~_mature(deal_leads)
     deals_n = every["closed"] + every["open"]
     return row[["closed", "won", "lost", "open", "lost_rate", "lost_rate_low", "lost_rate_high"]].assign(
-        target=target, gap_to_target=row["lost_rate"] - target, status=status, immature=int(young.sum()),
+        target=target,
+        gap_to_target=row["lost_rate"] - target,
+        status=status,
+        immature=int(young.sum()),
         immature_open=int((young & deal_leads["outcome"].astype(str).eq("open")).sum()),
         lost_rate_all=every["lost_rate"],
-        lost_rate_if_open_lost=(every["lost"] + every["open"]) / deals_n if deals_n else np.nan)
+        lost_rate_if_open_lost=(every["lost"] + every["open"]) / deals_n if deals_n else np.nan,
+    )
 
 
 def _change(previous: dict, current: dict) -> dict:
@@ -262,11 +297,14 @@ def year_over_year(deal_leads: pd.DataFrame) -> pd.DataFrame:
     years = rate_table(mature_only(deal_leads), by="year").sort_values("year", ignore_index=True)
     young = (~_mature(deal_leads)).groupby(deal_leads["year"].astype(str)).sum()
     years = years.assign(immature=years["year"].map(young).fillna(0).astype(int))
-    tests = [_change(p, c) if i else {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "p_value": np.nan}
-             for i, (p, c) in enumerate(zip(years.shift(1).to_dict("records"), years.to_dict("records")))]
+    tests = [
+        _change(p, c) if i else {"diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "p_value": np.nan}
+        for i, (p, c) in enumerate(zip(years.shift(1).to_dict("records"), years.to_dict("records")))
+    ]
     change = pd.DataFrame(tests, index=years.index, columns=["diff", "diff_low", "diff_high", "p_value"])
-    return pd.concat([years, change.rename(columns={"diff": "change", "diff_low": "change_low",
-                                                    "diff_high": "change_high"})], axis=1)
+    return pd.concat(
+        [years, change.rename(columns={"diff": "change", "diff_low": "change_low", "diff_high": "change_high"})], axis=1
+    )
 
 
 def year_over_year_by(deal_leads: pd.DataFrame, *, year: int, by=("product_line", "segment")) -> pd.DataFrame:
@@ -276,23 +314,43 @@ def year_over_year_by(deal_leads: pd.DataFrame, *, year: int, by=("product_line"
     ``p_adjusted`` (Holm within each dimension: its groups are tested together). A group
     without closed deals in one of the two years gets no test (NaN)."""
     parts = [_group_changes(mature_only(deal_leads), year=year, by=d) for d in by]
-    columns = ["dimension", "group", "closed_previous", "lost_rate_previous", "closed", "lost_rate", "change",
-               "change_low", "change_high", "p_value", "p_adjusted"]
+    columns = [
+        "dimension",
+        "group",
+        "closed_previous",
+        "lost_rate_previous",
+        "closed",
+        "lost_rate",
+        "change",
+        "change_low",
+        "change_high",
+        "p_value",
+        "p_adjusted",
+    ]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def _group_changes(deal_leads: pd.DataFrame, *, year: int, by: str) -> pd.DataFrame:
     rates = rate_table(deal_leads, by=["year", by]).rename(columns={by: "group"})
     previous = rates[rates["year"].eq(str(year - 1))].drop(columns="year")
-    both = (rates[rates["year"].eq(str(year))].drop(columns="year")
-            .merge(previous, on="group", how="outer", suffixes=("", "_previous"))
-            .fillna({c: 0 for c in ("lost", "closed", "lost_previous", "closed_previous")}))
-    tests = pd.DataFrame([_change({"lost": r["lost_previous"], "closed": r["closed_previous"]}, r)
-                          for r in both.to_dict("records")], index=both.index, columns=["diff", "diff_low", "diff_high", "p_value"])
-    return (pd.concat([both, tests], axis=1)
-            .rename(columns={"diff": "change", "diff_low": "change_low", "diff_high": "change_high"})
-            .assign(dimension=by, p_adjusted=lambda d: adjust_pvalues(d["p_value"], method="holm"))
-            .astype({"closed": int, "closed_previous": int}).sort_values("group", ignore_index=True))
+    both = (
+        rates[rates["year"].eq(str(year))]
+        .drop(columns="year")
+        .merge(previous, on="group", how="outer", suffixes=("", "_previous"))
+        .fillna({c: 0 for c in ("lost", "closed", "lost_previous", "closed_previous")})
+    )
+    tests = pd.DataFrame(
+        [_change({"lost": r["lost_previous"], "closed": r["closed_previous"]}, r) for r in both.to_dict("records")],
+        index=both.index,
+        columns=["diff", "diff_low", "diff_high", "p_value"],
+    )
+    return (
+        pd.concat([both, tests], axis=1)
+        .rename(columns={"diff": "change", "diff_low": "change_low", "diff_high": "change_high"})
+        .assign(dimension=by, p_adjusted=lambda d: adjust_pvalues(d["p_value"], method="holm"))
+        .astype({"closed": int, "closed_previous": int})
+        .sort_values("group", ignore_index=True)
+    )
 
 
 def lead_flow(deal_leads: pd.DataFrame) -> pd.DataFrame:
@@ -307,10 +365,16 @@ def lead_flow(deal_leads: pd.DataFrame) -> pd.DataFrame:
     quasi = group.eq("quasi_lost").fillna(False)
     recovered = int((quasi & flag(deal_leads, "recovered")).sum())
     n_quasi = int(quasi.sum())
-    edges = [("pool", "won", int(outcome.eq("won").sum())), ("pool", "open", int(outcome.eq("open").sum())),
-             ("pool", "lost", int(outcome.eq("lost").sum())), ("won", "base", int(outcome.eq("won").sum())),
-             ("lost", "management", n_quasi), ("lost", "competitor_pool", int(group.eq("truly_lost").sum())),
-             ("lost", "kind_unknown", int(group.eq("unknown").sum())), ("management", "recovered", recovered),
-             ("management", "not_recovered", n_quasi - recovered), ("recovered", "base", recovered)]
+    edges = [
+        ("pool", "won", int(outcome.eq("won").sum())),
+        ("pool", "open", int(outcome.eq("open").sum())),
+        ("pool", "lost", int(outcome.eq("lost").sum())),
+        ("won", "base", int(outcome.eq("won").sum())),
+        ("lost", "management", n_quasi),
+        ("lost", "competitor_pool", int(group.eq("truly_lost").sum())),
+        ("lost", "kind_unknown", int(group.eq("unknown").sum())),
+        ("management", "recovered", recovered),
+        ("management", "not_recovered", n_quasi - recovered),
+        ("recovered", "base", recovered),
+    ]
     return pd.DataFrame(edges, columns=["source", "target", "count"])
-

@@ -33,31 +33,53 @@ def _yoy_finding(yoy: pd.DataFrame, year: int, lang: str) -> list[str]:
         return [t("lost.find_yoy_none", lang)]
     r = row.iloc[0]
     key = "lost.find_yoy_significant" if r["p_value"] < 0.05 else "lost.find_yoy_not_significant"
-    return [t(key, lang, previous=year - 1, direction=t("lost.up" if r["change"] > 0 else "lost.down", lang),
-              points=f"{abs(r['change']) * 100:.1f}", p=f"{r['p_value']:.3f}")]
+    return [
+        t(
+            key,
+            lang,
+            previous=year - 1,
+            direction=t("lost.up" if r["change"] > 0 else "lost.down", lang),
+            points=f"{abs(r['change']) * 100:.1f}",
+            p=f"{r['p_value']:.3f}",
+        )
+    ]
 
 
 def _top_reason_finding(shares: pd.DataFrame, lang: str) -> list[str]:
     top = shares[shares["rank"].eq(1)]
-    parts = [t("lost.find_top_reason_part", lang, line=line, reason=reason_label(reason, lang), share=pct(share))
-             for line, reason, share in zip(top["product_line"], top["reason"], top["share"])]
+    parts = [
+        t("lost.find_top_reason_part", lang, line=line, reason=reason_label(reason, lang), share=pct(share))
+        for line, reason, share in zip(top["product_line"], top["reason"], top["share"])
+    ]
     if not parts:
         return []
     return [t("lost.find_top_reasons", lang, parts=("；" if lang == "zh" else "; ").join(parts))]
 
 
-def _recovery_findings(split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Series, holders: pd.DataFrame,
-                       lang: str) -> list[str]:
+def _recovery_findings(
+    split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Series, holders: pd.DataFrame, lang: str
+) -> list[str]:
     quasi_share = float(split.loc[split["lost_group"].eq("quasi_lost"), "share"].sum())
     counts = dict(zip(funnel["step"], funnel["count"]))
-    texts = [t("lost.find_recovery", lang, quasi_share=pct(quasi_share), quasi=counts["quasi_lost"],
-               followed=counts["followed_up"], reengaged=counts["reengaged"], recovered=counts["recovered"],
-               rate_if=pct(effect["lost_rate_if_recovered"]))]
+    texts = [
+        t(
+            "lost.find_recovery",
+            lang,
+            quasi_share=pct(quasi_share),
+            quasi=counts["quasi_lost"],
+            followed=counts["followed_up"],
+            reengaged=counts["reengaged"],
+            recovered=counts["recovered"],
+            rate_if=pct(effect["lost_rate_if_recovered"]),
+        )
+    ]
     if effect["more_needed"] == 0:
         return texts + [t("lost.find_needed_none", lang)]
     first = holders.groupby("dimension", sort=False).head(1)
-    where = "、".join(f"{g}（{p}）" if lang == "zh" else f"{g} ({p})"
-                     for g, p in zip(first["group"].map(lambda g: group_label(g, lang)), first["pool"]))
+    where = "、".join(
+        f"{g}（{p}）" if lang == "zh" else f"{g} ({p})"
+        for g, p in zip(first["group"].map(lambda g: group_label(g, lang)), first["pool"])
+    )
     key = "lost.find_needed" if effect["reachable"] else "lost.find_needed_unreachable"
     return texts + [t(key, lang, needed=int(effect["more_needed"]), pool=int(effect["pool"]), where=where)]
 
@@ -65,8 +87,17 @@ def _recovery_findings(split: pd.DataFrame, funnel: pd.DataFrame, effect: pd.Ser
 def _maturity_findings(r: pd.Series, days: int, lang: str) -> list[str]:
     if not r["immature"]:
         return []
-    return [t("lost.find_immature", lang, immature=int(r["immature"]), open=int(r["immature_open"]), days=days,
-              rate_all=pct(r["lost_rate_all"]), bound=pct(r["lost_rate_if_open_lost"]))]
+    return [
+        t(
+            "lost.find_immature",
+            lang,
+            immature=int(r["immature"]),
+            open=int(r["immature_open"]),
+            days=days,
+            rate_all=pct(r["lost_rate_all"]),
+            bound=pct(r["lost_rate_if_open_lost"]),
+        )
+    ]
 
 
 def _group_yoy_finding(groups: pd.DataFrame, lang: str) -> list[str]:
@@ -86,17 +117,34 @@ def findings(a, lang: str) -> list[str]:
     if a.target_row.empty or not a.target_row["closed"].iloc[0]:
         return [t("lost.find_no_deals", lang, year=a.year)]
     r = a.target_row.iloc[0]
-    texts = [t("lost.find_rate", lang, year=a.year, rate=pct(r["lost_rate"]), low=pct(r["lost_rate_low"]),
-               high=pct(r["lost_rate_high"]), closed=int(r["closed"]), target=pct(r["target"]),
-               gap=f"{r['gap_to_target'] * 100:+.1f}", status=status_label(r["status"], lang))]
+    texts = [
+        t(
+            "lost.find_rate",
+            lang,
+            year=a.year,
+            rate=pct(r["lost_rate"]),
+            low=pct(r["lost_rate_low"]),
+            high=pct(r["lost_rate_high"]),
+            closed=int(r["closed"]),
+            target=pct(r["target"]),
+            gap=f"{r['gap_to_target'] * 100:+.1f}",
+            status=status_label(r["status"], lang),
+        )
+    ]
     texts += _maturity_findings(r, a.maturity_days, lang)
     texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
     texts += _top_reason_finding(a.shares, lang)
     texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
     texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
     if not a.competitors.empty:
-        texts.append(t("lost.find_competitor", lang, brand=reason_label(a.competitors["competitor"].iloc[0], lang),
-                       share=pct(a.competitors["share"].iloc[0])))
+        texts.append(
+            t(
+                "lost.find_competitor",
+                lang,
+                brand=reason_label(a.competitors["competitor"].iloc[0], lang),
+                share=pct(a.competitors["share"].iloc[0]),
+            )
+        )
     if len(a.unlisted):
         texts.append(t("lost.find_warnings", lang, count=len(a.unlisted)))
     return texts
@@ -105,9 +153,12 @@ def findings(a, lang: str) -> list[str]:
 def data_warnings(a, lang: str) -> list[str]:
     """One warning per lost reason the taxonomy does not list (with its count), one for the
     lost deals without a reason."""
-    return [t("lost.warn_missing", lang, count=int(n)) if category == MISSING
-            else t("lost.warn_unmapped", lang, reason=reason, count=int(n))
-            for category, reason, n in a.unlisted[["category", "reason", "lost"]].itertuples(index=False)]
+    return [
+        t("lost.warn_missing", lang, count=int(n))
+        if category == MISSING
+        else t("lost.warn_unmapped", lang, reason=reason, count=int(n))
+        for category, reason, n in a.unlisted[["category", "reason", "lost"]].itertuples(index=False)
+    ]
 
 
 def scope_note(a, lang: str) -> str:
@@ -119,8 +170,15 @@ def maturity_note(a, lang: str) -> str:
     """The maturity rule of the report, with this run's numbers."""
     row = a.target_row.iloc[0]
     cutoff = (a.end - pd.Timedelta(days=a.maturity_days)).date().isoformat()
-    return t("lost.maturity_note", lang, days=a.maturity_days, end=a.end.date().isoformat(), cutoff=cutoff,
-             immature=int(row["immature"]), open=int(row["immature_open"]))
+    return t(
+        "lost.maturity_note",
+        lang,
+        days=a.maturity_days,
+        end=a.end.date().isoformat(),
+        cutoff=cutoff,
+        immature=int(row["immature"]),
+        open=int(row["immature_open"]),
+    )
 
 
 def status_note(a, lang: str) -> str:
@@ -145,14 +203,22 @@ def key_figures(a) -> dict:
     ``recovered_count`` counts every quasi-lost deal of the year won back (the recovery funnel)."""
     r = a.target_row.iloc[0]
     e = a.effect.iloc[0]
-    return {"current_year": int(a.year), "closed_deals": int(r["closed"]), "lost_rate": float(r["lost_rate"]),
-            "lost_rate_low": float(r["lost_rate_low"]), "lost_rate_high": float(r["lost_rate_high"]),
-            "lost_rate_target": float(r["target"]), "at_risk_margin": float(a.margin),
-            "gap_to_target": float(r["gap_to_target"]), "status": str(r["status"]),
-            "maturity_days": int(a.maturity_days), "immature_deals": int(r["immature"]),
-            "lost_rate_if_open_lost": float(r["lost_rate_if_open_lost"]),
-            "top_reason_by_product_line": _top_reasons(a.shares),
-            "controllable_share": controllable_share(a.categories),
-            "recovered_count": int(a.funnel["count"].iloc[-1]),
-            "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
-            "more_needed_to_target": int(e["more_needed"])}
+    return {
+        "current_year": int(a.year),
+        "closed_deals": int(r["closed"]),
+        "lost_rate": float(r["lost_rate"]),
+        "lost_rate_low": float(r["lost_rate_low"]),
+        "lost_rate_high": float(r["lost_rate_high"]),
+        "lost_rate_target": float(r["target"]),
+        "at_risk_margin": float(a.margin),
+        "gap_to_target": float(r["gap_to_target"]),
+        "status": str(r["status"]),
+        "maturity_days": int(a.maturity_days),
+        "immature_deals": int(r["immature"]),
+        "lost_rate_if_open_lost": float(r["lost_rate_if_open_lost"]),
+        "top_reason_by_product_line": _top_reasons(a.shares),
+        "controllable_share": controllable_share(a.categories),
+        "recovered_count": int(a.funnel["count"].iloc[-1]),
+        "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
+        "more_needed_to_target": int(e["more_needed"]),
+    }

@@ -22,11 +22,95 @@ import pandas as pd
 from funnelkit.privacy import mask_text
 
 #: Words too common in sales notes to say anything (function words, "customer", "sales" …).
-STOP_WORDS = frozenset("""
-的 了 是 在 和 与 及 也 就 都 还 又 而 并 但 或 等 着 过 把 被 给 让 对 向 从 到 为 以 于 之
-我 我们 你 您 他 她 它 他们 她们 这 那 这个 那个 一个 一些 有 没 不 很 太 再 已 已经 要 会 能 可以
-客户 用户 销售 公司 表示 认为 说 进行 目前 现在 暂时 需要 由于 因为 所以 如果 后 前 中 上 下 次 个 元 天 月 年
-""".split())
+STOP_WORDS = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "在",
+        "和",
+        "与",
+        "及",
+        "也",
+        "就",
+        "都",
+        "还",
+        "又",
+        "而",
+        "并",
+        "但",
+        "或",
+        "等",
+        "着",
+        "过",
+        "把",
+        "被",
+        "给",
+        "让",
+        "对",
+        "向",
+        "从",
+        "到",
+        "为",
+        "以",
+        "于",
+        "之",
+        "我",
+        "我们",
+        "你",
+        "您",
+        "他",
+        "她",
+        "它",
+        "他们",
+        "她们",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "一个",
+        "一些",
+        "有",
+        "没",
+        "不",
+        "很",
+        "太",
+        "再",
+        "已",
+        "已经",
+        "要",
+        "会",
+        "能",
+        "可以",
+        "客户",
+        "用户",
+        "销售",
+        "公司",
+        "表示",
+        "认为",
+        "说",
+        "进行",
+        "目前",
+        "现在",
+        "暂时",
+        "需要",
+        "由于",
+        "因为",
+        "所以",
+        "如果",
+        "后",
+        "前",
+        "中",
+        "上",
+        "下",
+        "次",
+        "个",
+        "元",
+        "天",
+        "月",
+        "年",
+    ]
+)
 _MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
 _NUMBERISH = re.compile(r"[0-9０-９*＊]+[xX]?")
 _WORDLIKE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
@@ -77,17 +161,25 @@ def note_terms(lost_notes: pd.DataFrame, *, top: int, by: str = "reason", stop_w
         return pd.DataFrame(columns=[by, "rank", "term", "notes", "share", "group_notes"])
     # Notes repeat a lot: segment each distinct text once.
     distinct = pd.Series({note: terms_of(note, stop_words=stop_words) for note in rows["note"].unique()})
-    exploded = (rows.assign(term=rows["note"].map(distinct), group=rows[by].astype(str))
-                .explode("term").dropna(subset=["term"]))
+    exploded = (
+        rows.assign(term=rows["note"].map(distinct), group=rows[by].astype(str)).explode("term").dropna(subset=["term"])
+    )
     group_notes = rows.groupby(rows[by].astype(str)).size()
-    counts = (exploded.groupby(["group", "term"]).size().rename("notes").reset_index()
-              .sort_values(["group", "notes", "term"], ascending=[True, False, True]))
+    counts = (
+        exploded.groupby(["group", "term"])
+        .size()
+        .rename("notes")
+        .reset_index()
+        .sort_values(["group", "notes", "term"], ascending=[True, False, True])
+    )
     counts = counts.assign(rank=counts.groupby("group").cumcount() + 1)
     counts = counts[counts["rank"] <= top]
     notes_in_group = counts["group"].map(group_notes)
-    return (counts.assign(share=counts["notes"] / notes_in_group, group_notes=notes_in_group)
-            .rename(columns={"group": by})[[by, "rank", "term", "notes", "share", "group_notes"]]
-            .reset_index(drop=True))
+    return (
+        counts.assign(share=counts["notes"] / notes_in_group, group_notes=notes_in_group)
+        .rename(columns={"group": by})[[by, "rank", "term", "notes", "share", "group_notes"]]
+        .reset_index(drop=True)
+    )
 
 
 def frequent_notes(lost_notes: pd.DataFrame, *, by: str = "reason", top: int = 3) -> pd.DataFrame:
@@ -95,7 +187,11 @@ def frequent_notes(lost_notes: pd.DataFrame, *, by: str = "reason", top: int = 3
     many lost deals carry it). Digits other than phone and ID numbers are kept, as written."""
     text = lost_notes["note"].astype("string").str.strip()
     rows = pd.DataFrame({by: lost_notes[by].astype(str), "note": text})[text.fillna("").ne("")]
-    counts = (rows.value_counts().rename("deals").reset_index()
-              .sort_values([by, "deals", "note"], ascending=[True, False, True]))
+    counts = (
+        rows.value_counts()
+        .rename("deals")
+        .reset_index()
+        .sort_values([by, "deals", "note"], ascending=[True, False, True])
+    )
     counts = counts[counts.groupby(by).cumcount() < top]
     return counts.assign(note=counts["note"].map(mask_text)).reset_index(drop=True)

@@ -28,8 +28,12 @@ from funnelkit.parameters import filter_param, param
 CATEGORIES = ("product_price", "sales_process", "brand", "customer")
 
 # The demo data's reasons by category; a branch lists its own reasons in its params file.
-TAXONOMY = {"product_price": ["价格太高", "产品不满意", "资源不足"], "sales_process": ["跟进不及时"],
-            "brand": ["品牌不认可"], "customer": ["资金未到位", "要求不合理"]}
+TAXONOMY = {
+    "product_price": ["价格太高", "产品不满意", "资源不足"],
+    "sales_process": ["跟进不及时"],
+    "brand": ["品牌不认可"],
+    "customer": ["资金未到位", "要求不合理"],
+}
 
 _STAGE_KEY = re.compile(r"[A-Za-z0-9_]+")
 
@@ -47,8 +51,11 @@ def _taxonomy_rule(value: dict) -> str | None:
     unknown = [str(c) for c in value if c not in CATEGORIES]
     if unknown:
         wrong.append(f"names unknown categories {', '.join(unknown)}; categories: {', '.join(CATEGORIES)}")
-    not_lists = [str(c) for c, reasons in value.items()
-                 if not isinstance(reasons, list) or not all(isinstance(r, str) and r.strip() for r in reasons)]
+    not_lists = [
+        str(c)
+        for c, reasons in value.items()
+        if not isinstance(reasons, list) or not all(isinstance(r, str) and r.strip() for r in reasons)
+    ]
     if not_lists:
         wrong.append(f"{', '.join(not_lists)} must each be a list of reasons (text), e.g. [价格太高, 资源不足]")
     seen: dict[str, str] = {}
@@ -77,17 +84,26 @@ def unknown_stage(deal_from_stage: str, stages: list | None) -> str | None:
 class Params(parameters.Params):
     """The lost-deal analysis's own parameters, after the common ones."""
 
-    deal_from_stage: str = param("contacted", "a deal is a lead that reached this stage; earlier losses are "
-                                 "context only", rule=_stage_key_rule)
-    lost_rate_target: float = param(0.65, "lost / (won + lost) the branch aims for, among mature closed deals",
-                                    low=0, high=1)
-    at_risk_margin: float = param(0.03, "up to this much above the target: at risk; beyond: off track",
-                                  low=0, high=1)
-    reason_taxonomy: dict = param(TAXONOMY, "category (product_price, sales_process, brand, customer) to its "
-                                  "lost reasons; unlisted reasons count as unmapped", rule=_taxonomy_rule)
+    deal_from_stage: str = param(
+        "contacted", "a deal is a lead that reached this stage; earlier losses are context only", rule=_stage_key_rule
+    )
+    lost_rate_target: float = param(
+        0.65, "lost / (won + lost) the branch aims for, among mature closed deals", low=0, high=1
+    )
+    at_risk_margin: float = param(0.03, "up to this much above the target: at risk; beyond: off track", low=0, high=1)
+    reason_taxonomy: dict = param(
+        TAXONOMY,
+        "category (product_price, sales_process, brand, customer) to its "
+        "lost reasons; unlisted reasons count as unmapped",
+        rule=_taxonomy_rule,
+    )
     current_year: int = param(0, "the report year; 0: the latest creation year of deals", rule=_year_rule)
-    maturity_days: int = param(0, "deals younger than this at the data's end leave rates and tests; 0: the 90th "
-                               "percentile of days to loss in earlier years", low=0)
+    maturity_days: int = param(
+        0,
+        "deals younger than this at the data's end leave rates and tests; 0: the 90th "
+        "percentile of days to loss in earlier years",
+        low=0,
+    )
     top_terms: int = param(8, "note terms shown per lost reason", low=1)
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this sales region; empty: every region")

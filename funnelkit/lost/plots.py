@@ -33,13 +33,24 @@ def rate_intervals(result, *, dimension: str, lang: str = "zh", ax=None):
     rows = rates[rates["dimension"].eq(dimension)].sort_values("lost_rate")
     ax = axes_for(ax, (8, max(2.2, 0.38 * len(rows) + 1.2)))
     ax.axvspan(target, target + margin, color="#f2c14e", alpha=0.25, label=t("lost.ax_at_risk", lang))
-    ax.axvline(target, color="#c0392b", linestyle="--", linewidth=1,
-               label=t("lost.ax_target", lang, target=f"{target:.0%}"))
+    ax.axvline(
+        target, color="#c0392b", linestyle="--", linewidth=1, label=t("lost.ax_target", lang, target=f"{target:.0%}")
+    )
     labels = [f"{g} (n={n})" for g, n in zip(rows["group"], rows["closed"])]
-    ax.errorbar(rows["lost_rate"], labels, fmt="o", color="#34495e", capsize=3,
-                xerr=[rows["lost_rate"] - rows["lost_rate_low"], rows["lost_rate_high"] - rows["lost_rate"]])
-    ax.set(xlim=(0, 1), xlabel=t("lost.ax_lost_rate", lang), ylabel="",
-           title=t("lost.chart_rates", lang, dimension=dimension_label(dimension, lang)))
+    ax.errorbar(
+        rows["lost_rate"],
+        labels,
+        fmt="o",
+        color="#34495e",
+        capsize=3,
+        xerr=[rows["lost_rate"] - rows["lost_rate_low"], rows["lost_rate_high"] - rows["lost_rate"]],
+    )
+    ax.set(
+        xlim=(0, 1),
+        xlabel=t("lost.ax_lost_rate", lang),
+        ylabel="",
+        title=t("lost.chart_rates", lang, dimension=dimension_label(dimension, lang)),
+    )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="lower left", fontsize=8, frameon=False)
     return ax.figure
@@ -57,12 +68,24 @@ def monthly_rates(result, *, lang: str = "zh", ax=None):
     ax.fill_between(x, ripe["lost_rate_low"], ripe["lost_rate_high"], color="#d5dbdb", linewidth=0, step="mid")
     ax.plot(x, ripe["lost_rate"], color="#34495e", linewidth=1.2, marker="o", markersize=3)
     if len(young):
-        ax.plot(pd.to_datetime(young["month"]), young["lost_rate"], linestyle="none", marker="o",
-                markerfacecolor="white", markeredgecolor="#7f8c8d", label=t("lost.ax_immature", lang))
-    ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1,
-               label=t("lost.ax_target", lang, target=f"{target:.0%}"))
-    ax.set(ylim=(0, 1), xlabel=t("lost.ax_month", lang), ylabel=t("lost.ax_lost_rate", lang),
-           title=t("lost.chart_monthly", lang))
+        ax.plot(
+            pd.to_datetime(young["month"]),
+            young["lost_rate"],
+            linestyle="none",
+            marker="o",
+            markerfacecolor="white",
+            markeredgecolor="#7f8c8d",
+            label=t("lost.ax_immature", lang),
+        )
+    ax.axhline(
+        target, color="#c0392b", linestyle="--", linewidth=1, label=t("lost.ax_target", lang, target=f"{target:.0%}")
+    )
+    ax.set(
+        ylim=(0, 1),
+        xlabel=t("lost.ax_month", lang),
+        ylabel=t("lost.ax_lost_rate", lang),
+        title=t("lost.chart_monthly", lang),
+    )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="lower left", fontsize=8, frameon=False)
     return ax.figure
@@ -114,8 +137,12 @@ def recovery_funnel(result, *, lang: str = "zh", ax=None):
 def stage_reason(result, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost.reasons.stage_reason` counts (the total column left out)."""
     table = result.stage_by_reason
-    grid = (table.assign(stage=mapped(table["stage"], stage_label, lang, result.stages)).set_index("stage")
-            .drop(columns="total").rename(columns=lambda reason: reason_label(reason, lang)))
+    grid = (
+        table.assign(stage=mapped(table["stage"], stage_label, lang, result.stages))
+        .set_index("stage")
+        .drop(columns="total")
+        .rename(columns=lambda reason: reason_label(reason, lang))
+    )
     ax = axes_for(ax, (1.0 * grid.shape[1] + 2.5, 0.5 * len(grid) + 1.6))
     sns.heatmap(grid, annot=True, fmt="d", cmap="Blues", cbar=False, linewidths=0.5, ax=ax)
     ax.set(xlabel=t("lost.ax_reason", lang), ylabel=t("lost.ax_stage", lang), title=t("lost.chart_stage_reason", lang))
@@ -124,12 +151,28 @@ def stage_reason(result, *, lang: str = "zh", ax=None):
 
 
 #: Box centres of the lead flow (axes coordinates 0–10 × 0–6).
-_FLOW_LAYOUT = {"pool": (1.0, 3.2), "won": (3.6, 5.2), "open": (3.6, 3.2), "lost": (3.6, 1.4),
-                "base": (6.8, 5.2), "management": (6.3, 2.5), "competitor_pool": (6.3, 0.5),
-                "kind_unknown": (6.3, 1.5), "recovered": (8.9, 3.7), "not_recovered": (8.9, 1.6)}
+_FLOW_LAYOUT = {
+    "pool": (1.0, 3.2),
+    "won": (3.6, 5.2),
+    "open": (3.6, 3.2),
+    "lost": (3.6, 1.4),
+    "base": (6.8, 5.2),
+    "management": (6.3, 2.5),
+    "competitor_pool": (6.3, 0.5),
+    "kind_unknown": (6.3, 1.5),
+    "recovered": (8.9, 3.7),
+    "not_recovered": (8.9, 1.6),
+}
 _BOX_W, _BOX_H = 0.95, 0.38  # half width and half height of a box
-_FLOW_COLOURS = {"won": "#d5ecd4", "base": "#d5ecd4", "recovered": "#d5ecd4", "lost": "#f6d5d1",
-                 "competitor_pool": "#f6d5d1", "management": "#fdebc8", "not_recovered": "#fdebc8"}
+_FLOW_COLOURS = {
+    "won": "#d5ecd4",
+    "base": "#d5ecd4",
+    "recovered": "#d5ecd4",
+    "lost": "#f6d5d1",
+    "competitor_pool": "#f6d5d1",
+    "management": "#fdebc8",
+    "not_recovered": "#fdebc8",
+}
 
 
 def lead_flow(result, *, lang: str = "zh", ax=None):
@@ -138,9 +181,11 @@ def lead_flow(result, *, lang: str = "zh", ax=None):
     flow = result.flow
     ax = axes_for(ax, (9, 5))
     into = flow.groupby("target")["count"].sum()
-    counts = {"pool": int(flow.loc[flow["source"].eq("pool"), "count"].sum()),
-              **{node: int(n) for node, n in into.items() if node != "base"},
-              "base": int(into.get("base", 0))}
+    counts = {
+        "pool": int(flow.loc[flow["source"].eq("pool"), "count"].sum()),
+        **{node: int(n) for node, n in into.items() if node != "base"},
+        "base": int(into.get("base", 0)),
+    }
     shown = {node for node, n in counts.items() if n > 0 or node in ("pool", "lost", "won")}
     widest = max(1, counts["pool"])
     for source, target, n in flow[["source", "target", "count"]].itertuples(index=False):
@@ -149,15 +194,37 @@ def lead_flow(result, *, lang: str = "zh", ax=None):
         (xs, ys), (xt, yt) = _FLOW_LAYOUT[source], _FLOW_LAYOUT[target]
         back = (source, target) == ("recovered", "base")  # won back: up into base-customer management
         start, end = ((xs, ys + _BOX_H), (xt + _BOX_W, yt)) if back else ((xs + _BOX_W, ys), (xt - _BOX_W, yt))
-        ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={0.3 if back else 0}",
-                                     arrowstyle="-|>", mutation_scale=12, shrinkA=2, shrinkB=2, color="#7f8c8d",
-                                     linewidth=1 + 7 * n / widest, alpha=0.7, zorder=1))
+        ax.add_patch(
+            FancyArrowPatch(
+                start,
+                end,
+                connectionstyle=f"arc3,rad={0.3 if back else 0}",
+                arrowstyle="-|>",
+                mutation_scale=12,
+                shrinkA=2,
+                shrinkB=2,
+                color="#7f8c8d",
+                linewidth=1 + 7 * n / widest,
+                alpha=0.7,
+                zorder=1,
+            )
+        )
     for node in shown:
         x, y = _FLOW_LAYOUT[node]
-        ax.add_patch(FancyBboxPatch((x - _BOX_W, y - _BOX_H), 2 * _BOX_W, 2 * _BOX_H, boxstyle="round,pad=0.04",
-                                    facecolor=_FLOW_COLOURS.get(node, "#e8eef6"), edgecolor="#7f8c8d", zorder=2))
-        ax.text(x, y, f"{node_label(node, lang)}\n{counts.get(node, 0):,}", ha="center", va="center",
-                fontsize=8.5, zorder=3)
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - _BOX_W, y - _BOX_H),
+                2 * _BOX_W,
+                2 * _BOX_H,
+                boxstyle="round,pad=0.04",
+                facecolor=_FLOW_COLOURS.get(node, "#e8eef6"),
+                edgecolor="#7f8c8d",
+                zorder=2,
+            )
+        )
+        ax.text(
+            x, y, f"{node_label(node, lang)}\n{counts.get(node, 0):,}", ha="center", va="center", fontsize=8.5, zorder=3
+        )
     ax.set(xlim=(0, 10), ylim=(-0.2, 6), title=t("lost.chart_flow", lang))
     ax.axis("off")
     return ax.figure

@@ -34,10 +34,16 @@ def reason_shares(deal_leads: pd.DataFrame, *, by: str = "product_line") -> pd.D
     """Lost deals per reason within each ``by`` group: ``lost``, ``share`` (of the group's lost
     deals, so each group sums to 1) and ``rank`` (1 = most frequent; ties by name)."""
     lost = lost_only(deal_leads)
-    counts = (lost.groupby([lost[by].astype(str), lost["reason"].astype(str)]).size()
-              .rename("lost").reset_index().sort_values([by, "lost", "reason"], ascending=[True, False, True]))
-    return counts.assign(share=counts["lost"] / counts.groupby(by)["lost"].transform("sum"),
-                         rank=counts.groupby(by).cumcount() + 1).reset_index(drop=True)
+    counts = (
+        lost.groupby([lost[by].astype(str), lost["reason"].astype(str)])
+        .size()
+        .rename("lost")
+        .reset_index()
+        .sort_values([by, "lost", "reason"], ascending=[True, False, True])
+    )
+    return counts.assign(
+        share=counts["lost"] / counts.groupby(by)["lost"].transform("sum"), rank=counts.groupby(by).cumcount() + 1
+    ).reset_index(drop=True)
 
 
 def top_reasons(shares: pd.DataFrame, *, by: str = "product_line") -> dict[str, str]:
@@ -55,11 +61,11 @@ def category_shares(deal_leads: pd.DataFrame, *, taxonomy: dict) -> pd.DataFrame
     counts = lost["category"].value_counts()
     order = [*taxonomy, *[c for c in (UNMAPPED, MISSING) if c in counts.index]]
     table = pd.DataFrame({"category": order})
-    table = table.assign(reasons=table["category"].map(seen).fillna(""),
-                         lost=table["category"].map(counts).fillna(0).astype(int))
+    table = table.assign(
+        reasons=table["category"].map(seen).fillna(""), lost=table["category"].map(counts).fillna(0).astype(int)
+    )
     total = table["lost"].sum()
-    return table.assign(share=table["lost"] / total if total else 0.0,
-                        controllable=table["category"].eq(CONTROLLABLE))
+    return table.assign(share=table["lost"] / total if total else 0.0, controllable=table["category"].eq(CONTROLLABLE))
 
 
 def controllable_share(categories: pd.DataFrame) -> float:
@@ -81,8 +87,15 @@ def unlisted_reasons(deal_leads: pd.DataFrame) -> pd.DataFrame:
 
 def pareto(deal_leads: pd.DataFrame) -> pd.DataFrame:
     """Reasons by lost deals, most frequent first, with ``share`` and ``cum_share``."""
-    counts = (lost_only(deal_leads)["reason"].astype(str).value_counts().rename("lost")
-              .rename_axis("reason").reset_index().sort_values(["lost", "reason"], ascending=[False, True]))
+    counts = (
+        lost_only(deal_leads)["reason"]
+        .astype(str)
+        .value_counts()
+        .rename("lost")
+        .rename_axis("reason")
+        .reset_index()
+        .sort_values(["lost", "reason"], ascending=[False, True])
+    )
     share = counts["lost"] / counts["lost"].sum()
     return counts.assign(share=share, cum_share=share.cumsum()).reset_index(drop=True)
 
@@ -95,17 +108,35 @@ def reason_change(deal_leads: pd.DataFrame, *, year: int) -> pd.DataFrame:
     lost = lost_only(deal_leads)
     counts = pd.crosstab(lost["reason"].astype(str), lost["year"]).reindex(columns=[year - 1, year], fill_value=0)
     if counts[year - 1].sum() == 0 or counts[year].sum() == 0:
-        return pd.DataFrame(columns=["reason", "lost_previous", "share_previous", "lost_current", "share_current",
-                                     "change", "p_value", "p_adjusted"])
+        return pd.DataFrame(
+            columns=[
+                "reason",
+                "lost_previous",
+                "share_previous",
+                "lost_current",
+                "share_current",
+                "change",
+                "p_value",
+                "p_adjusted",
+            ]
+        )
     n_prev, n_now = int(counts[year - 1].sum()), int(counts[year].sum())
     with np.errstate(divide="ignore", invalid="ignore"):  # a reason absent one year: ratios inside are inf
         tests = [two_proportion_test(int(p), n_prev, int(c), n_now) for p, c in zip(counts[year - 1], counts[year])]
-    table = pd.DataFrame({"reason": counts.index, "lost_previous": counts[year - 1].to_numpy(),
-                          "share_previous": counts[year - 1].to_numpy() / n_prev,
-                          "lost_current": counts[year].to_numpy(), "share_current": counts[year].to_numpy() / n_now,
-                          "change": [r["diff"] for r in tests], "p_value": [r["p_value"] for r in tests]})
-    return (table.assign(p_adjusted=adjust_pvalues(table["p_value"], method="holm"))
-            .sort_values(["lost_current", "reason"], ascending=[False, True], ignore_index=True))
+    table = pd.DataFrame(
+        {
+            "reason": counts.index,
+            "lost_previous": counts[year - 1].to_numpy(),
+            "share_previous": counts[year - 1].to_numpy() / n_prev,
+            "lost_current": counts[year].to_numpy(),
+            "share_current": counts[year].to_numpy() / n_now,
+            "change": [r["diff"] for r in tests],
+            "p_value": [r["p_value"] for r in tests],
+        }
+    )
+    return table.assign(p_adjusted=adjust_pvalues(table["p_value"], method="holm")).sort_values(
+        ["lost_current", "reason"], ascending=[False, True], ignore_index=True
+    )
 
 
 def stage_reason(deal_leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
@@ -125,9 +156,12 @@ def loss_timing(deal_leads: pd.DataFrame, *, by: str = "product_line") -> pd.Dat
     days = (pd.to_datetime(lost["lost_date"]) - lost["created_date"]).dt.days
     frame = pd.DataFrame({"group": lost[by].astype(str), "days": days.where(days >= 0)})
     every = frame.assign(group=ALL)
-    return (pd.concat([frame, every]).groupby("group", sort=False)["days"]
-            .agg(lost="size", dated="count", median_days="median", p90_days=lambda d: d.quantile(0.9))
-            .reset_index())
+    return (
+        pd.concat([frame, every])
+        .groupby("group", sort=False)["days"]
+        .agg(lost="size", dated="count", median_days="median", p90_days=lambda d: d.quantile(0.9))
+        .reset_index()
+    )
 
 
 def share_matrix(shares: pd.DataFrame, *, by: str = "product_line") -> pd.DataFrame:

@@ -40,12 +40,17 @@ def lost_split(deal_leads: pd.DataFrame) -> pd.DataFrame:
     lost = lost_only(deal_leads)
     kinds = lost["lost_kind"].astype("string").fillna("unknown")
     order = [*QUASI_LOST_KINDS, *TRULY_LOST_KINDS, "unknown"]
-    counts = (pd.DataFrame({"lost_group": lost["lost_group"].astype(str), "lost_kind": kinds})
-              .value_counts().rename("lost").reset_index())
+    counts = (
+        pd.DataFrame({"lost_group": lost["lost_group"].astype(str), "lost_kind": kinds})
+        .value_counts()
+        .rename("lost")
+        .reset_index()
+    )
     counts = counts.assign(order=counts["lost_kind"].map(order.index)).sort_values("order", ignore_index=True)
     total = counts["lost"].sum()
     return counts.drop(columns="order").assign(
-        share=counts["lost"] / total, group_share=counts.groupby("lost_group")["lost"].transform("sum") / total)
+        share=counts["lost"] / total, group_share=counts.groupby("lost_group")["lost"].transform("sum") / total
+    )
 
 
 def recovery_funnel(deal_leads: pd.DataFrame) -> pd.DataFrame:
@@ -56,11 +61,19 @@ def recovery_funnel(deal_leads: pd.DataFrame) -> pd.DataFrame:
     followed = flag(quasi, "followed_up")
     reengaged = followed & flag(quasi, "reengaged")
     recovered = reengaged & flag(quasi, "recovered")
-    counts = pd.Series([len(quasi), int(followed.sum()), int(reengaged.sum()), int(recovered.sum())],
-                       index=list(FUNNEL_STEPS), dtype=float)
-    return pd.DataFrame({"step": list(FUNNEL_STEPS), "count": counts.astype(int).to_numpy(),
-                         "share": (counts / counts.iloc[0] if counts.iloc[0] else counts * float("nan")).to_numpy(),
-                         "step_rate": (counts / counts.shift(1).where(lambda s: s > 0)).to_numpy()})
+    counts = pd.Series(
+        [len(quasi), int(followed.sum()), int(reengaged.sum()), int(recovered.sum())],
+        index=list(FUNNEL_STEPS),
+        dtype=float,
+    )
+    return pd.DataFrame(
+        {
+            "step": list(FUNNEL_STEPS),
+            "count": counts.astype(int).to_numpy(),
+            "share": (counts / counts.iloc[0] if counts.iloc[0] else counts * float("nan")).to_numpy(),
+            "step_rate": (counts / counts.shift(1).where(lambda s: s > 0)).to_numpy(),
+        }
+    )
 
 
 def recovered_count(deal_leads: pd.DataFrame) -> int:
@@ -84,10 +97,19 @@ def recovery_effect(deal_leads: pd.DataFrame, *, target: float) -> pd.DataFrame:
     recovered = recovered_count(deal_leads)
     pool = len(_quasi(deal_leads)) - recovered
     needed = more_needed(lost=lost, recovered=recovered, closed=closed, target=target)
-    return pd.DataFrame({"closed": [closed], "lost": [lost], "lost_rate": rates["lost_rate"].to_numpy(),
-                         "recovered": [recovered],
-                         "lost_rate_if_recovered": [(lost - recovered) / closed if closed else float("nan")],
-                         "target": [target], "more_needed": [needed], "pool": [pool], "reachable": [needed <= pool]})
+    return pd.DataFrame(
+        {
+            "closed": [closed],
+            "lost": [lost],
+            "lost_rate": rates["lost_rate"].to_numpy(),
+            "recovered": [recovered],
+            "lost_rate_if_recovered": [(lost - recovered) / closed if closed else float("nan")],
+            "target": [target],
+            "more_needed": [needed],
+            "pool": [pool],
+            "reachable": [needed <= pool],
+        }
+    )
 
 
 def recovery_holders(deal_leads: pd.DataFrame, *, by=("product_line", "owner")) -> pd.DataFrame:
@@ -97,14 +119,26 @@ def recovery_holders(deal_leads: pd.DataFrame, *, by=("product_line", "owner")) 
     ``not_followed_up`` (no second follow-up yet). Largest pool first."""
     quasi = _quasi(deal_leads)
     open_quasi = quasi[~flag(quasi, "recovered")]
-    frame = pd.DataFrame({"pool": 1, "reengaged": flag(open_quasi, "reengaged").astype(int),
-                          "not_followed_up": (~flag(open_quasi, "followed_up")).astype(int)}, index=open_quasi.index)
-    parts = [frame.groupby(open_quasi[d].astype(str).rename("group")).sum().reset_index()
-             .assign(dimension=d).sort_values(["pool", "group"], ascending=[False, True])
-             for d in by]
+    frame = pd.DataFrame(
+        {
+            "pool": 1,
+            "reengaged": flag(open_quasi, "reengaged").astype(int),
+            "not_followed_up": (~flag(open_quasi, "followed_up")).astype(int),
+        },
+        index=open_quasi.index,
+    )
+    parts = [
+        frame.groupby(open_quasi[d].astype(str).rename("group"))
+        .sum()
+        .reset_index()
+        .assign(dimension=d)
+        .sort_values(["pool", "group"], ascending=[False, True])
+        for d in by
+    ]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", *frame.columns])
     return table.assign(share=table["pool"] / max(len(open_quasi), 1))[
-        ["dimension", "group", "pool", "share", "reengaged", "not_followed_up"]]
+        ["dimension", "group", "pool", "share", "reengaged", "not_followed_up"]
+    ]
 
 
 def competitors(deal_leads: pd.DataFrame) -> pd.DataFrame:
@@ -113,6 +147,11 @@ def competitors(deal_leads: pd.DataFrame) -> pd.DataFrame:
     bought = lost_only(deal_leads)
     bought = bought[bought["lost_kind"].astype("string").eq("competitor").fillna(False)]
     names = bought["competitor"].astype("string").str.strip().replace("", pd.NA).fillna(MISSING)
-    counts = (names.value_counts().rename("lost").rename_axis("competitor").reset_index()
-              .sort_values(["lost", "competitor"], ascending=[False, True], ignore_index=True))
+    counts = (
+        names.value_counts()
+        .rename("lost")
+        .rename_axis("competitor")
+        .reset_index()
+        .sort_values(["lost", "competitor"], ascending=[False, True], ignore_index=True)
+    )
     return counts.assign(share=counts["lost"] / counts["lost"].sum())

@@ -66,8 +66,9 @@ def _shown(table: pd.DataFrame, lang: str, *, percent=(), decimals: dict[str, in
 
 
 def _dimension_groups(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    return table.assign(dimension=mapped(table["dimension"], dimension_label, lang),
-                        group=mapped(table["group"], group_label, lang))
+    return table.assign(
+        dimension=mapped(table["dimension"], dimension_label, lang), group=mapped(table["group"], group_label, lang)
+    )
 
 
 def scope(result, lang: str) -> pd.DataFrame:
@@ -79,9 +80,19 @@ def scope(result, lang: str) -> pd.DataFrame:
 def target(result, lang: str) -> pd.DataFrame:
     """The mature deals' lost rate against the target, its status and the deals left out."""
     row = result.target_row
-    return _shown(row.assign(status=mapped(row["status"], status_label, lang)), lang,
-                  percent=["lost_rate", "lost_rate_low", "lost_rate_high", "target", "gap_to_target",
-                           "lost_rate_all", "lost_rate_if_open_lost"])
+    return _shown(
+        row.assign(status=mapped(row["status"], status_label, lang)),
+        lang,
+        percent=[
+            "lost_rate",
+            "lost_rate_low",
+            "lost_rate_high",
+            "target",
+            "gap_to_target",
+            "lost_rate_all",
+            "lost_rate_if_open_lost",
+        ],
+    )
 
 
 def rates(result, lang: str) -> pd.DataFrame:
@@ -96,51 +107,72 @@ def monthly(result, lang: str) -> pd.DataFrame:
 
 def yoy(result, lang: str) -> pd.DataFrame:
     """Lost rate per creation year with the change from the year before and its test."""
-    return _shown(result.yoy, lang, percent=[*RATE_COLUMNS, "change", "change_low", "change_high"],
-                  decimals={"p_value": 3})
+    return _shown(
+        result.yoy, lang, percent=[*RATE_COLUMNS, "change", "change_low", "change_high"], decimals={"p_value": 3}
+    )
 
 
 def yoy_groups(result, lang: str) -> pd.DataFrame:
     """The report year against the year before, by product line and segment (Holm-adjusted)."""
-    return _shown(_dimension_groups(result.yoy_groups, lang), lang,
-                  percent=["lost_rate_previous", "lost_rate", "change", "change_low", "change_high"],
-                  decimals={"p_value": 3, "p_adjusted": 3})
+    return _shown(
+        _dimension_groups(result.yoy_groups, lang),
+        lang,
+        percent=["lost_rate_previous", "lost_rate", "change", "change_low", "change_high"],
+        decimals={"p_value": 3, "p_adjusted": 3},
+    )
 
 
 def reason_shares(result, lang: str) -> pd.DataFrame:
     """Share of each reason among the lost deals of each product line (reasons × lines)."""
     matrix = result.matrix
-    return _shown(matrix.assign(reason=mapped(matrix["reason"], reason_label, lang)), lang,
-                  percent=list(matrix.columns[1:]))
+    return _shown(
+        matrix.assign(reason=mapped(matrix["reason"], reason_label, lang)), lang, percent=list(matrix.columns[1:])
+    )
 
 
 def categories(result, lang: str) -> pd.DataFrame:
     """Lost deals per reason category, the controllable one marked."""
     table = result.categories
-    return _shown(table.assign(category=mapped(table["category"], category_label, lang),
-                               reasons=mapped(table["reasons"], reason_label, lang)), lang, percent=["share"])
+    return _shown(
+        table.assign(
+            category=mapped(table["category"], category_label, lang),
+            reasons=mapped(table["reasons"], reason_label, lang),
+        ),
+        lang,
+        percent=["share"],
+    )
 
 
 def pareto(result, lang: str) -> pd.DataFrame:
     """Reasons by lost deals, most frequent first, with the cumulative share."""
     table = result.pareto
-    return _shown(table.assign(reason=mapped(table["reason"], reason_label, lang)), lang,
-                  percent=["share", "cum_share"])
+    return _shown(
+        table.assign(reason=mapped(table["reason"], reason_label, lang)), lang, percent=["share", "cum_share"]
+    )
 
 
 def reason_change(result, lang: str) -> pd.DataFrame:
     """Each reason's share this year against the year before (Holm-adjusted p-values)."""
     table = result.reason_change
-    return _shown(table.assign(reason=mapped(table["reason"], reason_label, lang)), lang,
-                  percent=["share_previous", "share_current", "change"], decimals={"p_value": 3, "p_adjusted": 3})
+    return _shown(
+        table.assign(reason=mapped(table["reason"], reason_label, lang)),
+        lang,
+        percent=["share_previous", "share_current", "change"],
+        decimals={"p_value": 3, "p_adjusted": 3},
+    )
 
 
 def split(result, lang: str) -> pd.DataFrame:
     """Lost deals by group (quasi-lost, truly lost) and kind."""
     table = result.split
-    return _shown(table.assign(lost_group=mapped(table["lost_group"], lost_group_label, lang),
-                               lost_kind=mapped(table["lost_kind"], lost_kind_label, lang)), lang,
-                  percent=["share", "group_share"])
+    return _shown(
+        table.assign(
+            lost_group=mapped(table["lost_group"], lost_group_label, lang),
+            lost_kind=mapped(table["lost_kind"], lost_kind_label, lang),
+        ),
+        lang,
+        percent=["share", "group_share"],
+    )
 
 
 def recovery_funnel(result, lang: str) -> pd.DataFrame:
@@ -174,15 +206,24 @@ def stage_reason(result, lang: str) -> pd.DataFrame:
 def loss_timing(result, lang: str) -> pd.DataFrame:
     """Days from lead creation to loss, per product line and overall."""
     table = result.timing
-    return _shown(table.assign(group=mapped(table["group"], group_label, lang)), lang,
-                  decimals={"median_days": 0, "p90_days": 0})
+    return _shown(
+        table.assign(group=mapped(table["group"], group_label, lang)), lang, decimals={"median_days": 0, "p90_days": 0}
+    )
 
 
 def lead_flow(result, lang: str) -> pd.DataFrame:
     """Where deals go: from one node of the lead flow to the next, with the count of deals."""
     flow = result.flow
-    return _shown(pd.DataFrame({"from": mapped(flow["source"], node_label, lang),
-                                "to": mapped(flow["target"], node_label, lang), "count": flow["count"]}), lang)
+    return _shown(
+        pd.DataFrame(
+            {
+                "from": mapped(flow["source"], node_label, lang),
+                "to": mapped(flow["target"], node_label, lang),
+                "count": flow["count"],
+            }
+        ),
+        lang,
+    )
 
 
 def note_terms(result, lang: str) -> pd.DataFrame:

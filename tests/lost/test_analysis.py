@@ -90,8 +90,9 @@ def test_analyse_gathers_every_table_on_the_report_year(analysis):
     scope = analysis.scope.set_index("scope")
     assert scope["leads"].sum() == 14
     # the scope table covers the report year only: a 2005 copy of every lead does not change it
-    earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
-                                   lead_id=lambda d: d["lead_id"] + "-05")
+    earlier = small_leads().assign(
+        created_date=lambda d: d["created_date"] - pd.DateOffset(years=1), lead_id=lambda d: d["lead_id"] + "-05"
+    )
     both = analyse_small(pd.concat([earlier, small_leads()]), as_of="2006-12-31")
     pd.testing.assert_frame_equal(both.scope, analysis.scope)
     assert set(both.yoy_groups["dimension"]) == {"product_line", "segment"}
@@ -191,8 +192,12 @@ def test_charts_draw_one_mark_per_row():
     ax = charts.recovery_funnel(a, lang="en").axes[0]  # quasi-lost 4 → followed up 3 → re-engaged 2 → won back 1
     assert [b.get_width() for b in ax.patches] == [4, 3, 2, 1]
     assert [x.get_text().strip() for x in ax.texts] == ["4 (100%)", "3 (75%)", "2 (50%)", "1 (25%)"]
-    assert [x.get_text() for x in ax.get_yticklabels()] == ["Quasi-lost deals", "Followed up again", "Re-engaged",
-                                                            "Won back"]
+    assert [x.get_text() for x in ax.get_yticklabels()] == [
+        "Quasi-lost deals",
+        "Followed up again",
+        "Re-engaged",
+        "Won back",
+    ]
     ax = charts.competitors(a, lang="en").axes[0]  # 中国移动, 中国联通, one without a brand
     assert len(ax.patches) == 3
     ax = charts.lead_flow(a, lang="en").axes[0]  # every node but "kind unknown" (no deals)
@@ -206,6 +211,8 @@ def test_charts_draw_one_mark_per_row():
         figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
         assert buffer.tell() < 60_000
     matplotlib.pyplot.close("all")
+
+
 def test_notebook_follows_the_contract():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     tags = [cell.metadata.get("tags", []) for cell in nb.cells]
@@ -224,19 +231,41 @@ def test_notebook_follows_the_contract():
     shown = "\n".join(code)
     assert "result = lost.analyse(tables, params)" in shown
     # every view and chart of the package is shown
-    views = [name for name in dir(lost.views) if not name.startswith("_") and callable(getattr(lost.views, name))
-             and getattr(lost.views, name).__module__ == lost.views.__name__]
-    charts = [name for name in dir(lost.plots) if not name.startswith("_") and callable(getattr(lost.plots, name))
-              and getattr(lost.plots, name).__module__ == lost.plots.__name__]
+    views = [
+        name
+        for name in dir(lost.views)
+        if not name.startswith("_")
+        and callable(getattr(lost.views, name))
+        and getattr(lost.views, name).__module__ == lost.views.__name__
+    ]
+    charts = [
+        name
+        for name in dir(lost.plots)
+        if not name.startswith("_")
+        and callable(getattr(lost.plots, name))
+        and getattr(lost.plots, name).__module__ == lost.plots.__name__
+    ]
     assert [v for v in views if f"lost.views.{v}(result" not in shown] == []
     assert [c for c in charts if f"lost.plots.{c}(result" not in shown] == []
-    assert {"lost_rates", "lost_yoy_by_group", "reason_shares", "reason_categories", "recovery_funnel",
-            "recovery_needed", "competitors", "loss_timing", "note_terms"} <= set(lost.Result.SAVED)
+    assert {
+        "lost_rates",
+        "lost_yoy_by_group",
+        "reason_shares",
+        "reason_categories",
+        "recovery_funnel",
+        "recovery_needed",
+        "competitors",
+        "loss_timing",
+        "note_terms",
+    } <= set(lost.Result.SAVED)
 
 
 def test_notebook_parameters_are_the_declared_defaults():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     source = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    declared = {node.target.id: ast.literal_eval(node.value) for node in ast.parse(source).body
-                if isinstance(node, ast.AnnAssign)}
+    declared = {
+        node.target.id: ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.AnnAssign)
+    }
     assert declared == lost.Params.defaults()

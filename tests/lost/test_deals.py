@@ -33,8 +33,12 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from funnelkit.exceptions import ParamsError
 from funnelkit.lost import deals as lost
 
-TAXONOMY = {"product_price": ["价格太高", "产品不满意", "资源不足"], "sales_process": ["跟进不及时"],
-            "brand": ["品牌不认可"], "customer": ["资金未到位", "要求不合理"]}
+TAXONOMY = {
+    "product_price": ["价格太高", "产品不满意", "资源不足"],
+    "sales_process": ["跟进不及时"],
+    "brand": ["品牌不认可"],
+    "customer": ["资金未到位", "要求不合理"],
+}
 NA = None
 
 
@@ -50,24 +54,66 @@ def small_leads() -> pd.DataFrame:
         ("A1", "A", "signed", "won", NA, NA, NA, NA, NA, NA, "2006-01-01", NA),
         ("A2", "A", "effective", "won", NA, NA, NA, NA, NA, NA, "2006-01-01", NA),
         ("A3", "A", "intent", "lost", "价格太高", "abandoned", NA, True, True, True, "2006-01-01", "2006-01-11"),
-        ("A4", "A", "contacted", "lost", "价格太高", "long_unclosed", NA, True, True, False, "2006-01-01", "2006-01-21"),
+        (
+            "A4",
+            "A",
+            "contacted",
+            "lost",
+            "价格太高",
+            "long_unclosed",
+            NA,
+            True,
+            True,
+            False,
+            "2006-01-01",
+            "2006-01-21",
+        ),
         ("A5", "A", "intent", "lost", "跟进不及时", "misjudged", NA, True, False, NA, "2006-01-01", "2006-01-31"),
         ("A6", "A", "intent", "open", NA, NA, NA, NA, NA, NA, "2006-01-01", NA),
         ("B1", "B", "signed", "won", NA, NA, NA, NA, NA, NA, "2006-02-01", NA),
-        ("B2", "B", "contacted", "lost", "品牌不认可", "competitor", "中国移动", NA, NA, NA, "2006-02-01", "2006-02-06"),
+        (
+            "B2",
+            "B",
+            "contacted",
+            "lost",
+            "品牌不认可",
+            "competitor",
+            "中国移动",
+            NA,
+            NA,
+            NA,
+            "2006-02-01",
+            "2006-02-06",
+        ),
         ("B3", "B", "intent", "lost", "价格太高", "unreachable", NA, NA, NA, NA, "2006-02-01", "2006-02-16"),
         ("B4", "B", "contacted", "lost", "未知原因X", "abandoned", NA, False, NA, NA, "2006-02-01", "2006-02-26"),
         ("B5", "B", "intent", "lost", NA, "competitor", NA, NA, NA, NA, "2006-02-01", NA),
         ("B6", "B", "contacted", "lost", "价格太高", "competitor", "中国联通", NA, NA, NA, "2006-02-01", "2006-01-29"),
     ]
-    columns = ["lead_id", "product_line", "stage", "outcome", "lost_reason", "lost_kind", "competitor",
-               "followed_up", "reengaged", "recovered", "created_date", "lost_date"]
+    columns = [
+        "lead_id",
+        "product_line",
+        "stage",
+        "outcome",
+        "lost_reason",
+        "lost_kind",
+        "competitor",
+        "followed_up",
+        "reengaged",
+        "recovered",
+        "created_date",
+        "lost_date",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.assign(
-        branch="测试分公司", segment=np.where(frame["product_line"].eq("A"), "商企", "住宅"), owner=frame["lead_id"].str[0] + "某",
-        created_date=pd.to_datetime(frame["created_date"]), lost_date=pd.to_datetime(frame["lost_date"]),
+        branch="测试分公司",
+        segment=np.where(frame["product_line"].eq("A"), "商企", "住宅"),
+        owner=frame["lead_id"].str[0] + "某",
+        created_date=pd.to_datetime(frame["created_date"]),
+        lost_date=pd.to_datetime(frame["lost_date"]),
         **{c: frame[c].astype("boolean") for c in ("followed_up", "reengaged", "recovered")},
-        note=pd.Series(pd.NA, index=frame.index, dtype="string"))
+        note=pd.Series(pd.NA, index=frame.index, dtype="string"),
+    )
 
 
 @pytest.fixture
@@ -110,9 +156,11 @@ def test_overall_and_product_line_rates_with_wilson_intervals(deal_leads):
     for row, lost_n, won_n in ((a, 3, 2), (b, 5, 1), (overall, 8, 3)):
         closed = lost_n + won_n
         assert (row["lost_rate_low"], row["lost_rate_high"]) == pytest.approx(
-            proportion_confint(lost_n, closed, method="wilson"))
+            proportion_confint(lost_n, closed, method="wilson")
+        )
         assert (row["win_rate_low"], row["win_rate_high"]) == pytest.approx(
-            proportion_confint(won_n, closed, method="wilson"))
+            proportion_confint(won_n, closed, method="wilson")
+        )
     assert rates["too_few"].all()  # 11 closed deals < MIN_GROUP
     assert list(rates["group"][1:]) == ["B", "A"]  # highest lost rate first
 
@@ -123,9 +171,19 @@ def test_monthly_rates_follow_the_creation_month(deal_leads):
     assert list(monthly["lost_rate"]) == pytest.approx([3 / 5, 5 / 6])
 
 
-@pytest.mark.parametrize(("rate", "status"), [
-    (0.60, "on_track"), (0.65, "on_track"), (0.6500001, "at_risk"), (17 / 25, "at_risk"),
-    (0.65 + 0.03, "at_risk"), (0.6800001, "off_track"), (0.9, "off_track"), (float("nan"), "off_track")])
+@pytest.mark.parametrize(
+    ("rate", "status"),
+    [
+        (0.60, "on_track"),
+        (0.65, "on_track"),
+        (0.6500001, "at_risk"),
+        (17 / 25, "at_risk"),
+        (0.65 + 0.03, "at_risk"),
+        (0.6800001, "off_track"),
+        (0.9, "off_track"),
+        (float("nan"), "off_track"),
+    ],
+)
 def test_target_status_boundaries(rate, status):
     assert lost.target_status(rate, target=0.65, margin=0.03) == status
 
@@ -139,8 +197,9 @@ def test_target_check_gap(deal_leads):
 
 
 def test_year_over_year_change(deal_leads):
-    earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
-                                   lead_id=lambda d: d["lead_id"] + "-05")
+    earlier = small_leads().assign(
+        created_date=lambda d: d["created_date"] - pd.DateOffset(years=1), lead_id=lambda d: d["lead_id"] + "-05"
+    )
     earlier = earlier[~earlier["lead_id"].isin(["A3-05", "A4-05"])]  # 2005: won 3, lost 6 → 6/9
     yoy = lost.year_over_year(deals_of(pd.concat([earlier, small_leads()])))
     assert list(yoy["year"].astype(int)) == [2005, 2006]
@@ -182,9 +241,11 @@ def test_taxonomy_rejects_a_reason_in_two_categories():
 
 def two_years() -> pd.DataFrame:
     """2005 = the small frame a year earlier without A3 A4 (A: 1 of 3 lost, B: 5 of 6), then 2006."""
-    earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
-                                   lost_date=lambda d: d["lost_date"] - pd.DateOffset(years=1),
-                                   lead_id=lambda d: d["lead_id"] + "-05")
+    earlier = small_leads().assign(
+        created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
+        lost_date=lambda d: d["lost_date"] - pd.DateOffset(years=1),
+        lead_id=lambda d: d["lead_id"] + "-05",
+    )
     return pd.concat([earlier[~earlier["lead_id"].isin(["A3-05", "A4-05"])], small_leads()], ignore_index=True)
 
 

@@ -9,11 +9,19 @@ from funnelkit.lost import notes as lost_notes
 from funnelkit.report.display import Report
 
 PHONE, ID_NUMBER = "13812345678", "33010219900101123X"
-NOTES = pd.DataFrame({
-    "reason": ["价格太高", "价格太高", "价格太高", "品牌不认可", "品牌不认可", "价格太高"],
-    "note": ["客户嫌月租太贵，要求优惠", "报价超出预算，月租太贵", f"客户手机{PHONE}，月租太贵",
-             f"客户身份证{ID_NUMBER}，信任移动品牌", "客户留言<script>alert(1)</script>", None],
-})
+NOTES = pd.DataFrame(
+    {
+        "reason": ["价格太高", "价格太高", "价格太高", "品牌不认可", "品牌不认可", "价格太高"],
+        "note": [
+            "客户嫌月租太贵，要求优惠",
+            "报价超出预算，月租太贵",
+            f"客户手机{PHONE}，月租太贵",
+            f"客户身份证{ID_NUMBER}，信任移动品牌",
+            "客户留言<script>alert(1)</script>",
+            None,
+        ],
+    }
+)
 
 
 @pytest.fixture

@@ -42,8 +42,14 @@ def test_share_matrix_columns_sum_to_one_and_top_reasons(deal_leads):
 def test_categories_keep_unmapped_and_missing_reasons(deal_leads):
     categories = lost_reasons.category_shares(deal_leads, taxonomy=TAXONOMY).set_index("category")
     # product_price: A3 A4 B3 B6 = 4; sales_process: A5; brand: B2; customer: none; unmapped: B4; missing: B5
-    assert categories["lost"].to_dict() == {"product_price": 4, "sales_process": 1, "brand": 1, "customer": 0,
-                                            "unmapped": 1, "missing": 1}
+    assert categories["lost"].to_dict() == {
+        "product_price": 4,
+        "sales_process": 1,
+        "brand": 1,
+        "customer": 0,
+        "unmapped": 1,
+        "missing": 1,
+    }
     assert categories["lost"].sum() == 8  # every lost deal, none dropped
     assert category_label("unmapped", "en") == "Unmapped reason"  # the table holds the code; views name it
     assert categories.loc["unmapped", "reasons"] == "未知原因X"
@@ -54,8 +60,11 @@ def test_unmapped_reason_warning_names_the_reason_and_its_count(deal_leads):
     from funnelkit.lost import Params, analyse, data_warnings
 
     unlisted = lost_reasons.unlisted_reasons(deal_leads)
-    assert unlisted.to_dict("list") == {"category": ["unmapped", "missing"], "reason": ["未知原因X", "missing"],
-                                        "lost": [1, 1]}
+    assert unlisted.to_dict("list") == {
+        "category": ["unmapped", "missing"],
+        "reason": ["未知原因X", "missing"],
+        "lost": [1, 1],
+    }
     params = Params(reason_taxonomy=TAXONOMY, as_of="2006-12-31")
     warnings = data_warnings(analyse({"leads": small_leads()}, params), "zh")
     assert len(warnings) == 2
@@ -74,9 +83,11 @@ def test_pareto_cumulates_to_one(deal_leads):
 
 
 def test_reason_change_against_previous_year(deal_leads):
-    earlier = small_leads().assign(created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
-                                   lead_id=lambda d: d["lead_id"] + "-05",
-                                   lost_reason=lambda d: d["lost_reason"].where(d["lost_reason"].isna(), "品牌不认可"))
+    earlier = small_leads().assign(
+        created_date=lambda d: d["created_date"] - pd.DateOffset(years=1),
+        lead_id=lambda d: d["lead_id"] + "-05",
+        lost_reason=lambda d: d["lost_reason"].where(d["lost_reason"].isna(), "品牌不认可"),
+    )
     both = deals_of(pd.concat([earlier, small_leads()]))
     change = lost_reasons.reason_change(both, year=2006).set_index("reason")
     # 2005: 品牌不认可 7 of 8 lost (B5 empty); 2006: 1 of 8

@@ -23,8 +23,13 @@ def deal_leads() -> pd.DataFrame:
 
 def test_lost_split(deal_leads):
     split = lost_recovery.lost_split(deal_leads).set_index("lost_kind")
-    assert split["lost"].to_dict() == {"abandoned": 2, "long_unclosed": 1, "misjudged": 1, "competitor": 3,
-                                       "unreachable": 1}
+    assert split["lost"].to_dict() == {
+        "abandoned": 2,
+        "long_unclosed": 1,
+        "misjudged": 1,
+        "competitor": 3,
+        "unreachable": 1,
+    }
     assert split.loc["abandoned", "group_share"] == pytest.approx(4 / 8)
     assert split.loc["competitor", "group_share"] == pytest.approx(4 / 8)
     assert split["share"].sum() == pytest.approx(1.0)
@@ -40,11 +45,14 @@ def test_recovery_funnel(deal_leads):
     assert lost_recovery.recovered_count(deal_leads) == 1
 
 
-@pytest.mark.parametrize(("target", "needed", "reachable"), [
-    (0.65, 0, True),   # (8 - 1) / 11 = 0.636 ≤ 0.65 already
-    (0.50, 2, True),   # (7 - k) / 11 ≤ 0.5 → k ≥ 1.5 → 2; 3 quasi-lost still open
-    (0.30, 4, False),  # 7 - 0.3 × 11 = 3.7 → 4 > 3 open
-])
+@pytest.mark.parametrize(
+    ("target", "needed", "reachable"),
+    [
+        (0.65, 0, True),  # (8 - 1) / 11 = 0.636 ≤ 0.65 already
+        (0.50, 2, True),  # (7 - k) / 11 ≤ 0.5 → k ≥ 1.5 → 2; 3 quasi-lost still open
+        (0.30, 4, False),  # 7 - 0.3 × 11 = 3.7 → 4 > 3 open
+    ],
+)
 def test_lost_rate_if_recovered_and_how_many_more(deal_leads, target, needed, reachable):
     effect = lost_recovery.recovery_effect(deal_leads, target=target).iloc[0]
     assert effect["lost_rate"] == pytest.approx(8 / 11)
