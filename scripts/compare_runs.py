@@ -16,25 +16,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from funnelkit.data.schema import DEFAULT_STAGES
+from funnelkit.data.schema import DEFAULT_STAGES, REFERRAL_SOURCES, TIERS
+from funnelkit.tiers.views import CODE_COLUMNS, code_label
+
+TIER_CODES = {
+    *TIERS,
+    *REFERRAL_SOURCES,
+    *("referral", "repurchase", "new", "gone", "unknown", "up", "same", "down"),
+    *("scorecard", "source", "none", "key", "ordinary", "weak", "vip", "major", "small", "region"),
+    *("industry", "other"),
+}
 
 IGNORED = {"run_id", "kit_version", "tables"}
 #: Columns the CSVs no longer carry (labels in one language; the code column stays).
 DROPPED = {
-    "stage_label",
-    "transition_label",
-    "component_label",  # funnel
-    "status_label",
-    "group_label",
-    "kind_label",
-    "label",
-}  # lost
+    *("stage_label", "transition_label", "component_label"),  # funnel
+    *("status_label", "group_label", "kind_label", "label"),  # lost
+    *("band", "action"),  # tiers: band names and recommended actions are words of a language
+}
 #: Values that became codes: column → {old label: code}.
 RECODED = {
     "segment": {"全部": "all", "All": "all"},
     "group": {"全部": "all", "All": "all"},
     "scope": {"商机（到达接触客户及以后）": "deals", "到达接触客户之前": "before_deals"},
     "stage": {stage.zh: stage.key for stage in DEFAULT_STAGES},
+    # tiers: the CSVs carried the Chinese labels of the codes
+    **{column: {code_label(code, "zh", column=column): code for code in TIER_CODES} for column in CODE_COLUMNS},
 }
 
 

@@ -46,7 +46,7 @@ def test_lookup_and_labels():
 # -- every key used exists, every key that exists is used ---------------------------------------
 ROOT = message_files()["common"].parents[2]
 AREAS = "|".join(message_files())
-LITERAL = re.compile(rf"""["']((?:{AREAS})\.[a-z0-9_]+)["']""")
+LITERAL = re.compile(rf"""["']((?:{AREAS})\.[a-z0-9_]*[a-z0-9])["']""")  # a prefix ("tiers.col_") is no key
 FAMILY = re.compile(rf"""f["']((?:{AREAS})\.[a-z0-9_]*)\{{""")
 #: Keys read through a name built from the notebook (``f"{notebook}.title"``) or a data code.
 BY_NOTEBOOK = re.compile(r"^(funnel|tiers|lost|ltv)\.(title|intro)$")

@@ -2,6 +2,43 @@
 tiers, concentrated by region and industry, year on year; referrals, repurchases, value
 bands and follow-up cadence.
 
-Rooms: ``tiering`` (scorecards, grid, concentration, migration), ``cadence``, ``referrals``,
-``value``, ``findings`` (summary, key figures, display labels), ``plots``, ``messages.yaml``.
+Rooms:
+
+- ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
+- ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
+- computation below it: ``tiering`` (scorecards, grid, concentration, migration), ``value``
+  (value bands and tiers), ``referrals``, ``cadence`` (follow-up policy);
+- ``views`` — display tables and words for the codes; ``findings`` — the summary, the
+  sentences with numbers, data warnings and :func:`key_figures`; ``plots`` — charts;
+  ``messages.yaml``.
+
+Examples
+--------
+>>> from funnelkit import tiers
+>>> from funnelkit.data import load_tables
+>>> params = tiers.Params(branch="杭州分公司")
+>>> result = tiers.analyse(load_tables(params, tiers.TABLES, required=["customers"]), params)
+>>> sorted(result.tables()) == sorted(tiers.Result.SAVED)
+True
 """
+
+from . import plots, views
+from .analysis import TABLES, Result, analyse
+from .findings import data_warnings, findings, key_figures, policy_note, region_rule_note, source_notes, tiering_note
+from .params import Params
+
+__all__ = [
+    "TABLES",
+    "Params",
+    "Result",
+    "analyse",
+    "data_warnings",
+    "findings",
+    "key_figures",
+    "plots",
+    "policy_note",
+    "region_rule_note",
+    "source_notes",
+    "tiering_note",
+    "views",
+]

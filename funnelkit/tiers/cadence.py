@@ -33,22 +33,37 @@ MEASURES = ("calendar", "gap")
 #: The calendar period of each kind under the ``calendar`` measure (pandas period codes).
 PERIODS = {"phone": "M", "onsite": "Q"}
 KINDS = ("phone", "onsite")
-_RECORD_COLUMNS = ["customer_id"] + [f"{what}_{kind}" for kind in KINDS
-                                     for what in ("contacts", "max_gap", "days_since", "meets", "overdue")]
+_RECORD_COLUMNS = ["customer_id"] + [
+    f"{what}_{kind}" for kind in KINDS for what in ("contacts", "max_gap", "days_since", "meets", "overdue")
+]
 
 
 def visit_policy(policy: dict | None = None) -> dict:
     """Validate the visit policy from params (``None`` → :data:`DEFAULT_POLICY`)."""
     policy = {**DEFAULT_POLICY, **(policy or {})}
     where = "params: tiers.visit_policy"
-    problems = [Problem(where, None, k, v, "must be a whole number of days > 0") for k, v in policy.items()
-                if k.endswith("_days") and (not isinstance(v, int) or isinstance(v, bool) or v <= 0)]
-    problems += [Problem(where, None, k, policy[k], "unknown key", f"keys: {', '.join(DEFAULT_POLICY)}")
-                 for k in policy if k not in DEFAULT_POLICY]
+    problems = [
+        Problem(where, None, k, v, "must be a whole number of days > 0")
+        for k, v in policy.items()
+        if k.endswith("_days") and (not isinstance(v, int) or isinstance(v, bool) or v <= 0)
+    ]
+    problems += [
+        Problem(where, None, k, policy[k], "unknown key", f"keys: {', '.join(DEFAULT_POLICY)}")
+        for k in policy
+        if k not in DEFAULT_POLICY
+    ]
     if policy.get("measure") not in MEASURES:
         hint = "'count' was replaced by 'calendar' (a contact in every month / quarter)"
-        problems.append(Problem(where, None, "measure", policy.get("measure"), f"must be one of {', '.join(MEASURES)}",
-                                hint if policy.get("measure") == "count" else ""))
+        problems.append(
+            Problem(
+                where,
+                None,
+                "measure",
+                policy.get("measure"),
+                f"must be one of {', '.join(MEASURES)}",
+                hint if policy.get("measure") == "count" else "",
+            )
+        )
     if problems:
         raise ParamsError(problems)
     return policy
@@ -122,8 +137,9 @@ def _covers_every_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestam
     return complete_periods(start, end, freq).isin(inside.dt.to_period(freq)).all()
 
 
-def customer_cadence(visits: pd.DataFrame, customers: pd.DataFrame, *, year: int,
-                     policy: dict | None = None, as_of: str = "") -> pd.DataFrame:
+def customer_cadence(
+    visits: pd.DataFrame, customers: pd.DataFrame, *, year: int, policy: dict | None = None, as_of: str = ""
+) -> pd.DataFrame:
     """One row per tiered customer of ``year``: contacts, gaps, days since the last contact, policy met.
 
     ``customers`` comes from :func:`funnelkit.tiers.tiering.assign_tiers`. Columns per kind:
@@ -137,8 +153,11 @@ def customer_cadence(visits: pd.DataFrame, customers: pd.DataFrame, *, year: int
     rows = rows.drop_duplicates("customer_id", keep="last")
     year_start = pd.Timestamp(year=year, month=1, day=1)
     first = pd.to_datetime(rows["first_purchase_date"]).dt.normalize() if "first_purchase_date" in rows else None
-    starts = (first.where(first > year_start, year_start).fillna(year_start) if first is not None
-              else pd.Series(year_start, index=rows.index)).clip(upper=end)
+    starts = (
+        first.where(first > year_start, year_start).fillna(year_start)
+        if first is not None
+        else pd.Series(year_start, index=rows.index)
+    ).clip(upper=end)
     contacts = visits.assign(date=pd.to_datetime(visits["date"]).dt.normalize())
     by_customer = {key: group for key, group in contacts.groupby(["customer_id", "kind"])}
     records = []
@@ -149,48 +168,86 @@ def customer_cadence(visits: pd.DataFrame, customers: pd.DataFrame, *, year: int
             contacts_n, longest, since = _gaps(dates, start, end)
             limit = policy[f"{kind}_days"]
             overdue = since > limit
-            meets = (longest <= limit if policy["measure"] == "gap"
-                     else _covers_every_period(dates, start, end, PERIODS[kind]) and not overdue)
-            record |= {f"contacts_{kind}": contacts_n, f"max_gap_{kind}": longest, f"days_since_{kind}": since,
-                       f"meets_{kind}": bool(meets), f"overdue_{kind}": overdue}
+            meets = (
+                longest <= limit
+                if policy["measure"] == "gap"
+                else _covers_every_period(dates, start, end, PERIODS[kind]) and not overdue
+            )
+            record |= {
+                f"contacts_{kind}": contacts_n,
+                f"max_gap_{kind}": longest,
+                f"days_since_{kind}": since,
+                f"meets_{kind}": bool(meets),
+                f"overdue_{kind}": overdue,
+            }
         records.append(record)
-    last_owner = contacts.sort_values("date").drop_duplicates("customer_id", keep="last").set_index("customer_id")["owner"]
+    last_owner = (
+        contacts.sort_values("date").drop_duplicates("customer_id", keep="last").set_index("customer_id")["owner"]
+    )
     own = rows["owner"] if "owner" in rows else pd.Series(None, index=rows.index, dtype=object)
-    base = rows.assign(owner=own.fillna(rows["customer_id"].map(last_owner)),
-                       contact_phone=(rows["contact_phone"] if "contact_phone" in rows else None))
+    base = rows.assign(
+        owner=own.fillna(rows["customer_id"].map(last_owner)),
+        contact_phone=rows.get("contact_phone"),
+    )
     out = base[["customer_id", "owner", "tier", "contact_phone"]].merge(
-        pd.DataFrame(records, columns=_RECORD_COLUMNS), on="customer_id")
+        pd.DataFrame(records, columns=_RECORD_COLUMNS), on="customer_id"
+    )
     out = out.assign(contact_phone=out["contact_phone"].map(mask_contact, na_action="ignore"))
-    return out.assign(meets_policy=out["meets_phone"] & out["meets_onsite"],
-                      overdue=out["overdue_phone"] | out["overdue_onsite"])
+    return out.assign(
+        meets_policy=out["meets_phone"] & out["meets_onsite"], overdue=out["overdue_phone"] | out["overdue_onsite"]
+    )
 
 
 def cadence_by_tier(cadence: pd.DataFrame) -> pd.DataFrame:
     """Per tier: customers and the shares meeting the phone, on-site and whole policy; overdue count."""
     from .tiering import TIER_ORDER
 
-    out = (cadence.groupby("tier")
-           .agg(customers=("customer_id", "size"), meets_phone=("meets_phone", "mean"),
-                meets_onsite=("meets_onsite", "mean"), meets_policy=("meets_policy", "mean"),
-                overdue=("overdue", "sum"))
-           .reindex(list(TIER_ORDER)))
-    return out.assign(customers=out["customers"].fillna(0).astype(int),
-                      overdue=out["overdue"].fillna(0).astype(int)).rename_axis("tier").reset_index()
+    out = (
+        cadence.groupby("tier")
+        .agg(
+            customers=("customer_id", "size"),
+            meets_phone=("meets_phone", "mean"),
+            meets_onsite=("meets_onsite", "mean"),
+            meets_policy=("meets_policy", "mean"),
+            overdue=("overdue", "sum"),
+        )
+        .reindex(list(TIER_ORDER))
+    )
+    return (
+        out.assign(customers=out["customers"].fillna(0).astype(int), overdue=out["overdue"].fillna(0).astype(int))
+        .rename_axis("tier")
+        .reset_index()
+    )
 
 
 def overdue_by_owner(cadence: pd.DataFrame) -> pd.DataFrame:
     """Overdue customers grouped by sales owner, the longest wait first, contact masked."""
-    columns = ["owner", "customer_id", "tier", "days_since_phone", "days_since_onsite",
-               "overdue_phone", "overdue_onsite", "contact_phone"]
+    columns = [
+        "owner",
+        "customer_id",
+        "tier",
+        "days_since_phone",
+        "days_since_onsite",
+        "overdue_phone",
+        "overdue_onsite",
+        "contact_phone",
+    ]
     rows = cadence[cadence["overdue"]]
     wait = rows["days_since_phone"].clip(lower=0) + rows["days_since_onsite"].clip(lower=0)
-    return (rows.assign(wait=wait, owner=rows["owner"].fillna("—"))
-            .sort_values(["owner", "wait"], ascending=[True, False])[columns].reset_index(drop=True))
+    return (
+        rows.assign(wait=wait, owner=rows["owner"].fillna("—"))
+        .sort_values(["owner", "wait"], ascending=[True, False])[columns]
+        .reset_index(drop=True)
+    )
 
 
 def overdue_owner_counts(cadence: pd.DataFrame) -> pd.DataFrame:
     """Customers and overdue customers per sales owner, the most overdue first."""
-    return (cadence.assign(owner=cadence["owner"].fillna("—")).groupby("owner")
-            .agg(customers=("customer_id", "size"), overdue=("overdue", "sum"))
-            .assign(overdue_share=lambda d: d["overdue"] / d["customers"])
-            .sort_values(["overdue", "owner"], ascending=[False, True]).reset_index())
+    return (
+        cadence.assign(owner=cadence["owner"].fillna("—"))
+        .groupby("owner")
+        .agg(customers=("customer_id", "size"), overdue=("overdue", "sum"))
+        .assign(overdue_share=lambda d: d["overdue"] / d["customers"])
+        .sort_values(["overdue", "owner"], ascending=[False, True])
+        .reset_index()
+    )

@@ -1,48 +1,28 @@
-"""Words and key figures of the tier report: findings, data warnings, labels, ``summary.json``.
+"""What the tier report says: the written summary, the sentences with numbers, data warnings,
+and the ``summary.json`` key figures — all from a :class:`~funnelkit.tiers.Result`.
 
-Everything here reads the frames computed by :mod:`funnelkit.tiers.tiering`,
-:mod:`funnelkit.tiers.value`, :mod:`funnelkit.tiers.referrals` and :mod:`funnelkit.tiers.cadence`;
-texts come from ``funnelkit/tiers/messages.yaml``.
+Texts come from ``funnelkit/tiers/messages.yaml``.
+
+Examples
+--------
+>>> from funnelkit import tiers
+>>> from funnelkit.data import load_tables
+>>> params = tiers.Params(branch="杭州分公司")
+>>> result = tiers.analyse(load_tables(params, tiers.TABLES), params)
+>>> sorted(key_figures(result))[:3]
+['current_year', 'premium_growth', 'premium_share']
 """
 
 from __future__ import annotations
 
-
 import pandas as pd
 
+from funnelkit.i18n import label, t
 from funnelkit.report.formatting import pct
-from funnelkit.i18n import catalogue, label, t
+
+from .referrals import counts_table, unrecognised_sources
 from .tiering import TIER_ORDER
-
-_CODE_COLUMNS = ("tier", "from_tier", "to_tier", "kind", "source_type", "movement", "tier_basis",
-                 "region_class", "value_tier", "dimension")
-_OWN_CODES = {"new", "gone", "unknown", "up", "same", "down", "scorecard", "source", "none", "key", "weak",
-              "vip", "major", "small", "region", "industry", "other"}
-
-
-def code_label(code, lang: str = "zh", *, column: str = "") -> str:
-    """Display label of a code used in the tier tables (tier, source, movement, value tier …)."""
-    if column == "value_tier" and code == "ordinary":
-        return t("tiers.ordinary_value", lang)
-    if column == "region_class" and code == "ordinary":
-        return t("tiers.ordinary", lang)
-    if code in _OWN_CODES:
-        return t(f"tiers.{code}", lang)
-    return label(code, lang)
-
-
-def readable(data: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy of ``data`` with code columns turned into display labels (for showing and CSV)."""
-    return data.assign(**{column: data[column].map(lambda c, col=column: code_label(c, lang, column=col),
-                                                   na_action="ignore")
-                          for column in _CODE_COLUMNS if column in data.columns})
-
-
-def column_labels(lang: str = "zh") -> dict[str, str]:
-    """Column name → display heading for every tier table."""
-    return {key.removeprefix("tiers.col_"): t(key, lang) for key in catalogue() if key.startswith("tiers.col_")}
-
-
+from .views import code_label
 
 
 def _listing(values, lang) -> str:
@@ -50,8 +30,7 @@ def _listing(values, lang) -> str:
     return ("、" if lang == "zh" else ", ").join(map(str, values)) if values else t("tiers.none_listed", lang)
 
 
-def key_figures(*, shares: pd.DataFrame, by_region: pd.DataFrame, by_industry: pd.DataFrame,
-                sources: pd.DataFrame, current: int, previous: int | None) -> dict:
+def key_figures(result) -> dict:
     """The figures ``summary.json`` carries for the leadership index.
 
     ``tier_shares`` (current year, fractions), ``premium_share`` and ``premium_share_previous``,
@@ -59,6 +38,10 @@ def key_figures(*, shares: pd.DataFrame, by_region: pd.DataFrame, by_industry: p
     ``top_industry`` (where premium customers are most numerous), ``referral_share_existing``
     and ``current_year``.
     """
+    shares, sources = result.shares, result.sources
+    by_region, by_industry = result.by_region, result.by_industry
+    current, previous = result.year, result.previous_year
+
     def share_of(year, tier="premium"):
         row = shares[(shares["snapshot_year"] == year) & (shares["tier"] == tier)]
         return float(row["share"].iloc[0]) if len(row) else None
@@ -69,7 +52,9 @@ def key_figures(*, shares: pd.DataFrame, by_region: pd.DataFrame, by_industry: p
 
     def top(table, column):
         premium = table[(table["tier"] == "premium") & (table["current"] > 0)]
-        return premium.sort_values(["current", column], ascending=[False, True])[column].iloc[0] if len(premium) else None
+        return (
+            premium.sort_values(["current", column], ascending=[False, True])[column].iloc[0] if len(premium) else None
+        )
 
     before = count_of(previous) if previous is not None else 0
     existing = sources.loc[sources["source_type"] == "existing_customer", "share"]
@@ -89,9 +74,16 @@ def key_figures(*, shares: pd.DataFrame, by_region: pd.DataFrame, by_industry: p
 def _tier_findings(figures, shares, basis, lang) -> list[str]:
     year, previous = figures["current_year"], figures["previous_year"]
     now = shares[shares["snapshot_year"] == year].set_index("tier")
-    out = [t("tiers.shares", lang, year=year, customers=int(now["customers"].sum()),
-             premium_n=int(now.loc["premium", "customers"]),
-             **{tier: pct(now.loc[tier, "share"]) for tier in TIER_ORDER})]
+    out = [
+        t(
+            "tiers.shares",
+            lang,
+            year=year,
+            customers=int(now["customers"].sum()),
+            premium_n=int(now.loc["premium", "customers"]),
+            **{tier: pct(now.loc[tier, "share"]) for tier in TIER_ORDER},
+        )
+    ]
     kinds = basis[basis["snapshot_year"] == year].set_index("tier_basis")["customers"]
     out.append(t("tiers.basis", lang, **{k: int(kinds.get(k, 0)) for k in ("scorecard", "source", "none")}))
     if previous is None:
@@ -101,9 +93,18 @@ def _tier_findings(figures, shares, basis, lang) -> list[str]:
     n_before, n_now = int(before.loc["premium", "customers"]), int(now.loc["premium", "customers"])
     if n_before:
         change = figures["premium_growth"]
-        out.append(t("tiers.premium_growth", lang, previous_year=previous, previous_n=n_before, current_n=n_now,
-                     growth=f"{change:+.1%}", previous_share=pct(figures["premium_share_previous"]),
-                     current_share=pct(figures["premium_share"])))
+        out.append(
+            t(
+                "tiers.premium_growth",
+                lang,
+                previous_year=previous,
+                previous_n=n_before,
+                current_n=n_now,
+                growth=f"{change:+.1%}",
+                previous_share=pct(figures["premium_share_previous"]),
+                current_share=pct(figures["premium_share"]),
+            )
+        )
     else:
         out.append(t("tiers.premium_growth_new", lang, previous_year=previous, year=year, current_n=n_now))
     return out
@@ -115,15 +116,35 @@ def _concentration_findings(figures, regions, rule, concentration, top_k, lang) 
         out = [t("tiers.no_premium", lang)]
     else:
         region = premium.loc["region"]
-        out = [t("tiers.concentration", lang, region=figures["top_region"], industry=figures["top_industry"],
-                 region_share=pct(region["top_group_share"]),
-                 industry_share=pct(premium.loc["industry", "top_group_share"])),
-               t("tiers.hhi", lang, top_k=top_k, top_k_share=pct(region["top_k_share"]),
-                 hhi=f"{region['hhi']:.2f}", effective=f"{region['effective_groups']:.1f}")]
-    out.append(t("tiers.regions", lang, tiers=_listing([label(x, lang) for x in rule["tiers"]], lang),
-                 key_ratio=f"{rule['key_ratio']:g}", weak_ratio=f"{rule['weak_ratio']:g}",
-                 key=_listing(regions.loc[regions["region_class"] == "key", "region"], lang),
-                 weak=_listing(regions.loc[regions["region_class"] == "weak", "region"], lang)))
+        out = [
+            t(
+                "tiers.concentration",
+                lang,
+                region=figures["top_region"],
+                industry=figures["top_industry"],
+                region_share=pct(region["top_group_share"]),
+                industry_share=pct(premium.loc["industry", "top_group_share"]),
+            ),
+            t(
+                "tiers.hhi",
+                lang,
+                top_k=top_k,
+                top_k_share=pct(region["top_k_share"]),
+                hhi=f"{region['hhi']:.2f}",
+                effective=f"{region['effective_groups']:.1f}",
+            ),
+        ]
+    out.append(
+        t(
+            "tiers.regions",
+            lang,
+            tiers=_listing([label(x, lang) for x in rule["tiers"]], lang),
+            key_ratio=f"{rule['key_ratio']:g}",
+            weak_ratio=f"{rule['weak_ratio']:g}",
+            key=_listing(regions.loc[regions["region_class"] == "key", "region"], lang),
+            weak=_listing(regions.loc[regions["region_class"] == "weak", "region"], lang),
+        )
+    )
     return out
 
 
@@ -131,8 +152,14 @@ def _migration_findings(moves, previous, lang) -> list[str]:
     if previous is None:
         return []
     n = moves.set_index("movement")["customers"]
-    return [t("tiers.migration", lang, both=int(n["up"] + n["same"] + n["down"]),
-              **{k: int(n[k]) for k in ("up", "down", "same", "new", "gone")})]
+    return [
+        t(
+            "tiers.migration",
+            lang,
+            both=int(n["up"] + n["same"] + n["down"]),
+            **{k: int(n[k]) for k in ("up", "down", "same", "new", "gone")},
+        )
+    ]
 
 
 def _value_findings(top_share, value_tiers, lang) -> list[str]:
@@ -140,23 +167,51 @@ def _value_findings(top_share, value_tiers, lang) -> list[str]:
     if not row["customers"]:
         return [t("tiers.no_value", lang)]
     vip = value_tiers.set_index("value_tier").loc["vip"]
-    return [t("tiers.value", lang, top_pct=f"{row['top_fraction']:.0%}", top_n=int(row["top_customers"]),
-              share=pct(row["top_revenue_share"]), vip_n=int(vip["customers"]), vip_share=pct(vip["revenue_share"]))]
+    return [
+        t(
+            "tiers.value",
+            lang,
+            top_pct=f"{row['top_fraction']:.0%}",
+            top_n=int(row["top_customers"]),
+            share=pct(row["top_revenue_share"]),
+            vip_n=int(vip["customers"]),
+            vip_share=pct(vip["revenue_share"]),
+        )
+    ]
 
 
-def _referral_findings(per_tier, sources, year, lang) -> list[str]:
+def _referral_findings(per_tier, sources, actions, year, lang) -> list[str]:
     out = []
     if per_tier is not None and len(per_tier):
         rates = per_tier.set_index("tier")["referral_per_100"]
-        out.append(t("tiers.referrals", lang, year=year, referrals=int(per_tier["referral"].sum()),
-                     repurchases=int(per_tier["repurchase"].sum()),
-                     premium_rate=_number(rates.get("premium")), general_rate=_number(rates.get("general"))))
+        out.append(
+            t(
+                "tiers.referrals",
+                lang,
+                year=year,
+                referrals=int(per_tier["referral"].sum()),
+                repurchases=int(per_tier["repurchase"].sum()),
+                premium_rate=_number(rates.get("premium")),
+                general_rate=_number(rates.get("general")),
+            )
+        )
     if not sources["referrals"].sum():
         return [*out, t("tiers.no_referrals", lang)]
     top = sources.sort_values("referrals", ascending=False, kind="stable").iloc[0]
     existing = sources.loc[sources["source_type"] == "existing_customer", "share"]
-    return [*out, t("tiers.sources", lang, existing=pct(existing.iloc[0]), top=code_label(top["source_type"], lang),
-                    top_share=pct(top["share"]), action=top["action"] or "—")]
+    action = actions.get(top["source_type"])
+    action = (action or {}).get(lang, "") if isinstance(action, dict) else str(action or "")
+    return [
+        *out,
+        t(
+            "tiers.sources",
+            lang,
+            existing=pct(existing.iloc[0]),
+            top=code_label(top["source_type"], lang),
+            top_share=pct(top["share"]),
+            action=action or "—",
+        ),
+    ]
 
 
 def _number(value) -> str:
@@ -167,86 +222,100 @@ def _cadence_findings(by_tier, owners, policy, end, contacts, lang) -> list[str]
     if not contacts:
         return [t("tiers.no_visits", lang)]
     met = by_tier.set_index("tier")["meets_policy"]
-    out = [t("tiers.cadence", lang, phone_days=policy["phone_days"], onsite_days=policy["onsite_days"],
-             **{tier: pct(met.get(tier)) for tier in TIER_ORDER})]
+    out = [
+        t(
+            "tiers.cadence",
+            lang,
+            phone_days=policy["phone_days"],
+            onsite_days=policy["onsite_days"],
+            **{tier: pct(met.get(tier)) for tier in TIER_ORDER},
+        )
+    ]
     day = pd.Timestamp(end).date().isoformat()
     if not owners["overdue"].sum():
         return [*out, t("tiers.no_overdue", lang, end=day)]
     worst = owners.iloc[0]
-    return [*out, t("tiers.overdue", lang, end=day, overdue=int(owners["overdue"].sum()), owner=worst["owner"],
-                    owner_n=int(worst["overdue"]))]
+    return [
+        *out,
+        t(
+            "tiers.overdue",
+            lang,
+            end=day,
+            overdue=int(owners["overdue"].sum()),
+            owner=worst["owner"],
+            owner_n=int(worst["overdue"]),
+        ),
+    ]
 
 
-def findings(*, figures: dict, shares: pd.DataFrame, basis: pd.DataFrame, regions: pd.DataFrame, rule: dict,
-             concentration: pd.DataFrame, top_k: int, moves: pd.DataFrame, top_share: pd.DataFrame,
-             value_tiers: pd.DataFrame, per_tier: pd.DataFrame | None, sources: pd.DataFrame,
-             cadence: pd.DataFrame, owners: pd.DataFrame, policy: dict, end, contacts: int,
-             lang: str = "zh") -> list[str]:
-    """The written summary of the tier report, one sentence per finding, from the results.
-
-    ``figures`` is :func:`key_figures`; ``moves`` :func:`funnelkit.tiers.tiering.migration_summary`;
-    ``cadence`` :func:`funnelkit.tiers.cadence.cadence_by_tier`, ``owners``
-    :func:`funnelkit.tiers.cadence.overdue_owner_counts`, ``end`` the cadence window's end date and
-    ``contacts`` the number of visit records inside the cadence window
-    (:func:`funnelkit.tiers.cadence.contacts_in_window`; 0: the cadence findings say there are none).
-    """
-    return [*_tier_findings(figures, shares, basis, lang),
-            *_concentration_findings(figures, regions, rule, concentration, top_k, lang),
-            *_migration_findings(moves, figures["previous_year"], lang),
-            *_value_findings(top_share, value_tiers, lang),
-            *_referral_findings(per_tier, sources, figures["current_year"], lang),
-            *_cadence_findings(cadence, owners, policy, end, contacts, lang)]
+def findings(result, lang: str = "zh") -> list[str]:
+    """The written summary of the tier report, one sentence per finding."""
+    figures = key_figures(result)
+    return [
+        *_tier_findings(figures, result.shares, result.basis, lang),
+        *_concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang),
+        *_migration_findings(result.movement, result.previous_year, lang),
+        *_value_findings(result.top_share, result.value_table, lang),
+        *_referral_findings(result.per_tier, result.sources, result.actions, result.year, lang),
+        *_cadence_findings(
+            result.cadence_table, result.owners, result.policy, result.visit_end, result.contacts_in_window, lang
+        ),
+    ]
 
 
-def data_warnings(*, customers: pd.DataFrame, events: pd.DataFrame | None, year: int, lang: str = "zh") -> list[str]:
-    """Data-quality warnings: untiered customers, missing sales amounts, referrals without a source."""
-    rows = customers[customers["snapshot_year"] == year]
+def data_warnings(result, lang: str = "zh") -> list[str]:
+    """Data-quality warnings: untiered customers, missing sales amounts, referrals without a
+    source, referral counts given in params and source labels counted as "other"."""
+    rows = result.customers[result.customers["snapshot_year"] == result.year]
     out = []
-    if (untiered := int((rows["tier_basis"] == "none").sum())):
-        out.append(t("tiers.warn_untiered", lang, year=year, n=untiered))
-    if (no_amount := int(rows["sales_amount"].isna().sum()) if "sales_amount" in rows else len(rows)):
-        out.append(t("tiers.warn_no_amount", lang, year=year, n=no_amount))
-    if events is not None and "source_type" in events:
+    if untiered := int((rows["tier_basis"] == "none").sum()):
+        out.append(t("tiers.warn_untiered", lang, year=result.year, n=untiered))
+    if no_amount := int(rows["sales_amount"].isna().sum()) if "sales_amount" in rows else len(rows):
+        out.append(t("tiers.warn_no_amount", lang, year=result.year, n=no_amount))
+    events = result.events
+    if "source_type" in events:
         unknown = int(((events["kind"] == "referral") & events["source_type"].isna()).sum())
         if unknown:
             out.append(t("tiers.warn_unknown_source", lang, n=unknown))
-    return out
+    return [*out, *source_notes(result, lang)]
 
 
-def source_notes(*, events: pd.DataFrame, referral_counts: dict | None = None, lang: str = "zh") -> list[str]:
-    """Warnings of the referral-source section: counts given in params, labels counted as "other"."""
-    from .referrals import counts_table, unrecognised_sources
-
-    given = counts_table(referral_counts) if referral_counts else None
+def source_notes(result, lang: str = "zh") -> list[str]:
+    """Notes of the referral-source section: counts given in params, labels counted as "other"."""
+    given = counts_table(result.referral_counts) if result.referral_counts else None
     out = [t("tiers.sources_given", lang, n=int(given["referrals"].sum()))] if given is not None else []
-    other = unrecognised_sources(given if given is not None else events)
+    other = unrecognised_sources(given if given is not None else result.events)
     if other:
         out.append(t("tiers.warn_other_source", lang, labels=_listing(other, lang), other=code_label("other", lang)))
     return out
 
 
-def tiering_note(grid, lang: str = "zh") -> str:
+def tiering_note(result, lang: str = "zh") -> str:
     """The scorecards and the grid's cuts, in words."""
+    grid = result.grid
     return t("tiers.tiering_note", lang, loyalty_cuts=list(grid.loyalty_cuts), capacity_cuts=list(grid.capacity_cuts))
 
 
-def region_rule_note(rule: dict, lang: str = "zh") -> str:
+def region_rule_note(result, lang: str = "zh") -> str:
     """The key / ordinary / weak region rule, in words."""
-    return t("tiers.region_rule_note", lang, tiers=_listing([label(x, lang) for x in rule["tiers"]], lang),
-             key_ratio=f"{rule['key_ratio']:g}", weak_ratio=f"{rule['weak_ratio']:g}")
+    rule = result.rule
+    return t(
+        "tiers.region_rule_note",
+        lang,
+        tiers=_listing([label(x, lang) for x in rule["tiers"]], lang),
+        key_ratio=f"{rule['key_ratio']:g}",
+        weak_ratio=f"{rule['weak_ratio']:g}",
+    )
 
 
-def policy_note(policy: dict, *, year: int, end, lang: str = "zh") -> str:
+def policy_note(result, lang: str = "zh") -> str:
     """The visit policy and how it is judged, in words."""
-    return t(f"tiers.policy_note_{policy['measure']}", lang, year=year, end=pd.Timestamp(end).date().isoformat(),
-             phone_days=policy["phone_days"], onsite_days=policy["onsite_days"])
-
-
-def wide_by_month(by_month: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """Events per month for display: one row per month, one column per kind and tier."""
-    if by_month.empty:
-        return pd.DataFrame(columns=["month"])
-    table = by_month.pivot_table(index="month", columns=["kind", "tier"], values="events", aggfunc="sum",
-                                 sort=False)
-    table.columns = [f"{code_label(kind, lang)}·{code_label(tier, lang)}" for kind, tier in table.columns]
-    return table.reset_index()
+    policy, end = result.policy, result.visit_end
+    return t(
+        f"tiers.policy_note_{policy['measure']}",
+        lang,
+        year=result.year,
+        end=pd.Timestamp(end).date().isoformat(),
+        phone_days=policy["phone_days"],
+        onsite_days=policy["onsite_days"],
+    )

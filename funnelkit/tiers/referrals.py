@@ -14,14 +14,44 @@ import pandas as pd
 
 from funnelkit.data import schema
 from funnelkit.exceptions import ParamsError, Problem
+
 from .tiering import TIER_ORDER
 
 SOURCES: tuple[str, ...] = tuple(schema.REFERRAL_SOURCES)
 KINDS: tuple[str, ...] = tuple(schema.EVENT_KINDS)
 UNKNOWN = "unknown"  # no source given
-OTHER = "other"      # a source label outside the contract's six types (shown as 其他 / Other)
-_SPELLINGS = {unicodedata.normalize("NFKC", s).strip().casefold(): code
-              for code, spellings in schema.REFERRAL_SOURCES.items() for s in spellings}
+OTHER = "other"  # a source label outside the contract's six types (shown as 其他 / Other)
+_SPELLINGS = {
+    unicodedata.normalize("NFKC", s).strip().casefold(): code
+    for code, spellings in schema.REFERRAL_SOURCES.items()
+    for s in spellings
+}
+
+
+#: What to do about each referral source (the default of the tier notebook's ``source_actions``).
+SOURCE_ACTIONS = {
+    "existing_customer": {
+        "zh": "设立老客户推荐奖励，定期回访时主动请求推荐",
+        "en": "Reward referrals by existing customers and ask for them at every follow-up",
+    },
+    "friends_family": {
+        "zh": "借助客户亲友关系开展口碑活动与亲友购车优惠",
+        "en": "Run word-of-mouth events and family-and-friends offers",
+    },
+    "new_customer": {
+        "zh": "在交车环节请新客户推荐，及时兑现推荐礼",
+        "en": "Ask new customers for referrals at handover and honour referral gifts promptly",
+    },
+    "same_industry": {
+        "zh": "深耕重点行业，举办行业客户交流会",
+        "en": "Work key industries and host industry customer meetings",
+    },
+    "repeat_referral": {
+        "zh": "把重复推荐人纳入VIP维护，给予专属权益",
+        "en": "Treat repeat referrers as VIPs with dedicated benefits",
+    },
+    "same_region": {"zh": "在客户集中区域开展社区/商圈推广", "en": "Promote locally where customers cluster"},
+}
 
 
 def source_code(value) -> str:
@@ -59,22 +89,25 @@ def counts_table(referral_counts: dict) -> pd.DataFrame:
     [6, 3]
     """
     where = "params (tiers.referral_counts)"
-    problems = [Problem(where, None, str(k), v, "must be a whole number ≥ 0", "e.g. {老客户: 6, 亲友: 3}")
-                for k, v in (referral_counts or {}).items()
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v != int(v)]
+    problems = [
+        Problem(where, None, str(k), v, "must be a whole number ≥ 0", "e.g. {老客户: 6, 亲友: 3}")
+        for k, v in (referral_counts or {}).items()
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v != int(v)
+    ]
     if problems:
         raise ParamsError(problems)
     items = (referral_counts or {}).items()
-    return pd.DataFrame({"source_type": [k for k, _ in items], "referrals": [int(v) for _, v in items]},
-                        columns=["source_type", "referrals"])
+    return pd.DataFrame(
+        {"source_type": [k for k, _ in items], "referrals": [int(v) for _, v in items]},
+        columns=["source_type", "referrals"],
+    )
 
 
 def events_or_empty(events: pd.DataFrame | None) -> pd.DataFrame:
     """``events``, or an empty events table when the branch has none (``load_table(..., required=False)``)."""
     if events is not None:
         return events
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c == "date" else object)
-                         for c in schema.EVENTS.names})
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c == "date" else object) for c in schema.EVENTS.names})
 
 
 def with_tier(events: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
@@ -84,8 +117,9 @@ def with_tier(events: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """
     tiered = customers[customers["tier"].notna()][["customer_id", "snapshot_year", "tier"]]
     by_year = tiered.drop_duplicates(["customer_id", "snapshot_year"], keep="last")
-    latest = (tiered.sort_values("snapshot_year").drop_duplicates("customer_id", keep="last")
-              .set_index("customer_id")["tier"])
+    latest = (
+        tiered.sort_values("snapshot_year").drop_duplicates("customer_id", keep="last").set_index("customer_id")["tier"]
+    )
     out = events.assign(snapshot_year=pd.to_datetime(events["date"]).dt.year.astype("Int64"))
     out = out.merge(by_year.astype({"snapshot_year": "Int64"}), on=["customer_id", "snapshot_year"], how="left")
     fallback = out["customer_id"].map(latest)
@@ -104,10 +138,16 @@ def events_by_month(events: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFra
     month = pd.to_datetime(rows["date"]).dt.to_period("M")
     amount = rows["amount"] if "amount" in rows else pd.Series(np.nan, index=rows.index)
     tiers = [*TIER_ORDER, *([UNKNOWN] if (rows["tier"] == UNKNOWN).any() else [])]
-    index = pd.MultiIndex.from_product([pd.period_range(month.min(), month.max(), freq="M"), KINDS, tiers],
-                                       names=["month", "kind", "tier"])
-    out = (rows.assign(month=month, amount=amount.astype(float)).groupby(["month", "kind", "tier"])
-           .agg(events=("kind", "size"), amount=("amount", "sum")).reindex(index, fill_value=0).reset_index())
+    index = pd.MultiIndex.from_product(
+        [pd.period_range(month.min(), month.max(), freq="M"), KINDS, tiers], names=["month", "kind", "tier"]
+    )
+    out = (
+        rows.assign(month=month, amount=amount.astype(float))
+        .groupby(["month", "kind", "tier"])
+        .agg(events=("kind", "size"), amount=("amount", "sum"))
+        .reindex(index, fill_value=0)
+        .reset_index()
+    )
     return out.assign(month=out["month"].astype(str), events=out["events"].astype(int))[columns]
 
 
@@ -121,23 +161,29 @@ def events_by_tier(events: pd.DataFrame, customers: pd.DataFrame, *, year: int) 
     counts = rows.groupby(["tier", "kind"]).size().unstack("kind").reindex(columns=list(KINDS), fill_value=0)
     base = customers[(customers["snapshot_year"] == year) & customers["tier"].notna()].groupby("tier").size()
     order = [*TIER_ORDER, *([UNKNOWN] if (rows["tier"] == UNKNOWN).any() else [])]
-    out = (pd.DataFrame({"customers": base}).join(counts, how="outer").reindex(order)
-           .fillna(0).astype(int).rename_axis("tier").reset_index())
+    out = (
+        pd.DataFrame({"customers": base})
+        .join(counts, how="outer")
+        .reindex(order)
+        .fillna(0)
+        .astype(int)
+        .rename_axis("tier")
+        .reset_index()
+    )
     per100 = {f"{kind}_per_100": 100 * out[kind] / out["customers"].where(out["customers"] > 0) for kind in KINDS}
     return out.assign(**per100)
 
 
-def referral_sources(data: pd.DataFrame, *, count: str | None = None, actions: dict | None = None,
-                     lang: str = "zh") -> pd.DataFrame:
-    """Referral-source structure: referrals and share per source type, with the recommended action.
+def referral_sources(data: pd.DataFrame, *, count: str | None = None) -> pd.DataFrame:
+    """Referral-source structure: referrals and share per source type (codes; a report adds
+    the recommended action of each from params, in its language).
 
     ``data`` is either the events table (rows of kind ``referral`` are counted) or a table of
     whole-number counts by ``source_type``, with the count column named by ``count``. Labels
     are read through the contract's spellings (``老客户`` → ``existing_customer``, see
     :func:`source_code`). Every source type is listed (zeros too); then, when present,
     ``other`` (labels outside the six types, see :func:`unrecognised_sources` for a warning)
-    and ``unknown`` (no source). Both count in the total. ``actions`` maps a source type to
-    ``{zh: ..., en: ...}`` (from params).
+    and ``unknown`` (no source). Both count in the total.
 
     Examples
     --------
@@ -148,22 +194,24 @@ def referral_sources(data: pd.DataFrame, *, count: str | None = None, actions: d
     """
     rows = data[data["kind"] == "referral"] if "kind" in data.columns else data
     source = rows["source_type"].map(source_code) if len(rows) else pd.Series(dtype=object)
-    weight = (pd.to_numeric(rows[count]).round().astype("int64") if count
-              else pd.Series(1, index=rows.index, dtype="int64"))
+    weight = (
+        pd.to_numeric(rows[count]).round().astype("int64") if count else pd.Series(1, index=rows.index, dtype="int64")
+    )
     totals = weight.groupby(source).sum()
     order = [*SOURCES, *[code for code in (OTHER, UNKNOWN) if totals.get(code, 0) > 0]]
     referrals = totals.reindex(order, fill_value=0).astype(int)
     total = int(referrals.sum())
-    chosen = actions or {}
-    action = [(chosen.get(code) or {}).get(lang, "") if isinstance(chosen.get(code), dict)
-              else str(chosen.get(code) or "") for code in order]
-    return pd.DataFrame({"source_type": order, "referrals": referrals.to_numpy(),
-                         "share": (referrals / total).to_numpy() if total else np.nan, "action": action})
+    return pd.DataFrame(
+        {
+            "source_type": order,
+            "referrals": referrals.to_numpy(),
+            "share": (referrals / total).to_numpy() if total else np.nan,
+        }
+    )
 
 
-def source_structure(events: pd.DataFrame, *, referral_counts: dict | None = None, actions: dict | None = None,
-                     lang: str = "zh") -> pd.DataFrame:
+def source_structure(events: pd.DataFrame, *, referral_counts: dict | None = None) -> pd.DataFrame:
     """:func:`referral_sources` from ``referral_counts`` (params, label → count) when given, else from ``events``."""
     if referral_counts:
-        return referral_sources(counts_table(referral_counts), count="referrals", actions=actions, lang=lang)
-    return referral_sources(events, actions=actions, lang=lang)
+        return referral_sources(counts_table(referral_counts), count="referrals")
+    return referral_sources(events)

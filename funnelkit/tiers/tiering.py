@@ -32,9 +32,11 @@ CAPACITY_MAX = sum(top for _, top in schema.CAPACITY_ITEMS.values())
 DEFAULT_GRID = {
     "loyalty_cuts": [6, 8],
     "capacity_cuts": [6, 8],
-    "tiers": [["general", "general", "general"],
-              ["general", "potential", "potential"],
-              ["general", "potential", "premium"]],
+    "tiers": [
+        ["general", "general", "general"],
+        ["general", "potential", "potential"],
+        ["general", "potential", "premium"],
+    ],
 }
 _WHERE = "params: tiers.tier_grid"
 
@@ -57,12 +59,19 @@ class TierGrid:
 
 
 def _cut_problems(name: str, cuts, top: int) -> list[Problem]:
-    ok = (isinstance(cuts, (list, tuple)) and all(isinstance(c, (int, float)) and not isinstance(c, bool)
-                                                   for c in cuts))
+    ok = isinstance(cuts, (list, tuple)) and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cuts)
     if ok and list(cuts) == sorted(set(cuts)) and all(0 < c <= top for c in cuts):
         return []
-    return [Problem(_WHERE, None, name, cuts, f"must be a list of increasing scores between 1 and {top}",
-                    "e.g. [6, 8] makes three bands 0–5, 6–7, 8–10")]
+    return [
+        Problem(
+            _WHERE,
+            None,
+            name,
+            cuts,
+            f"must be a list of increasing scores between 1 and {top}",
+            "e.g. [6, 8] makes three bands 0–5, 6–7, 8–10",
+        )
+    ]
 
 
 def tier_grid(grid: dict | TierGrid | None = None) -> TierGrid:
@@ -84,22 +93,41 @@ def tier_grid(grid: dict | TierGrid | None = None) -> TierGrid:
     grid = DEFAULT_GRID if grid is None else grid
     missing = [k for k in ("loyalty_cuts", "capacity_cuts", "tiers") if not isinstance(grid, dict) or k not in grid]
     if missing:
-        raise ParamsError([Problem(_WHERE, None, k, None, "key is missing",
-                                   "give loyalty_cuts, capacity_cuts and tiers") for k in missing])
-    problems = (_cut_problems("loyalty_cuts", grid["loyalty_cuts"], LOYALTY_MAX)
-                + _cut_problems("capacity_cuts", grid["capacity_cuts"], CAPACITY_MAX))
+        raise ParamsError(
+            [
+                Problem(_WHERE, None, k, None, "key is missing", "give loyalty_cuts, capacity_cuts and tiers")
+                for k in missing
+            ]
+        )
+    problems = _cut_problems("loyalty_cuts", grid["loyalty_cuts"], LOYALTY_MAX) + _cut_problems(
+        "capacity_cuts", grid["capacity_cuts"], CAPACITY_MAX
+    )
     if problems:
         raise ParamsError(problems)
     rows, cols = len(grid["loyalty_cuts"]) + 1, len(grid["capacity_cuts"]) + 1
     table = grid["tiers"]
-    if not (isinstance(table, (list, tuple)) and len(table) == rows
-            and all(isinstance(r, (list, tuple)) and len(r) == cols for r in table)):
-        raise ParamsError([Problem(_WHERE, None, "tiers", table,
-                                   f"must have {rows} rows (loyalty bands) of {cols} tiers (capacity bands)",
-                                   "one row per loyalty band, low to high; one column per capacity band")])
+    if not (
+        isinstance(table, (list, tuple))
+        and len(table) == rows
+        and all(isinstance(r, (list, tuple)) and len(r) == cols for r in table)
+    ):
+        raise ParamsError(
+            [
+                Problem(
+                    _WHERE,
+                    None,
+                    "tiers",
+                    table,
+                    f"must have {rows} rows (loyalty bands) of {cols} tiers (capacity bands)",
+                    "one row per loyalty band, low to high; one column per capacity band",
+                )
+            ]
+        )
     bad = sorted({str(code) for row in table for code in row if code not in TIER_ORDER})
     if bad:
-        raise ParamsError([Problem(_WHERE, None, "tiers", bad, f"unknown tier code(s); valid: {', '.join(TIER_ORDER)}")])
+        raise ParamsError(
+            [Problem(_WHERE, None, "tiers", bad, f"unknown tier code(s); valid: {', '.join(TIER_ORDER)}")]
+        )
     return TierGrid(tuple(grid["loyalty_cuts"]), tuple(grid["capacity_cuts"]), tuple(tuple(r) for r in table))
 
 
@@ -135,14 +163,22 @@ def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> 
     loyalty, capacity = _score(data, schema.LOYALTY_ITEMS), _score(data, schema.CAPACITY_ITEMS)
     scored = (loyalty.notna() & capacity.notna()).to_numpy()
     l_band, c_band = _band(loyalty, grid.loyalty_cuts), _band(capacity, grid.capacity_cuts)
-    from_grid = [grid.tiers[int(lb)][int(cb)] if ok else None
-                 for lb, cb, ok in zip(l_band.fillna(0), c_band.fillna(0), scored)]
+    from_grid = [
+        grid.tiers[int(lb)][int(cb)] if ok else None for lb, cb, ok in zip(l_band.fillna(0), c_band.fillna(0), scored)
+    ]
     source = data["tier"].astype("object") if "tier" in data else pd.Series(None, index=data.index, dtype=object)
     source = source.where(source.isin(TIER_ORDER), None)
     tier = pd.Series(np.where(scored, from_grid, source), index=data.index, dtype=object)
     basis = np.where(scored, "scorecard", np.where(source.notna(), "source", "none"))
-    return data.assign(loyalty=loyalty, capacity=capacity, loyalty_band=l_band, capacity_band=c_band,
-                       source_tier=source, tier=tier.where(tier.notna(), None), tier_basis=basis)
+    return data.assign(
+        loyalty=loyalty,
+        capacity=capacity,
+        loyalty_band=l_band,
+        capacity_band=c_band,
+        source_tier=source,
+        tier=tier.where(tier.notna(), None),
+        tier_basis=basis,
+    )
 
 
 def snapshot_years(data: pd.DataFrame, *, current_year: int = 0) -> tuple[int, int | None]:
@@ -152,9 +188,18 @@ def snapshot_years(data: pd.DataFrame, *, current_year: int = 0) -> tuple[int, i
         raise ParamsError([Problem("customers", None, "snapshot_year", None, "no snapshot year in the data")])
     current = years[-1] if not current_year else int(current_year)
     if current not in years:
-        raise ParamsError([Problem("params: tiers.current_year", None, None, current_year,
-                                   f"no customers in that snapshot year; years in the data: {years}",
-                                   "use 0 for the latest year")])
+        raise ParamsError(
+            [
+                Problem(
+                    "params: tiers.current_year",
+                    None,
+                    None,
+                    current_year,
+                    f"no customers in that snapshot year; years in the data: {years}",
+                    "use 0 for the latest year",
+                )
+            ]
+        )
     earlier = [y for y in years if y < current]
     return current, (earlier[-1] if earlier else None)
 
@@ -166,8 +211,13 @@ def _tiered(data: pd.DataFrame, year: int | None) -> pd.DataFrame:
 
 def tier_basis(data: pd.DataFrame) -> pd.DataFrame:
     """Customers per snapshot year tiered by the scorecard, by the source, or not at all."""
-    return (data.groupby(["snapshot_year", "tier_basis"]).size().rename("customers").reset_index()
-            .sort_values(["snapshot_year", "tier_basis"], ignore_index=True))
+    return (
+        data.groupby(["snapshot_year", "tier_basis"])
+        .size()
+        .rename("customers")
+        .reset_index()
+        .sort_values(["snapshot_year", "tier_basis"], ignore_index=True)
+    )
 
 
 def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid | None = None) -> pd.DataFrame:
@@ -179,9 +229,18 @@ def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid | None =
     rows = data[(data["snapshot_year"] == year) & (data["tier_basis"] == "scorecard")]
     counts = rows.groupby(["loyalty_band", "capacity_band"]).size()
     l_labels, c_labels = grid.band_labels("loyalty"), grid.band_labels("capacity")
-    cells = [{"loyalty_band": lb, "capacity_band": cb, "loyalty": l_labels[lb], "capacity": c_labels[cb],
-              "tier": grid.tiers[lb][cb], "customers": int(counts.get((lb, cb), 0))}
-             for lb in range(len(l_labels)) for cb in range(len(c_labels))]
+    cells = [
+        {
+            "loyalty_band": lb,
+            "capacity_band": cb,
+            "loyalty": l_labels[lb],
+            "capacity": c_labels[cb],
+            "tier": grid.tiers[lb][cb],
+            "customers": int(counts.get((lb, cb), 0)),
+        }
+        for lb in range(len(l_labels))
+        for cb in range(len(c_labels))
+    ]
     total = sum(c["customers"] for c in cells)
     return pd.DataFrame(cells).assign(share=lambda d: d["customers"] / total if total else np.nan)
 
@@ -190,11 +249,21 @@ def tier_shares(data: pd.DataFrame, *, years: list[int] | tuple[int | None, ...]
     """Customers and share of each tier per snapshot year (shares sum to 1 within a year)."""
     rows = _tiered(data, None)
     rows = rows[rows["snapshot_year"].isin([y for y in years if y is not None])]
-    counts = (rows.groupby(["snapshot_year", "tier"]).size()
-              .reindex(pd.MultiIndex.from_product([sorted(rows["snapshot_year"].unique()), TIER_ORDER],
-                                                  names=["snapshot_year", "tier"]), fill_value=0))
-    return (counts.rename("customers").reset_index()
-            .assign(share=lambda d: d["customers"] / d.groupby("snapshot_year")["customers"].transform("sum")))
+    counts = (
+        rows.groupby(["snapshot_year", "tier"])
+        .size()
+        .reindex(
+            pd.MultiIndex.from_product(
+                [sorted(rows["snapshot_year"].unique()), TIER_ORDER], names=["snapshot_year", "tier"]
+            ),
+            fill_value=0,
+        )
+    )
+    return (
+        counts.rename("customers")
+        .reset_index()
+        .assign(share=lambda d: d["customers"] / d.groupby("snapshot_year")["customers"].transform("sum"))
+    )
 
 
 def tier_by(data: pd.DataFrame, *, by: str, current: int, previous: int | None) -> pd.DataFrame:
@@ -229,11 +298,23 @@ def region_rule(rule: dict | None = None) -> dict:
     where = "params: tiers.region_rule"
     problems = []
     if not rule["tiers"] or any(t not in TIER_ORDER for t in rule["tiers"]):
-        problems.append(Problem(where, None, "tiers", rule["tiers"], f"must list tier codes from {', '.join(TIER_ORDER)}"))
-    if not (isinstance(rule["key_ratio"], (int, float)) and isinstance(rule["weak_ratio"], (int, float))
-            and 0 <= rule["weak_ratio"] < rule["key_ratio"]):
-        problems.append(Problem(where, None, "key_ratio", (rule["key_ratio"], rule["weak_ratio"]),
-                                "weak_ratio and key_ratio must be numbers with 0 ≤ weak_ratio < key_ratio"))
+        problems.append(
+            Problem(where, None, "tiers", rule["tiers"], f"must list tier codes from {', '.join(TIER_ORDER)}")
+        )
+    if not (
+        isinstance(rule["key_ratio"], (int, float))
+        and isinstance(rule["weak_ratio"], (int, float))
+        and 0 <= rule["weak_ratio"] < rule["key_ratio"]
+    ):
+        problems.append(
+            Problem(
+                where,
+                None,
+                "key_ratio",
+                (rule["key_ratio"], rule["weak_ratio"]),
+                "weak_ratio and key_ratio must be numbers with 0 ≤ weak_ratio < key_ratio",
+            )
+        )
     if problems:
         raise ParamsError(problems)
     return rule
@@ -249,17 +330,26 @@ def region_classes(data: pd.DataFrame, *, year: int, rule: dict | None = None) -
     rule = region_rule(rule)
     rows = _tiered(data, year).assign(focus=lambda d: d["tier"].isin(rule["tiers"]))
     average = rows["focus"].mean()
-    out = (rows.groupby("region").agg(customers=("focus", "size"), focus_customers=("focus", "sum"))
-           .reset_index().assign(focus_share=lambda d: d["focus_customers"] / d["customers"],
-                                 ratio=lambda d: d["focus_share"] / average if average else np.nan))
-    region_class = np.select([out["ratio"] >= rule["key_ratio"], out["ratio"] <= rule["weak_ratio"]],
-                             ["key", "weak"], "ordinary")
-    return (out.assign(region_class=region_class)
-            .sort_values(["ratio", "region"], ascending=[False, True], ignore_index=True))
+    out = (
+        rows.groupby("region")
+        .agg(customers=("focus", "size"), focus_customers=("focus", "sum"))
+        .reset_index()
+        .assign(
+            focus_share=lambda d: d["focus_customers"] / d["customers"],
+            ratio=lambda d: d["focus_share"] / average if average else np.nan,
+        )
+    )
+    region_class = np.select(
+        [out["ratio"] >= rule["key_ratio"], out["ratio"] <= rule["weak_ratio"]], ["key", "weak"], "ordinary"
+    )
+    return out.assign(region_class=region_class).sort_values(
+        ["ratio", "region"], ascending=[False, True], ignore_index=True
+    )
 
 
-def concentration(data: pd.DataFrame, *, year: int, by: tuple[str, ...] = ("region", "industry"),
-                  top_k: int = 3) -> pd.DataFrame:
+def concentration(
+    data: pd.DataFrame, *, year: int, by: tuple[str, ...] = ("region", "industry"), top_k: int = 3
+) -> pd.DataFrame:
     """How concentrated each tier is across regions and industries in ``year``.
 
     ``top_k_share`` is the share of the tier's customers in its ``top_k`` largest groups;
@@ -276,22 +366,39 @@ def concentration(data: pd.DataFrame, *, year: int, by: tuple[str, ...] = ("regi
             total = counts.sum()
             shares = counts / total if total else counts.astype(float)
             hhi = float((shares**2).sum()) if total else np.nan
-            records.append({"dimension": dimension, "tier": tier, "customers": int(total),
-                            "groups": int((counts > 0).sum()), "top_k_share": float(shares.head(top_k).sum()) if total else np.nan,
-                            "hhi": hhi, "effective_groups": 1 / hhi if total else np.nan,
-                            "top_group": counts.index[0] if total else None,
-                            "top_group_share": float(shares.iloc[0]) if total else np.nan})
+            records.append(
+                {
+                    "dimension": dimension,
+                    "tier": tier,
+                    "customers": int(total),
+                    "groups": int((counts > 0).sum()),
+                    "top_k_share": float(shares.head(top_k).sum()) if total else np.nan,
+                    "hhi": hhi,
+                    "effective_groups": 1 / hhi if total else np.nan,
+                    "top_group": counts.index[0] if total else None,
+                    "top_group_share": float(shares.iloc[0]) if total else np.nan,
+                }
+            )
     return pd.DataFrame(records)
 
 
-def region_industry(data: pd.DataFrame, *, year: int, tiers: list[str] | tuple[str, ...] = ("premium", "potential")
-                    ) -> pd.DataFrame:
+def region_industry(
+    data: pd.DataFrame, *, year: int, tiers: list[str] | tuple[str, ...] = ("premium", "potential")
+) -> pd.DataFrame:
     """Customers of ``tiers`` in ``year`` per region × industry (every pair, zeros included)."""
     rows = _tiered(data, year)
-    index = pd.MultiIndex.from_product([sorted(rows["region"].dropna().unique()),
-                                        sorted(rows["industry"].dropna().unique())], names=["region", "industry"])
-    return (rows[rows["tier"].isin(list(tiers))].groupby(["region", "industry"]).size()
-            .reindex(index, fill_value=0).rename("customers").reset_index())
+    index = pd.MultiIndex.from_product(
+        [sorted(rows["region"].dropna().unique()), sorted(rows["industry"].dropna().unique())],
+        names=["region", "industry"],
+    )
+    return (
+        rows[rows["tier"].isin(list(tiers))]
+        .groupby(["region", "industry"])
+        .size()
+        .reindex(index, fill_value=0)
+        .rename("customers")
+        .reset_index()
+    )
 
 
 def migration(data: pd.DataFrame, *, previous: int | None, current: int) -> pd.DataFrame:
@@ -310,8 +417,11 @@ def migration(data: pd.DataFrame, *, previous: int | None, current: int) -> pd.D
     pairs = pd.concat([before.rename("from_tier"), after.rename("to_tier")], axis=1)
     pairs = pairs.fillna({"from_tier": "new", "to_tier": "gone"})
     rank = {t: i for i, t in enumerate(TIER_ORDER)}
-    cells = [(f, t) for f in TIER_ORDER for t in TIER_ORDER] + [("new", t) for t in TIER_ORDER] \
+    cells = (
+        [(f, t) for f in TIER_ORDER for t in TIER_ORDER]
+        + [("new", t) for t in TIER_ORDER]
         + [(f, "gone") for f in TIER_ORDER]
+    )
     counts = pairs.groupby(["from_tier", "to_tier"]).size()
     out = pd.DataFrame([{"from_tier": f, "to_tier": t, "customers": int(counts.get((f, t), 0))} for f, t in cells])
 
@@ -327,5 +437,12 @@ def migration(data: pd.DataFrame, *, previous: int | None, current: int) -> pd.D
 def migration_summary(moves: pd.DataFrame) -> pd.DataFrame:
     """Customers who moved up, stayed, slipped down, are new or are gone."""
     order = ["up", "same", "down", "new", "gone"]
-    return (moves.groupby("movement")["customers"].sum().reindex(order, fill_value=0).astype(int)
-            .rename("customers").rename_axis("movement").reset_index())
+    return (
+        moves.groupby("movement")["customers"]
+        .sum()
+        .reindex(order, fill_value=0)
+        .astype(int)
+        .rename("customers")
+        .rename_axis("movement")
+        .reset_index()
+    )

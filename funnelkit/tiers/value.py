@@ -52,9 +52,18 @@ def band_labels(bands, *, lang: str = "zh") -> list[str]:
 def _check_bands(bands) -> list[float]:
     bounds = list(bands)
     if len(bounds) < 2 or bounds != sorted(set(bounds)) or bounds[0] < 0:
-        raise ParamsError([Problem("params: tiers.value_bands", None, None, bands,
-                                   "must be at least two increasing amounts in yuan, the first ≥ 0",
-                                   "e.g. [0, 10000, 50000, 100000, 200000]")])
+        raise ParamsError(
+            [
+                Problem(
+                    "params: tiers.value_bands",
+                    None,
+                    None,
+                    bands,
+                    "must be at least two increasing amounts in yuan, the first ≥ 0",
+                    "e.g. [0, 10000, 50000, 100000, 200000]",
+                )
+            ]
+        )
     return [float(b) for b in bounds]
 
 
@@ -63,9 +72,10 @@ def _with_amount(data: pd.DataFrame, year: int) -> pd.DataFrame:
     return rows[rows["sales_amount"].notna()] if "sales_amount" in rows else rows.iloc[0:0].assign(sales_amount=0.0)
 
 
-def value_bands(data: pd.DataFrame, *, year: int, bands=DEFAULT_BANDS, lang: str = "zh") -> pd.DataFrame:
+def value_bands(data: pd.DataFrame, *, year: int, bands=DEFAULT_BANDS) -> pd.DataFrame:
     """Customers and revenue per sales-amount band in ``year``, lowest band first.
 
+    A band is named by its bounds (``lower``; :func:`band_labels` words them for a report);
     ``upper`` is the band's exclusive upper bound (empty for the last, open band);
     ``customers_at_least`` counts customers in this band or above (the funnel's widths);
     amounts below the first bound are left out.
@@ -76,16 +86,17 @@ def value_bands(data: pd.DataFrame, *, year: int, bands=DEFAULT_BANDS, lang: str
     grouped = rows.assign(band=band).groupby("band")["sales_amount"].agg(["size", "sum"])
     grouped = grouped.reindex(range(len(bounds)), fill_value=0)
     total_n, total_amount = grouped["size"].sum(), grouped["sum"].sum()
-    return pd.DataFrame({
-        "band": band_labels(bounds, lang=lang),
-        "lower": bounds,
-        "upper": bounds[1:] + [np.nan],  # the last band is open
-        "customers": grouped["size"].astype(int).to_numpy(),
-        "share": (grouped["size"] / total_n).to_numpy() if total_n else np.nan,
-        "customers_at_least": grouped["size"][::-1].cumsum()[::-1].astype(int).to_numpy(),
-        "revenue": grouped["sum"].astype(float).to_numpy(),
-        "revenue_share": (grouped["sum"] / total_amount).to_numpy() if total_amount else np.nan,
-    })
+    return pd.DataFrame(
+        {
+            "lower": bounds,
+            "upper": bounds[1:] + [np.nan],  # the last band is open
+            "customers": grouped["size"].astype(int).to_numpy(),
+            "share": (grouped["size"] / total_n).to_numpy() if total_n else np.nan,
+            "customers_at_least": grouped["size"][::-1].cumsum()[::-1].astype(int).to_numpy(),
+            "revenue": grouped["sum"].astype(float).to_numpy(),
+            "revenue_share": (grouped["sum"] / total_amount).to_numpy() if total_amount else np.nan,
+        }
+    )
 
 
 def top_revenue_share(data: pd.DataFrame, *, year: int, top: float = 0.2) -> pd.DataFrame:
@@ -96,9 +107,43 @@ def top_revenue_share(data: pd.DataFrame, *, year: int, top: float = 0.2) -> pd.
     amounts = _with_amount(data, year)["sales_amount"].astype(float).sort_values(ascending=False)
     n_top = math.ceil(top * len(amounts)) if len(amounts) else 0
     total = amounts.sum()
-    return pd.DataFrame([{"customers": len(amounts), "top_fraction": top, "top_customers": n_top,
-                          "revenue": total, "top_revenue": amounts.head(n_top).sum(),
-                          "top_revenue_share": amounts.head(n_top).sum() / total if total else np.nan}])
+    return pd.DataFrame(
+        [
+            {
+                "customers": len(amounts),
+                "top_fraction": top,
+                "top_customers": n_top,
+                "revenue": total,
+                "top_revenue": amounts.head(n_top).sum(),
+                "top_revenue_share": amounts.head(n_top).sum() / total if total else np.nan,
+            }
+        ]
+    )
+
+
+def check_value_tiers(rule: dict | None) -> list[float]:
+    """The cumulative top fractions (vip, major, ordinary) of a value-tier rule from params."""
+    rule = {**DEFAULT_VALUE_TIERS, **(rule or {})}
+    cuts = [rule["vip"], rule["major"], rule["ordinary"]]
+    unknown = set(rule) - set(DEFAULT_VALUE_TIERS)
+    if (
+        unknown
+        or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cuts)
+        or not 0 < cuts[0] <= cuts[1] <= cuts[2] <= 1
+    ):
+        raise ParamsError(
+            [
+                Problem(
+                    "params: tiers.value_tiers",
+                    None,
+                    None,
+                    rule,
+                    "vip ≤ major ≤ ordinary must be fractions between 0 and 1 (no other keys)",
+                    "e.g. {vip: 0.05, major: 0.2, ordinary: 0.5}",
+                )
+            ]
+        )
+    return cuts
 
 
 def value_tiers(data: pd.DataFrame, *, year: int, rule: dict | None = None) -> pd.DataFrame:
@@ -108,21 +153,19 @@ def value_tiers(data: pd.DataFrame, *, year: int, rule: dict | None = None) -> p
     ordinary: 0.5}``); a customer's rank fraction is its rank from the top (ties share the
     better rank) divided by the number of customers.
     """
-    rule = {**DEFAULT_VALUE_TIERS, **(rule or {})}
-    cuts = [rule["vip"], rule["major"], rule["ordinary"]]
-    if not all(isinstance(c, (int, float)) for c in cuts) or not 0 < cuts[0] <= cuts[1] <= cuts[2] <= 1:
-        raise ParamsError([Problem("params: tiers.value_tiers", None, None, rule,
-                                   "vip ≤ major ≤ ordinary must be fractions between 0 and 1",
-                                   "e.g. {vip: 0.05, major: 0.2, ordinary: 0.5}")])
+    cuts = check_value_tiers(rule)
     rows = _with_amount(data, year)
     rank = rows["sales_amount"].astype(float).rank(ascending=False, method="min", pct=True)
     tier = np.select([rank <= cuts[0], rank <= cuts[1], rank <= cuts[2]], VALUE_TIERS[:3], VALUE_TIERS[3])
-    stats = (rows.assign(value_tier=tier).groupby("value_tier")["sales_amount"]
-             .agg(customers="size", revenue="sum", min_amount="min", max_amount="max")
-             .reindex(list(VALUE_TIERS)))
+    stats = (
+        rows.assign(value_tier=tier)
+        .groupby("value_tier")["sales_amount"]
+        .agg(customers="size", revenue="sum", min_amount="min", max_amount="max")
+        .reindex(list(VALUE_TIERS))
+    )
     stats["customers"] = stats["customers"].fillna(0).astype(int)
     stats["revenue"] = stats["revenue"].fillna(0.0).astype(float)
-    return (stats.reset_index()
-            .assign(share=lambda d: d["customers"] / d["customers"].sum() if d["customers"].sum() else np.nan,
-                    revenue_share=lambda d: d["revenue"] / d["revenue"].sum() if d["revenue"].sum() else np.nan)
-            [["value_tier", "customers", "share", "revenue", "revenue_share", "min_amount", "max_amount"]])
+    return stats.reset_index().assign(
+        share=lambda d: d["customers"] / d["customers"].sum() if d["customers"].sum() else np.nan,
+        revenue_share=lambda d: d["revenue"] / d["revenue"].sum() if d["revenue"].sum() else np.nan,
+    )[["value_tier", "customers", "share", "revenue", "revenue_share", "min_amount", "max_amount"]]

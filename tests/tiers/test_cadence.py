@@ -1,29 +1,38 @@
 """Value segments, referrals, cadence and the tier report texts, on hand-computed frames."""
 
+import importlib
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from funnelkit.tiers import cadence
-from funnelkit.tiers import referrals
-from funnelkit.tiers import tiering as tiers
-from funnelkit.tiers import findings as tiers_report
-from funnelkit.tiers import value as value_segments
 from funnelkit.exceptions import ParamsError
+from funnelkit.tiers import cadence, referrals
+from funnelkit.tiers import value as value_segments
+from funnelkit.tiers import views as tiers_views
+
+tiers_report = importlib.import_module("funnelkit.tiers.findings")  # the module; tiers.findings is the function
 
 
 def customers(amounts, *, year=2006, tier="general"):
-    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(amounts))], "snapshot_year": year,
-                         "tier": tier, "tier_basis": "source", "sales_amount": amounts})
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(amounts))],
+            "snapshot_year": year,
+            "tier": tier,
+            "tier_basis": "source",
+            "sales_amount": amounts,
+        }
+    )
 
 
 # -- value segments --------------------------------------------------------------------------------
 def test_value_bands_by_hand():
     data = customers([5000, 10000, 20000, 60000, 150000, 250000, 9999, 50000])
     out = value_segments.value_bands(data, year=2006)
-    assert out["band"].tolist() == ["<1万", "1–5万", "5–10万", "10–20万", "≥20万"]
+    assert value_segments.band_labels(out["lower"].tolist()) == ["<1万", "1–5万", "5–10万", "10–20万", "≥20万"]
     # [0, 1万): 5000, 9999; [1万, 5万): 10000, 20000; [5万, 10万): 60000, 50000; 150000; 250000
     assert out["customers"].tolist() == [2, 2, 2, 1, 1]
     assert out["customers_at_least"].tolist() == [8, 6, 4, 2, 1]
@@ -58,33 +67,55 @@ def test_customers_without_amount_are_left_out():
 
 # -- referrals ---------------------------------------------------------------------------------------
 def test_referral_shares_from_a_table_of_counts():
-    table = pd.DataFrame({"source_type": ["existing_customer", "friends_family", "new_customer", "same_region"],
-                          "count": [6, 3, 1, 2]})
+    table = pd.DataFrame(
+        {"source_type": ["existing_customer", "friends_family", "new_customer", "same_region"], "count": [6, 3, 1, 2]}
+    )
     actions = {"existing_customer": {"zh": "奖励老客户", "en": "Reward them"}}
-    out = referrals.referral_sources(table, count="count", actions=actions, lang="en").set_index("source_type")
+    out = referrals.referral_sources(table, count="count").set_index("source_type")
     # 12 referrals: 6/12, 3/12, 1/12, 0, 0, 2/12
     assert out["share"].tolist() == pytest.approx([0.5, 0.25, 1 / 12, 0, 0, 2 / 12])
-    assert out.loc["existing_customer", "action"] == "Reward them" and out.loc["same_region", "action"] == ""
+    shown = tiers_views.referral_sources(SimpleNamespace(sources=out.reset_index(), actions=actions), "en")
+    action = dict(zip(shown["Referral source"], shown["Recommended action"]))
+    assert action["Existing customer"] == "Reward them" and action["Same region"] == ""
 
 
 def test_referral_sources_count_events_and_unknown_sources():
-    events = pd.DataFrame({"kind": ["referral", "referral", "referral", "repurchase"],
-                           "source_type": ["same_industry", "same_industry", None, None]})
+    events = pd.DataFrame(
+        {
+            "kind": ["referral", "referral", "referral", "repurchase"],
+            "source_type": ["same_industry", "same_industry", None, None],
+        }
+    )
     out = referrals.referral_sources(events).set_index("source_type")
     assert out.index[-1] == "unknown" and out.loc["unknown", "referrals"] == 1
     assert out.loc["same_industry", "share"] == pytest.approx(2 / 3)
 
 
 def tiered_two_years():
-    return pd.DataFrame({"customer_id": ["a", "a", "b"], "snapshot_year": [2005, 2006, 2006],
-                         "tier": ["general", "premium", "potential"]})
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "snapshot_year": [2005, 2006, 2006],
+            "tier": ["general", "premium", "potential"],
+        }
+    )
 
 
 def test_events_take_the_tier_of_their_year():
-    events = pd.DataFrame({"customer_id": ["a", "a", "b", "z"], "kind": ["referral", "referral", "repurchase", "referral"],
-                           "date": pd.to_datetime(["2005-03-02", "2006-03-05", "2005-04-01", "2006-03-09"]),
-                           "amount": [100.0, np.nan, 50.0, np.nan]})
-    assert referrals.with_tier(events, tiered_two_years())["tier"].tolist() == ["general", "premium", "potential", "unknown"]
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "z"],
+            "kind": ["referral", "referral", "repurchase", "referral"],
+            "date": pd.to_datetime(["2005-03-02", "2006-03-05", "2005-04-01", "2006-03-09"]),
+            "amount": [100.0, np.nan, 50.0, np.nan],
+        }
+    )
+    assert referrals.with_tier(events, tiered_two_years())["tier"].tolist() == [
+        "general",
+        "premium",
+        "potential",
+        "unknown",
+    ]
     by_month = referrals.events_by_month(events, tiered_two_years())
     assert by_month["month"].nunique() == 13  # 2005-03 … 2006-03, empty months included
     cell = by_month.set_index(["month", "kind", "tier"])
@@ -98,13 +129,24 @@ def test_events_take_the_tier_of_their_year():
 # -- cadence -----------------------------------------------------------------------------------------
 def cadence_case():
     """Window 1 January – 1 March 2006 (59 days); phone limit 31 days."""
-    people = pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D"], "snapshot_year": 2006, "tier": ["premium", "premium", "general", "general"],
-        "owner": ["王", "王", "李", None],
-        "first_purchase_date": pd.to_datetime(["2004-01-01", "2004-01-01", "2004-01-01", "2006-02-15"]),
-        "contact_phone": ["13812345678", "13912345678", "5551234", None]})
-    visits = pd.DataFrame({"customer_id": ["A", "B", "D"], "kind": ["phone", "phone", "onsite"], "owner": "王",
-                           "date": pd.to_datetime(["2006-01-29", "2006-01-28", "2006-02-10"])})
+    people = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "D"],
+            "snapshot_year": 2006,
+            "tier": ["premium", "premium", "general", "general"],
+            "owner": ["王", "王", "李", None],
+            "first_purchase_date": pd.to_datetime(["2004-01-01", "2004-01-01", "2004-01-01", "2006-02-15"]),
+            "contact_phone": ["13812345678", "13912345678", "5551234", None],
+        }
+    )
+    visits = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "D"],
+            "kind": ["phone", "phone", "onsite"],
+            "owner": "王",
+            "date": pd.to_datetime(["2006-01-29", "2006-01-28", "2006-02-10"]),
+        }
+    )
     return visits, people
 
 
@@ -120,8 +162,9 @@ def test_cadence_on_crafted_dates():
     assert out["meets_phone"].to_dict() == {"A": False, "B": False, "C": False, "D": True}
     # on-site: 59 days < 92 → nobody overdue; D's visit before its purchase does not count
     assert not out["overdue_onsite"].any() and out.loc["D", "contacts_onsite"] == 0
-    strict = cadence.customer_cadence(visits, people, year=2006, as_of="2006-03-01",
-                                      policy={"measure": "gap"}).set_index("customer_id")
+    strict = cadence.customer_cadence(
+        visits, people, year=2006, as_of="2006-03-01", policy={"measure": "gap"}
+    ).set_index("customer_id")
     assert strict["max_gap_phone"].to_dict() == {"A": 31, "B": 32, "C": 59, "D": 14}
     assert strict["meets_phone"].to_dict() == {"A": True, "B": False, "C": False, "D": True}
 
@@ -154,17 +197,14 @@ def test_policy_validation():
 
 # -- report texts --------------------------------------------------------------------------------
 def test_key_figures_and_findings_in_both_languages():
+    from funnelkit import tiers as analysis
     from funnelkit.demo import load_demo
 
-    data = tiers.assign_tiers(load_demo("customers", branch="嘉兴分公司"))
-    events, visits = load_demo("events", branch="嘉兴分公司"), load_demo("visits", branch="嘉兴分公司")
-    year, previous = tiers.snapshot_years(data)
-    shares = tiers.tier_shares(data, years=[previous, year])
-    by_region = tiers.tier_by(data, by="region", current=year, previous=previous)
-    by_industry = tiers.tier_by(data, by="industry", current=year, previous=previous)
-    sources = referrals.referral_sources(events)
-    figures = tiers_report.key_figures(shares=shares, by_region=by_region, by_industry=by_industry,
-                                       sources=sources, current=year, previous=previous)
+    tables = {name: load_demo(name, branch="嘉兴分公司") for name in ("customers", "events", "visits")}
+    result = analysis.analyse(tables, analysis.Params(branch="嘉兴分公司"))
+    events, year, previous = tables["events"], result.year, result.previous_year
+    shares, by_region = result.shares, result.by_region
+    figures = tiers_report.key_figures(result)
     assert sum(figures["tier_shares"].values()) == pytest.approx(1)
     n = shares.set_index(["snapshot_year", "tier"])["customers"]
     assert figures["premium_growth"] == pytest.approx(n[(year, "premium")] / n[(previous, "premium")] - 1)
@@ -172,21 +212,10 @@ def test_key_figures_and_findings_in_both_languages():
     assert figures["top_region"] == premium_now.sort_values("current", ascending=False)["region"].iloc[0]
     assert figures["referral_share_existing"] == pytest.approx(
         ((events["kind"] == "referral") & (events["source_type"] == "existing_customer")).sum()
-        / (events["kind"] == "referral").sum())
-    contacts = cadence.customer_cadence(visits, data, year=year)
+        / (events["kind"] == "referral").sum()
+    )
     for lang in ("zh", "en"):
-        texts = tiers_report.findings(
-            figures=figures, shares=shares, basis=tiers.tier_basis(data),
-            regions=tiers.region_classes(data, year=year), rule=tiers.region_rule(None),
-            concentration=tiers.concentration(data, year=year), top_k=3,
-            moves=tiers.migration_summary(tiers.migration(data, previous=previous, current=year)),
-            top_share=value_segments.top_revenue_share(data, year=year),
-            value_tiers=value_segments.value_tiers(data, year=year),
-            per_tier=referrals.events_by_tier(events, data, year=year), sources=sources,
-            cadence=cadence.cadence_by_tier(contacts), owners=cadence.overdue_owner_counts(contacts),
-            policy=cadence.visit_policy(None), end=cadence.window_end(visits, year=year),
-            contacts=cadence.contacts_in_window(visits, year=year),
-            lang=lang)
+        texts = tiers_report.findings(result, lang)
         assert len(texts) >= 10 and all(isinstance(x, str) and x for x in texts)
         assert f"{figures['premium_share']:.1%}" in texts[0]
-    assert "优质客户" in tiers_report.readable(shares, "zh")["tier"].tolist()
+    assert "优质客户" in tiers_views.labelled(shares, "zh")["tier"].tolist()

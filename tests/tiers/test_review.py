@@ -1,17 +1,29 @@
 """Review fixes of the tier report: cadence window and measure, referral counts, events per tier."""
 
+import importlib
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
-from funnelkit.tiers import cadence
-from funnelkit.tiers import referrals
-from funnelkit.tiers import findings as tiers_report
 from funnelkit.exceptions import ParamsError
+from funnelkit.tiers import cadence, referrals
+from funnelkit.tiers import views as tiers_views
+
+tiers_report = importlib.import_module("funnelkit.tiers.findings")  # the module; tiers.findings is the function
 
 
 def one_customer(year=2006):
-    return pd.DataFrame({"customer_id": ["A"], "snapshot_year": [year], "tier": ["premium"], "owner": ["王"],
-                         "first_purchase_date": pd.to_datetime(["2004-01-01"]), "contact_phone": [None]})
+    return pd.DataFrame(
+        {
+            "customer_id": ["A"],
+            "snapshot_year": [year],
+            "tier": ["premium"],
+            "owner": ["王"],
+            "first_purchase_date": pd.to_datetime(["2004-01-01"]),
+            "contact_phone": [None],
+        }
+    )
 
 
 def calls(dates, kind="phone"):
@@ -33,8 +45,10 @@ def test_no_visit_in_the_reported_year_is_not_full_compliance():
     assert not row["meets_phone"] and not row["meets_policy"]
     assert row["overdue_phone"] and row["days_since_phone"] == 364  # 1 January → 31 December
     # the summary is told there were no contacts in the window
-    assert cadence.contacts_in_window(calls(["2005-06-01", "2006-02-01", "2006-03-01"]), year=2006,
-                                      as_of="2006-02-15") == 1
+    assert (
+        cadence.contacts_in_window(calls(["2005-06-01", "2006-02-01", "2006-03-01"]), year=2006, as_of="2006-02-15")
+        == 1
+    )
 
 
 def month_ends(year=2006):
@@ -100,10 +114,11 @@ def test_referral_counts_in_chinese_labels_give_hand_shares():
     assert out.loc["other", "share"] == pytest.approx(0.1) and out.index[-1] == "other"
     assert out["referrals"].tolist() == [6, 3, 0, 0, 0, 0, 1] and out["referrals"].dtype.kind == "i"
     assert out["share"].sum() == pytest.approx(1)
-    assert tiers_report.code_label("other", "zh") == "其他" and tiers_report.code_label("other", "en") == "Other"
-    notes = tiers_report.source_notes(events=referrals.events_or_empty(None), referral_counts=given, lang="zh")
+    assert tiers_views.code_label("other", "zh") == "其他" and tiers_views.code_label("other", "en") == "Other"
+    events = referrals.events_or_empty(None)
+    notes = tiers_report.source_notes(SimpleNamespace(events=events, referral_counts=given), "zh")
     assert len(notes) == 2 and "referral_counts" in notes[0] and "other" in notes[1]
-    assert tiers_report.source_notes(events=referrals.events_or_empty(None), lang="en") == []
+    assert tiers_report.source_notes(SimpleNamespace(events=events, referral_counts={}), "en") == []
 
 
 def test_referral_counts_must_be_whole_and_not_negative():
@@ -115,8 +130,13 @@ def test_referral_counts_must_be_whole_and_not_negative():
 
 def test_events_by_tier_keeps_untiered_events():
     customers = pd.DataFrame({"customer_id": ["a"], "snapshot_year": [2006], "tier": ["premium"]})
-    events = pd.DataFrame({"customer_id": ["a", "z", "z"], "kind": ["referral", "referral", "repurchase"],
-                           "date": pd.to_datetime(["2006-03-02", "2006-03-05", "2006-04-01"])})
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "z", "z"],
+            "kind": ["referral", "referral", "repurchase"],
+            "date": pd.to_datetime(["2006-03-02", "2006-03-05", "2006-04-01"]),
+        }
+    )
     out = referrals.events_by_tier(events, customers, year=2006).set_index("tier")
     # z is untiered: its referral and repurchase stay in an "unknown" row, so the rows sum to 2 + 1
     assert out.loc["unknown", ["customers", "referral", "repurchase"]].tolist() == [0, 1, 1]

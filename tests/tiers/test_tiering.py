@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from funnelkit.data import schema
-from funnelkit.tiers import tiering as tiers
 from funnelkit.exceptions import ParamsError
+from funnelkit.tiers import tiering as tiers
 
 LOYALTY, CAPACITY = list(schema.LOYALTY_ITEMS), list(schema.CAPACITY_ITEMS)
 
@@ -25,25 +25,36 @@ def frame(rows):
 
 # loyalty items: satisfaction 2, maintenance 3, events 2, referral 3
 # capacity items: standing 2, health 1, reputation 2, reach 1, units 2, plans 2
-BOUNDARY = frame([
-    scored("c1", (2, 3, 2, 1), (2, 1, 2, 1, 2, 0)),  # 8 / 8 → premium (both on the premium cut)
-    scored("c2", (2, 3, 2, 0), (2, 1, 2, 1, 2, 0)),  # 7 / 8 → potential
-    scored("c3", (2, 3, 2, 1), (2, 1, 2, 1, 1, 0)),  # 8 / 7 → potential
-    scored("c4", (2, 2, 2, 0), (2, 1, 2, 1, 0, 0)),  # 6 / 6 → potential (both on the potential cut)
-    scored("c5", (2, 3, 0, 0), (2, 1, 2, 1, 0, 0)),  # 5 / 6 → general
-    scored("c6", (2, 2, 2, 0), (2, 1, 2, 0, 0, 0)),  # 6 / 5 → general
-    scored("c7", None, None, tier="premium"),  # no items: the source's tier
-    scored("c8", (2, pd.NA, 2, 3), (2, 1, 2, 1, 2, 2)),  # one loyalty item missing, no tier: untiered
-    scored("c9", (2, 3, 2, 3), (2, 1, 2, 1, 2, 2), tier="general"),  # 10 / 10: the scorecard wins
-])
+BOUNDARY = frame(
+    [
+        scored("c1", (2, 3, 2, 1), (2, 1, 2, 1, 2, 0)),  # 8 / 8 → premium (both on the premium cut)
+        scored("c2", (2, 3, 2, 0), (2, 1, 2, 1, 2, 0)),  # 7 / 8 → potential
+        scored("c3", (2, 3, 2, 1), (2, 1, 2, 1, 1, 0)),  # 8 / 7 → potential
+        scored("c4", (2, 2, 2, 0), (2, 1, 2, 1, 0, 0)),  # 6 / 6 → potential (both on the potential cut)
+        scored("c5", (2, 3, 0, 0), (2, 1, 2, 1, 0, 0)),  # 5 / 6 → general
+        scored("c6", (2, 2, 2, 0), (2, 1, 2, 0, 0, 0)),  # 6 / 5 → general
+        scored("c7", None, None, tier="premium"),  # no items: the source's tier
+        scored("c8", (2, pd.NA, 2, 3), (2, 1, 2, 1, 2, 2)),  # one loyalty item missing, no tier: untiered
+        scored("c9", (2, 3, 2, 3), (2, 1, 2, 1, 2, 2), tier="general"),  # 10 / 10: the scorecard wins
+    ]
+)
 
 
 def test_scores_and_tiers_by_hand():
     out = tiers.assign_tiers(BOUNDARY).set_index("customer_id")
     assert out["loyalty"].tolist()[:6] == [8, 7, 8, 6, 5, 6]
     assert out["capacity"].tolist()[:6] == [8, 8, 7, 6, 6, 5]
-    assert out["tier"].tolist() == ["premium", "potential", "potential", "potential", "general", "general",
-                                    "premium", None, "premium"]
+    assert out["tier"].tolist() == [
+        "premium",
+        "potential",
+        "potential",
+        "potential",
+        "general",
+        "general",
+        "premium",
+        None,
+        "premium",
+    ]
     assert out["tier_basis"].tolist() == ["scorecard"] * 6 + ["source", "none", "scorecard"]
     assert out.loc["c8", "loyalty"] is pd.NA and out.loc["c8", "capacity"] == 10
     # bands: below 6 → 0, 6–7 → 1, 8–10 → 2
@@ -63,13 +74,16 @@ def test_custom_grid_moves_the_boundaries():
     assert out[["c1", "c2", "c3", "c4"]].tolist() == ["premium", "premium", "premium", "general"]
 
 
-@pytest.mark.parametrize("grid, words", [
-    ({"loyalty_cuts": [6, 8], "capacity_cuts": [6, 8], "tiers": [["general"] * 3] * 2}, "3 rows"),
-    ({"loyalty_cuts": [6, 8], "capacity_cuts": [6, 8], "tiers": [["general", "gold", "general"]] * 3}, "gold"),
-    ({"loyalty_cuts": [8, 6], "capacity_cuts": [6, 8], "tiers": [["general"] * 3] * 3}, "increasing"),
-    ({"loyalty_cuts": [6, 11], "capacity_cuts": [6, 8], "tiers": [["general"] * 3] * 3}, "between 1 and 10"),
-    ({"loyalty_cuts": [6, 8], "tiers": [["general"] * 3] * 3}, "capacity_cuts"),
-])
+@pytest.mark.parametrize(
+    "grid, words",
+    [
+        ({"loyalty_cuts": [6, 8], "capacity_cuts": [6, 8], "tiers": [["general"] * 3] * 2}, "3 rows"),
+        ({"loyalty_cuts": [6, 8], "capacity_cuts": [6, 8], "tiers": [["general", "gold", "general"]] * 3}, "gold"),
+        ({"loyalty_cuts": [8, 6], "capacity_cuts": [6, 8], "tiers": [["general"] * 3] * 3}, "increasing"),
+        ({"loyalty_cuts": [6, 11], "capacity_cuts": [6, 8], "tiers": [["general"] * 3] * 3}, "between 1 and 10"),
+        ({"loyalty_cuts": [6, 8], "tiers": [["general"] * 3] * 3}, "capacity_cuts"),
+    ],
+)
 def test_invalid_grid_is_rejected_with_a_clear_message(grid, words):
     with pytest.raises(ParamsError, match="tier_grid") as error:
         tiers.tier_grid(grid)
@@ -80,18 +94,32 @@ def test_grid_counts_cover_every_cell():
     cells = tiers.grid_counts(tiers.assign_tiers(BOUNDARY), year=2006)
     assert len(cells) == 9 and cells["customers"].sum() == 7  # the scorecard-tiered customers
     premium_cell = cells[(cells["loyalty_band"] == 2) & (cells["capacity_band"] == 2)].iloc[0]
-    assert (premium_cell["loyalty"], premium_cell["capacity"], premium_cell["tier"], premium_cell["customers"]) \
-        == ("8–10", "8–10", "premium", 2)  # c1 and c9
+    assert (premium_cell["loyalty"], premium_cell["capacity"], premium_cell["tier"], premium_cell["customers"]) == (
+        "8–10",
+        "8–10",
+        "premium",
+        2,
+    )  # c1 and c9
 
 
 def two_years():
     """Region A/B, industry x/y, source-assigned tiers over 2005 and 2006."""
-    rows = [("p1", 2005, "A", "x", "premium"), ("p2", 2005, "A", "x", "premium"), ("q1", 2005, "B", "y", "potential"),
-            ("g1", 2005, "B", "y", "general"), ("g2", 2005, "A", "y", "general"),
-            ("p1", 2006, "A", "x", "premium"), ("p2", 2006, "A", "x", "potential"), ("q1", 2006, "B", "y", "premium"),
-            ("g1", 2006, "B", "y", "general"), ("n1", 2006, "A", "x", "premium"), ("n2", 2006, "C", "y", "general")]
-    return tiers.assign_tiers(frame([scored(c, None, None, tier=t, year=y, region=r, industry=i)
-                                     for c, y, r, i, t in rows]))
+    rows = [
+        ("p1", 2005, "A", "x", "premium"),
+        ("p2", 2005, "A", "x", "premium"),
+        ("q1", 2005, "B", "y", "potential"),
+        ("g1", 2005, "B", "y", "general"),
+        ("g2", 2005, "A", "y", "general"),
+        ("p1", 2006, "A", "x", "premium"),
+        ("p2", 2006, "A", "x", "potential"),
+        ("q1", 2006, "B", "y", "premium"),
+        ("g1", 2006, "B", "y", "general"),
+        ("n1", 2006, "A", "x", "premium"),
+        ("n2", 2006, "C", "y", "general"),
+    ]
+    return tiers.assign_tiers(
+        frame([scored(c, None, None, tier=t, year=y, region=r, industry=i) for c, y, r, i, t in rows])
+    )
 
 
 def test_snapshot_years():
@@ -126,9 +154,17 @@ def test_tier_by_region_growth_and_shares():
 
 
 def test_region_rule_by_hand():
-    rows = ([scored(f"a{i}", None, None, tier=t, region="A") for i, t in enumerate(["premium", "potential", "general", "general"])]
-            + [scored(f"b{i}", None, None, tier=t, region="B") for i, t in enumerate(["potential", "general", "general", "general"])]
-            + [scored(f"c{i}", None, None, tier="general", region="C") for i in range(2)])
+    rows = (
+        [
+            scored(f"a{i}", None, None, tier=t, region="A")
+            for i, t in enumerate(["premium", "potential", "general", "general"])
+        ]
+        + [
+            scored(f"b{i}", None, None, tier=t, region="B")
+            for i, t in enumerate(["potential", "general", "general", "general"])
+        ]
+        + [scored(f"c{i}", None, None, tier="general", region="C") for i in range(2)]
+    )
     out = tiers.region_classes(tiers.assign_tiers(frame(rows)), year=2006).set_index("region")
     # branch focus share 3/10; A 2/4 → 0.5/0.3 = 1.67 key; B 1/4 → 0.83 ordinary; C 0 → weak
     assert out.loc["A", "ratio"] == pytest.approx(0.5 / 0.3)
@@ -153,10 +189,16 @@ def test_migration_conserves_customers_in_both_years():
     data = two_years()
     moves = tiers.migration(data, previous=2005, current=2006)
     core = moves[~moves["from_tier"].eq("new") & ~moves["to_tier"].eq("gone")]
-    both = set(data.loc[data["snapshot_year"] == 2005, "customer_id"]) & set(data.loc[data["snapshot_year"] == 2006, "customer_id"])
+    both = set(data.loc[data["snapshot_year"] == 2005, "customer_id"]) & set(
+        data.loc[data["snapshot_year"] == 2006, "customer_id"]
+    )
     assert core["customers"].sum() == len(both) == 4  # p1, p2, q1, g1
     cell = moves.set_index(["from_tier", "to_tier"])["customers"]
-    assert cell[("premium", "premium")] == 1 and cell[("premium", "potential")] == 1 and cell[("potential", "premium")] == 1
+    assert (
+        cell[("premium", "premium")] == 1
+        and cell[("premium", "potential")] == 1
+        and cell[("potential", "premium")] == 1
+    )
     summary = tiers.migration_summary(moves).set_index("movement")["customers"].to_dict()
     # up: q1; down: p2; same: p1, g1; new: n1, n2; gone: g2
     assert summary == {"up": 1, "same": 2, "down": 1, "new": 2, "gone": 1}

@@ -1,0 +1,135 @@
+"""The tier notebook's one computing call: :func:`analyse` scores, tiers and follows up one
+branch's base customers and returns a :class:`Result` whose tables speak in codes.
+
+Examples
+--------
+>>> from funnelkit import tiers
+>>> from funnelkit.data import load_tables
+>>> params = tiers.Params(branch="杭州分公司")
+>>> result = tiers.analyse(load_tables(params, tiers.TABLES, required=["customers"]), params)
+>>> sorted(result.tables())[:3]
+['cadence', 'concentration', 'events_by_month']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from funnelkit.result import AnalysisResult
+
+from . import cadence, referrals, tiering, value
+from .params import Params
+
+#: The tables the notebook reads: customers is required, events and visits are optional.
+TABLES = ("customers", "events", "visits")
+
+
+@dataclass(frozen=True)
+class Result(AnalysisResult):
+    """Every table of one branch's tier report (tidy frames in codes; see the functions that make them)."""
+
+    SAVED = {
+        "tier_basis": "basis",
+        "tier_grid": "grid_cells",
+        "tier_shares": "shares",
+        "tier_by_region": "by_region",
+        "tier_by_industry": "by_industry",
+        "region_classes": "regions",
+        "concentration": "spread",
+        "region_industry": "focus_mix",
+        "migration": "moves",
+        "migration_summary": "movement",
+        "value_bands": "bands",
+        "top_revenue_share": "top_share",
+        "value_tiers": "value_table",
+        "events_by_month": "by_month",
+        "events_by_tier": "per_tier",
+        "referral_sources": "sources",
+        "cadence": "cadence_table",
+        "overdue_owners": "owners",
+        "overdue": "overdue",
+    }
+
+    year: int
+    previous_year: int | None
+    grid: tiering.TierGrid
+    rule: dict
+    policy: dict
+    top_k: int
+    actions: dict  # referral source → {zh, en} action, from params
+    referral_counts: dict
+    visit_end: pd.Timestamp
+    contacts_in_window: int
+    customers: pd.DataFrame
+    events: pd.DataFrame
+    basis: pd.DataFrame
+    grid_cells: pd.DataFrame
+    shares: pd.DataFrame
+    by_region: pd.DataFrame
+    by_industry: pd.DataFrame
+    regions: pd.DataFrame
+    spread: pd.DataFrame
+    focus_mix: pd.DataFrame
+    moves: pd.DataFrame
+    movement: pd.DataFrame
+    bands: pd.DataFrame
+    top_share: pd.DataFrame
+    value_table: pd.DataFrame
+    by_month: pd.DataFrame
+    per_tier: pd.DataFrame
+    sources: pd.DataFrame
+    cadence_table: pd.DataFrame
+    owners: pd.DataFrame
+    overdue: pd.DataFrame
+
+
+def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result:
+    """Run the whole tier analysis of one branch.
+
+    ``tables`` holds ``customers`` (required) and ``events`` and ``visits`` (``None`` when the
+    branch has none); ``params`` the notebook's :class:`~funnelkit.tiers.params.Params`.
+    """
+    grid, rule = tiering.tier_grid(params.tier_grid), tiering.region_rule(params.region_rule)
+    policy = cadence.visit_policy(params.visit_policy)
+    customers = tiering.assign_tiers(tables["customers"], grid=grid)
+    events = referrals.events_or_empty(tables.get("events"))
+    visits = cadence.visits_or_empty(tables.get("visits"))
+    year, previous = tiering.snapshot_years(customers, current_year=params.current_year)
+    contacts = cadence.customer_cadence(visits, customers, year=year, policy=policy, as_of=params.as_of)
+    moves = tiering.migration(customers, previous=previous, current=year)
+    return Result(
+        year=year,
+        previous_year=previous,
+        grid=grid,
+        rule=rule,
+        policy=policy,
+        top_k=params.top_k,
+        actions=params.source_actions,
+        referral_counts=params.referral_counts,
+        visit_end=cadence.window_end(visits, year=year, as_of=params.as_of),
+        contacts_in_window=cadence.contacts_in_window(visits, year=year, as_of=params.as_of),
+        customers=customers,
+        events=events,
+        basis=tiering.tier_basis(customers),
+        grid_cells=tiering.grid_counts(customers, year=year, grid=grid),
+        shares=tiering.tier_shares(customers, years=[previous, year]),
+        by_region=tiering.tier_by(customers, by="region", current=year, previous=previous),
+        by_industry=tiering.tier_by(customers, by="industry", current=year, previous=previous),
+        regions=tiering.region_classes(customers, year=year, rule=rule),
+        spread=tiering.concentration(customers, year=year, top_k=params.top_k),
+        focus_mix=tiering.region_industry(customers, year=year, tiers=rule["tiers"]),
+        moves=moves,
+        movement=tiering.migration_summary(moves),
+        bands=value.value_bands(customers, year=year, bands=params.value_bands),
+        top_share=value.top_revenue_share(customers, year=year),
+        value_table=value.value_tiers(customers, year=year, rule=params.value_tiers),
+        by_month=referrals.events_by_month(events, customers),
+        per_tier=referrals.events_by_tier(events, customers, year=year),
+        sources=referrals.source_structure(events, referral_counts=params.referral_counts),
+        cadence_table=cadence.cadence_by_tier(contacts),
+        owners=cadence.overdue_owner_counts(contacts),
+        overdue=cadence.overdue_by_owner(contacts),
+    )
