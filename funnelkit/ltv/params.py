@@ -25,8 +25,11 @@ from typing import Any
 from funnelkit import parameters
 from funnelkit.parameters import filter_param, param
 
-COHORT_PERIODS = ("year", "quarter", "month")
-RFM_FREQS = ("D", "W", "M")
+from .cohorts import PERIODS
+from .rfm import FREQS
+
+COHORT_PERIODS = tuple(PERIODS)  # year, quarter, month
+RFM_FREQS = tuple(FREQS)  # D, W, M
 
 #: Thresholds of the lifecycle stages (see :mod:`funnelkit.ltv.lifecycle`).
 LIFECYCLE_RULES = {"exploration_months": 12, "stability_months": 36, "window_months": 12, "decline_drop": 0.3}
@@ -130,7 +133,7 @@ def _projection_rule(value: dict) -> str | None:
     if estimate is False:
         missing = [k for k in REQUIRED_INPUTS if is_empty(value.get(k))]
         if missing:
-            wrong.append(f"estimate is false, so give {', '.join(missing)} (or set estimate: true)")
+            wrong.append(f"missing projection input {', '.join(missing)}: give it, or set estimate: true")
     return "; ".join(wrong) or None
 
 

@@ -83,7 +83,7 @@ def test_structured_values_given_in_part_are_completed_from_the_declaration():
         (
             "projection",
             {"estimate": False, "initial_customers": 10},
-            "estimate is false, so give retention_rates, orders_per_year, avg_order_value, cost_rate",
+            "missing projection input retention_rates, orders_per_year, avg_order_value, cost_rate: give it",
         ),
         ("lifecycle_rules", {"exploraton_months": 6}, "unknown lifecycle rule exploraton_months; allowed keys: "),
         ("lifecycle_rules", {"decline_drop": "30%"}, "decline_drop: '30%' must be a share above 0 and at most 1"),
