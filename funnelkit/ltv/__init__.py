@@ -10,8 +10,9 @@ Rooms:
   break-even), ``projection`` (the LTV projection table, its estimated inputs, the individual
   calculator), ``lifecycle`` (lifecycle stages, churn by customer group), ``rfm`` (the RFM
   summary buy-till-you-die models expect);
-- ``views`` — display tables; ``findings`` — the summary, the notes with numbers and
-  :func:`key_figures`; ``plots`` — charts; ``messages.yaml``.
+- ``views`` — display tables; ``findings`` — the summary (:func:`findings`), the notes that
+  carry this run's numbers (:func:`margin_note` …) and :func:`key_figures`; ``plots`` —
+  charts; ``messages.yaml``.
 
 Examples
 --------
@@ -23,7 +24,32 @@ Examples
 True
 """
 
+from . import plots, views
 from .analysis import Result, analyse
+from .findings import (
+    blank_cells_note,
+    calculator_note,
+    churn_note,
+    findings,
+    key_figures,
+    margin_note,
+    rfm_note,
+    rules_note,
+)
 from .params import Params
 
-__all__ = ["Params", "Result", "analyse"]
+__all__ = [
+    "Params",
+    "Result",
+    "analyse",
+    "blank_cells_note",
+    "calculator_note",
+    "churn_note",
+    "findings",
+    "key_figures",
+    "margin_note",
+    "plots",
+    "rfm_note",
+    "rules_note",
+    "views",
+]
