@@ -1,7 +1,55 @@
-"""Customer lifetime value (客户生命周期价值): retention by acquisition cohort, lifecycle
-stages, realised and projected LTV.
+"""Customer lifetime value (客户生命周期价值): retention and revenue by acquisition cohort, when
+each cohort pays back, the projected LTV and what higher retention is worth, lifecycle stages,
+churn by customer group and the RFM summary.
 
-Rooms: ``cohorts`` (retention and revenue by cohort, break-even), ``projection`` (the LTV
-projection table and calculator), ``lifecycle``, ``rfm``, ``findings`` (summary and key
-figures), ``plots``, ``messages.yaml``.
+Rooms:
+
+- ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
+- ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
+- computation below it: ``cohorts`` (margin, cohort retention and revenue, realised LTV and
+  break-even), ``projection`` (the LTV projection table, its estimated inputs, the individual
+  calculator), ``lifecycle`` (lifecycle stages, churn by customer group), ``rfm`` (the RFM
+  summary buy-till-you-die models expect);
+- ``views`` — display tables; ``findings`` — the summary (:func:`findings`), the notes that
+  carry this run's numbers (:func:`margin_note` …) and :func:`key_figures`; ``plots`` —
+  charts; ``messages.yaml``.
+
+Examples
+--------
+>>> from funnelkit import ltv
+>>> from funnelkit.data.loading import load_tables
+>>> params = ltv.Params(branch="宁波分公司", cohort_period="quarter")
+>>> result = ltv.analyse(load_tables(params, ["transactions"]), params)
+>>> sorted(result.tables()) == sorted(ltv.Result.SAVED)
+True
 """
+
+from . import plots, views
+from .analysis import Result, analyse
+from .findings import (
+    blank_cells_note,
+    calculator_note,
+    churn_note,
+    findings,
+    key_figures,
+    margin_note,
+    rfm_note,
+    rules_note,
+)
+from .params import Params
+
+__all__ = [
+    "Params",
+    "Result",
+    "analyse",
+    "blank_cells_note",
+    "calculator_note",
+    "churn_note",
+    "findings",
+    "key_figures",
+    "margin_note",
+    "plots",
+    "rfm_note",
+    "rules_note",
+    "views",
+]

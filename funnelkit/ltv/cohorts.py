@@ -6,7 +6,8 @@ period). A cell is *observed* only when its calendar period is complete by ``as_
 figure of an unobserved cell is NA, never 0, so young cohorts are not read as churned.
 
 Every function takes validated transactions (``funnelkit.data.schema.TRANSACTIONS``: at least
-``customer_id``, ``date``, ``amount``; ``cost`` / ``margin`` optional) and does not modify them.
+``customer_id``, ``date``, ``amount``; ``cost`` / ``margin`` optional) and does not modify them;
+``period`` is one of :data:`PERIODS` (checked with the notebook's parameters).
 """
 
 from __future__ import annotations
@@ -18,24 +19,14 @@ import pandas as pd
 PERIODS = {"year": ("Y", 1.0), "quarter": ("Q", 0.25), "month": ("M", 1 / 12)}
 
 
-def check_period(period: str) -> str:
-    """``period`` if it is a cohort period (year / quarter / month), else :class:`~funnelkit.exceptions.ParamsError`."""
-    if period not in PERIODS:
-        from funnelkit.exceptions import ParamsError, Problem
-
-        raise ParamsError([Problem("params (ltv.cohort_period)", None, "cohort_period", period,
-                                   f"must be one of {', '.join(PERIODS)}")])
-    return period
-
-
-def resolve_as_of(data: pd.DataFrame, as_of=None) -> pd.Timestamp:
+def resolve_as_of(data: pd.DataFrame, as_of) -> pd.Timestamp:
     """``as_of`` as a date; ``""``/``None`` means the last transaction date."""
     if as_of is None or as_of == "":
         return pd.Timestamp(data["date"].max()).normalize()
     return pd.Timestamp(as_of).normalize()
 
 
-def with_margin(data: pd.DataFrame, *, cost_rate: float = 0.7) -> pd.DataFrame:
+def with_margin(data: pd.DataFrame, *, cost_rate: float) -> pd.DataFrame:
     """Add ``margin`` and ``margin_basis`` to each transaction.
 
     The margin is the ``margin`` column where given; else ``amount - cost`` where a cost is
@@ -79,14 +70,15 @@ def _label(ordinals: pd.Series, freq: str) -> pd.Series:
     return ordinals.map(lambda o: str(pd.Period(ordinal=int(o), freq=freq)))
 
 
-def cohort_activity(data: pd.DataFrame, *, period: str = "year", as_of=None) -> pd.DataFrame:
+def cohort_activity(data: pd.DataFrame, *, period: str, as_of) -> pd.DataFrame:
     """Customers, orders, revenue and margin of every cohort in every later period.
 
     Returns one row per cohort and period since acquisition ``period`` (0, 1, …) up to the
     last calendar period that has started by ``as_of``: ``cohort`` (label such as ``2004``,
     ``2004Q1``, ``2004-01``), ``period``, ``customers`` (cohort size), ``active``,
     ``orders``, ``revenue``, ``margin``, ``retention`` (active / customers) and ``observed``.
-    Transactions after ``as_of`` are ignored. Unobserved cells hold NA in every figure.
+    Transactions after ``as_of`` (``""``/``None``: the last transaction date) are ignored.
+    Unobserved cells hold NA in every figure.
     Needs a ``margin`` column (see :func:`with_margin`).
 
     Examples
@@ -97,27 +89,32 @@ def cohort_activity(data: pd.DataFrame, *, period: str = "year", as_of=None) -> 
     >>> cohort_activity(tx, period="year", as_of="2005-12-31")["retention"].tolist()
     [1.0, 0.5]
     """
-    freq = PERIODS[check_period(period)][0]
+    freq = PERIODS[period][0]
     as_of = resolve_as_of(data, as_of)
     tx = data.loc[data["date"] <= as_of + pd.Timedelta(days=1) - pd.Timedelta(1)]
     tx = tx.assign(when=_ordinal(tx["date"], freq))
     tx = tx.assign(cohort_ord=tx.groupby("customer_id")["when"].transform("min"))
     tx = tx.assign(period=tx["when"] - tx["cohort_ord"])
     sizes = tx.groupby("cohort_ord")["customer_id"].nunique().rename("customers")
-    cells = (tx.groupby(["cohort_ord", "period"])
-             .agg(active=("customer_id", "nunique"), orders=("customer_id", "size"),
-                  revenue=("amount", "sum"), margin=("margin", "sum")))
+    cells = tx.groupby(["cohort_ord", "period"]).agg(
+        active=("customer_id", "nunique"),
+        orders=("customer_id", "size"),
+        revenue=("amount", "sum"),
+        margin=("margin", "sum"),
+    )
     current = pd.Period(as_of, freq=freq).ordinal
     grid = pd.MultiIndex.from_tuples(
-        [(c, k) for c in sizes.index for k in range(int(current - c) + 1)], names=["cohort_ord", "period"])
-    out = (cells.reindex(grid).fillna(0).join(sizes).reset_index())
+        [(c, k) for c in sizes.index for k in range(int(current - c) + 1)], names=["cohort_ord", "period"]
+    )
+    out = cells.reindex(grid).fillna(0).join(sizes).reset_index()
     out["observed"] = (out["cohort_ord"] + out["period"]) <= last_complete_ordinal(as_of, freq)
     figures = ["active", "orders", "revenue", "margin"]
     out[figures] = out[figures].astype(float).where(out["observed"])
     out["retention"] = out["active"] / out["customers"]
     out.insert(0, "cohort", _label(out["cohort_ord"], freq))
     return out.drop(columns="cohort_ord")[
-        ["cohort", "period", "customers", "active", "orders", "revenue", "margin", "retention", "observed"]]
+        ["cohort", "period", "customers", "active", "orders", "revenue", "margin", "retention", "observed"]
+    ]
 
 
 def cohort_matrix(activity: pd.DataFrame, *, value: str = "retention") -> pd.DataFrame:
@@ -129,8 +126,11 @@ def cohort_matrix(activity: pd.DataFrame, *, value: str = "retention") -> pd.Dat
     wide = activity.pivot(index="cohort", columns="period", values=value)
     wide.columns = [str(c) for c in wide.columns]
     sizes = activity.groupby("cohort")["customers"].first()
-    return wide.reset_index().merge(sizes.reset_index(), on="cohort").pipe(
-        lambda d: d[["cohort", "customers", *wide.columns]])
+    return (
+        wide.reset_index()
+        .merge(sizes.reset_index(), on="cohort")
+        .pipe(lambda d: d[["cohort", "customers", *wide.columns]])
+    )
 
 
 def pooled_retention(activity: pd.DataFrame, *, period: int = 1) -> float:
@@ -142,8 +142,9 @@ def pooled_retention(activity: pd.DataFrame, *, period: int = 1) -> float:
     return float(cells["active"].sum() / cells["customers"].sum())
 
 
-def realised_ltv(activity: pd.DataFrame, *, period: str = "year", acquisition_cost: float = 0.0,
-                 marketing_cost: float = 0.0, discount_rate: float = 0.0) -> pd.DataFrame:
+def realised_ltv(
+    activity: pd.DataFrame, *, period: str, acquisition_cost: float, marketing_cost: float, discount_rate: float
+) -> pd.DataFrame:
     """Realised lifetime value per acquired customer of each cohort, period by period.
 
     For cohort ``c`` and observed period ``k``::
@@ -159,7 +160,7 @@ def realised_ltv(activity: pd.DataFrame, *, period: str = "year", acquisition_co
     Returns ``cohort, period, customers, active, margin_per_customer, marketing_per_customer,
     discount_factor, net_present_value, ltv``.
     """
-    years = PERIODS[check_period(period)][1]
+    years = PERIODS[period][1]
     cells = activity.loc[activity["observed"]].sort_values(["cohort", "period"])
     marketing = np.where(cells["period"] >= 1, marketing_cost * years * cells["active"] / cells["customers"], 0.0)
     factor = (1 + discount_rate) ** (cells["period"] * years)
@@ -177,8 +178,11 @@ def break_even(ltv: pd.DataFrame) -> pd.DataFrame:
     """Per cohort: size, periods observed, latest realised LTV and the break-even period
     (first period whose cumulative LTV is >= 0; NA while the cohort has not paid back)."""
     paid = ltv.loc[ltv["ltv"] >= 0].groupby("cohort")["period"].min().rename("break_even_period")
-    latest = ltv.sort_values("period").groupby("cohort").agg(
-        customers=("customers", "first"), periods_observed=("period", "size"), latest_ltv=("ltv", "last"))
+    latest = (
+        ltv.sort_values("period")
+        .groupby("cohort")
+        .agg(customers=("customers", "first"), periods_observed=("period", "size"), latest_ltv=("ltv", "last"))
+    )
     return latest.join(paid).reset_index().astype({"break_even_period": "Float64"})
 
 

@@ -1,126 +1,220 @@
-"""The LTV report's written summary, key figures and display labels, all computed from the
-results of :mod:`funnelkit.ltv.cohorts`, :mod:`funnelkit.ltv.projection`, :mod:`funnelkit.ltv.lifecycle` and
-:mod:`funnelkit.ltv.rfm`. Texts come from ``ltv/messages.yaml``."""
+"""The lifetime-value report's written summary (小结), the notes that carry this run's numbers,
+and its ``summary.json`` figures, generated from a :class:`~funnelkit.ltv.Result` — never
+written by hand. The sentences come from ``messages.yaml`` in the report language.
+
+Examples
+--------
+>>> from funnelkit.ltv import Params, analyse
+>>> from funnelkit.data.loading import load_tables
+>>> params = Params(branch="杭州分公司")
+>>> result = analyse(load_tables(params, ["transactions"]), params)
+>>> print(findings(result, "en")[3])
+Projection: for 1,950 new customers, the 3-year LTV is 666 yuan each and the 5-year LTV 1,114 yuan.
+>>> key_figures(result)["ltv_3y"]
+666.4000706045528
+"""
 
 from __future__ import annotations
 
-
-import pandas as pd
+from funnelkit.i18n import t
+from funnelkit.report.formatting import num, pct
 
 from .cohorts import typical_break_even
-from funnelkit.report.formatting import num, pct
-from funnelkit.i18n import catalogue, t
 from .lifecycle import decline_share, follows_inverted_u
 from .projection import ltv_at
+from .views import group_label, grouping_label
 
 
+def findings(result, lang: str) -> list[str]:
+    """The written summary at the top of the report, one or two sentences per section:
+    retention, break-even, the projection and its scenario, the calculator, lifecycle stages
+    and their profit, churn by customer group and the RFM summary."""
+    return [
+        *_retention(result, lang),
+        _break_even(result, lang),
+        *_projection(result, lang),
+        _calculator(result, lang),
+        *_lifecycle(result, lang),
+        *_churn(result, lang),
+        *_rfm(result, lang),
+    ]
 
 
-def labels(lang: str = "zh") -> dict[str, str]:
-    """Display names of every column the LTV tables use (raw names stay in the CSVs' data)."""
-    return {key[4:]: texts.get(lang) or texts["zh"] for key, texts in catalogue().items() if key.startswith("ltv.")}
-
-
-def localise(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """``table`` with stage, value-tier and source codes shown as words in ``lang``."""
-    codes = {"stage", "group", "source"} & set(table.columns)
-    out = table.copy()
-    for column in codes:
-        prefix = "src_" if column == "source" else ""
-        out[column] = out[column].astype(str).map(
-            lambda v: t(f"ltv.{prefix}{v}", lang) if f"ltv.{prefix}{v}" in catalogue() else v)
-    return out
-
-
-def period_columns(matrix: pd.DataFrame) -> list[str]:
-    """The period columns (``"0"``, ``"1"``, …) of a :func:`funnelkit.ltv.cohorts.cohort_matrix`."""
-    return [c for c in matrix.columns if c.isdigit()]
-
-
-def rules_note(rules: dict | None, lang: str = "zh") -> str:
-    """The lifecycle stage rules in words, with this run's thresholds."""
-    from .lifecycle import check_rules
-
-    rules = check_rules(rules)
-    return t("ltv.note_rules", lang, **{**rules, "decline_drop": f"{rules['decline_drop']:.0%}"})
-
-
-def margin_note(basis: dict[str, int], *, cost_rate: float, lang: str = "zh") -> str:
-    """Which margin basis the transactions used (see :func:`funnelkit.ltv.cohorts.with_margin`)."""
-    parts = [t(f"ltv.basis_{k}", lang, n=f"{n:,}", rate=f"{cost_rate:.0%}") for k, n in basis.items() if n]
-    return t("ltv.note_margin", lang, basis="；".join(parts) if lang == "zh" else "; ".join(parts))
-
-
-def _retention_findings(rates: pd.DataFrame, lang: str) -> list[str]:
-    known = rates.dropna(subset=["retention_rate"])
+def _retention(result, lang: str) -> list[str]:
+    known = result.tenure_rates.dropna(subset=["retention_rate"])
     if known.empty:
         return [t("ltv.dq_no_retention", lang)]
-    out = [t("ltv.f_retention", lang, rate=pct(known["retention_rate"].iloc[0]), cohorts=int(known["cohorts"].iloc[0]))]
+    first = known["retention_rate"].iloc[0]
+    out = [t("ltv.f_retention", lang, rate=pct(first), cohorts=int(known["cohorts"].iloc[0]))]
     if len(known) >= 2:
-        first, last = known["retention_rate"].iloc[0], known["retention_rate"].iloc[-1]
+        last = known["retention_rate"].iloc[-1]
         key = "ltv.f_retention_trend" if last > first else "ltv.f_retention_falls"
         out.append(t(key, lang, first=pct(first), last=pct(last), last_year=int(known["year"].iloc[-1])))
     return out
 
 
-def ltv_findings(*, rates: pd.DataFrame, breakeven: pd.DataFrame,
-                 projection: pd.DataFrame, scenario: pd.DataFrame, gain: float, calculator: pd.DataFrame,
-                 stages: pd.DataFrame, summary: pd.DataFrame, churn: pd.DataFrame, rfm: pd.DataFrame,
-                 acquisition_cost: float, marketing_cost: float, discount_rate: float, lang: str = "zh") -> list[str]:
-    """The written summary at the top of the report, one sentence per section."""
-    out = _retention_findings(rates, lang)
-    paid = breakeven["break_even_period"].notna().sum()
-    costs = {"acq": num(acquisition_cost), "mkt": num(marketing_cost)}
-    if paid:
-        out.append(t("ltv.f_break_even", lang, **costs, rate=pct(discount_rate), paid=int(paid),
-                     period=f"{typical_break_even(breakeven):g}", unpaid=int(len(breakeven) - paid)))
-    else:
-        out.append(t("ltv.f_no_break_even", lang, **costs))
-    years = int(projection["year"].max())
-    out.append(t("ltv.f_projection", lang, customers=num(projection["customers"].iloc[0]),
-                 ltv3=num(ltv_at(projection, 3)), years=years, ltvn=num(ltv_at(projection, years))))
-    base, better = ltv_at(projection, years), ltv_at(scenario, years)
-    out.append(t("ltv.f_scenario", lang, gain=f"{gain * 100:g}", years=years, diff=num(better - base),
-                 pct=pct((better - base) / abs(base)) if base else "—"))
-    out.append(t("ltv.f_calculator", lang, years=len(calculator), total=num(calculator["cumulative_value"].iloc[-1]),
-                 undiscounted=num(calculator["profit"].sum())))
-    share = summary.set_index("stage")["share"]
-    out.append(t("ltv.f_lifecycle", lang, decline=pct(share.get("decline")), stability=pct(share.get("stability"))))
-    shape = follows_inverted_u(summary)
+def _break_even(result, lang: str) -> str:
+    table, params = result.break_even, result.params
+    paid = int(table["break_even_period"].notna().sum())
+    costs = {"acq": num(params.acquisition_cost), "mkt": num(params.marketing_cost_per_customer)}
+    if not paid:
+        return t("ltv.f_no_break_even", lang, **costs)
+    return t(
+        "ltv.f_break_even",
+        lang,
+        **costs,
+        rate=pct(params.discount_rate),
+        paid=paid,
+        period=f"{typical_break_even(table):g}",
+        unpaid=int(len(table) - paid),
+    )
+
+
+def _projection(result, lang: str) -> list[str]:
+    base, years = result.projection, int(result.projection["year"].max())
+    gain = result.params.scenario_retention_gain
+    now, better = ltv_at(base, years), ltv_at(result.scenario, years)
+    return [
+        t(
+            "ltv.f_projection",
+            lang,
+            customers=num(base["customers"].iloc[0]),
+            ltv3=num(ltv_at(base, 3)),
+            years=years,
+            ltvn=num(now),
+        ),
+        t(
+            "ltv.f_scenario",
+            lang,
+            gain=f"{gain * 100:g}",
+            years=years,
+            diff=num(better - now),
+            pct=pct((better - now) / abs(now)) if now else "—",
+        ),
+    ]
+
+
+def _calculator(result, lang: str) -> str:
+    table = result.calculator
+    return t(
+        "ltv.f_calculator",
+        lang,
+        years=len(table),
+        total=num(table["cumulative_value"].iloc[-1]),
+        undiscounted=num(table["profit"].sum()),
+    )
+
+
+def _lifecycle(result, lang: str) -> list[str]:
+    summary = result.lifecycle.assign(stage=result.lifecycle["stage"].astype(str)).set_index("stage")
+    share = summary["share"]
+    out = [t("ltv.f_lifecycle", lang, decline=pct(share.get("decline")), stability=pct(share.get("stability")))]
+    shape = follows_inverted_u(result.lifecycle)
     if shape is not None:
-        profit = {s: num(v) for s, v in summary.set_index("stage")["profit_per_customer"].items()}
+        profit = {stage: num(value) for stage, value in summary["profit_per_customer"].items()}
         out.append(t("ltv.f_inverted_u" if shape else "ltv.f_not_inverted_u", lang, **profit))
-    judged = churn.loc[~churn["too_few"]] if (~churn["too_few"]).any() else churn
-    if len(judged):
-        hi, lo = judged.loc[judged["churn_rate"].idxmax()], judged.loc[judged["churn_rate"].idxmin()]
-        name = lambda row: t(f"ltv.{row['group']}", lang) if row["grouping"] == "value_tier" else str(row["group"])  # noqa: E731
-        out.append(t("ltv.f_churn", lang, grouping=t(f"ltv.{hi['grouping']}", lang), group=name(hi),
-                     rate=pct(hi["churn_rate"]), customers=int(hi["customers"]),
-                     grouping_low=t(f"ltv.{lo['grouping']}", lang), group_low=name(lo), rate_low=pct(lo["churn_rate"])))
-    if len(rfm):
-        repeaters = rfm.loc[rfm["frequency"] > 0, "frequency"]
-        out.append(t("ltv.f_rfm", lang, one_time=pct(float((rfm["frequency"] == 0).mean())),
-                     frequency=f"{repeaters.median():g}" if len(repeaters) else "0"))
     return out
 
 
-def summary_figures(*, rates: pd.DataFrame, breakeven: pd.DataFrame, projection: pd.DataFrame,
-                    scenario: pd.DataFrame, stages: pd.DataFrame, cohort_period: str, as_of) -> dict:
-    """The key figures for ``summary.json`` (the leadership index reads them)."""
-    known = rates["retention_rate"].dropna()
-    years = int(projection["year"].max())
+def _churn(result, lang: str) -> list[str]:
+    churn = result.churn
+    # groups too small to judge are left out, unless no group is large enough
+    judged = churn.loc[~churn["too_few"]] if (~churn["too_few"]).any() else churn
+    if judged.empty:
+        return []
+    hi, lo = judged.loc[judged["churn_rate"].idxmax()], judged.loc[judged["churn_rate"].idxmin()]
+    return [
+        t(
+            "ltv.f_churn",
+            lang,
+            grouping=grouping_label(hi["grouping"], lang),
+            group=group_label(hi["group"], hi["grouping"], lang),
+            rate=pct(hi["churn_rate"]),
+            customers=int(hi["customers"]),
+            grouping_low=grouping_label(lo["grouping"], lang),
+            group_low=group_label(lo["group"], lo["grouping"], lang),
+            rate_low=pct(lo["churn_rate"]),
+        )
+    ]
+
+
+def _rfm(result, lang: str) -> list[str]:
+    rfm = result.rfm
+    if rfm.empty:
+        return []
+    repeaters = rfm.loc[rfm["frequency"] > 0, "frequency"]
+    return [
+        t(
+            "ltv.f_rfm",
+            lang,
+            one_time=pct(float((rfm["frequency"] == 0).mean())),
+            frequency=f"{repeaters.median():g}" if len(repeaters) else "0",
+        )
+    ]
+
+
+def key_figures(result) -> dict:
+    """The key figures for ``summary.json`` (the leadership index reads ``ltv_3y``)."""
+    known = result.tenure_rates["retention_rate"].dropna()
+    years = int(result.projection["year"].max())
+    period = result.params.cohort_period
     return {
         "first_year_retention": float(known.iloc[0]) if len(known) else None,
-        "ltv_3y": ltv_at(projection, 3),
-        "ltv_final": ltv_at(projection, years),
-        "ltv_final_scenario": ltv_at(scenario, years),
+        "ltv_3y": ltv_at(result.projection, 3),
+        "ltv_final": ltv_at(result.projection, years),
+        "ltv_final_scenario": ltv_at(result.scenario, years),
         "projection_years": years,
-        "break_even_period": typical_break_even(breakeven),
-        "break_even_unit": cohort_period,  # break_even_period counts cohort periods: year / quarter / month
-        "cohorts_broken_even": int(breakeven["break_even_period"].notna().sum()),
-        "cohorts": int(len(breakeven)),
-        "decline_share": decline_share(stages),
-        "customers": int(len(stages)),
-        "cohort_period": cohort_period,
-        "as_of": pd.Timestamp(as_of).date().isoformat(),
+        "break_even_period": typical_break_even(result.break_even),
+        "break_even_unit": period,  # break_even_period counts cohort periods: year / quarter / month
+        "cohorts_broken_even": int(result.break_even["break_even_period"].notna().sum()),
+        "cohorts": int(len(result.break_even)),
+        "decline_share": decline_share(result.customers),
+        "customers": int(len(result.customers)),
+        "cohort_period": period,
+        "as_of": result.as_of,
     }
+
+
+# -- notes: sentences with this run's numbers, shown in their sections ------------------------
+
+
+def margin_note(result, lang: str) -> str:
+    """Which margin basis the transactions used (see :func:`funnelkit.ltv.cohorts.with_margin`)."""
+    rate = f"{result.params.cost_rate:.0%}"
+    parts = [t(f"ltv.basis_{k}", lang, n=f"{n:,}", rate=rate) for k, n in result.margin_basis.items() if n]
+    return t("ltv.note_margin", lang, basis=("；" if lang == "zh" else "; ").join(parts))
+
+
+def blank_cells_note(result, lang: str) -> str:
+    """Why some cohort cells are blank: the period is not complete by the as-of date."""
+    return t("ltv.note_blank", lang, as_of=result.as_of)
+
+
+def calculator_note(result, lang: str) -> str:
+    """The individual LTV calculator's formula with this run's inputs."""
+    params = result.params
+    return t(
+        "ltv.note_calculator",
+        lang,
+        profit=f"{params.profit_per_purchase:,.0f}",
+        purchases=f"{params.purchases_per_period:g}",
+        periods=params.periods_per_year,
+        years=params.expected_years,
+        rate=f"{params.calculator_discount_rate:.1%}",
+    )
+
+
+def rules_note(result, lang: str) -> str:
+    """The lifecycle stage rules in words, with this run's thresholds."""
+    rules = result.params.rules()
+    return t("ltv.note_rules", lang, **{**rules, "decline_drop": f"{rules['decline_drop']:.0%}"})
+
+
+def churn_note(result, lang: str) -> str:
+    """What churned means in this run (months without a purchase)."""
+    return t("ltv.note_churn", lang, months=result.params.churn_months)
+
+
+def rfm_note(result, lang: str) -> str:
+    """How the RFM columns are defined, in this run's time unit."""
+    return t("ltv.note_rfm", lang, unit=t(f"ltv.unit_{result.params.rfm_freq}", lang))

@@ -1,8 +1,9 @@
 """Customer lifecycle stages (考察期 / 形成期 / 稳定期 / 退化期) and churn by customer group.
 
-Rules (all thresholds in ``lifecycle_rules`` of the params; tenure is measured from the
-first purchase to ``as_of`` in whole calendar months; *recent* spend is the spend in the last ``window_months``
-before ``as_of``, *previous* spend the spend in the ``window_months`` before that):
+Rules (all thresholds in ``lifecycle_rules`` of the params, :meth:`funnelkit.ltv.Params.rules`;
+tenure is measured from the first purchase to ``as_of`` in whole calendar months; *recent*
+spend is the spend in the last ``window_months`` before ``as_of``, *previous* spend the spend
+in the ``window_months`` before that):
 
 1. ``decline`` (退化期): tenure ≥ ``exploration_months`` and either no purchase in the recent
    window, or recent spend fell by at least ``decline_drop`` (a share) from previous spend.
@@ -19,90 +20,103 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cohorts import resolve_as_of
 from funnelkit.stats import with_wilson
 
+from .cohorts import resolve_as_of
+
 STAGES = ("exploration", "formation", "stability", "decline")
-DEFAULT_RULES = {"exploration_months": 12, "stability_months": 36, "window_months": 12, "decline_drop": 0.3}
+#: The value tiers of :func:`value_tiers`, highest first.
+VALUE_TIERS = ("high_value", "mid_value", "low_value")
+#: A customer group the data does not name (no segment or region on their transactions).
+UNKNOWN = "unknown"
 
 
-def check_rules(rules: dict | None) -> dict:
-    """``rules`` completed with the defaults; unknown keys and values that are not numbers > 0
-    raise :class:`~funnelkit.exceptions.ParamsError` naming the key and the allowed keys."""
-    from funnelkit.exceptions import ParamsError, Problem
-
-    rules, where = dict(rules or {}), "params (ltv.lifecycle_rules)"
-    problems = [Problem(where, None, str(k), v, "unknown lifecycle rule", f"allowed keys: {', '.join(DEFAULT_RULES)}")
-                for k, v in rules.items() if k not in DEFAULT_RULES]
-    problems += [Problem(where, None, k, v, "must be a number > 0") for k, v in rules.items()
-                 if k in DEFAULT_RULES and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0)]
-    if problems:
-        raise ParamsError(problems)
-    return {**DEFAULT_RULES, **rules}
-
-
-def customer_profiles(data: pd.DataFrame, *, as_of=None, window_months: int = 12) -> pd.DataFrame:
+def customer_profiles(data: pd.DataFrame, *, as_of, window_months: int) -> pd.DataFrame:
     """One row per customer: first/last purchase, tenure in months, recent and previous
     spend and margin, lifetime revenue and margin, and the customer's latest ``segment`` and
-    ``region`` (``"unknown"`` where absent). Needs a ``margin`` column."""
+    ``region`` (:data:`UNKNOWN` where absent). Needs a ``margin`` column; ``as_of`` ``""`` or
+    None is the last transaction date."""
     as_of = resolve_as_of(data, as_of)
     tx = data.loc[data["date"] < as_of + pd.Timedelta(days=1)]
     recent_from = as_of - pd.DateOffset(months=window_months)
     previous_from = recent_from - pd.DateOffset(months=window_months)
     in_recent = tx["date"] > recent_from
     in_previous = (tx["date"] > previous_from) & ~in_recent
-    tx = tx.assign(recent_spend=tx["amount"].where(in_recent, 0.0), previous_spend=tx["amount"].where(in_previous, 0.0),
-                   recent_margin=tx["margin"].where(in_recent, 0.0))
+    tx = tx.assign(
+        recent_spend=tx["amount"].where(in_recent, 0.0),
+        previous_spend=tx["amount"].where(in_previous, 0.0),
+        recent_margin=tx["margin"].where(in_recent, 0.0),
+    )
     for column in ("segment", "region"):
-        tx = tx.assign(**{column: tx[column] if column in tx else pd.NA})
-    out = (tx.sort_values("date").groupby("customer_id")
-           .agg(first_purchase=("date", "min"), last_purchase=("date", "max"), revenue=("amount", "sum"),
-                margin=("margin", "sum"), recent_spend=("recent_spend", "sum"),
-                previous_spend=("previous_spend", "sum"), recent_margin=("recent_margin", "sum"),
-                segment=("segment", "last"), region=("region", "last"))
-           .reset_index())
+        tx = tx.assign(**{column: tx.get(column, pd.NA)})
+    out = (
+        tx.sort_values("date")
+        .groupby("customer_id")
+        .agg(
+            first_purchase=("date", "min"),
+            last_purchase=("date", "max"),
+            revenue=("amount", "sum"),
+            margin=("margin", "sum"),
+            recent_spend=("recent_spend", "sum"),
+            previous_spend=("previous_spend", "sum"),
+            recent_margin=("recent_margin", "sum"),
+            segment=("segment", "last"),
+            region=("region", "last"),
+        )
+        .reset_index()
+    )
     first = out["first_purchase"]
     # whole calendar months: 2005-12-31 → 2006-12-31 is 12 months, 2006-01-15 → 2006-02-14 is 0
-    tenure = ((as_of.year - first.dt.year) * 12 + (as_of.month - first.dt.month)
-              - (as_of.day < first.dt.day).astype(int))
-    return out.assign(tenure_months=tenure, segment=out["segment"].fillna("unknown").astype(str),
-                      region=out["region"].fillna("unknown").astype(str))
+    tenure = (as_of.year - first.dt.year) * 12 + (as_of.month - first.dt.month) - (as_of.day < first.dt.day).astype(int)
+    return out.assign(
+        tenure_months=tenure,
+        segment=out["segment"].fillna(UNKNOWN).astype(str),
+        region=out["region"].fillna(UNKNOWN).astype(str),
+    )
 
 
-def lifecycle_stages(data: pd.DataFrame, *, as_of=None, rules: dict | None = None) -> pd.DataFrame:
-    """The customer profiles of :func:`customer_profiles` with a ``stage`` column.
+def lifecycle_stages(data: pd.DataFrame, *, as_of, rules: dict) -> pd.DataFrame:
+    """The customer profiles of :func:`customer_profiles` with a ``stage`` column (a code of
+    :data:`STAGES`), by ``rules``: every key of :data:`funnelkit.ltv.params.LIFECYCLE_RULES`.
 
     Examples
     --------
     >>> tx = pd.DataFrame({"customer_id": ["new", "old", "old"], "amount": [5.0, 9.0, 9.0],
     ...     "margin": [1.0, 2.0, 2.0],
     ...     "date": pd.to_datetime(["2006-11-01", "2002-01-01", "2006-06-01"])})
-    >>> lifecycle_stages(tx, as_of="2006-12-31")["stage"].tolist()
+    >>> rules = {"exploration_months": 12, "stability_months": 36, "window_months": 12, "decline_drop": 0.3}
+    >>> lifecycle_stages(tx, as_of="2006-12-31", rules=rules)["stage"].tolist()
     ['exploration', 'stability']
     """
-    rules = check_rules(rules)
     profiles = customer_profiles(data, as_of=as_of, window_months=rules["window_months"])
     established = profiles["tenure_months"] >= rules["exploration_months"]
     fell = (profiles["previous_spend"] > 0) & (
-        profiles["recent_spend"] <= (1 - rules["decline_drop"]) * profiles["previous_spend"])
+        profiles["recent_spend"] <= (1 - rules["decline_drop"]) * profiles["previous_spend"]
+    )
     decline = established & ((profiles["recent_spend"] <= 0) | fell)
     stage = np.select(
         [decline, ~established, profiles["tenure_months"] < rules["stability_months"]],
-        ["decline", "exploration", "formation"], default="stability")
+        ["decline", "exploration", "formation"],
+        default="stability",
+    )
     return profiles.assign(stage=pd.Categorical(stage, categories=STAGES))
 
 
 def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
     """Customers, share and recent-window profit (margin) per customer in each stage."""
-    out = (stages.groupby("stage", observed=False)
-           .agg(customers=("customer_id", "size"), recent_profit=("recent_margin", "sum"),
-                lifetime_profit=("margin", "sum"))
-           .reset_index())
+    out = (
+        stages.groupby("stage", observed=False)
+        .agg(
+            customers=("customer_id", "size"), recent_profit=("recent_margin", "sum"), lifetime_profit=("margin", "sum")
+        )
+        .reset_index()
+    )
     customers = out["customers"].where(out["customers"] > 0)
-    return out.assign(share=out["customers"] / out["customers"].sum(),
-                      profit_per_customer=out["recent_profit"] / customers,
-                      lifetime_profit_per_customer=out["lifetime_profit"] / customers)[
-        ["stage", "customers", "share", "profit_per_customer", "lifetime_profit_per_customer"]]
+    return out.assign(
+        share=out["customers"] / out["customers"].sum(),
+        profit_per_customer=out["recent_profit"] / customers,
+        lifetime_profit_per_customer=out["lifetime_profit"] / customers,
+    )[["stage", "customers", "share", "profit_per_customer", "lifetime_profit_per_customer"]]
 
 
 def follows_inverted_u(summary: pd.DataFrame) -> bool | None:
@@ -111,8 +125,11 @@ def follows_inverted_u(summary: pd.DataFrame) -> bool | None:
     profit = summary.set_index("stage")["profit_per_customer"].reindex(list(STAGES))
     if profit.isna().any():
         return None
-    return bool(profit["exploration"] < profit["formation"] <= profit["stability"]
-                and profit["stability"] == profit.max() and profit["decline"] < profit["stability"])
+    return bool(
+        profit["exploration"] < profit["formation"] <= profit["stability"]
+        and profit["stability"] == profit.max()
+        and profit["decline"] < profit["stability"]
+    )
 
 
 def stage_mix(stages: pd.DataFrame, *, by: str = "segment") -> pd.DataFrame:
@@ -123,34 +140,49 @@ def stage_mix(stages: pd.DataFrame, *, by: str = "segment") -> pd.DataFrame:
 
 
 def decline_share(stages: pd.DataFrame) -> float:
+    """Share of customers in the ``decline`` stage (NaN without customers)."""
     return float((stages["stage"] == "decline").mean()) if len(stages) else float("nan")
 
 
 def value_tiers(profiles: pd.DataFrame) -> pd.Series:
-    """Value tier of each customer by lifetime revenue: ``high`` (top 20%), ``mid`` (next 30%),
-    ``low`` (bottom 50%)."""
+    """Value tier of each customer by lifetime revenue (:data:`VALUE_TIERS`): ``high_value``
+    (top 20%), ``mid_value`` (next 30%), ``low_value`` (bottom 50%)."""
     rank = profiles["revenue"].rank(pct=True, method="average")
-    return pd.Series(np.select([rank > 0.8, rank > 0.5], ["high_value", "mid_value"], "low_value"),
-                     index=profiles.index)
+    return pd.Series(
+        np.select([rank > 0.8, rank > 0.5], ["high_value", "mid_value"], "low_value"), index=profiles.index
+    )
 
 
-def churn_by_group(stages: pd.DataFrame, *, groupings=("segment", "region", "value_tier"),
-                   churn_months: int = 12, as_of=None) -> pd.DataFrame:
+def churn_by_group(
+    stages: pd.DataFrame, *, churn_months: int, as_of, groupings=("segment", "region", "value_tier")
+) -> pd.DataFrame:
     """Churn rate of each customer group under each grouping.
 
     A customer has churned when their last purchase is more than ``churn_months`` before
-    ``as_of`` (default: the latest last purchase). Only customers acquired at least
+    ``as_of`` (``""``/None: the latest last purchase). Only customers acquired at least
     ``churn_months`` before ``as_of`` count: younger ones cannot have churned yet.
     Returns ``grouping, group, customers, churned, churn_rate`` with Wilson intervals
-    (``churn_rate_low/high``) and ``too_few``.
+    (``churn_rate_low/high``) and ``too_few``; ``group`` is the data's segment or region, or a
+    value tier code (:data:`VALUE_TIERS`).
     """
     as_of = pd.Timestamp(as_of) if as_of not in (None, "") else stages["last_purchase"].max().normalize()
     cutoff = as_of - pd.DateOffset(months=churn_months)
     eligible = stages.loc[stages["first_purchase"] <= cutoff]
     eligible = eligible.assign(value_tier=value_tiers(eligible), churned=eligible["last_purchase"] <= cutoff)
-    frames = [eligible.groupby(g).agg(customers=("customer_id", "size"), churned=("churned", "sum"))
-              .rename_axis("group").reset_index().assign(grouping=g) for g in groupings]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["group", "customers", "churned", "grouping"])
+    frames = [
+        eligible.groupby(g)
+        .agg(customers=("customer_id", "size"), churned=("churned", "sum"))
+        .rename_axis("group")
+        .reset_index()
+        .assign(grouping=g)
+        for g in groupings
+    ]
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["group", "customers", "churned", "grouping"])
+    )
     out = with_wilson(out, successes="churned", trials="customers", prefix="churn_rate")
-    return out[["grouping", "group", "customers", "churned", "churn_rate", "churn_rate_low", "churn_rate_high", "too_few"]]
+    return out[
+        ["grouping", "group", "customers", "churned", "churn_rate", "churn_rate_low", "churn_rate_high", "too_few"]
+    ]

@@ -2,8 +2,9 @@
 textbooks, its inputs estimated from a branch's own cohorts, and the individual calculator.
 
 Cohort retention and realised LTV live in :mod:`funnelkit.ltv.cohorts`, lifecycle stages and
-churn in :mod:`funnelkit.ltv.lifecycle`, the RFM summary in :mod:`funnelkit.ltv.rfm`; the notebook's
-written summary and key figures in :mod:`funnelkit.ltv.findings`.
+churn in :mod:`funnelkit.ltv.lifecycle`, the RFM summary in :mod:`funnelkit.ltv.rfm`. The
+projection's inputs are checked with the notebook's parameters (:mod:`funnelkit.ltv.params`);
+here they are trusted.
 
 The projection (Hughes, *Strategic Database Marketing*; Jackson & Wang) follows one group of
 new customers for ``years`` years. For year n = 1..N::
@@ -26,34 +27,42 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .cohorts import cohort_activity
 from funnelkit.exceptions import ParamsError, Problem
 
+from .cohorts import cohort_activity
+from .params import is_empty
+
 PROJECTION_COLUMNS = [
-    "year", "customers", "retention_rate", "orders_per_year", "avg_order_value", "revenue", "cost_rate",
-    "cost_of_sales", "marketing_cost", "total_cost", "gross_profit", "discount_factor", "npv",
-    "cumulative_npv", "ltv",
+    "year",
+    "customers",
+    "retention_rate",
+    "orders_per_year",
+    "avg_order_value",
+    "revenue",
+    "cost_rate",
+    "cost_of_sales",
+    "marketing_cost",
+    "total_cost",
+    "gross_profit",
+    "discount_factor",
+    "npv",
+    "cumulative_npv",
+    "ltv",
 ]
 #: per-year inputs (a number, or a list for years 1, 2, …; the last value repeats)
 YEARLY_INPUTS = ("retention_rates", "orders_per_year", "avg_order_value", "cost_rate")
-#: every key ``ltv.projection`` in the params may hold
-PROJECTION_KEYS = ("estimate", "years", "initial_customers", *YEARLY_INPUTS, "acquisition_cost", "marketing_cost",
-                   "discount_factors", "interest_rate", "risk_factor", "discount_decimals")
-_WHERE = "params (ltv.projection)"
+#: the column of :func:`tenure_rates` each yearly input is estimated from
+ESTIMATED_FROM = dict(zip(YEARLY_INPUTS, ("retention_rate", "orders_per_year", "avg_order_value", "cost_rate")))
 
 
-def per_year(value, years: int, *, name: str = "value") -> np.ndarray:
+def per_year(value, years: int) -> np.ndarray:
     """``value`` (a number or a list for years 1, 2, …) as one float per year; a short list
-    repeats its last value, an empty one gives NaN."""
+    (an estimate from few cohorts) repeats its last value, an empty one gives NaN."""
     values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
     if not values or values == [None]:
         return np.full(years, np.nan)
-    if len(values) > years:
-        values = values[:years]
-    try:
-        return np.array(values + [values[-1]] * (years - len(values)), dtype=float)
-    except (TypeError, ValueError):
-        raise ParamsError([Problem(_WHERE, None, name, value, "must be a number or a list of numbers")]) from None
+    values = values[:years]
+    return np.array(values + [values[-1]] * (years - len(values)), dtype=float)
 
 
 def discount_factors(assumptions: Mapping, years: int) -> np.ndarray:
@@ -62,7 +71,7 @@ def discount_factors(assumptions: Mapping, years: int) -> np.ndarray:
     set (textbook tables divide by factors printed to 2 decimals)."""
     given = assumptions.get("discount_factors") or []
     if len(given):
-        factors = per_year(given, years, name="discount_factors")
+        factors = per_year(given, years)
     else:
         rate = float(assumptions.get("interest_rate") or 0.0) * float(assumptions.get("risk_factor") or 1.0)
         factors = (1 + rate) ** np.arange(years, dtype=float)
@@ -90,14 +99,20 @@ def ltv_projection(assumptions: Mapping, *, retention_gain: float = 0.0) -> pd.D
     [5.0, 9.0909]
     """
     years = int(assumptions["years"])
-    inputs = {k: per_year(assumptions.get(k), years, name=k) for k in YEARLY_INPUTS}
+    inputs = {k: per_year(assumptions.get(k), years) for k in YEARLY_INPUTS}
     retention = np.minimum(inputs["retention_rates"] + retention_gain, 1.0)
     customers = float(assumptions["initial_customers"]) * np.concatenate([[1.0], np.cumprod(retention[:-1])])
-    later = per_year(assumptions.get("marketing_cost"), max(years - 1, 1), name="marketing_cost")
+    later = per_year(assumptions.get("marketing_cost"), max(years - 1, 1))
     cost_each = np.concatenate([[float(assumptions.get("acquisition_cost") or 0.0)], later])[:years]
-    table = pd.DataFrame({"year": np.arange(1, years + 1), "customers": customers, "retention_rate": retention,
-                          "orders_per_year": inputs["orders_per_year"],
-                          "avg_order_value": inputs["avg_order_value"]})
+    table = pd.DataFrame(
+        {
+            "year": np.arange(1, years + 1),
+            "customers": customers,
+            "retention_rate": retention,
+            "orders_per_year": inputs["orders_per_year"],
+            "avg_order_value": inputs["avg_order_value"],
+        }
+    )
     table["revenue"] = table["customers"] * table["orders_per_year"] * table["avg_order_value"]
     table["cost_rate"] = inputs["cost_rate"]
     table["cost_of_sales"] = table["revenue"] * table["cost_rate"]
@@ -113,9 +128,16 @@ def ltv_projection(assumptions: Mapping, *, retention_gain: float = 0.0) -> pd.D
 
 def compare_projections(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
     """Base and scenario side by side per year: customers, LTV and the LTV gained."""
-    return pd.DataFrame({"year": base["year"], "customers_base": base["customers"],
-                         "customers_scenario": scenario["customers"], "ltv_base": base["ltv"],
-                         "ltv_scenario": scenario["ltv"], "ltv_gain": scenario["ltv"] - base["ltv"]})
+    return pd.DataFrame(
+        {
+            "year": base["year"],
+            "customers_base": base["customers"],
+            "customers_scenario": scenario["customers"],
+            "ltv_base": base["ltv"],
+            "ltv_scenario": scenario["ltv"],
+            "ltv_gain": scenario["ltv"] - base["ltv"],
+        }
+    )
 
 
 def ltv_at(projection: pd.DataFrame, year: int) -> float:
@@ -124,12 +146,13 @@ def ltv_at(projection: pd.DataFrame, year: int) -> float:
     return float(row.iloc[0]) if len(row) else float("nan")
 
 
-def tenure_rates(data: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
+def tenure_rates(data: pd.DataFrame, *, as_of) -> pd.DataFrame:
     """Yearly behaviour by year of tenure, pooled over the yearly cohorts' observed cells.
 
-    One row per projection year n (tenure year n − 1): ``customers`` acquired, ``active``,
-    ``cohorts`` (cohorts observed in both year n and n+1), ``retention_rate`` (active in
-    year n+1 / active in year n, over those cohorts), ``orders_per_year``, ``avg_order_value`` and ``cost_rate`` (1 − margin/revenue).
+    One row per projection year n (tenure year n − 1): ``active`` customers, ``cohorts``
+    (cohorts observed in both year n and n+1), ``retention_rate`` (active in year n+1 /
+    active in year n, over those cohorts), ``orders_per_year``, ``avg_order_value`` and
+    ``cost_rate`` (1 − margin/revenue).
     Needs a ``margin`` column.
     """
     cells = cohort_activity(data, period="year", as_of=as_of)
@@ -137,93 +160,63 @@ def tenure_rates(data: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
     nxt = cells.assign(period=cells["period"] - 1)[["cohort", "period", "active"]]
     pairs = cells.merge(nxt, on=["cohort", "period"], suffixes=("", "_next"))
     by = cells.groupby("period")[["customers", "active", "orders", "revenue", "margin"]].sum()
-    kept = pairs.groupby("period").agg(active_paired=("active", "sum"), active_next=("active_next", "sum"),
-                                       cohorts=("cohort", "nunique"))
+    kept = pairs.groupby("period").agg(
+        active_paired=("active", "sum"), active_next=("active_next", "sum"), cohorts=("cohort", "nunique")
+    )
     out = by.join(kept)
-    return pd.DataFrame({
-        "year": out.index + 1,
-        "active": out["active"],
-        "cohorts": out["cohorts"].fillna(0).astype(int),
-        "retention_rate": out["active_next"] / out["active_paired"],
-        "orders_per_year": out["orders"] / out["active"],
-        "avg_order_value": out["revenue"] / out["orders"],
-        "cost_rate": 1 - out["margin"] / out["revenue"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "year": out.index + 1,
+            "active": out["active"],
+            "cohorts": out["cohorts"].fillna(0).astype(int),
+            "retention_rate": out["active_next"] / out["active_paired"],
+            "orders_per_year": out["orders"] / out["active"],
+            "avg_order_value": out["revenue"] / out["orders"],
+            "cost_rate": 1 - out["margin"] / out["revenue"],
+        }
+    ).reset_index(drop=True)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and bool(np.isfinite(value))
+def _estimable(value) -> bool:
+    """True when an estimate came out as numbers (a list from :func:`tenure_rates` may be empty,
+    a mean over no cohort NaN)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    return bool(values) and all(v is not None and np.isfinite(v) for v in values)
 
 
-def check_projection(projection: Mapping) -> dict:
-    """The ``ltv.projection`` params, checked: known keys only (a typo such as
-    ``retention_rate`` is refused, naming the allowed keys), ``years`` a whole number ≥ 1,
-    every other input empty, a number or a list of numbers.
-
-    Raises :class:`~funnelkit.exceptions.ParamsError`.
-    """
-    allowed = f"allowed keys: {', '.join(PROJECTION_KEYS)}"
-    problems = [Problem(_WHERE, None, str(k), v, "unknown projection input", allowed)
-                for k, v in projection.items() if k not in PROJECTION_KEYS]
-    for key, value in projection.items():
-        if key not in PROJECTION_KEYS or key == "estimate" or value in (None, "", []):
-            continue
-        values = list(value) if isinstance(value, (list, tuple)) else [value]
-        if key == "years" and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-            problems.append(Problem(_WHERE, None, key, value, "must be a whole number of years ≥ 1"))
-        elif not all(_is_number(v) for v in values):
-            problems.append(Problem(_WHERE, None, key, value, "must be a number or a list of numbers"))
-    if not isinstance(projection.get("estimate", True), bool):
-        problems.append(Problem(_WHERE, None, "estimate", projection["estimate"], "must be true or false"))
-    if problems:
-        raise ParamsError(problems)
-    return dict(projection)
-
-
-def _check_inputs(out: Mapping, sources: Mapping) -> None:
-    """Refuse a projection whose required inputs are missing or could not be estimated."""
-    problems = []
-    for key in ("initial_customers", *YEARLY_INPUTS):
-        value = out.get(key)
-        values = list(value) if isinstance(value, (list, tuple)) else [value]
-        if values and all(_is_number(v) for v in values):
-            continue
-        if sources.get(key) == "estimated":
-            problems.append(Problem(_WHERE, None, key, value, "cannot be estimated from the branch's cohorts "
-                                    "(it needs yearly cohorts with complete years of purchases; retention needs "
-                                    "a cohort observed in two consecutive years)", "give it in ltv.projection"))
-        else:
-            problems.append(Problem(_WHERE, None, key, value, "missing projection input",
-                                    "give it, or set estimate: true"))
-    if problems:
-        raise ParamsError(problems)
-
-
-def projection_assumptions(data: pd.DataFrame, *, projection: Mapping, as_of=None, acquisition_cost: float = 0.0,
-                           marketing_cost: float = 0.0, discount_rate: float = 0.1) -> dict:
+def projection_assumptions(
+    data: pd.DataFrame,
+    *,
+    projection: Mapping,
+    as_of,
+    acquisition_cost: float,
+    marketing_cost: float,
+    discount_rate: float,
+) -> dict:
     """The projection inputs: those given in ``projection`` (params), the rest estimated.
 
-    With ``projection["estimate"]`` true, every input left empty (``None`` or ``[]``) is
-    estimated from the branch's yearly cohorts (:func:`tenure_rates`): ``initial_customers``
-    = mean yearly cohort size; the per-year rates by year of tenure, the last observed
-    value held for later years. Costs not given fall back to the notebook's
-    ``acquisition_cost`` / ``marketing_cost``, the interest rate to ``discount_rate`` and
-    the risk factor to 1. The result has a ``sources`` entry: input → ``params`` /
-    ``estimated`` / ``default``.
+    ``projection`` holds every key of :data:`funnelkit.ltv.params.PROJECTION`
+    (:meth:`funnelkit.ltv.Params.projection_inputs`). With ``projection["estimate"]`` true,
+    every input left empty (``None`` or ``[]``) is estimated from the branch's yearly cohorts
+    (:func:`tenure_rates`): ``initial_customers`` = mean yearly cohort size; the per-year rates
+    by year of tenure, the last observed value held for later years. Costs not given fall back
+    to the notebook's ``acquisition_cost`` / ``marketing_cost``, the interest rate to
+    ``discount_rate`` and the risk factor to 1. The result has a ``sources`` entry: input →
+    ``params`` / ``estimated`` / ``default``.
 
-    Raises :class:`~funnelkit.exceptions.ParamsError` for an unknown key or a bad value
-    (:func:`check_projection`), and when a needed input is neither given nor estimable.
+    Raises :class:`~funnelkit.exceptions.ParamsError` when an input left to the estimate cannot
+    be estimated from the branch's data (it must then be given).
     """
-    projection = check_projection(projection)
-    given = {k: v for k, v in projection.items() if k != "estimate" and v not in (None, "", [])}
-    out: dict = {"years": int(given.get("years", 5))}
-    sources = {k: "params" for k in given if k != "years"}
-    if projection.get("estimate", True):
+    given = {k: v for k, v in projection.items() if k not in ("estimate", "years") and not is_empty(v)}
+    out: dict = {"years": int(projection["years"])}
+    sources = {"years": "params", **{k: "params" for k in given}}
+    if projection["estimate"]:
         rates = tenure_rates(data, as_of=as_of)
         sizes = cohort_activity(data, period="year", as_of=as_of).query("period == 0 and observed")
-        estimates = {"initial_customers": round(float(sizes["customers"].mean())) if len(sizes) else float("nan"),
-                     **{k: rates[c].dropna().tolist() for k, c in
-                        zip(YEARLY_INPUTS, ("retention_rate", "orders_per_year", "avg_order_value", "cost_rate"))}}
+        estimates = {
+            "initial_customers": round(float(sizes["customers"].mean())) if len(sizes) else float("nan"),
+            **{k: rates[column].dropna().tolist() for k, column in ESTIMATED_FROM.items()},
+        }
         out |= {k: v for k, v in estimates.items() if k not in given}
         sources |= {k: "estimated" for k in estimates if k not in given}
     fallbacks = {"acquisition_cost": acquisition_cost, "marketing_cost": marketing_cost}
@@ -231,23 +224,34 @@ def projection_assumptions(data: pd.DataFrame, *, projection: Mapping, as_of=Non
         fallbacks |= {"interest_rate": discount_rate, "risk_factor": 1.0}
     out |= {k: v for k, v in fallbacks.items() if k not in given}
     sources |= {k: "default" for k in fallbacks if k not in given}
-    _check_inputs({**out, **given}, sources)
+    unknown = [k for k, source in sources.items() if source == "estimated" and not _estimable(out[k])]
+    if unknown:
+        raise ParamsError(
+            [
+                Problem(
+                    "params (ltv.projection)",
+                    None,
+                    k,
+                    out[k],
+                    "cannot be estimated from the branch's cohorts "
+                    "(it needs yearly cohorts with complete years of purchases; retention needs a cohort observed "
+                    "in two consecutive years)",
+                    "give it in ltv.projection",
+                )
+                for k in unknown
+            ]
+        )
     return {**out, **given, "sources": sources}
 
 
-def assumptions_table(assumptions: Mapping) -> pd.DataFrame:
-    """The projection inputs as a two-column table (input, value, source) for the report."""
-    def show(value):
-        values = value if isinstance(value, (list, tuple)) else [value]
-        return ", ".join(f"{v:,.4g}" if isinstance(v, (int, float)) else str(v) for v in values)
-
-    sources = assumptions.get("sources", {})
-    rows = [(k, show(v), sources.get(k, "params")) for k, v in assumptions.items() if k != "sources"]
-    return pd.DataFrame(rows, columns=["input", "value", "source"])
-
-
-def individual_ltv(*, profit_per_purchase: float, purchases_per_period: float, periods_per_year: int,
-                   expected_years: int, discount_rate: float = 0.0) -> pd.DataFrame:
+def individual_ltv(
+    *,
+    profit_per_purchase: float,
+    purchases_per_period: float,
+    periods_per_year: int,
+    expected_years: int,
+    discount_rate: float,
+) -> pd.DataFrame:
     """The individual LTV calculator: profit per purchase × purchases per period × periods
     per year, for ``expected_years`` years, optionally discounted.
 
@@ -258,12 +262,19 @@ def individual_ltv(*, profit_per_purchase: float, purchases_per_period: float, p
     Examples
     --------
     >>> individual_ltv(profit_per_purchase=100, purchases_per_period=2, periods_per_year=12,
-    ...                expected_years=20)["cumulative_value"].iloc[-1]
+    ...                expected_years=20, discount_rate=0.0)["cumulative_value"].iloc[-1]
     np.float64(48000.0)
     """
     years = np.arange(1, int(expected_years) + 1)
     profit = float(profit_per_purchase) * float(purchases_per_period) * float(periods_per_year)
     factor = (1 + float(discount_rate)) ** (years - 1.0)
     present = profit / factor
-    return pd.DataFrame({"year": years, "profit": profit, "discount_factor": factor,
-                         "present_value": present, "cumulative_value": np.cumsum(present)})
+    return pd.DataFrame(
+        {
+            "year": years,
+            "profit": profit,
+            "discount_factor": factor,
+            "present_value": present,
+            "cumulative_value": np.cumsum(present),
+        }
+    )

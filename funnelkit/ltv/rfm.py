@@ -20,7 +20,7 @@ import pandas as pd
 FREQS = {"D": "days", "W": "weeks", "M": "months"}
 
 
-def rfm_summary(data: pd.DataFrame, *, as_of=None, freq: str = "D", value: str = "amount") -> pd.DataFrame:
+def rfm_summary(data: pd.DataFrame, *, as_of, freq: str, value: str = "amount") -> pd.DataFrame:
     """Frequency, recency, T and monetary value of every customer.
 
     Parameters
@@ -28,7 +28,8 @@ def rfm_summary(data: pd.DataFrame, *, as_of=None, freq: str = "D", value: str =
     data : transactions with ``customer_id``, ``date`` and the ``value`` column.
     as_of : observation end; ``""``/``None`` = the last transaction date.
     freq : time unit of ``recency`` and ``T`` and the grain at which purchases merge:
-        ``"D"`` (days), ``"W"`` (weeks) or ``"M"`` (months).
+        ``"D"`` (days), ``"W"`` (weeks) or ``"M"`` (months) — :data:`FREQS`, checked with
+        the notebook's parameters.
     value : the money column for ``monetary_value`` (revenue ``amount`` by default).
 
     Returns
@@ -39,33 +40,36 @@ def rfm_summary(data: pd.DataFrame, *, as_of=None, freq: str = "D", value: str =
     --------
     >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "amount": [10.0, 5.0, 30.0, 7.0],
     ...     "date": pd.to_datetime(["2006-01-01", "2006-01-01", "2006-01-11", "2006-01-05"])})
-    >>> rfm_summary(tx, as_of="2006-01-21").to_dict("records")[0]
+    >>> rfm_summary(tx, as_of="2006-01-21", freq="D").to_dict("records")[0]
     {'customer_id': 'a', 'frequency': 1.0, 'recency': 10.0, 'T': 20.0, 'monetary_value': 30.0}
     """
-    if freq not in FREQS:
-        raise ValueError(f"freq must be one of {', '.join(FREQS)}, not {freq!r}")
     end_date = data["date"].max() if as_of is None or as_of == "" else pd.Timestamp(as_of)
     end = pd.Period(end_date, freq=freq)
     when = pd.PeriodIndex(data["date"], freq=freq)
-    periods = (data[["customer_id", value]]
-               .assign(when=when.asi8)
-               .loc[when.asi8 <= end.ordinal]
-               .groupby(["customer_id", "when"], as_index=False)[value].sum()
-               .sort_values(["customer_id", "when"]))
+    periods = (
+        data[["customer_id", value]]
+        .assign(when=when.asi8)
+        .loc[when.asi8 <= end.ordinal]
+        .groupby(["customer_id", "when"], as_index=False)[value]
+        .sum()
+        .sort_values(["customer_id", "when"])
+    )
     first = periods.groupby("customer_id")["when"].transform("min")
     repeat = periods.assign(repeat_value=periods[value].where(periods["when"] > first))
     out = repeat.groupby("customer_id").agg(
-        first=("when", "min"), last=("when", "max"), count=("when", "size"),
-        monetary_value=("repeat_value", "mean"))
+        first=("when", "min"), last=("when", "max"), count=("when", "size"), monetary_value=("repeat_value", "mean")
+    )
     unit = _unit_length(freq)
     start = _start_days(out["first"], freq)
-    return pd.DataFrame({
-        "customer_id": out.index,
-        "frequency": (out["count"] - 1).astype(float).to_numpy(),
-        "recency": ((_start_days(out["last"], freq) - start) / unit).to_numpy(),
-        "T": ((_start_days(pd.Series(end.ordinal, index=out.index), freq) - start) / unit).to_numpy(),
-        "monetary_value": out["monetary_value"].fillna(0.0).astype(float).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": out.index,
+            "frequency": (out["count"] - 1).astype(float).to_numpy(),
+            "recency": ((_start_days(out["last"], freq) - start) / unit).to_numpy(),
+            "T": ((_start_days(pd.Series(end.ordinal, index=out.index), freq) - start) / unit).to_numpy(),
+            "monetary_value": out["monetary_value"].fillna(0.0).astype(float).to_numpy(),
+        }
+    )
 
 
 def _unit_length(freq: str) -> float:
@@ -86,5 +90,9 @@ def rfm_overview(rfm: pd.DataFrame) -> pd.DataFrame:
     stats = rfm[columns].describe(percentiles=[0.25, 0.5, 0.75]).T
     stats = stats.rename(columns={"count": "customers", "25%": "q1", "50%": "median", "75%": "q3"})
     one_time = float(np.mean(rfm["frequency"] == 0)) if len(rfm) else float("nan")
-    return (stats[["customers", "mean", "q1", "median", "q3", "max"]]
-            .rename_axis("measure").reset_index().assign(one_time_share=one_time))
+    return (
+        stats[["customers", "mean", "q1", "median", "q3", "max"]]
+        .rename_axis("measure")
+        .reset_index()
+        .assign(one_time_share=one_time)
+    )

@@ -4,21 +4,39 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnelkit.ltv.cohorts import (break_even, cohort_activity, cohort_matrix, pooled_retention, realised_ltv,
-                               typical_break_even, with_margin)
 from funnelkit.exceptions import ParamsError
+from funnelkit.ltv import Params
+from funnelkit.ltv.cohorts import (
+    break_even,
+    cohort_activity,
+    cohort_matrix,
+    pooled_retention,
+    realised_ltv,
+    typical_break_even,
+    with_margin,
+)
 from funnelkit.ltv.lifecycle import churn_by_group, follows_inverted_u, lifecycle_stages, stage_summary
+from funnelkit.ltv.params import LIFECYCLE_RULES
 from funnelkit.ltv.rfm import rfm_summary
 
 
 def log(rows, **extra):
     return pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).assign(
-        date=lambda d: pd.to_datetime(d["date"]), **extra)
+        date=lambda d: pd.to_datetime(d["date"]), **extra
+    )
 
 
 # 2005 cohort: a (also 2006), b (single purchase); 2006 cohort: c (two purchases the same day)
-LOG = log([("a", "2005-03-01", 100.0), ("a", "2006-05-01", 50.0), ("b", "2005-07-01", 80.0),
-           ("c", "2006-02-01", 30.0), ("c", "2006-02-01", 20.0)], margin=lambda d: d["amount"] * 0.4)
+LOG = log(
+    [
+        ("a", "2005-03-01", 100.0),
+        ("a", "2006-05-01", 50.0),
+        ("b", "2005-07-01", 80.0),
+        ("c", "2006-02-01", 30.0),
+        ("c", "2006-02-01", 20.0),
+    ],
+    margin=lambda d: d["amount"] * 0.4,
+)
 
 
 def test_margin_basis_prefers_margin_then_cost_then_rate():
@@ -34,8 +52,11 @@ def test_retention_by_hand_and_unobserved_cells_blank():
     # as of 2006-12-31: 2005 cohort = {a, b}: 2005 both active (1.0), 2006 only a (0.5);
     # 2006 cohort = {c}: period 0 active (1.0)
     full = cohort_activity(LOG, period="year", as_of="2006-12-31")
-    assert full[["cohort", "period", "retention"]].values.tolist() == [["2005", 0, 1.0], ["2005", 1, 0.5],
-                                                                       ["2006", 0, 1.0]]
+    assert full[["cohort", "period", "retention"]].values.tolist() == [
+        ["2005", 0, 1.0],
+        ["2005", 1, 0.5],
+        ["2006", 0, 1.0],
+    ]
     assert full["revenue"].tolist() == [180.0, 50.0, 50.0]
     assert full["orders"].tolist() == [2, 1, 2]
     # as of 2006-06-30 the year 2006 is not complete: its cells are NA, not 0
@@ -76,7 +97,7 @@ def test_rfm_single_purchase_and_same_day_purchases():
     # a: purchases 2005-03-01, 2006-05-01 → frequency 1, recency 426, T 670, monetary 50 (repeat only)
     # b: one purchase 2005-07-01 → frequency 0, recency 0, T 548, monetary 0
     # c: two purchases on 2006-02-01 → one purchase day: frequency 0, recency 0, T 333, monetary 0
-    rfm = rfm_summary(LOG, as_of="2006-12-31").set_index("customer_id")
+    rfm = rfm_summary(LOG, as_of="2006-12-31", freq="D").set_index("customer_id")
     assert rfm.loc["a"].tolist() == [1.0, 426.0, 670.0, 50.0]
     assert rfm.loc["b"].tolist() == [0.0, 0.0, 548.0, 0.0]
     assert rfm.loc["c"].tolist() == [0.0, 0.0, 333.0, 0.0]
@@ -85,9 +106,16 @@ def test_rfm_single_purchase_and_same_day_purchases():
 def test_rfm_same_day_repeat_purchases_are_summed_and_later_ones_dropped():
     # d: day 1 (10), day 11 twice (5 + 7 = 12), day 21 (30), and one after the end (ignored)
     # frequency 2, recency 20, T 30 (end 2006-01-31), monetary (12 + 30)/2 = 21
-    tx = log([("d", "2006-01-01", 10.0), ("d", "2006-01-11", 5.0), ("d", "2006-01-11", 7.0),
-              ("d", "2006-01-21", 30.0), ("d", "2006-03-01", 99.0)])
-    assert rfm_summary(tx, as_of="2006-01-31").iloc[0, 1:].tolist() == [2.0, 20.0, 30.0, 21.0]
+    tx = log(
+        [
+            ("d", "2006-01-01", 10.0),
+            ("d", "2006-01-11", 5.0),
+            ("d", "2006-01-11", 7.0),
+            ("d", "2006-01-21", 30.0),
+            ("d", "2006-03-01", 99.0),
+        ]
+    )
+    assert rfm_summary(tx, as_of="2006-01-31", freq="D").iloc[0, 1:].tolist() == [2.0, 20.0, 30.0, 21.0]
     # in weeks (weeks start on Monday): 2006-01-01 is a Sunday (week of 2005-12-26)
     weekly = rfm_summary(tx, as_of="2006-01-31", freq="W").iloc[0]
     assert weekly["frequency"] == 2.0 and weekly["T"] == 5.0
@@ -95,34 +123,62 @@ def test_rfm_same_day_repeat_purchases_are_summed_and_later_ones_dropped():
 
 def test_lifecycle_stages_at_rule_boundaries():
     as_of = "2006-12-31"
-    tx = log([
-        ("new", "2006-06-01", 10.0),                                     # 7 months: exploration
-        ("edge", "2005-12-31", 10.0), ("edge", "2006-12-01", 10.0),      # exactly 12 months, spend 10 vs 10
-        ("form", "2005-01-01", 10.0), ("form", "2006-06-01", 10.0),      # 24 months, recent 10 vs previous 10
-        ("fell", "2003-01-01", 100.0), ("fell", "2005-06-01", 100.0), ("fell", "2006-06-01", 70.0),  # −30%
-        ("held", "2003-01-01", 100.0), ("held", "2005-06-01", 100.0), ("held", "2006-06-01", 71.0),  # −29%
-        ("gone", "2004-01-01", 50.0),                                    # nothing for 3 years
-    ], margin=lambda d: d["amount"])
-    stages = lifecycle_stages(tx, as_of=as_of).set_index("customer_id")["stage"].astype(str).to_dict()
-    assert stages == {"new": "exploration", "edge": "formation", "form": "formation", "fell": "decline",
-                      "held": "stability", "gone": "decline"}
+    tx = log(
+        [
+            ("new", "2006-06-01", 10.0),  # 7 months: exploration
+            ("edge", "2005-12-31", 10.0),
+            ("edge", "2006-12-01", 10.0),  # exactly 12 months, spend 10 vs 10
+            ("form", "2005-01-01", 10.0),
+            ("form", "2006-06-01", 10.0),  # 24 months, recent 10 vs previous 10
+            ("fell", "2003-01-01", 100.0),
+            ("fell", "2005-06-01", 100.0),
+            ("fell", "2006-06-01", 70.0),  # −30%
+            ("held", "2003-01-01", 100.0),
+            ("held", "2005-06-01", 100.0),
+            ("held", "2006-06-01", 71.0),  # −29%
+            ("gone", "2004-01-01", 50.0),  # nothing for 3 years
+        ],
+        margin=lambda d: d["amount"],
+    )
+    stages = (
+        lifecycle_stages(tx, as_of=as_of, rules=LIFECYCLE_RULES).set_index("customer_id")["stage"].astype(str).to_dict()
+    )
+    assert stages == {
+        "new": "exploration",
+        "edge": "formation",
+        "form": "formation",
+        "fell": "decline",
+        "held": "stability",
+        "gone": "decline",
+    }
     # the boundary moves with the rules
-    strict = lifecycle_stages(tx, as_of=as_of, rules={"exploration_months": 13, "decline_drop": 0.25})
-    assert strict.set_index("customer_id")["stage"].astype(str)[["edge", "held"]].tolist() == ["exploration",
-                                                                                               "decline"]
-    with pytest.raises(ParamsError, match=r"exploraton_months.*unknown lifecycle rule.*allowed keys: exploration_months"):
-        lifecycle_stages(tx, rules={"exploraton_months": 6})
-    with pytest.raises(ParamsError, match=r"ltv.lifecycle_rules.*decline_drop"):
-        lifecycle_stages(tx, rules={"decline_drop": "30%"})
-    with pytest.raises(ParamsError, match=r"ltv.cohort_period.*year, quarter, month"):
-        cohort_activity(tx, period="week")
+    strict = lifecycle_stages(
+        tx, as_of=as_of, rules={**LIFECYCLE_RULES, "exploration_months": 13, "decline_drop": 0.25}
+    )
+    assert strict.set_index("customer_id")["stage"].astype(str)[["edge", "held"]].tolist() == ["exploration", "decline"]
+    # the rules and the cohort period are checked with the notebook's parameters, naming the key
+    with pytest.raises(
+        ParamsError, match=r"exploraton_months.*unknown lifecycle rule.*allowed keys: exploration_months"
+    ):
+        Params.from_values({"lifecycle_rules": {"exploraton_months": 6}})
+    with pytest.raises(ParamsError, match=r"'lifecycle_rules'.*decline_drop"):
+        Params.from_values({"lifecycle_rules": {"decline_drop": "30%"}})
+    with pytest.raises(ParamsError, match=r"'cohort_period'.*year, quarter, month"):
+        Params.from_values({"cohort_period": "week"})
 
 
 def test_stage_profit_and_inverted_u():
-    stages = pd.DataFrame({"customer_id": list("abcd"), "stage": pd.Categorical(
-        ["exploration", "formation", "stability", "decline"],
-        categories=["exploration", "formation", "stability", "decline"]),
-        "recent_margin": [10.0, 20.0, 30.0, 5.0], "margin": [10.0, 50.0, 90.0, 60.0]})
+    stages = pd.DataFrame(
+        {
+            "customer_id": list("abcd"),
+            "stage": pd.Categorical(
+                ["exploration", "formation", "stability", "decline"],
+                categories=["exploration", "formation", "stability", "decline"],
+            ),
+            "recent_margin": [10.0, 20.0, 30.0, 5.0],
+            "margin": [10.0, 50.0, 90.0, 60.0],
+        }
+    )
     summary = stage_summary(stages)
     assert summary["profit_per_customer"].tolist() == [10.0, 20.0, 30.0, 5.0]
     assert follows_inverted_u(summary) is True
@@ -133,11 +189,16 @@ def test_stage_profit_and_inverted_u():
 def test_churn_by_group_counts_only_customers_old_enough():
     # as of 2006-12-31, churn window 12 months (cutoff 2005-12-31):
     # x (商企): last purchase 2005-06 → churned; y (商企): 2006-06 → stayed; z (住宅): acquired 2006 → not counted
-    profiles = pd.DataFrame({
-        "customer_id": ["x", "y", "z"], "segment": ["商企", "商企", "住宅"], "region": ["A", "A", "B"],
-        "first_purchase": pd.to_datetime(["2004-01-01", "2004-01-01", "2006-03-01"]),
-        "last_purchase": pd.to_datetime(["2005-06-01", "2006-06-01", "2006-03-01"]),
-        "revenue": [10.0, 20.0, 5.0]})
+    profiles = pd.DataFrame(
+        {
+            "customer_id": ["x", "y", "z"],
+            "segment": ["商企", "商企", "住宅"],
+            "region": ["A", "A", "B"],
+            "first_purchase": pd.to_datetime(["2004-01-01", "2004-01-01", "2006-03-01"]),
+            "last_purchase": pd.to_datetime(["2005-06-01", "2006-06-01", "2006-03-01"]),
+            "revenue": [10.0, 20.0, 5.0],
+        }
+    )
     churn = churn_by_group(profiles, churn_months=12, as_of="2006-12-31")
     seg = churn.loc[churn["grouping"] == "segment"]
     assert seg[["group", "customers", "churned", "churn_rate"]].values.tolist() == [["商企", 2, 1, 0.5]]
@@ -148,15 +209,22 @@ def test_a_transactions_file_in_the_contract_shape_feeds_the_analysis(tmp_path):
     from funnelkit.data.loading import load_table
 
     path = tmp_path / "tx.csv"
-    pd.DataFrame({"交易编号": ["t1", "t2", "t3", "t4", "t5"], "分公司": ["测试分公司"] * 5,
-                  "客户编号": ["a", "a", "b", "c", "c"],
-                  "日期": ["2005-03-01", "2006-05-01", "2005-07-01", "2006-02-01", "2006-02-01"],
-                  "金额": [100, 50, 80, 30, 20], "成本": [60, 30, 48, 18, 12]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "交易编号": ["t1", "t2", "t3", "t4", "t5"],
+            "分公司": ["测试分公司"] * 5,
+            "客户编号": ["a", "a", "b", "c", "c"],
+            "日期": ["2005-03-01", "2006-05-01", "2005-07-01", "2006-02-01", "2006-02-01"],
+            "金额": [100, 50, 80, 30, 20],
+            "成本": [60, 30, 48, 18, 12],
+        }
+    ).to_csv(path, index=False)
     tx = load_table("transactions", branch="测试分公司", files={"transactions": str(path)})
     tx = with_margin(tx, cost_rate=0.9)
     assert set(tx["margin_basis"]) == {"cost"}  # margin = amount − cost = 40% of amount, as in LOG
     act = cohort_activity(tx, period="year", as_of="2006-12-31")
     assert act["retention"].tolist() == [1.0, 0.5, 1.0]
-    assert realised_ltv(act, acquisition_cost=40, marketing_cost=10, discount_rate=0.1)["ltv"].iloc[1] == (
-        pytest.approx(0.545454, abs=1e-6))
-    assert rfm_summary(tx, as_of="2006-12-31").set_index("customer_id").loc["c", "frequency"] == 0
+    assert realised_ltv(act, period="year", acquisition_cost=40, marketing_cost=10, discount_rate=0.1)["ltv"].iloc[
+        1
+    ] == (pytest.approx(0.545454, abs=1e-6))
+    assert rfm_summary(tx, as_of="2006-12-31", freq="D").set_index("customer_id").loc["c", "frequency"] == 0

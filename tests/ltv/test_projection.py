@@ -4,9 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnelkit.ltv.projection import (PROJECTION_COLUMNS, compare_projections, individual_ltv, ltv_at, ltv_projection,
-                           projection_assumptions, tenure_rates)
 from funnelkit.exceptions import ParamsError
+from funnelkit.ltv import Params
+from funnelkit.ltv.projection import (
+    PROJECTION_COLUMNS,
+    compare_projections,
+    individual_ltv,
+    ltv_at,
+    ltv_projection,
+    projection_assumptions,
+    tenure_rates,
+)
 
 # The published worked example: Arthur M. Hughes, *Strategic Database Marketing*, the lifetime-value
 # table (20,000 new customers; retention 40 / 50 / 55%; orders 1.8 / 2.6 / 3.6 a year; average order
@@ -14,16 +22,42 @@ from funnelkit.exceptions import ParamsError
 # printed discount factors 1, 1.16, 1.35; LTV −6.40 / 16.51 / 34.88). The book divides by the factors
 # printed to 2 decimals: test_projection_with_given_discount_factors reproduces its LTV row exactly;
 # the interest × risk mode below keeps 1.16² = 1.3456 unrounded (year 3 LTV 34.94, by hand).
-TEXTBOOK = {"years": 3, "initial_customers": 20000, "retention_rates": [0.40, 0.50, 0.55],
-            "orders_per_year": [1.8, 2.6, 3.6], "avg_order_value": [90, 95, 100], "cost_rate": [0.70, 0.65, 0.60],
-            "acquisition_cost": 55, "marketing_cost": 20, "interest_rate": 0.08, "risk_factor": 2.0}
+TEXTBOOK = {
+    "years": 3,
+    "initial_customers": 20000,
+    "retention_rates": [0.40, 0.50, 0.55],
+    "orders_per_year": [1.8, 2.6, 3.6],
+    "avg_order_value": [90, 95, 100],
+    "cost_rate": [0.70, 0.65, 0.60],
+    "acquisition_cost": 55,
+    "marketing_cost": 20,
+    "interest_rate": 0.08,
+    "risk_factor": 2.0,
+}
 
 
 def test_projection_columns_are_exactly_the_contract():
-    assert list(ltv_projection(TEXTBOOK).columns) == PROJECTION_COLUMNS == [
-        "year", "customers", "retention_rate", "orders_per_year", "avg_order_value", "revenue", "cost_rate",
-        "cost_of_sales", "marketing_cost", "total_cost", "gross_profit", "discount_factor", "npv",
-        "cumulative_npv", "ltv"]
+    assert (
+        list(ltv_projection(TEXTBOOK).columns)
+        == PROJECTION_COLUMNS
+        == [
+            "year",
+            "customers",
+            "retention_rate",
+            "orders_per_year",
+            "avg_order_value",
+            "revenue",
+            "cost_rate",
+            "cost_of_sales",
+            "marketing_cost",
+            "total_cost",
+            "gross_profit",
+            "discount_factor",
+            "npv",
+            "cumulative_npv",
+            "ltv",
+        ]
+    )
 
 
 def test_projection_by_hand_with_interest_and_risk():
@@ -82,23 +116,49 @@ def test_short_lists_repeat_their_last_value_and_rates_cap_at_one():
 
 def test_individual_calculator_undiscounted_and_discounted():
     # 100 yuan × 2 a month × 12 months = 2,400 a year; × 20 years = 48,000
-    plain = individual_ltv(profit_per_purchase=100, purchases_per_period=2, periods_per_year=12, expected_years=20)
+    plain = individual_ltv(
+        profit_per_purchase=100, purchases_per_period=2, periods_per_year=12, expected_years=20, discount_rate=0.0
+    )
     assert plain["cumulative_value"].iloc[-1] == pytest.approx(48_000)
     # at 10%, first year undiscounted (annuity due): 2,400 × (1 − 1.1^−20)/0.1 × 1.1
     #   = 2,400 × 8.513564 × 1.1 = 2,400 × 9.364920 = 22,475.81
-    discounted = individual_ltv(profit_per_purchase=100, purchases_per_period=2, periods_per_year=12,
-                                expected_years=20, discount_rate=0.1)
+    discounted = individual_ltv(
+        profit_per_purchase=100, purchases_per_period=2, periods_per_year=12, expected_years=20, discount_rate=0.1
+    )
     assert discounted["cumulative_value"].iloc[-1] == pytest.approx(22_475.81, abs=0.01)
     assert discounted["present_value"].iloc[1] == pytest.approx(2400 / 1.1)
 
 
 def _log():
     # two yearly cohorts; 2004: a, b, c (b buys again in 2005, a in 2005 and 2006); 2005: d, e (d in 2006)
-    rows = [("a", "2004-02-01", 100), ("b", "2004-06-01", 100), ("c", "2004-09-01", 100),
-            ("a", "2005-03-01", 200), ("b", "2005-04-01", 200), ("d", "2005-05-01", 100), ("e", "2005-07-01", 100),
-            ("a", "2006-03-01", 300), ("d", "2006-02-01", 200)]
+    rows = [
+        ("a", "2004-02-01", 100),
+        ("b", "2004-06-01", 100),
+        ("c", "2004-09-01", 100),
+        ("a", "2005-03-01", 200),
+        ("b", "2005-04-01", 200),
+        ("d", "2005-05-01", 100),
+        ("e", "2005-07-01", 100),
+        ("a", "2006-03-01", 300),
+        ("d", "2006-02-01", 200),
+    ]
     return pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).assign(
-        date=lambda d: pd.to_datetime(d["date"]), margin=lambda d: d["amount"] * 0.5)
+        date=lambda d: pd.to_datetime(d["date"]), margin=lambda d: d["amount"] * 0.5
+    )
+
+
+def assume(projection: dict, *, as_of: str, acquisition_cost=0.0, marketing_cost=0.0, discount_rate=0.1) -> dict:
+    """``projection_assumptions`` of ``_log()`` with ``projection`` given as in a params file
+    (checked, completed with the declared defaults)."""
+    inputs = Params.from_values({"projection": projection}).projection_inputs()
+    return projection_assumptions(
+        _log(),
+        projection=inputs,
+        as_of=as_of,
+        acquisition_cost=acquisition_cost,
+        marketing_cost=marketing_cost,
+        discount_rate=discount_rate,
+    )
 
 
 def test_tenure_rates_pool_the_cohorts():
@@ -113,10 +173,15 @@ def test_tenure_rates_pool_the_cohorts():
 
 
 def test_assumptions_estimate_only_what_params_leave_empty():
-    given = {"estimate": True, "years": 3, "initial_customers": 1000, "retention_rates": [],
-             "acquisition_cost": None, "discount_factors": []}
-    found = projection_assumptions(_log(), projection=given, as_of="2006-12-31", acquisition_cost=30,
-                                   marketing_cost=5, discount_rate=0.1)
+    given = {
+        "estimate": True,
+        "years": 3,
+        "initial_customers": 1000,
+        "retention_rates": [],
+        "acquisition_cost": None,
+        "discount_factors": [],
+    }
+    found = assume(given, as_of="2006-12-31", acquisition_cost=30, marketing_cost=5, discount_rate=0.1)
     assert found["initial_customers"] == 1000 and found["sources"]["initial_customers"] == "params"
     assert found["retention_rates"] == pytest.approx([0.6, 0.5])
     assert found["sources"]["retention_rates"] == "estimated"
@@ -126,22 +191,23 @@ def test_assumptions_estimate_only_what_params_leave_empty():
 
 
 def test_projection_params_are_checked():
-    # a typo is refused, naming the key and the allowed keys
-    with pytest.raises(ParamsError, match=r"ltv.projection.*'retention_rate'.*unknown.*allowed keys: estimate"):
-        projection_assumptions(_log(), projection={"estimate": True, "retention_rate": [0.5]}, as_of="2006-12-31")
+    # a typo is refused, naming the key and the allowed keys (the declaration in funnelkit/ltv/params.py)
+    with pytest.raises(ParamsError, match=r"'projection'.*'retention_rate'.*unknown.*allowed keys: estimate"):
+        assume({"estimate": True, "retention_rate": [0.5]}, as_of="2006-12-31")
     with pytest.raises(ParamsError, match="years"):
-        projection_assumptions(_log(), projection={"years": 0}, as_of="2006-12-31")
+        assume({"years": 0}, as_of="2006-12-31")
     with pytest.raises(ParamsError, match="orders_per_year"):
-        projection_assumptions(_log(), projection={"orders_per_year": ["two"]}, as_of="2006-12-31")
+        assume({"orders_per_year": ["two"]}, as_of="2006-12-31")
     with pytest.raises(ParamsError, match="missing projection input"):
-        projection_assumptions(_log(), projection={"estimate": False, "initial_customers": 10}, as_of="2006-12-31")
+        assume({"estimate": False, "initial_customers": 10}, as_of="2006-12-31")
 
 
 def test_an_estimate_that_cannot_be_made_is_an_error_not_nan():
     # on 30 June 2005 only the 2004 cohort's first year is complete: no cohort seen in two years,
     # so no retention rate can be estimated
     with pytest.raises(ParamsError, match=r"retention_rates.*cannot be estimated"):
-        projection_assumptions(_log(), projection={"estimate": True}, as_of="2005-06-30")
+        assume({"estimate": True}, as_of="2005-06-30")
     # given in params, the rest is estimated: 2004 cohort of 3 customers, 3 orders of 100
-    found = projection_assumptions(_log(), projection={"estimate": True, "retention_rates": [0.5]}, as_of="2005-06-30")
+    found = assume({"estimate": True, "retention_rates": 0.5}, as_of="2005-06-30")
     assert found["initial_customers"] == 3 and found["avg_order_value"] == pytest.approx([100])
+    assert found["retention_rates"] == 0.5 and found["sources"]["retention_rates"] == "params"

@@ -1,0 +1,158 @@
+"""The lifetime-value notebook's one computing call: :func:`analyse` runs every step for one
+branch and returns a :class:`Result` — tidy tables in codes (stages ``decline``, value tiers
+``high_value``, groupings ``segment``), the same whatever the report language. Views,
+findings and plots turn it into words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from funnelkit.exceptions import FunnelkitError
+from funnelkit.result import AnalysisResult
+
+from . import cohorts, lifecycle, projection, rfm
+from .params import Params
+
+#: The customer attribute the lifecycle stage mix is shown by.
+MIX_BY = "segment"
+
+
+@dataclass(frozen=True)
+class Result(AnalysisResult):
+    """Every table of one branch's lifetime-value report (tidy frames in codes; see the
+    functions that make them), and the parameters they were computed with.
+
+    ``period`` is the span of the transactions read (``2003-01 – 2006-12``), ``as_of`` the
+    observation end as ISO date; ``margin_basis`` counts the transactions per margin basis
+    (:func:`~funnelkit.ltv.cohorts.margin_basis`); ``assumptions`` holds the projection's
+    inputs and their ``sources`` (:func:`~funnelkit.ltv.projection.projection_assumptions`);
+    ``customers`` one row per customer with its lifecycle stage.
+    """
+
+    SAVED = {
+        "retention": "retention",
+        "cohort_revenue": "cohort_revenue",
+        "realised_ltv": "realised_ltv",
+        "break_even": "break_even",
+        "tenure_rates": "tenure_rates",
+        "ltv_projection": "projection",
+        "ltv_projection_scenario": "scenario",
+        "ltv_scenario_comparison": "comparison",
+        "ltv_calculator": "calculator",
+        "lifecycle": "lifecycle",
+        "stage_mix": "stage_mix",
+        "churn_by_group": "churn",
+        "rfm": "rfm",
+    }
+
+    params: Params
+    period: str
+    as_of: str
+    margin_basis: dict
+    activity: pd.DataFrame
+    retention: pd.DataFrame
+    cohort_revenue: pd.DataFrame
+    realised_ltv: pd.DataFrame
+    break_even: pd.DataFrame
+    tenure_rates: pd.DataFrame
+    assumptions: dict
+    projection: pd.DataFrame
+    scenario: pd.DataFrame
+    comparison: pd.DataFrame
+    calculator: pd.DataFrame
+    customers: pd.DataFrame
+    lifecycle: pd.DataFrame
+    stage_mix: pd.DataFrame
+    churn: pd.DataFrame
+    rfm: pd.DataFrame
+    rfm_overview: pd.DataFrame
+
+
+def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result:
+    """Run the whole lifetime-value analysis of ``params.branch``.
+
+    Parameters
+    ----------
+    tables : mapping
+        ``transactions`` of the branch (``load_tables``), already cut to the notebook's filters.
+    params : Params
+        The notebook's parameters.
+
+    Raises
+    ------
+    FunnelkitError
+        When the branch has no transactions (after the filters).
+    ParamsError
+        When a projection input left to the estimate cannot be estimated from the data.
+
+    Examples
+    --------
+    >>> from funnelkit.data.loading import load_tables
+    >>> params = Params(branch="杭州分公司")
+    >>> result = analyse(load_tables(params, ["transactions"]), params)
+    >>> result.period, result.as_of, len(result.customers)
+    ('2003-01 – 2006-12', '2006-12-31', 7800)
+    >>> result.lifecycle["stage"].tolist()
+    ['exploration', 'formation', 'stability', 'decline']
+    """
+    data = tables.get("transactions")
+    if data is None or data.empty:
+        raise FunnelkitError(
+            f"{params.branch} has no transactions{' matching the filters' if any(params.filters().values()) else ''}:"
+            " the lifetime-value report is computed from them (table transactions)"
+        )
+    tx = cohorts.with_margin(data, cost_rate=params.cost_rate)
+    as_of = cohorts.resolve_as_of(tx, params.as_of)
+    activity = cohorts.cohort_activity(tx, period=params.cohort_period, as_of=as_of)
+    realised = cohorts.realised_ltv(
+        activity,
+        period=params.cohort_period,
+        acquisition_cost=params.acquisition_cost,
+        marketing_cost=params.marketing_cost_per_customer,
+        discount_rate=params.discount_rate,
+    )
+    assumptions = projection.projection_assumptions(
+        tx,
+        projection=params.projection_inputs(),
+        as_of=as_of,
+        acquisition_cost=params.acquisition_cost,
+        marketing_cost=params.marketing_cost_per_customer,
+        discount_rate=params.discount_rate,
+    )
+    base = projection.ltv_projection(assumptions)
+    scenario = projection.ltv_projection(assumptions, retention_gain=params.scenario_retention_gain)
+    customers = lifecycle.lifecycle_stages(tx, as_of=as_of, rules=params.rules())
+    rfm_table = rfm.rfm_summary(tx, as_of=as_of, freq=params.rfm_freq)
+    return Result(
+        params=params,
+        period=f"{tx['date'].min():%Y-%m} – {as_of:%Y-%m}",
+        as_of=as_of.date().isoformat(),
+        margin_basis=cohorts.margin_basis(tx),
+        activity=activity,
+        retention=cohorts.cohort_matrix(activity, value="retention"),
+        cohort_revenue=cohorts.cohort_matrix(activity, value="revenue"),
+        realised_ltv=realised,
+        break_even=cohorts.break_even(realised),
+        tenure_rates=projection.tenure_rates(tx, as_of=as_of),
+        assumptions=assumptions,
+        projection=base,
+        scenario=scenario,
+        comparison=projection.compare_projections(base, scenario),
+        calculator=projection.individual_ltv(
+            profit_per_purchase=params.profit_per_purchase,
+            purchases_per_period=params.purchases_per_period,
+            periods_per_year=params.periods_per_year,
+            expected_years=params.expected_years,
+            discount_rate=params.calculator_discount_rate,
+        ),
+        customers=customers,
+        lifecycle=lifecycle.stage_summary(customers),
+        stage_mix=lifecycle.stage_mix(customers, by=MIX_BY),
+        churn=lifecycle.churn_by_group(customers, churn_months=params.churn_months, as_of=as_of),
+        rfm=rfm_table,
+        rfm_overview=rfm.rfm_overview(rfm_table),
+    )
