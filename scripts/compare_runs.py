@@ -37,9 +37,17 @@ DROPPED = {
 #: Values that became codes: column → {old label: code}.
 RECODED = {
     "segment": {"全部": "all", "All": "all"},
-    "group": {"全部": "all", "All": "all"},
+    "group": {
+        "全部": "all",
+        "All": "all",
+        "高价值（前20%）": "high_value",
+        "中价值（20%–50%）": "mid_value",
+        "低价值（后50%）": "low_value",
+        "未知": "unknown",
+    },  # lost, ltv
     "scope": {"商机（到达接触客户及以后）": "deals", "到达接触客户之前": "before_deals"},
-    "stage": {stage.zh: stage.key for stage in DEFAULT_STAGES},
+    "stage": {stage.zh: stage.key for stage in DEFAULT_STAGES}
+    | {"考察期": "exploration", "形成期": "formation", "稳定期": "stability", "退化期": "decline"},  # lost, ltv
     # tiers: the CSVs carried the Chinese labels of the codes
     **{column: {code_label(code, "zh", column=column): code for code in TIER_CODES} for column in CODE_COLUMNS},
 }
