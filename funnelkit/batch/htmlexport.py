@@ -63,11 +63,8 @@ def report_cells(cells: list, lang: str = "zh") -> list:
     return rest[:head] + summary + rest[head:]
 
 
-# Section headings: markdown "## …" cells (nbconvert gives them an id and an anchor link)
-# and the headings report.section() writes.
-_SECTION = re.compile(
-    r'<h2(?: class="fk-section")? id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>¶</a>)?</h2>', re.S
-)
+# Section headings: markdown "## …" cells, to which nbconvert gives an id and an anchor link.
+_SECTION = re.compile(r'<h2 id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>¶</a>)?</h2>', re.S)
 _TOC_SLOT = re.compile(r'<nav class="fk-toc" data-label="([^"]*)"></nav>')
 
 

@@ -65,7 +65,6 @@ class Report:
     run_id: str = ""
     filters: dict[str, str] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
-    _sections: int = 0
 
     @property
     def out(self) -> Path | None:
@@ -149,21 +148,6 @@ class Report:
                 f'<nav class="fk-toc" data-label="{html.escape(self.t("common.contents"))}"></nav></header>'
             )
         )
-
-    def section(self, key: str, *, level: int = 2) -> None:
-        """A section heading (``<key>``) and its lead paragraph (``<key>_text``, if any), in the
-        report language; the HTML export lists every level-2 section in the table of contents."""
-        from IPython.display import HTML, display
-
-        from funnelkit.i18n import catalogue
-
-        text = f"{key}_text"
-        lead = f"<p>{html.escape(self.t(text))}</p>" if text in catalogue() else ""
-        if level != 2:
-            display(HTML(f"<h{level}>{html.escape(self.t(key))}</h{level}>{lead}"))
-            return
-        self._sections += 1
-        display(HTML(f'<h2 class="fk-section" id="section-{self._sections}">{html.escape(self.t(key))}</h2>{lead}'))
 
     def findings(self, items: Iterable[str], *, heading: str | None = None) -> None:
         """Show generated findings as a list; data text inside them is escaped and masked."""
