@@ -296,7 +296,13 @@ def _leaks(text: str) -> set[str]:
 @pytest.fixture
 def masking_project(project: Path) -> Path:
     shutil.copy(FIXTURES / "masking.ipynb", project / "notebooks" / "masking.ipynb")
-    (project / "params" / "hz.yaml").write_text(f"branch: {BRANCH}\n", encoding="utf-8")
+    # the branch's own data (the batch checks that its data knows the branch name)
+    (project / "counts.csv").write_text(
+        f"branch,period,segment,stage,count\n{BRANCH},2006,商企,target,5\n", encoding="utf-8"
+    )
+    (project / "params" / "hz.yaml").write_text(
+        f"branch: {BRANCH}\nfiles: {{stage_counts: counts.csv}}\n", encoding="utf-8"
+    )
     (project / "params" / "nb.yaml").write_text(
         "branch: 宁波分公司330102198001019876\nmasking:\n  fail: '13900001111'\n", encoding="utf-8"
     )
