@@ -127,6 +127,24 @@ def test_page_is_clean_offline(chromium, run_dir, branch, page_name, device):
     assert overflow <= 1, f"page is {overflow}px wider than a {WIDTHS[device]}px window"
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_every_section_heading_is_visible_and_listed(chromium, run_dir, branch, notebook):
+    """The notebooks' markdown headings are shown (not hidden with the code) and each entry of
+    the contents leads to a visible heading with its lead paragraph."""
+    path = page_path(run_dir, branch, notebook)
+    with bw.open_page(chromium, path, width=WIDTHS["laptop"]) as (page, visit):
+        sections = page.evaluate(
+            """() => [...document.querySelectorAll('nav.fk-toc li a')].map(a => {
+                const id = a.getAttribute('href').slice(1);
+                const h = document.getElementById(id) || document.getElementById(decodeURIComponent(id));
+                return [a.textContent, h ? h.getBoundingClientRect().height : -1];
+            })"""
+        )
+    assert len(sections) >= 4
+    hidden = [name for name, height in sections if height <= 0]
+    assert hidden == [], f"section headings not shown: {hidden}"
+
+
 @pytest.mark.parametrize("page_name", PAGES)
 def test_heading_is_chinese_in_a_cjk_font(chromium, run_dir, branch, page_name):
     """The ``h1`` holds Chinese, its CSS puts a CJK family first and, when the system has a
