@@ -298,13 +298,15 @@ def masking_project(project: Path) -> Path:
     shutil.copy(FIXTURES / "masking.ipynb", project / "notebooks" / "masking.ipynb")
     # the branch's own data (the batch checks that its data knows the branch name)
     (project / "counts.csv").write_text(
-        f"branch,period,segment,stage,count\n{BRANCH},2006,商企,target,5\n", encoding="utf-8"
+        f"branch,period,segment,stage,count\n{BRANCH},2006,商企,target,5\n宁波分公司330102198001019876,2006,商企,target,3\n",
+        encoding="utf-8",
     )
     (project / "params" / "hz.yaml").write_text(
         f"branch: {BRANCH}\nfiles: {{stage_counts: counts.csv}}\n", encoding="utf-8"
     )
     (project / "params" / "nb.yaml").write_text(
-        "branch: 宁波分公司330102198001019876\nmasking:\n  fail: '13900001111'\n", encoding="utf-8"
+        "branch: 宁波分公司330102198001019876\nfiles: {stage_counts: counts.csv}\nmasking:\n  fail: '13900001111'\n",
+        encoding="utf-8",
     )
     (project / "params" / "wz.yaml").write_text(
         "branch: 温州分公司\nlang: '13700001111'\n", encoding="utf-8"
