@@ -104,10 +104,11 @@ def _run(branches, notebooks, workers, timeout) -> None:
 def _summary(batch) -> None:
     """The results table, each failure's message and any warning about the run."""
     table = Table(title=f"run {batch.run_id}")
-    for column in ("branch", "notebook", "status", "seconds", "first error line"):
+    for column in ("branch", "notebook", "status", "seconds", "first error line or reason"):
         table.add_column(column)
+    styles = {"ok": "green", "failed": "red", "skipped": "dim"}
     for r in batch.results:
-        status = Text("ok", style="green") if r.ok else Text("failed", style="red")
+        status = Text(r.status, style=styles.get(r.status, ""))
         table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(mask_text(r.error)))
     console.print(table)
     for r in batch.failed:

@@ -429,6 +429,7 @@ def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dic
                 {
                     "label": notebook_label(result.notebook, lang),
                     "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
+                    "skipped": mask_text(result.error) if result.status == "skipped" else "",
                     "tables": [c for c in csvs if c["href"]],
                 }
             )
@@ -440,5 +441,5 @@ def _failures(results, lang: str) -> list[dict]:
     return [
         {"branch": mask_text(r.branch), "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
         for r in results
-        if not r.ok
+        if r.status == "failed"
     ]

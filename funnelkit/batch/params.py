@@ -28,6 +28,7 @@ from funnelkit.privacy import mask_text
 DEFAULTS_FILE = "defaults.yaml"
 SUFFIXES = (".yaml", ".yml")  # in any case: Windows users write .YAML too
 RUNNER_PARAMETERS = ("output_dir", "run_id")  # set by the batch, never by params files
+BATCH_KEYS = ("notebooks",)  # for the batch itself (which notebooks a branch runs), never injected
 SPECIAL = ("branch", "lang", "files", "stages", "as_of")  # shared keys with rules beyond their type
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _KINDS = {
@@ -161,8 +162,14 @@ class BranchParams:
 
     def for_notebook(self, notebook: str) -> dict:
         """The parameters to inject into ``notebook``: common keys plus its own section."""
-        common = {k: v for k, v in self.values.items() if k not in self.notebooks}
+        common = {k: v for k, v in self.values.items() if k not in self.notebooks and k not in BATCH_KEYS}
         return {**common, **self.values.get(notebook, {})}
+
+    def runs(self, notebook: str) -> bool:
+        """Whether the branch runs ``notebook``: every notebook, unless its params list them
+        (``notebooks: [funnel, lost]`` for a branch that has no customer data)."""
+        chosen = self.values.get("notebooks")
+        return chosen is None or notebook in chosen
 
 
 def _merge(defaults: dict, branch: dict) -> dict:
@@ -281,6 +288,17 @@ def _check_values(values: dict, declared: dict[str, dict], where) -> list[Params
                     problems += [where(at, inner, f"{key}.{name} {rule}") for rule in rules]
         elif key in RUNNER_PARAMETERS:
             problems.append(where((key,), value, f"'{key}' is set by the batch runner", "remove it from params"))
+        elif key == "notebooks":
+            known = ", ".join(sorted(declared))
+            if not isinstance(value, list) or not all(isinstance(n, str) and n in declared for n in value):
+                problems.append(
+                    where(
+                        (key,),
+                        value,
+                        f"notebooks must list notebooks of this kit ({known})",
+                        "e.g. notebooks: [funnel, lost]; leave it out to run every notebook",
+                    )
+                )
         elif key not in common:
             problems.append(where((key,), value, f"unknown parameter '{key}'", unknown_hint))
         elif key in SPECIAL:

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from funnelkit import __version__
+from funnelkit.data import sources
 from funnelkit.exceptions import BatchInterrupted, FunnelkitError, OutputError, ParamsError, ParamsProblem, shorten
 from funnelkit.paths import inside, is_safe_name
 from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
@@ -59,7 +60,7 @@ class Result:
     slug: str
     branch: str
     notebook: str
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed" or "skipped" (the branch lacks the notebook's data, or does not run it)
     seconds: float = 0.0
     error: str = ""  # first line, for the summary table
     detail: str = ""  # the whole user-facing message
@@ -80,7 +81,11 @@ class Batch:
 
     @property
     def failed(self) -> list[Result]:
-        return [r for r in self.results if not r.ok]
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def skipped(self) -> list[Result]:
+        return [r for r in self.results if r.status == "skipped"]
 
 
 def discover_notebooks(notebooks_dir: Path) -> dict[str, Path]:
@@ -154,6 +159,44 @@ def plan(
             Result(mask_text(file.stem), label, n, "failed", error=text.splitlines()[0], detail=text) for n in selected
         ]
     return good, selected, failed
+
+
+def _skip_reason(branch: BranchParams, notebook: str, root: Path) -> str | None:
+    """Why ``branch`` does not run ``notebook`` (it lists other notebooks, or lacks a table
+    the notebook cannot run without: the analysis's ``NEEDS``), or None. A source that cannot
+    be read is not a reason to skip: the notebook then says what is wrong with it."""
+    if not branch.runs(notebook):
+        return f"not among the branch's notebooks ({', '.join(branch.values['notebooks'])})"
+    needs = _needs(notebook)
+    values = branch.values
+    for group in needs:
+        try:
+            found = [
+                t
+                for t in group
+                if sources.locate(
+                    t, source=values.get("source") or "", files=values.get("files") or {}, required=False, root=root
+                )
+            ]
+        except FunnelkitError:
+            return None
+        if not found:
+            return f"the branch has no {' or '.join(group)} table, which the {notebook} report needs"
+    return None
+
+
+def _needs(notebook: str) -> tuple:
+    """The table groups a notebook's analysis cannot run without (``funnelkit.<notebook>.NEEDS``)."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(f"funnelkit.{notebook}"), "NEEDS", ())
+    except ModuleNotFoundError:
+        return ()
+
+
+def _label(good: list[BranchParams], slug: str) -> str:
+    return next(b.branch for b in good if b.slug == slug)
 
 
 def _check_branch_in_data(branch: BranchParams, own: ParamsFile, root: Path) -> None:
@@ -424,6 +467,10 @@ def run_batch(
     run_dir = inside(outputs, run_id)
     with _writing(run_dir, outputs):
         run_dir.mkdir(parents=True)
+    skipped = {(b.slug, n): why for b in good for n in selected if (why := _skip_reason(b, n, project_root))}
+    failed += [
+        Result(slug, _label(good, slug), n, "skipped", error=why, detail=why) for (slug, n), why in skipped.items()
+    ]
     batch = Batch(run_id, run_dir, results=list(failed))
     available = discover_notebooks(project_root / "notebooks")
     jobs = [
@@ -439,6 +486,7 @@ def run_batch(
         )
         for b in good
         for n in selected
+        if (b.slug, n) not in skipped
     ]
     try:
         batch.fingerprint = fingerprint(input_files(project_root, good))

@@ -22,8 +22,8 @@ True
 """
 
 from . import plots, views
-from .analysis import Result, analyse
+from .analysis import NEEDS, Result, analyse
 from .findings import data_warnings, findings, key_figures
 from .params import Params
 
-__all__ = ["Params", "Result", "analyse", "data_warnings", "findings", "key_figures", "plots", "views"]
+__all__ = ["NEEDS", "Params", "Result", "analyse", "data_warnings", "findings", "key_figures", "plots", "views"]

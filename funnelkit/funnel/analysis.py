@@ -18,6 +18,10 @@ from funnelkit.result import AnalysisResult
 from . import compare, counts, drivers, forecast
 from .params import Params
 
+#: The tables the notebook cannot run without: one of each group (leads or stage counts). A branch
+#: without them has its notebook skipped, not failed.
+NEEDS = (("leads", "stage_counts"),)
+
 #: Data-quality problems listed one by one; past this many the rest are summed up in one notice.
 NOTICE_LIMIT = 12
 NOTICE_COLUMNS = ["kind", "period", "segment", "stage", "expected", "found", "n"]

@@ -25,7 +25,7 @@ True
 """
 
 from . import plots, views
-from .analysis import Result, analyse
+from .analysis import NEEDS, Result, analyse
 from .findings import (
     controllable_callout,
     data_warnings,
@@ -39,6 +39,7 @@ from .findings import (
 from .params import Params
 
 __all__ = [
+    "NEEDS",
     "Params",
     "Result",
     "analyse",

@@ -32,6 +32,10 @@ from . import recovery as lost_recovery
 from .labels import stage_label
 from .params import Params
 
+#: The tables the notebook cannot run without: one of each group (leads). A branch
+#: without them has its notebook skipped, not failed.
+NEEDS = (("leads",),)
+
 
 @dataclass(frozen=True)
 class Result(AnalysisResult):

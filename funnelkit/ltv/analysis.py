@@ -17,6 +17,10 @@ from funnelkit.result import AnalysisResult
 from . import cohorts, lifecycle, projection, rfm
 from .params import Params
 
+#: The tables the notebook cannot run without: one of each group (transactions). A branch
+#: without them has its notebook skipped, not failed.
+NEEDS = (("transactions",),)
+
 #: The customer attribute the lifecycle stage mix is shown by.
 MIX_BY = "segment"
 

@@ -23,11 +23,12 @@ True
 """
 
 from . import plots, views
-from .analysis import TABLES, Result, analyse
+from .analysis import NEEDS, TABLES, Result, analyse
 from .findings import data_warnings, findings, key_figures, policy_note, region_rule_note, source_notes, tiering_note
 from .params import Params
 
 __all__ = [
+    "NEEDS",
     "TABLES",
     "Params",
     "Result",

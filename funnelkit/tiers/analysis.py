@@ -23,6 +23,10 @@ from funnelkit.result import AnalysisResult
 from . import cadence, referrals, tiering, value
 from .params import Params
 
+#: The tables the notebook cannot run without: one of each group (customers). A branch
+#: without them has its notebook skipped, not failed.
+NEEDS = (("customers",),)
+
 #: The tables the notebook reads: customers is required, events and visits are optional.
 TABLES = ("customers", "events", "visits")
 
