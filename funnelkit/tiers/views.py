@@ -11,7 +11,7 @@ Examples
 >>> params = tiers.Params(branch="杭州分公司")
 >>> result = tiers.analyse(load_tables(params, tiers.TABLES), params)
 >>> shares(result, "en").columns.tolist()[:3]
-['Snapshot year', 'Tier', 'Customers']
+['Year', 'Tier', 'Customers']
 """
 
 from __future__ import annotations
