@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -293,26 +294,36 @@ DEFAULT_REGION_RULE = {"tiers": ["premium", "potential"], "key_ratio": 1.2, "wea
 
 
 def region_rule(rule: dict | None = None) -> dict:
-    """Validate the key / ordinary / weak region rule from params (``None`` → the default)."""
+    """Validate the key / ordinary / weak region rule from params (``None`` → the default).
+
+    A region is key when its share of the rule's tiers is at least ``key_ratio`` times the
+    branch's, weak below ``weak_ratio`` times; so ``key_ratio > weak_ratio > 0``.
+
+    Examples
+    --------
+    >>> region_rule({"weak_ratio": 0.5})["key_ratio"]
+    1.2
+    """
     rule = {**DEFAULT_REGION_RULE, **(rule or {})}
     where = "params: tiers.region_rule"
-    problems = []
-    if not rule["tiers"] or any(t not in TIER_ORDER for t in rule["tiers"]):
-        problems.append(
-            Problem(where, None, "tiers", rule["tiers"], f"must list tier codes from {', '.join(TIER_ORDER)}")
-        )
-    if not (
-        isinstance(rule["key_ratio"], (int, float))
-        and isinstance(rule["weak_ratio"], (int, float))
-        and 0 <= rule["weak_ratio"] < rule["key_ratio"]
-    ):
+    problems = [
+        Problem(where, None, str(k), rule[k], "unknown key", f"keys: {', '.join(DEFAULT_REGION_RULE)}")
+        for k in rule
+        if k not in DEFAULT_REGION_RULE
+    ]
+    tiers = rule["tiers"]
+    if not isinstance(tiers, list) or not tiers or any(t not in TIER_ORDER for t in tiers):
+        problems.append(Problem(where, None, "tiers", tiers, f"must list tier codes from {', '.join(TIER_ORDER)}"))
+    ratios = (rule["key_ratio"], rule["weak_ratio"])
+    if not (all(isinstance(r, Real) and not isinstance(r, bool) for r in ratios) and ratios[0] > ratios[1] > 0):
         problems.append(
             Problem(
                 where,
                 None,
                 "key_ratio",
-                (rule["key_ratio"], rule["weak_ratio"]),
-                "weak_ratio and key_ratio must be numbers with 0 ≤ weak_ratio < key_ratio",
+                ratios,
+                "weak_ratio and key_ratio must be numbers with key_ratio > weak_ratio > 0",
+                "e.g. key_ratio: 1.2, weak_ratio: 0.8",
             )
         )
     if problems:
