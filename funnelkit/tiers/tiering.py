@@ -145,7 +145,7 @@ def _band(score: pd.Series, cuts: tuple[float, ...]) -> pd.Series:
     return pd.Series(bands, index=score.index, dtype="Int64").where(score.notna())
 
 
-def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> pd.DataFrame:
+def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid) -> pd.DataFrame:
     """Score each customer and give the tier.
 
     Adds ``loyalty`` and ``capacity`` (0–10, NA unless every item of the scorecard is
@@ -156,7 +156,7 @@ def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> 
     Examples
     --------
     >>> from funnelkit.demo import load_demo
-    >>> tiered = assign_tiers(load_demo("customers", branch="宁波分公司"))
+    >>> tiered = assign_tiers(load_demo("customers", branch="宁波分公司"), grid=DEFAULT_GRID)
     >>> tiered["tier_basis"].unique().tolist(), sorted(tiered["tier"].unique())
     (['scorecard'], ['general', 'potential', 'premium'])
     """
@@ -182,7 +182,7 @@ def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> 
     )
 
 
-def snapshot_years(data: pd.DataFrame, *, current_year: int = 0) -> tuple[int, int | None]:
+def snapshot_years(data: pd.DataFrame, *, current_year: int) -> tuple[int, int | None]:
     """The current snapshot year (``0`` = the latest in the data) and the one before it (or None)."""
     years = sorted(int(y) for y in data["snapshot_year"].dropna().unique())
     if not years:
@@ -221,7 +221,7 @@ def tier_basis(data: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid | None = None) -> pd.DataFrame:
+def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid) -> pd.DataFrame:
     """Scorecard-tiered customers of ``year`` in each cell of the loyalty × capacity grid.
 
     Every cell is listed (zero counts too) with its score ranges and tier.
@@ -331,7 +331,7 @@ def region_rule(rule: dict | None = None) -> dict:
     return rule
 
 
-def region_classes(data: pd.DataFrame, *, year: int, rule: dict | None = None) -> pd.DataFrame:
+def region_classes(data: pd.DataFrame, *, year: int, rule: dict) -> pd.DataFrame:
     """Name key / ordinary / weak regions (重要 / 一般 / 薄弱区域) in ``year``.
 
     A region's ``focus_share`` is the share of its customers in the rule's tiers (by default
@@ -359,7 +359,7 @@ def region_classes(data: pd.DataFrame, *, year: int, rule: dict | None = None) -
 
 
 def concentration(
-    data: pd.DataFrame, *, year: int, by: tuple[str, ...] = ("region", "industry"), top_k: int = 3
+    data: pd.DataFrame, *, year: int, top_k: int, by: tuple[str, ...] = ("region", "industry")
 ) -> pd.DataFrame:
     """How concentrated each tier is across regions and industries in ``year``.
 
@@ -393,9 +393,7 @@ def concentration(
     return pd.DataFrame(records)
 
 
-def region_industry(
-    data: pd.DataFrame, *, year: int, tiers: list[str] | tuple[str, ...] = ("premium", "potential")
-) -> pd.DataFrame:
+def region_industry(data: pd.DataFrame, *, year: int, tiers: list[str] | tuple[str, ...]) -> pd.DataFrame:
     """Customers of ``tiers`` in ``year`` per region × industry (every pair, zeros included)."""
     rows = _tiered(data, year)
     index = pd.MultiIndex.from_product(

@@ -86,7 +86,7 @@ def _with_amount(data: pd.DataFrame, year: int) -> pd.DataFrame:
     return rows[rows["sales_amount"].notna()] if "sales_amount" in rows else rows.iloc[0:0].assign(sales_amount=0.0)
 
 
-def value_bands(data: pd.DataFrame, *, year: int, bands=DEFAULT_BANDS) -> pd.DataFrame:
+def value_bands(data: pd.DataFrame, *, year: int, bands: list) -> pd.DataFrame:
     """Customers and revenue per sales-amount band in ``year``, lowest band first.
 
     A band is named by its bounds (``lower``; :func:`band_labels` words them for a report);
@@ -160,7 +160,7 @@ def check_value_tiers(rule: dict | None) -> list[float]:
     return cuts
 
 
-def value_tiers(data: pd.DataFrame, *, year: int, rule: dict | None = None) -> pd.DataFrame:
+def value_tiers(data: pd.DataFrame, *, year: int, rule: dict) -> pd.DataFrame:
     """Customers and revenue per value tier (VIP / major / ordinary / small) in ``year``.
 
     ``rule`` gives cumulative top fractions by sales amount (``{vip: 0.05, major: 0.2,
