@@ -24,8 +24,9 @@ from funnelkit.exceptions import ParamsError
 from funnelkit.parameters import filter_param, param
 
 from .cadence import DEFAULT_POLICY, visit_policy
+from .concentration import DEFAULT_REGION_RULE, region_rule
 from .referrals import SOURCE_ACTIONS, counts_table
-from .tiering import DEFAULT_GRID, DEFAULT_REGION_RULE, region_rule, tier_grid
+from .tiering import DEFAULT_GRID, tier_grid
 from .value import DEFAULT_BANDS, DEFAULT_VALUE_TIERS, check_bands, check_value_tiers
 
 

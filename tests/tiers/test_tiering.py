@@ -1,4 +1,5 @@
-"""Tiering, concentration and migration (funnelkit.tiers.tiering) on small hand-computed frames."""
+"""Tiering, concentration and migration (funnelkit.tiers.tiering, .concentration, .migration) on small
+hand-computed frames."""
 
 import numpy as np
 import pandas as pd
@@ -6,6 +7,7 @@ import pytest
 
 from funnelkit.data import schema
 from funnelkit.exceptions import ParamsError
+from funnelkit.tiers import concentration, migration
 from funnelkit.tiers import tiering as tiers
 
 LOYALTY, CAPACITY = list(schema.LOYALTY_ITEMS), list(schema.CAPACITY_ITEMS)
@@ -166,19 +168,19 @@ def test_region_rule_by_hand():
         ]
         + [scored(f"c{i}", None, None, tier="general", region="C") for i in range(2)]
     )
-    out = tiers.region_classes(
-        tiers.assign_tiers(frame(rows), grid=tiers.DEFAULT_GRID), year=2006, rule=tiers.DEFAULT_REGION_RULE
+    out = concentration.region_classes(
+        tiers.assign_tiers(frame(rows), grid=tiers.DEFAULT_GRID), year=2006, rule=concentration.DEFAULT_REGION_RULE
     ).set_index("region")
     # branch focus share 3/10; A 2/4 → 0.5/0.3 = 1.67 key; B 1/4 → 0.83 ordinary; C 0 → weak
     assert out.loc["A", "ratio"] == pytest.approx(0.5 / 0.3)
     assert out["region_class"].to_dict() == {"A": "key", "B": "ordinary", "C": "weak"}
     with pytest.raises(ParamsError, match="weak_ratio"):
-        tiers.region_rule({"key_ratio": 0.7, "weak_ratio": 0.8})
+        concentration.region_rule({"key_ratio": 0.7, "weak_ratio": 0.8})
 
 
 def test_herfindahl_and_top_k_by_hand():
     rows = [scored(f"p{i}", None, None, tier="premium", region=r) for i, r in enumerate("AABC")]
-    out = tiers.concentration(
+    out = concentration.concentration(
         tiers.assign_tiers(frame(rows), grid=tiers.DEFAULT_GRID), year=2006, by=("region",), top_k=2
     )
     premium = out.set_index("tier").loc["premium"]
@@ -192,7 +194,7 @@ def test_herfindahl_and_top_k_by_hand():
 
 def test_migration_conserves_customers_in_both_years():
     data = two_years()
-    moves = tiers.migration(data, previous=2005, current=2006)
+    moves = migration.migration(data, previous=2005, current=2006)
     core = moves[~moves["from_tier"].eq("new") & ~moves["to_tier"].eq("gone")]
     both = set(data.loc[data["snapshot_year"] == 2005, "customer_id"]) & set(
         data.loc[data["snapshot_year"] == 2006, "customer_id"]
@@ -204,16 +206,16 @@ def test_migration_conserves_customers_in_both_years():
         and cell[("premium", "potential")] == 1
         and cell[("potential", "premium")] == 1
     )
-    summary = tiers.migration_summary(moves).set_index("movement")["customers"].to_dict()
+    summary = migration.migration_summary(moves).set_index("movement")["customers"].to_dict()
     # up: q1; down: p2; same: p1, g1; new: n1, n2; gone: g2
     assert summary == {"up": 1, "same": 2, "down": 1, "new": 2, "gone": 1}
 
 
 def test_migration_without_previous_year_is_empty():
-    assert tiers.migration(two_years(), previous=None, current=2006).empty
+    assert migration.migration(two_years(), previous=None, current=2006).empty
 
 
 def test_region_industry_lists_every_pair():
-    out = tiers.region_industry(two_years(), year=2006, tiers=["premium"])
+    out = concentration.region_industry(two_years(), year=2006, tiers=["premium"])
     assert len(out) == 3 * 2 and out["customers"].sum() == 3
     assert out.set_index(["region", "industry"]).loc[("A", "x"), "customers"] == 2  # p1, n1
