@@ -6,8 +6,9 @@ Rooms:
 
 - ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
 - ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
-- computation below it: ``tiering`` (scorecards, grid, concentration, migration), ``value``
-  (value bands and tiers), ``referrals``, ``cadence`` (follow-up policy);
+- computation below it: ``tiering`` (scorecards, grid, tier shares), ``concentration``
+  (key and weak regions, spread over regions and industries), ``migration`` (moves between
+  tiers), ``value`` (value bands and tiers), ``referrals``, ``cadence`` (follow-up policy);
 - ``views`` — display tables and words for the codes; ``findings`` — the summary, the
   sentences with numbers, data warnings and :func:`key_figures`; ``plots`` — charts;
   ``messages.yaml``.

@@ -20,7 +20,7 @@ import pandas as pd
 
 from funnelkit.result import AnalysisResult
 
-from . import cadence, referrals, tiering, value
+from . import cadence, concentration, migration, referrals, tiering, value
 from .params import Params
 
 #: The tables the notebook cannot run without: one of each group (customers). A branch
@@ -96,14 +96,14 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
     ``tables`` holds ``customers`` (required) and ``events`` and ``visits`` (``None`` when the
     branch has none); ``params`` the notebook's :class:`~funnelkit.tiers.params.Params`.
     """
-    grid, rule = tiering.tier_grid(params.tier_grid), tiering.region_rule(params.region_rule)
+    grid, rule = tiering.tier_grid(params.tier_grid), concentration.region_rule(params.region_rule)
     policy = cadence.visit_policy(params.visit_policy)
     customers = tiering.assign_tiers(tables["customers"], grid=grid)
     events = referrals.events_or_empty(tables.get("events"))
     visits = cadence.visits_or_empty(tables.get("visits"))
     year, previous = tiering.snapshot_years(customers, current_year=params.current_year)
     contacts = cadence.customer_cadence(visits, customers, year=year, policy=policy, as_of=params.as_of)
-    moves = tiering.migration(customers, previous=previous, current=year)
+    moves = migration.migration(customers, previous=previous, current=year)
     return Result(
         year=year,
         previous_year=previous,
@@ -122,11 +122,11 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         shares=tiering.tier_shares(customers, years=[previous, year]),
         by_region=tiering.tier_by(customers, by="region", current=year, previous=previous),
         by_industry=tiering.tier_by(customers, by="industry", current=year, previous=previous),
-        regions=tiering.region_classes(customers, year=year, rule=rule),
-        spread=tiering.concentration(customers, year=year, top_k=params.top_k),
-        focus_mix=tiering.region_industry(customers, year=year, tiers=rule["tiers"]),
+        regions=concentration.region_classes(customers, year=year, rule=rule),
+        spread=concentration.concentration(customers, year=year, top_k=params.top_k),
+        focus_mix=concentration.region_industry(customers, year=year, tiers=rule["tiers"]),
         moves=moves,
-        movement=tiering.migration_summary(moves),
+        movement=migration.migration_summary(moves),
         bands=value.value_bands(customers, year=year, bands=params.value_bands),
         top_share=value.top_revenue_share(customers, year=year),
         value_table=value.value_tiers(customers, year=year, rule=params.value_tiers),

@@ -138,7 +138,7 @@ def _covers_every_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestam
 
 
 def customer_cadence(
-    visits: pd.DataFrame, customers: pd.DataFrame, *, year: int, policy: dict | None = None, as_of: str = ""
+    visits: pd.DataFrame, customers: pd.DataFrame, *, year: int, policy: dict, as_of: str
 ) -> pd.DataFrame:
     """One row per tiered customer of ``year``: contacts, gaps, days since the last contact, policy met.
 

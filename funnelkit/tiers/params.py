@@ -2,7 +2,7 @@
 
 Branch files may override any of them in their ``tiers:`` section. The notebook's
 ``parameters`` cell is generated from this declaration (``funnelkit sync-notebooks``). The
-structured values (grid, region rule, value tiers, visit policy) are checked by the same
+structured values (grid, region rule, value bands and tiers, visit policy, referral counts) are checked by the same
 functions the analysis uses to read them, so a value passes here exactly when the analysis
 can use it.
 
@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Real
 
 from funnelkit import parameters
 from funnelkit.exceptions import ParamsError
 from funnelkit.parameters import filter_param, param
 
 from .cadence import DEFAULT_POLICY, visit_policy
-from .referrals import SOURCE_ACTIONS
-from .tiering import DEFAULT_GRID, DEFAULT_REGION_RULE, region_rule, tier_grid
-from .value import DEFAULT_BANDS, DEFAULT_VALUE_TIERS, check_value_tiers
+from .concentration import DEFAULT_REGION_RULE, region_rule
+from .referrals import SOURCE_ACTIONS, counts_table
+from .tiering import DEFAULT_GRID, tier_grid
+from .value import DEFAULT_BANDS, DEFAULT_VALUE_TIERS, check_bands, check_value_tiers
 
 
 def _checked_by(read: Callable) -> Callable:
@@ -41,18 +41,6 @@ def _checked_by(read: Callable) -> Callable:
         return None
 
     return rule
-
-
-def _bands_rule(value: list) -> str | None:
-    numbers = [v for v in value if isinstance(v, Real) and not isinstance(v, bool)]
-    if len(numbers) != len(value) or len(value) < 2 or any(b <= a for a, b in zip(value, value[1:])) or value[0] < 0:
-        return "must be at least two increasing amounts in yuan, from 0 or more, e.g. [0, 10000, 50000]"
-    return None
-
-
-def _counts_rule(value: dict) -> str | None:
-    bad = [str(k) for k, n in value.items() if isinstance(n, bool) or not isinstance(n, int) or n < 0]
-    return f"counts must be whole numbers ≥ 0: {', '.join(bad)}" if bad else None
 
 
 def _actions_rule(value: dict) -> str | None:
@@ -82,7 +70,9 @@ class Params(parameters.Params):
         rule=_checked_by(region_rule),
     )
     top_k: int = param(3, "concentration: share of a tier in its top_k regions or industries", low=1)
-    value_bands: list = param(list(DEFAULT_BANDS), "sales-amount bands in yuan, lowest bound first", rule=_bands_rule)
+    value_bands: list = param(
+        list(DEFAULT_BANDS), "sales-amount bands in yuan, lowest bound first", rule=_checked_by(check_bands)
+    )
     value_tiers: dict = param(
         DEFAULT_VALUE_TIERS,
         "cumulative top fractions by sales amount for vip, major, ordinary",
@@ -92,7 +82,7 @@ class Params(parameters.Params):
         SOURCE_ACTIONS, "per referral source code: the action to take, in zh and en", rule=_actions_rule
     )
     referral_counts: dict = param(
-        {}, "source label → count given by hand; non-empty: replaces the events table", rule=_counts_rule
+        {}, "source label → count given by hand; non-empty: replaces the events table", rule=_checked_by(counts_table)
     )
     visit_policy: dict = param(
         DEFAULT_POLICY,

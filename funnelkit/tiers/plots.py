@@ -54,7 +54,7 @@ def tier_bars(result, *, by: str, lang: str = "zh"):
 
 
 def region_industry_heatmap(result, *, lang: str = "zh", ax=None):
-    """Customers per region × industry (:func:`funnelkit.tiers.tiering.region_industry`), counts shown."""
+    """Customers per region × industry (:func:`funnelkit.tiers.concentration.region_industry`), counts shown."""
     data, ax = result.focus_mix, axes_for(ax, (7.5, 4.2))
     table = data.pivot(index="region", columns="industry", values="customers")
     sns.heatmap(table, annot=True, fmt="d", cmap="Oranges", cbar=False, linewidths=0.5, ax=ax)
@@ -65,7 +65,7 @@ def region_industry_heatmap(result, *, lang: str = "zh", ax=None):
 
 
 def migration_heatmap(result, *, lang: str = "zh", ax=None):
-    """Tier transitions (:func:`funnelkit.tiers.tiering.migration`), new and gone in the margins."""
+    """Tier transitions (:func:`funnelkit.tiers.migration.migration`), new and gone in the margins."""
     data, ax = result.moves, axes_for(ax, (6, 4.4))
     if data.empty:  # a single snapshot year: nothing to compare
         ax.set_axis_off()

@@ -1,12 +1,13 @@
-"""Base-customer tiering (基盘客户分级): scorecards to tiers, concentration and migration.
+"""Base-customer tiering (基盘客户分级): scorecards to tiers, tier shares per year, region and industry.
 
 Each base customer is scored on two scorecards of 10 points each, loyalty (忠诚度) and
 economic capacity (经济实力), whose items are listed in :data:`funnelkit.data.schema.LOYALTY_ITEMS`
 and :data:`funnelkit.data.schema.CAPACITY_ITEMS`. A 2-D grid of thresholds from params maps the
 two scores to a tier (premium 优质 / potential 潜力 / general 一般); where the items are
-absent, the tier the source already assigned is used. Value segmentation lives in
-:mod:`funnelkit.tiers.value`, referrals in :mod:`funnelkit.tiers.referrals`, cadence in
-:mod:`funnelkit.tiers.cadence`.
+absent, the tier the source already assigned is used. Where the tiers concentrate lives in
+:mod:`funnelkit.tiers.concentration`, how customers move between tiers in
+:mod:`funnelkit.tiers.migration`, value segmentation in :mod:`funnelkit.tiers.value`,
+referrals in :mod:`funnelkit.tiers.referrals`, cadence in :mod:`funnelkit.tiers.cadence`.
 
 Every function takes the customers frame of the data contract (``customers`` table, one row
 per customer and snapshot year) after :func:`assign_tiers`, and returns a tidy frame.
@@ -144,7 +145,7 @@ def _band(score: pd.Series, cuts: tuple[float, ...]) -> pd.Series:
     return pd.Series(bands, index=score.index, dtype="Int64").where(score.notna())
 
 
-def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> pd.DataFrame:
+def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid) -> pd.DataFrame:
     """Score each customer and give the tier.
 
     Adds ``loyalty`` and ``capacity`` (0–10, NA unless every item of the scorecard is
@@ -155,7 +156,7 @@ def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> 
     Examples
     --------
     >>> from funnelkit.demo import load_demo
-    >>> tiered = assign_tiers(load_demo("customers", branch="宁波分公司"))
+    >>> tiered = assign_tiers(load_demo("customers", branch="宁波分公司"), grid=DEFAULT_GRID)
     >>> tiered["tier_basis"].unique().tolist(), sorted(tiered["tier"].unique())
     (['scorecard'], ['general', 'potential', 'premium'])
     """
@@ -181,7 +182,7 @@ def assign_tiers(data: pd.DataFrame, *, grid: dict | TierGrid | None = None) -> 
     )
 
 
-def snapshot_years(data: pd.DataFrame, *, current_year: int = 0) -> tuple[int, int | None]:
+def snapshot_years(data: pd.DataFrame, *, current_year: int) -> tuple[int, int | None]:
     """The current snapshot year (``0`` = the latest in the data) and the one before it (or None)."""
     years = sorted(int(y) for y in data["snapshot_year"].dropna().unique())
     if not years:
@@ -204,7 +205,8 @@ def snapshot_years(data: pd.DataFrame, *, current_year: int = 0) -> tuple[int, i
     return current, (earlier[-1] if earlier else None)
 
 
-def _tiered(data: pd.DataFrame, year: int | None) -> pd.DataFrame:
+def tiered(data: pd.DataFrame, year: int | None) -> pd.DataFrame:
+    """The tiered customers of ``year`` (of every year when ``None``)."""
     rows = data[data["tier"].notna()]
     return rows if year is None else rows[rows["snapshot_year"] == year]
 
@@ -220,7 +222,7 @@ def tier_basis(data: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid | None = None) -> pd.DataFrame:
+def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid) -> pd.DataFrame:
     """Scorecard-tiered customers of ``year`` in each cell of the loyalty × capacity grid.
 
     Every cell is listed (zero counts too) with its score ranges and tier.
@@ -247,7 +249,7 @@ def grid_counts(data: pd.DataFrame, *, year: int, grid: dict | TierGrid | None =
 
 def tier_shares(data: pd.DataFrame, *, years: list[int] | tuple[int | None, ...]) -> pd.DataFrame:
     """Customers and share of each tier per snapshot year (shares sum to 1 within a year)."""
-    rows = _tiered(data, None)
+    rows = tiered(data, None)
     rows = rows[rows["snapshot_year"].isin([y for y in years if y is not None])]
     counts = (
         rows.groupby(["snapshot_year", "tier"])
@@ -272,7 +274,7 @@ def tier_by(data: pd.DataFrame, *, by: str, current: int, previous: int | None) 
     ``share_*`` is the group's share of the tier's customers in that year (it sums to 1 over
     the groups of a tier); ``growth`` is the relative change in the count.
     """
-    rows = _tiered(data, None)
+    rows = tiered(data, None)
     groups = sorted(rows[by].dropna().unique())
     index = pd.MultiIndex.from_product([groups, TIER_ORDER], names=[by, "tier"])
 
@@ -285,164 +287,4 @@ def tier_by(data: pd.DataFrame, *, by: str, current: int, previous: int | None) 
         share_previous=out["previous"] / per_tier["previous"].transform("sum").replace(0, np.nan),
         share_current=out["current"] / per_tier["current"].transform("sum").replace(0, np.nan),
         growth=out["current"] / out["previous"].where(out["previous"] > 0) - 1,
-    )
-
-
-#: Default region rule: a region's share of premium + potential customers against the branch's.
-DEFAULT_REGION_RULE = {"tiers": ["premium", "potential"], "key_ratio": 1.2, "weak_ratio": 0.8}
-
-
-def region_rule(rule: dict | None = None) -> dict:
-    """Validate the key / ordinary / weak region rule from params (``None`` → the default)."""
-    rule = {**DEFAULT_REGION_RULE, **(rule or {})}
-    where = "params: tiers.region_rule"
-    problems = []
-    if not rule["tiers"] or any(t not in TIER_ORDER for t in rule["tiers"]):
-        problems.append(
-            Problem(where, None, "tiers", rule["tiers"], f"must list tier codes from {', '.join(TIER_ORDER)}")
-        )
-    if not (
-        isinstance(rule["key_ratio"], (int, float))
-        and isinstance(rule["weak_ratio"], (int, float))
-        and 0 <= rule["weak_ratio"] < rule["key_ratio"]
-    ):
-        problems.append(
-            Problem(
-                where,
-                None,
-                "key_ratio",
-                (rule["key_ratio"], rule["weak_ratio"]),
-                "weak_ratio and key_ratio must be numbers with 0 ≤ weak_ratio < key_ratio",
-            )
-        )
-    if problems:
-        raise ParamsError(problems)
-    return rule
-
-
-def region_classes(data: pd.DataFrame, *, year: int, rule: dict | None = None) -> pd.DataFrame:
-    """Name key / ordinary / weak regions (重要 / 一般 / 薄弱区域) in ``year``.
-
-    A region's ``focus_share`` is the share of its customers in the rule's tiers (by default
-    premium + potential); ``ratio`` divides it by the branch's share. ``ratio ≥ key_ratio``
-    makes a key region, ``ratio ≤ weak_ratio`` a weak one, anything between ordinary.
-    """
-    rule = region_rule(rule)
-    rows = _tiered(data, year).assign(focus=lambda d: d["tier"].isin(rule["tiers"]))
-    average = rows["focus"].mean()
-    out = (
-        rows.groupby("region")
-        .agg(customers=("focus", "size"), focus_customers=("focus", "sum"))
-        .reset_index()
-        .assign(
-            focus_share=lambda d: d["focus_customers"] / d["customers"],
-            ratio=lambda d: d["focus_share"] / average if average else np.nan,
-        )
-    )
-    region_class = np.select(
-        [out["ratio"] >= rule["key_ratio"], out["ratio"] <= rule["weak_ratio"]], ["key", "weak"], "ordinary"
-    )
-    return out.assign(region_class=region_class).sort_values(
-        ["ratio", "region"], ascending=[False, True], ignore_index=True
-    )
-
-
-def concentration(
-    data: pd.DataFrame, *, year: int, by: tuple[str, ...] = ("region", "industry"), top_k: int = 3
-) -> pd.DataFrame:
-    """How concentrated each tier is across regions and industries in ``year``.
-
-    ``top_k_share`` is the share of the tier's customers in its ``top_k`` largest groups;
-    ``hhi`` the Herfindahl index (sum of squared group shares, 1/groups for an even spread up
-    to 1 for a single group); ``effective_groups`` = 1 / hhi; ``top_group`` the largest group and
-    ``top_group_share`` its share.
-    """
-    rows = _tiered(data, year)
-    records = []
-    for dimension in by:
-        for tier in TIER_ORDER:
-            counts = rows.loc[rows["tier"] == tier, dimension].value_counts()
-            counts = counts.sort_index().sort_values(ascending=False, kind="stable")
-            total = counts.sum()
-            shares = counts / total if total else counts.astype(float)
-            hhi = float((shares**2).sum()) if total else np.nan
-            records.append(
-                {
-                    "dimension": dimension,
-                    "tier": tier,
-                    "customers": int(total),
-                    "groups": int((counts > 0).sum()),
-                    "top_k_share": float(shares.head(top_k).sum()) if total else np.nan,
-                    "hhi": hhi,
-                    "effective_groups": 1 / hhi if total else np.nan,
-                    "top_group": counts.index[0] if total else None,
-                    "top_group_share": float(shares.iloc[0]) if total else np.nan,
-                }
-            )
-    return pd.DataFrame(records)
-
-
-def region_industry(
-    data: pd.DataFrame, *, year: int, tiers: list[str] | tuple[str, ...] = ("premium", "potential")
-) -> pd.DataFrame:
-    """Customers of ``tiers`` in ``year`` per region × industry (every pair, zeros included)."""
-    rows = _tiered(data, year)
-    index = pd.MultiIndex.from_product(
-        [sorted(rows["region"].dropna().unique()), sorted(rows["industry"].dropna().unique())],
-        names=["region", "industry"],
-    )
-    return (
-        rows[rows["tier"].isin(list(tiers))]
-        .groupby(["region", "industry"])
-        .size()
-        .reindex(index, fill_value=0)
-        .rename("customers")
-        .reset_index()
-    )
-
-
-def migration(data: pd.DataFrame, *, previous: int | None, current: int) -> pd.DataFrame:
-    """Tier transitions from ``previous`` to ``current`` snapshot.
-
-    Customers tiered in both years fill the 3 × 3 premium / potential / general matrix
-    (``movement`` up, same or down). Customers only in the current year come ``from_tier``
-    ``new``; those only in the previous year go ``to_tier`` ``gone``. Empty without a
-    previous year.
-    """
-    columns = ["from_tier", "to_tier", "customers", "movement"]
-    if previous is None:
-        return pd.DataFrame(columns=columns)
-    before = _tiered(data, previous).drop_duplicates("customer_id", keep="last").set_index("customer_id")["tier"]
-    after = _tiered(data, current).drop_duplicates("customer_id", keep="last").set_index("customer_id")["tier"]
-    pairs = pd.concat([before.rename("from_tier"), after.rename("to_tier")], axis=1)
-    pairs = pairs.fillna({"from_tier": "new", "to_tier": "gone"})
-    rank = {t: i for i, t in enumerate(TIER_ORDER)}
-    cells = (
-        [(f, t) for f in TIER_ORDER for t in TIER_ORDER]
-        + [("new", t) for t in TIER_ORDER]
-        + [(f, "gone") for f in TIER_ORDER]
-    )
-    counts = pairs.groupby(["from_tier", "to_tier"]).size()
-    out = pd.DataFrame([{"from_tier": f, "to_tier": t, "customers": int(counts.get((f, t), 0))} for f, t in cells])
-
-    def movement(row):
-        if row.from_tier == "new" or row.to_tier == "gone":
-            return row.from_tier if row.from_tier == "new" else "gone"
-        step = rank[row.from_tier] - rank[row.to_tier]
-        return "up" if step > 0 else "down" if step < 0 else "same"
-
-    return out.assign(movement=[movement(r) for r in out.itertuples()])
-
-
-def migration_summary(moves: pd.DataFrame) -> pd.DataFrame:
-    """Customers who moved up, stayed, slipped down, are new or are gone."""
-    order = ["up", "same", "down", "new", "gone"]
-    return (
-        moves.groupby("movement")["customers"]
-        .sum()
-        .reindex(order, fill_value=0)
-        .astype(int)
-        .rename("customers")
-        .rename_axis("movement")
-        .reset_index()
     )

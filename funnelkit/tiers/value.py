@@ -9,6 +9,7 @@ rows of one ``year`` with a known ``sales_amount``.
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,22 @@ def band_labels(bands, *, lang: str = "zh") -> list[str]:
     return labels
 
 
-def _check_bands(bands) -> list[float]:
+def check_bands(bands) -> list[float]:
+    """The sales-amount bands of params ``tiers.value_bands``: at least two increasing amounts from 0 or more.
+
+    Raises
+    ------
+    ParamsError
+        When they are not; the params declaration uses this as the parameter's rule.
+
+    Examples
+    --------
+    >>> check_bands([0, 10000, 50000])
+    [0.0, 10000.0, 50000.0]
+    """
     bounds = list(bands)
-    if len(bounds) < 2 or bounds != sorted(set(bounds)) or bounds[0] < 0:
+    numbers = all(isinstance(b, Real) and not isinstance(b, bool) for b in bounds)
+    if not numbers or len(bounds) < 2 or bounds != sorted(set(bounds)) or bounds[0] < 0:
         raise ParamsError(
             [
                 Problem(
@@ -72,7 +86,7 @@ def _with_amount(data: pd.DataFrame, year: int) -> pd.DataFrame:
     return rows[rows["sales_amount"].notna()] if "sales_amount" in rows else rows.iloc[0:0].assign(sales_amount=0.0)
 
 
-def value_bands(data: pd.DataFrame, *, year: int, bands=DEFAULT_BANDS) -> pd.DataFrame:
+def value_bands(data: pd.DataFrame, *, year: int, bands: list) -> pd.DataFrame:
     """Customers and revenue per sales-amount band in ``year``, lowest band first.
 
     A band is named by its bounds (``lower``; :func:`band_labels` words them for a report);
@@ -80,7 +94,7 @@ def value_bands(data: pd.DataFrame, *, year: int, bands=DEFAULT_BANDS) -> pd.Dat
     ``customers_at_least`` counts customers in this band or above (the funnel's widths);
     amounts below the first bound are left out.
     """
-    bounds = _check_bands(bands)
+    bounds = check_bands(bands)
     rows = _with_amount(data, year)
     band = pd.cut(rows["sales_amount"].astype(float), [*bounds, np.inf], right=False, labels=False)
     grouped = rows.assign(band=band).groupby("band")["sales_amount"].agg(["size", "sum"])
@@ -146,7 +160,7 @@ def check_value_tiers(rule: dict | None) -> list[float]:
     return cuts
 
 
-def value_tiers(data: pd.DataFrame, *, year: int, rule: dict | None = None) -> pd.DataFrame:
+def value_tiers(data: pd.DataFrame, *, year: int, rule: dict) -> pd.DataFrame:
     """Customers and revenue per value tier (VIP / major / ordinary / small) in ``year``.
 
     ``rule`` gives cumulative top fractions by sales amount (``{vip: 0.05, major: 0.2,

@@ -31,7 +31,7 @@ def customers(amounts, *, year=2006, tier="general"):
 # -- value segments --------------------------------------------------------------------------------
 def test_value_bands_by_hand():
     data = customers([5000, 10000, 20000, 60000, 150000, 250000, 9999, 50000])
-    out = value_segments.value_bands(data, year=2006)
+    out = value_segments.value_bands(data, year=2006, bands=value_segments.DEFAULT_BANDS)
     assert value_segments.band_labels(out["lower"].tolist()) == ["<1万", "1–5万", "5–10万", "10–20万", "≥20万"]
     # [0, 1万): 5000, 9999; [1万, 5万): 10000, 20000; [5万, 10万): 60000, 50000; 150000; 250000
     assert out["customers"].tolist() == [2, 2, 2, 1, 1]
@@ -53,7 +53,9 @@ def test_top_20_percent_revenue_share_by_hand():
 
 
 def test_value_tiers_by_percentile():
-    out = value_segments.value_tiers(customers(list(range(1, 21))), year=2006).set_index("value_tier")
+    out = value_segments.value_tiers(
+        customers(list(range(1, 21))), year=2006, rule=value_segments.DEFAULT_VALUE_TIERS
+    ).set_index("value_tier")
     # 20 customers: rank fraction ≤ 5% → 1 VIP; ≤ 20% → 3 major; ≤ 50% → 6 ordinary; 10 small
     assert out["customers"].tolist() == [1, 3, 6, 10]
     assert out.loc["vip", "revenue"] == 20 and out.loc["major", "revenue"] == 19 + 18 + 17
@@ -62,7 +64,7 @@ def test_value_tiers_by_percentile():
 
 def test_customers_without_amount_are_left_out():
     data = customers([100.0, np.nan, 300.0])
-    assert value_segments.value_bands(data, year=2006)["customers"].sum() == 2
+    assert value_segments.value_bands(data, year=2006, bands=value_segments.DEFAULT_BANDS)["customers"].sum() == 2
 
 
 # -- referrals ---------------------------------------------------------------------------------------
@@ -152,7 +154,9 @@ def cadence_case():
 
 def test_cadence_on_crafted_dates():
     visits, people = cadence_case()
-    out = cadence.customer_cadence(visits, people, year=2006, as_of="2006-03-01").set_index("customer_id")
+    out = cadence.customer_cadence(
+        visits, people, year=2006, as_of="2006-03-01", policy=cadence.DEFAULT_POLICY
+    ).set_index("customer_id")
     # A: last call 29 Jan → 31 days on 1 March (exactly at the limit); B: 28 Jan → 32 days (a day over);
     # C: no call since 1 January → 59 days; D bought on 15 February → 14 days.
     assert out["days_since_phone"].to_dict() == {"A": 31, "B": 32, "C": 59, "D": 14}
@@ -171,7 +175,7 @@ def test_cadence_on_crafted_dates():
 
 def test_cadence_by_tier_and_overdue_list_masks_contacts():
     visits, people = cadence_case()
-    out = cadence.customer_cadence(visits, people, year=2006, as_of="2006-03-01")
+    out = cadence.customer_cadence(visits, people, year=2006, as_of="2006-03-01", policy=cadence.DEFAULT_POLICY)
     per_tier = cadence.cadence_by_tier(out).set_index("tier")
     # premium A, B: no February call; general C: none, D: no full month yet and not overdue
     assert per_tier.loc["premium", "meets_policy"] == 0.0 and per_tier.loc["premium", "overdue"] == 1

@@ -31,6 +31,7 @@ def calls(dates, kind="phone"):
 
 
 def judge(visits, **options):
+    options = {"policy": cadence.DEFAULT_POLICY, "as_of": "", **options}  # the notebook's defaults
     return cadence.customer_cadence(visits, one_customer(), year=2006, **options).iloc[0]
 
 

@@ -1,4 +1,5 @@
-"""Tiering, concentration and migration (funnelkit.tiers.tiering) on small hand-computed frames."""
+"""Tiering, concentration and migration (funnelkit.tiers.tiering, .concentration, .migration) on small
+hand-computed frames."""
 
 import numpy as np
 import pandas as pd
@@ -6,6 +7,7 @@ import pytest
 
 from funnelkit.data import schema
 from funnelkit.exceptions import ParamsError
+from funnelkit.tiers import concentration, migration
 from funnelkit.tiers import tiering as tiers
 
 LOYALTY, CAPACITY = list(schema.LOYALTY_ITEMS), list(schema.CAPACITY_ITEMS)
@@ -41,7 +43,7 @@ BOUNDARY = frame(
 
 
 def test_scores_and_tiers_by_hand():
-    out = tiers.assign_tiers(BOUNDARY).set_index("customer_id")
+    out = tiers.assign_tiers(BOUNDARY, grid=tiers.DEFAULT_GRID).set_index("customer_id")
     assert out["loyalty"].tolist()[:6] == [8, 7, 8, 6, 5, 6]
     assert out["capacity"].tolist()[:6] == [8, 8, 7, 6, 6, 5]
     assert out["tier"].tolist() == [
@@ -63,7 +65,7 @@ def test_scores_and_tiers_by_hand():
 
 def test_assign_tiers_does_not_mutate_input():
     before = BOUNDARY.copy()
-    tiers.assign_tiers(BOUNDARY)
+    tiers.assign_tiers(BOUNDARY, grid=tiers.DEFAULT_GRID)
     pd.testing.assert_frame_equal(BOUNDARY, before)
 
 
@@ -91,7 +93,7 @@ def test_invalid_grid_is_rejected_with_a_clear_message(grid, words):
 
 
 def test_grid_counts_cover_every_cell():
-    cells = tiers.grid_counts(tiers.assign_tiers(BOUNDARY), year=2006)
+    cells = tiers.grid_counts(tiers.assign_tiers(BOUNDARY, grid=tiers.DEFAULT_GRID), year=2006, grid=tiers.DEFAULT_GRID)
     assert len(cells) == 9 and cells["customers"].sum() == 7  # the scorecard-tiered customers
     premium_cell = cells[(cells["loyalty_band"] == 2) & (cells["capacity_band"] == 2)].iloc[0]
     assert (premium_cell["loyalty"], premium_cell["capacity"], premium_cell["tier"], premium_cell["customers"]) == (
@@ -118,13 +120,14 @@ def two_years():
         ("n2", 2006, "C", "y", "general"),
     ]
     return tiers.assign_tiers(
-        frame([scored(c, None, None, tier=t, year=y, region=r, industry=i) for c, y, r, i, t in rows])
+        frame([scored(c, None, None, tier=t, year=y, region=r, industry=i) for c, y, r, i, t in rows]),
+        grid=tiers.DEFAULT_GRID,
     )
 
 
 def test_snapshot_years():
     data = two_years()
-    assert tiers.snapshot_years(data) == (2006, 2005)
+    assert tiers.snapshot_years(data, current_year=0) == (2006, 2005)
     assert tiers.snapshot_years(data, current_year=2005) == (2005, None)
     with pytest.raises(ParamsError, match="2007"):
         tiers.snapshot_years(data, current_year=2007)
@@ -165,17 +168,21 @@ def test_region_rule_by_hand():
         ]
         + [scored(f"c{i}", None, None, tier="general", region="C") for i in range(2)]
     )
-    out = tiers.region_classes(tiers.assign_tiers(frame(rows)), year=2006).set_index("region")
+    out = concentration.region_classes(
+        tiers.assign_tiers(frame(rows), grid=tiers.DEFAULT_GRID), year=2006, rule=concentration.DEFAULT_REGION_RULE
+    ).set_index("region")
     # branch focus share 3/10; A 2/4 → 0.5/0.3 = 1.67 key; B 1/4 → 0.83 ordinary; C 0 → weak
     assert out.loc["A", "ratio"] == pytest.approx(0.5 / 0.3)
     assert out["region_class"].to_dict() == {"A": "key", "B": "ordinary", "C": "weak"}
     with pytest.raises(ParamsError, match="weak_ratio"):
-        tiers.region_rule({"key_ratio": 0.7, "weak_ratio": 0.8})
+        concentration.region_rule({"key_ratio": 0.7, "weak_ratio": 0.8})
 
 
 def test_herfindahl_and_top_k_by_hand():
     rows = [scored(f"p{i}", None, None, tier="premium", region=r) for i, r in enumerate("AABC")]
-    out = tiers.concentration(tiers.assign_tiers(frame(rows)), year=2006, by=("region",), top_k=2)
+    out = concentration.concentration(
+        tiers.assign_tiers(frame(rows), grid=tiers.DEFAULT_GRID), year=2006, by=("region",), top_k=2
+    )
     premium = out.set_index("tier").loc["premium"]
     # shares 0.5, 0.25, 0.25 → HHI 0.25 + 0.0625 + 0.0625 = 0.375; top-2 = 0.75
     assert premium["hhi"] == pytest.approx(0.375)
@@ -187,7 +194,7 @@ def test_herfindahl_and_top_k_by_hand():
 
 def test_migration_conserves_customers_in_both_years():
     data = two_years()
-    moves = tiers.migration(data, previous=2005, current=2006)
+    moves = migration.migration(data, previous=2005, current=2006)
     core = moves[~moves["from_tier"].eq("new") & ~moves["to_tier"].eq("gone")]
     both = set(data.loc[data["snapshot_year"] == 2005, "customer_id"]) & set(
         data.loc[data["snapshot_year"] == 2006, "customer_id"]
@@ -199,16 +206,16 @@ def test_migration_conserves_customers_in_both_years():
         and cell[("premium", "potential")] == 1
         and cell[("potential", "premium")] == 1
     )
-    summary = tiers.migration_summary(moves).set_index("movement")["customers"].to_dict()
+    summary = migration.migration_summary(moves).set_index("movement")["customers"].to_dict()
     # up: q1; down: p2; same: p1, g1; new: n1, n2; gone: g2
     assert summary == {"up": 1, "same": 2, "down": 1, "new": 2, "gone": 1}
 
 
 def test_migration_without_previous_year_is_empty():
-    assert tiers.migration(two_years(), previous=None, current=2006).empty
+    assert migration.migration(two_years(), previous=None, current=2006).empty
 
 
 def test_region_industry_lists_every_pair():
-    out = tiers.region_industry(two_years(), year=2006, tiers=["premium"])
+    out = concentration.region_industry(two_years(), year=2006, tiers=["premium"])
     assert len(out) == 3 * 2 and out["customers"].sum() == 3
     assert out.set_index(["region", "industry"]).loc[("A", "x"), "customers"] == 2  # p1, n1
