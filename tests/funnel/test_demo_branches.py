@@ -13,20 +13,8 @@ import pytest
 from funnelkit import funnel
 from funnelkit.data.loading import load_tables, peer_stage_counts
 from funnelkit.report.display import Report
+from tests.funnel.test_analysis import VIEWS
 
-VIEWS = (
-    "stages",
-    "segments",
-    "transitions",
-    "bottlenecks",
-    "yoy",
-    "drivers",
-    "elasticities",
-    "time_to_convert",
-    "forecast",
-    "calibration",
-    "backtest",
-)
 PLOTS = ("segment_funnels", "loss_heatmap", "conversion_trend", "change_waterfall", "peer_funnel")
 
 
