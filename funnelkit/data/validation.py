@@ -59,8 +59,10 @@ def map_headers(
                     "keep one of them or rename the other",
                 )
             )
+    unmatched = [str(h) for h, m in zip(headers, mapped) if m is None]
     for column in columns:
         if column.required and column.name not in mapped:
+            guess = _closest_header(column, unmatched)
             problems.append(
                 Problem(
                     file,
@@ -68,11 +70,26 @@ def map_headers(
                     None,
                     column.name,
                     "required column is missing",
-                    f"name a column {' or '.join((column.name, *column.aliases))}; "
+                    (f"is the column {guess!r} meant to be {column.name}? " if guess else "")
+                    + f"name a column {' or '.join((column.name, *column.aliases))}; "
                     f"headers found: {', '.join(map(str, headers)) or 'none'}",
                 )
             )
     return mapped, problems
+
+
+def _closest_header(column: Column, headers: list[str]) -> str | None:
+    """The header found that reads most like one of the column's names (a misspelt 产品线别
+    for 产品线, ``Product Lines`` for product_line), or None when none is close."""
+    import difflib
+
+    names = [n.casefold() for n in (column.name, *column.aliases)]
+    scored = [
+        (max(difflib.SequenceMatcher(None, normalise_header(h).casefold(), n).ratio() for n in names), h)
+        for h in headers
+    ]
+    best = max(scored, default=(0.0, None))
+    return best[1] if best[0] >= 0.6 else None
 
 
 def _shown(value: object, column: Column) -> object:

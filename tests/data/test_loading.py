@@ -444,3 +444,15 @@ def test_arrow_rows_come_back_in_source_order():
     table = pa.table({"lead_id": pa.array(["c", "a", "b"], pa.large_string()), "__row": [3, 1, 2]})
     frame, rows = arrow_frame(table)
     assert frame["lead_id"].tolist() == ["a", "b", "c"] and rows.tolist() == [1, 2, 3]
+
+
+def test_a_misspelt_header_is_named_with_the_column_it_is_close_to():
+    from funnelkit.data.schema import resolve_stages
+    from funnelkit.data.validation import map_headers
+
+    headers = ["分公司", "线索编号", "创建日期", "产品线别", "阶段", "结果", "Segmentt", "备用"]
+    _, problems = map_headers(headers, table="leads", file="leads.csv", stages=resolve_stages(None))
+    hints = {p.value: p.hint for p in problems}
+    assert hints["product_line"].startswith("is the column '产品线别' meant to be product_line?")
+    assert hints["segment"].startswith("is the column 'Segmentt' meant to be segment?")
+    assert "meant to be" not in hints["region"]  # nothing found reads like 区域 / region
