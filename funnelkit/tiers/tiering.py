@@ -81,7 +81,7 @@ def tier_grid(grid: dict | TierGrid | None = None) -> TierGrid:
     Raises
     ------
     ParamsError
-        When a key is missing, the cuts are not increasing scores within the scorecard, or
+        When a key is missing or unknown, the cuts are not increasing scores within the scorecard, or
         ``tiers`` is not a (loyalty bands) × (capacity bands) table of tier codes.
 
     Examples
@@ -92,13 +92,17 @@ def tier_grid(grid: dict | TierGrid | None = None) -> TierGrid:
     if isinstance(grid, TierGrid):
         return grid
     grid = DEFAULT_GRID if grid is None else grid
-    missing = [k for k in ("loyalty_cuts", "capacity_cuts", "tiers") if not isinstance(grid, dict) or k not in grid]
-    if missing:
+    keys = ("loyalty_cuts", "capacity_cuts", "tiers")
+    missing = [k for k in keys if not isinstance(grid, dict) or k not in grid]
+    # A misspelt extra key would otherwise be ignored while the analyst believes it applies.
+    unknown = [k for k in grid if k not in keys] if isinstance(grid, dict) else []
+    if missing or unknown:
         raise ParamsError(
             [
                 Problem(_WHERE, None, k, None, "key is missing", "give loyalty_cuts, capacity_cuts and tiers")
                 for k in missing
             ]
+            + [Problem(_WHERE, None, str(k), grid[k], "unknown key", f"keys: {', '.join(keys)}") for k in unknown]
         )
     problems = _cut_problems("loyalty_cuts", grid["loyalty_cuts"], LOYALTY_MAX) + _cut_problems(
         "capacity_cuts", grid["capacity_cuts"], CAPACITY_MAX

@@ -136,27 +136,40 @@ def top_revenue_share(data: pd.DataFrame, *, year: int, top: float = 0.2) -> pd.
 
 
 def check_value_tiers(rule: dict | None) -> list[float]:
-    """The cumulative top fractions (vip, major, ordinary) of a value-tier rule from params."""
+    """The cumulative top fractions (vip, major, ordinary) of a value-tier rule from params.
+
+    Keys not given keep their default. Raises :class:`~funnelkit.exceptions.ParamsError`
+    naming each unknown key, and when the fractions are not 0 < vip ≤ major ≤ ordinary ≤ 1.
+
+    Examples
+    --------
+    >>> check_value_tiers({"vip": 0.1})
+    [0.1, 0.2, 0.5]
+    """
+    where = "params: tiers.value_tiers"
     rule = {**DEFAULT_VALUE_TIERS, **(rule or {})}
-    cuts = [rule["vip"], rule["major"], rule["ordinary"]]
-    unknown = set(rule) - set(DEFAULT_VALUE_TIERS)
-    if (
-        unknown
-        or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cuts)
-        or not 0 < cuts[0] <= cuts[1] <= cuts[2] <= 1
+    problems = [
+        Problem(where, None, str(k), rule[k], "unknown key", f"keys: {', '.join(DEFAULT_VALUE_TIERS)}")
+        for k in rule
+        if k not in DEFAULT_VALUE_TIERS
+    ]
+    cuts = [rule[k] for k in DEFAULT_VALUE_TIERS]
+    if not (
+        all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cuts)
+        and 0 < cuts[0] <= cuts[1] <= cuts[2] <= 1
     ):
-        raise ParamsError(
-            [
-                Problem(
-                    "params: tiers.value_tiers",
-                    None,
-                    None,
-                    rule,
-                    "vip ≤ major ≤ ordinary must be fractions between 0 and 1 (no other keys)",
-                    "e.g. {vip: 0.05, major: 0.2, ordinary: 0.5}",
-                )
-            ]
+        problems.append(
+            Problem(
+                where,
+                None,
+                None,
+                {k: rule[k] for k in DEFAULT_VALUE_TIERS},
+                "vip ≤ major ≤ ordinary must be fractions between 0 and 1",
+                "e.g. {vip: 0.05, major: 0.2, ordinary: 0.5}",
+            )
         )
+    if problems:
+        raise ParamsError(problems)
     return cuts
 
 

@@ -46,6 +46,8 @@ def _grid(**change) -> dict:
         ("referral_counts", {"老客户": -1}, "老客户: must be a whole number ≥ 0"),
         ("referral_counts", {"亲友": 2.5}, "亲友: must be a whole number ≥ 0"),
         ("referral_counts", [6, 3], "must be dict like the default"),
+        ("tier_grid", _grid(tier=[["premium"] * 3] * 3), "tier: unknown key"),
+        ("value_tiers", {"vip": 0.1, "top": 0.01}, "top: unknown key"),
         ("source_actions", {"existing_customer": "call"}, "each source needs its action as text per language"),
         ("region", 3, "must be str like the default"),
     ],
