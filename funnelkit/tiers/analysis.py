@@ -63,7 +63,7 @@ class Result(AnalysisResult):
     rule: dict
     policy: dict
     top_k: int
-    actions: dict  # referral source → {zh, en} action, from params
+    actions: dict  # referral source code → {zh, en} action (params over the defaults)
     referral_counts: dict
     visit_end: pd.Timestamp
     contacts_in_window: int
@@ -111,7 +111,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         rule=rule,
         policy=policy,
         top_k=params.top_k,
-        actions=params.source_actions,
+        actions=referrals.source_actions(params.source_actions),
         referral_counts=params.referral_counts,
         visit_end=cadence.window_end(visits, year=year, as_of=params.as_of),
         contacts_in_window=cadence.contacts_in_window(visits, year=year, as_of=params.as_of),

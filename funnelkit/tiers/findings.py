@@ -199,8 +199,7 @@ def _referral_findings(per_tier, sources, actions, year, lang) -> list[str]:
         return [*out, t("tiers.no_referrals", lang)]
     top = sources.sort_values("referrals", ascending=False, kind="stable").iloc[0]
     existing = sources.loc[sources["source_type"] == "existing_customer", "share"]
-    action = actions.get(top["source_type"])
-    action = (action or {}).get(lang, "") if isinstance(action, dict) else str(action or "")
+    action = actions.get(top["source_type"], {}).get(lang, "")
     return [
         *out,
         t(

@@ -2,9 +2,9 @@
 
 Branch files may override any of them in their ``tiers:`` section. The notebook's
 ``parameters`` cell is generated from this declaration (``funnelkit sync-notebooks``). The
-structured values (grid, region rule, value bands and tiers, visit policy, referral counts) are checked by the same
-functions the analysis uses to read them, so a value passes here exactly when the analysis
-can use it.
+structured values (grid, region rule, value bands and tiers, visit policy, referral counts,
+source actions) are checked by the same functions the analysis uses to read them, so a value
+passes here exactly when the analysis can use it.
 
 Examples
 --------
@@ -25,7 +25,7 @@ from funnelkit.parameters import filter_param, param
 
 from .cadence import DEFAULT_POLICY, visit_policy
 from .concentration import DEFAULT_REGION_RULE, region_rule
-from .referrals import SOURCE_ACTIONS, counts_table
+from .referrals import SOURCE_ACTIONS, counts_table, source_actions
 from .tiering import DEFAULT_GRID, tier_grid
 from .value import DEFAULT_BANDS, DEFAULT_VALUE_TIERS, check_bands, check_value_tiers
 
@@ -41,15 +41,6 @@ def _checked_by(read: Callable) -> Callable:
         return None
 
     return rule
-
-
-def _actions_rule(value: dict) -> str | None:
-    bad = [
-        str(k) for k, v in value.items() if not (isinstance(v, dict) and all(isinstance(t, str) for t in v.values()))
-    ]
-    return (
-        f"each source needs its action as text per language, e.g. {{zh: …, en: …}}: {', '.join(bad)}" if bad else None
-    )
 
 
 @dataclass(frozen=True)
@@ -79,7 +70,9 @@ class Params(parameters.Params):
         rule=_checked_by(check_value_tiers),
     )
     source_actions: dict = param(
-        SOURCE_ACTIONS, "per referral source code: the action to take, in zh and en", rule=_actions_rule
+        SOURCE_ACTIONS,
+        "per referral source code: the action to take, in zh and en; sources not given keep theirs",
+        rule=_checked_by(source_actions),
     )
     referral_counts: dict = param(
         {}, "source label → count given by hand; non-empty: replaces the events table", rule=_checked_by(counts_table)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from funnelkit.data import schema
 from funnelkit.exceptions import ParamsError, Problem
+from funnelkit.i18n import LANGS
 
 from .tiering import TIER_ORDER
 
@@ -52,6 +53,38 @@ SOURCE_ACTIONS = {
     },
     "same_region": {"zh": "在客户集中区域开展社区/商圈推广", "en": "Promote locally where customers cluster"},
 }
+
+
+def source_actions(actions: dict | None = None) -> dict[str, dict[str, str]]:
+    """The recommended action per source code: params' ``source_actions`` over :data:`SOURCE_ACTIONS`.
+
+    A source given replaces its default action; the others keep theirs. Raises
+    :class:`~funnelkit.exceptions.ParamsError` naming each key that is not a source code and
+    each action that is not text for every report language.
+
+    Examples
+    --------
+    >>> source_actions({"other": {"zh": "核实来源", "en": "Check the source"}})["other"]["en"]
+    'Check the source'
+    >>> len(source_actions())
+    6
+    """
+    where = "params: tiers.source_actions"
+    codes = (*SOURCES, OTHER, UNKNOWN)
+    example = "e.g. {existing_customer: {zh: 设立推荐奖励, en: Reward referrals}}"
+    problems = []
+    for code, action in (actions or {}).items():
+        if code not in codes:
+            problems.append(Problem(where, None, str(code), action, f"not a source code; codes: {', '.join(codes)}"))
+        elif not (
+            isinstance(action, dict) and set(action) == set(LANGS) and all(isinstance(v, str) for v in action.values())
+        ):
+            problems.append(
+                Problem(where, None, code, action, f"must be the action as text in {' and '.join(LANGS)}", example)
+            )
+    if problems:
+        raise ParamsError(problems)
+    return {**SOURCE_ACTIONS, **(actions or {})}
 
 
 def source_code(value) -> str:

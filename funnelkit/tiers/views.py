@@ -194,13 +194,7 @@ def events_by_tier(result, lang: str) -> pd.DataFrame:
 
 def referral_sources(result, lang: str) -> pd.DataFrame:
     """Referrals and share per source, with the action params recommend for it in ``lang``."""
-    actions = result.sources["source_type"].map(
-        lambda code: (
-            (result.actions.get(code) or {}).get(lang, "")
-            if isinstance(result.actions.get(code), dict)
-            else str(result.actions.get(code) or "")
-        )
-    )
+    actions = result.sources["source_type"].map(lambda code: result.actions.get(code, {}).get(lang, ""))
     return _show(result.sources.assign(action=actions), lang, percent=["share"])
 
 

@@ -71,8 +71,16 @@ def test_zh_and_en_come_from_the_same_result(hangzhou):
 
 
 def test_parameters_reach_the_computation(hangzhou):
-    result = _run(top_k=1, value_tiers={"vip": 0.1, "major": 0.3, "ordinary": 0.6}, value_bands=[0, 50000])
+    result = _run(
+        top_k=1,
+        value_tiers={"vip": 0.1, "major": 0.3, "ordinary": 0.6},
+        value_bands=[0, 50000],
+        source_actions={"same_region": {"zh": "社区活动", "en": "Community events"}},
+    )
     assert (result.spread["top_k_share"] == result.spread["top_group_share"]).all()
+    shown = tiers.views.referral_sources(result, "en").set_index("Referral source")["Recommended action"]
+    assert shown["Same region"] == "Community events"
+    assert shown["Existing customer"] == Params().source_actions["existing_customer"]["en"]  # the others keep theirs
     assert result.value_table.set_index("value_tier").loc["vip", "customers"] > 52
     assert result.bands["lower"].tolist() == [0, 50000]
     later = _run(visit_policy={"phone_days": 400, "onsite_days": 400, "measure": "gap"})

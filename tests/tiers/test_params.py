@@ -4,6 +4,7 @@ import pytest
 
 from funnelkit.exceptions import ParamsError
 from funnelkit.tiers import Params
+from funnelkit.tiers.referrals import SOURCE_ACTIONS, source_actions
 from funnelkit.tiers.tiering import DEFAULT_GRID
 
 
@@ -48,7 +49,17 @@ def _grid(**change) -> dict:
         ("referral_counts", [6, 3], "must be dict like the default"),
         ("tier_grid", _grid(tier=[["premium"] * 3] * 3), "tier: unknown key"),
         ("value_tiers", {"vip": 0.1, "top": 0.01}, "top: unknown key"),
-        ("source_actions", {"existing_customer": "call"}, "each source needs its action as text per language"),
+        ("source_actions", {"existing_customer": "call"}, "existing_customer: must be the action as text in zh and en"),
+        (
+            "source_actions",
+            {"existing_customer": {"zh": "回访"}},
+            "existing_customer: must be the action as text in zh",
+        ),
+        (
+            "source_actions",
+            {"老客户": {"zh": "回访", "en": "Call"}},
+            "老客户: not a source code; codes: existing_customer",
+        ),
         ("region", 3, "must be str like the default"),
     ],
 )
@@ -80,3 +91,11 @@ def test_every_problem_is_listed_at_once():
     with pytest.raises(ParamsError) as caught:
         Params.from_values({"top_k": 0, "visit_policy": {"measure": "count"}, "value_tiers": {"vip": 65}})
     assert [p.column for p in caught.value.problems] == ["top_k", "visit_policy", "value_tiers"]
+
+
+def test_source_actions_given_replace_only_their_own():
+    mine = {"zh": "核实来源", "en": "Check the source"}
+    merged = source_actions({"other": mine, "same_region": mine})
+    assert merged["other"] == merged["same_region"] == mine
+    assert merged["existing_customer"] == SOURCE_ACTIONS["existing_customer"]
+    assert len(merged) == len(SOURCE_ACTIONS) + 1
