@@ -25,7 +25,16 @@ True
 
 from . import plots, views
 from .analysis import NEEDS, TABLES, Result, analyse
-from .findings import data_warnings, findings, key_figures, policy_note, region_rule_note, source_notes, tiering_note
+from .findings import (
+    data_warnings,
+    findings,
+    key_figures,
+    policy_note,
+    region_rule_note,
+    source_notes,
+    sources_note,
+    tiering_note,
+)
 from .params import Params
 
 __all__ = [
@@ -41,6 +50,7 @@ __all__ = [
     "policy_note",
     "region_rule_note",
     "source_notes",
+    "sources_note",
     "tiering_note",
     "views",
 ]

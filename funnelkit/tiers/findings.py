@@ -289,6 +289,11 @@ def source_notes(result, lang: str = "zh") -> list[str]:
     return out
 
 
+def sources_note(result, lang: str = "zh") -> str:
+    """:func:`source_notes` as the one paragraph the referral-source section shows ("" when none)."""
+    return " ".join(source_notes(result, lang))
+
+
 def tiering_note(result, lang: str = "zh") -> str:
     """The scorecards and the grid's cuts, in words."""
     grid = result.grid

@@ -4,6 +4,7 @@ import pytest
 
 from funnelkit.exceptions import ParamsError
 from funnelkit.ltv.params import LIFECYCLE_RULES, PROJECTION, Params
+from tests.ltv.test_projection import TEXTBOOK
 
 
 def test_defaults_are_the_declared_ones():
@@ -101,18 +102,8 @@ def test_each_rule_raises_naming_the_key(name, value, rule):
 
 
 def test_good_structured_values_pass():
-    textbook = {
-        "estimate": False,
-        "years": 3,
-        "initial_customers": 20000,
-        "retention_rates": [0.40, 0.50, 0.55],
-        "orders_per_year": [1.8, 2.6, 3.6],
-        "avg_order_value": [90, 95, 100],
-        "cost_rate": [0.70, 0.65, 0.60],
-        "acquisition_cost": 55,
-        "marketing_cost": 20,
-        "discount_factors": [1.0, 1.16, 1.35],
-    }
+    given = {k: v for k, v in TEXTBOOK.items() if k not in ("interest_rate", "risk_factor")}
+    textbook = {**given, "estimate": False, "discount_factors": [1.0, 1.16, 1.35]}
     assert Params.problems({"projection": textbook}) == []
     assert Params.problems({"projection": {**textbook, "marketing_cost": [20, 25]}}) == []  # years 2 and 3
     assert Params.problems({"projection": {"retention_rates": 0.6}}) == []  # one number holds for every year
