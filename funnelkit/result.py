@@ -5,31 +5,70 @@ tidy tables as fields and ``SAVED`` mapping each CSV name to the field holding i
 speak in codes (``potential>contacted``, ``quasi_lost``, ``all``), never in a language, so
 ``result.tables()`` and the CSVs are the same whatever the report language.
 
+A section that cannot be computed for a branch (an optional table it lacks, one period
+where it needs two, too little data for an estimate) leaves its fields ``None`` and says
+why in ``gaps``: section name → :class:`Gap`. Views and plots of such a section return
+``None``, the notebook shows the gap's one line (``report.gap(result, "section")``), the
+findings leave the section out and ``summary.json`` lists it, so the report never shows a
+chart drawn from nothing or a zero standing for "no data".
+
 Examples
 --------
 >>> import pandas as pd
 >>> from dataclasses import dataclass
 >>> @dataclass(frozen=True)
 ... class Toy(AnalysisResult):
-...     SAVED = {"rates": "rates"}
+...     SAVED = {"rates": "rates", "visits": "visits"}
 ...     rates: pd.DataFrame
->>> list(Toy(rates=pd.DataFrame({"x": [1]})).tables())
-['rates']
+...     visits: pd.DataFrame | None = None
+>>> toy = Toy(rates=pd.DataFrame({"x": [1]}), gaps={"cadence": Gap("data.gap_table", {"table": "visits"})})
+>>> list(toy.tables()), toy.has("cadence"), toy.has("rates")
+(['rates'], False, True)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pandas as pd
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Why a section of a report shows nothing: a catalogue message ``key`` and its ``values``."""
+
+    key: str
+    values: dict = field(default_factory=dict)
+
+    def text(self, lang: str = "zh") -> str:
+        """The one line the report shows in place of the section."""
+        from funnelkit.i18n import t
+
+        return t(self.key, lang, **{k: _spoken(v, lang) for k, v in self.values.items()})
+
+
+def _spoken(value, lang: str):
+    """Values of a gap that are table names read as the table's label in ``lang``."""
+    from funnelkit.i18n import catalogue, t
+
+    if isinstance(value, str) and f"data.table_{value}" in catalogue():
+        return t(f"data.table_{value}", lang)
+    return value
+
+
+@dataclass(frozen=True)
 class AnalysisResult:
-    """Base of each analysis's result; ``SAVED`` maps CSV name → field name."""
+    """Base of each analysis's result; ``SAVED`` maps CSV name → field name, ``gaps`` maps
+    each section that could not be computed to its :class:`Gap`."""
 
     SAVED: ClassVar[dict[str, str]] = {}
+
+    gaps: dict[str, Gap] = field(default_factory=dict, kw_only=True)
+
+    def has(self, section: str) -> bool:
+        """True unless ``section`` is one of the gaps."""
+        return section not in self.gaps
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table that is saved, by its CSV name (absent tables left out)."""

@@ -88,13 +88,15 @@ class Report:
 
     def publish(self, result, figures: dict) -> list[str]:
         """Save every table of ``result`` (an analysis's :class:`~funnelkit.result.AnalysisResult`)
-        as CSV and ``figures`` as ``summary.json``; returns the CSV names (none outside a batch)."""
+        as CSV and ``figures`` as ``summary.json``, with the sections not shown and why
+        (``gaps``); returns the CSV names (none outside a batch)."""
         for name, table in result.tables().items():
             self.save_table(name, table)
-        self.summary(figures)
+        gaps = {section: gap.text(self.lang) for section, gap in getattr(result, "gaps", {}).items()}
+        self.summary(figures, gaps=gaps)
         return sorted(self.saved)
 
-    def summary(self, figures: dict) -> None:
+    def summary(self, figures: dict, *, gaps: dict | None = None) -> None:
         """Write ``summary.json``: the notebook's key figures plus who/when metadata, every
         text masked (keys too) by :func:`~funnelkit.report.files.write_json`."""
         document = {
@@ -105,6 +107,7 @@ class Report:
             "kit_version": __version__,
             "tables": sorted(self.saved),
             "figures": figures,
+            "sections_not_shown": gaps or {},
         }
         if self.out is not None:
             write_json(inside(self.out, "summary.json"), document)
@@ -120,6 +123,16 @@ class Report:
     def note(self, key: str, **values) -> None:
         """Show the catalogue message ``key`` as a paragraph of narrative."""
         self.markdown(self.t(key, **values))
+
+    def gap(self, result, section: str) -> bool:
+        """Show the one line saying why ``section`` of ``result`` is not shown, if it is one of
+        the result's gaps (:class:`~funnelkit.result.Gap`); True when the section is there."""
+        gap = result.gaps.get(section)
+        if gap is not None:
+            from IPython.display import HTML, display
+
+            display(HTML(f'<p class="fk-gap">{html.escape(mask_text(gap.text(self.lang)))}</p>'))
+        return gap is None
 
     def title_block(self, *, period: str = "", as_of: str = "") -> None:
         """The report's head: title and introduction from the catalogue (``<notebook>.title``,
