@@ -123,6 +123,13 @@ def _stages_rule(value: list) -> str | None:
     return None
 
 
+def _aliases_rule(value: dict) -> str | None:
+    from .data.aliases import alias_problems
+
+    found = alias_problems(value, stages=None)  # the stages are another parameter: checked when loading
+    return "; ".join(f"{'.'.join(map(str, at))}: {rule} ({hint})" for at, _, rule, hint in found) or None
+
+
 def _text_required(value: str) -> str | None:
     return None if value.strip() else "must name the branch as written in the data, e.g. 杭州分公司"
 
@@ -137,6 +144,11 @@ class Params:
     lang: str = param("zh", "report language: zh (default) or en", choices=LANGS)
     stages: list = param(
         [], "empty: the default telecom funnel; else a list of {key, zh, en} mappings", rule=_stages_rule
+    )
+    aliases: dict = param(
+        {},
+        "the branch's own labels per coded column, e.g. {'source_type': {'老用户推荐': 'existing_customer'}}",
+        rule=_aliases_rule,
     )
     as_of: str = param(
         "", "data-as-of date YYYY-MM-DD for the title block; empty: latest date in the data", rule=_iso_date

@@ -48,10 +48,19 @@ class Gap:
         return t(self.key, lang, **{k: _spoken(v, lang) for k, v in self.values.items()})
 
 
+def missing_table(table: str, what: str) -> Gap:
+    """The gap of a section whose optional ``table`` the branch lacks; ``what`` is the
+    catalogue key of what the section would show."""
+    return Gap("data.gap_table", {"table": table, "what": what})
+
+
 def _spoken(value, lang: str):
-    """Values of a gap that are table names read as the table's label in ``lang``."""
+    """Values of a gap in ``lang``: a catalogue key reads as its message, a table name as
+    the table's label, anything else as it is."""
     from funnelkit.i18n import catalogue, t
 
+    if isinstance(value, str) and value in catalogue():
+        return t(value, lang)
     if isinstance(value, str) and f"data.table_{value}" in catalogue():
         return t(f"data.table_{value}", lang)
     return value

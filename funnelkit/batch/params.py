@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from funnelkit.batch.params_yaml import read_data
+from funnelkit.data.aliases import alias_problems
 from funnelkit.data.schema import TABLES
 from funnelkit.exceptions import ParamsError, ParamsProblem, show_value
 from funnelkit.i18n import LANGS
@@ -29,7 +30,7 @@ DEFAULTS_FILE = "defaults.yaml"
 SUFFIXES = (".yaml", ".yml")  # in any case: Windows users write .YAML too
 RUNNER_PARAMETERS = ("output_dir", "run_id")  # set by the batch, never by params files
 BATCH_KEYS = ("notebooks",)  # for the batch itself (which notebooks a branch runs), never injected
-SPECIAL = ("branch", "lang", "files", "stages", "as_of")  # shared keys with rules beyond their type
+SPECIAL = ("branch", "lang", "files", "stages", "as_of", "aliases")  # shared keys with rules beyond their type
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _KINDS = {
     str: "text",
@@ -353,6 +354,10 @@ def _check_special(key: str, value, at: tuple, where) -> list[ParamsProblem]:
         return _check_files(value, at, where)
     if key == "stages":
         return _check_stages(value, at, where)
+    if key == "aliases":
+        return [
+            where((*at, *path), found, rule, hint) for path, found, rule, hint in alias_problems(value, stages=None)
+        ]
     return []
 
 

@@ -48,6 +48,7 @@ def load_table(
     required: bool = True,
     as_of: str = "",
     filters: dict | None = None,
+    aliases: dict | None = None,
 ) -> pd.DataFrame | None:
     """One branch's rows of a contract table, validated and typed.
 
@@ -69,6 +70,11 @@ def load_table(
     as_of : str
         The data's as-of date (params ``as_of``); ``""``: today. A date after it, or before
         1990, is a problem of its cell.
+    filters : dict, optional
+        Column → value of the notebook's filters (:mod:`funnelkit.data.filters`).
+    aliases : dict, optional
+        The branch's own labels per coded column (params ``aliases``,
+        :mod:`funnelkit.data.aliases`), mapped onto the contract's codes before checking.
 
     Returns
     -------
@@ -102,7 +108,7 @@ def load_table(
         raw, rows, warnings = sources.read_branch(
             location, table=table, branch=branch, stages=stage_list, where=row_filters.equality_pushdown(table, filters)
         )
-    frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of)
+    frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of, aliases=aliases)
     frame, unfiltered = row_filters.apply(frame, table=table, filters=filters, file=location.label)
     frame.attrs["data_warnings"] = [*warnings, *unfiltered]
     return frame
@@ -310,6 +316,7 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
             required=name in required,
             as_of=params.as_of,
             filters=params.filters(),
+            aliases=params.aliases,
         )
         for name in names
     }

@@ -251,7 +251,13 @@ def _parse_codes(raw: pd.Series, lookup: dict[str, str], rule: str, hint: str) -
 def _parse_choice(raw: pd.Series, column: Column, **_) -> tuple[pd.Series, list]:
     lookup = {s.casefold(): code for code, spellings in column.choices.items() for s in spellings}
     allowed = ", ".join(" / ".join(spellings) for spellings in column.choices.values())
-    return _parse_codes(raw, lookup, "unknown value", f"allowed values: {allowed}")
+    codes, issues = _parse_codes(
+        raw, lookup, "unknown value", f"allowed values: {allowed}; or map the label in params aliases"
+    )
+    if column.open:  # other labels are kept under their own name (the analysis counts and warns)
+        text, _ = _with_other_as_text(raw)
+        return codes.fillna(text), []
+    return codes, issues
 
 
 def _parse_stage(raw: pd.Series, column: Column, *, stages: tuple[Stage, ...], **_) -> tuple[pd.Series, list]:
@@ -261,7 +267,7 @@ def _parse_stage(raw: pd.Series, column: Column, *, stages: tuple[Stage, ...], *
         raw,
         lookup,
         "unknown stage label",
-        f"the stages are {listed}; set `stages` in params if this branch's funnel differs",
+        f"the stages are {listed}; map the branch's labels in params aliases, or set `stages` if its funnel differs",
     )
 
 

@@ -56,6 +56,7 @@ class Column:
     max: float | None = None
     unique: bool = False
     personal: bool = False  # phone / ID number: masked in every output
+    open: bool = False  # a choice whose other labels are kept as written (referral sources)
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,7 @@ EVENTS = Table(
             nullable=True,
             aliases=("推荐来源",),
             choices=REFERRAL_SOURCES,
+            open=True,
         ),
         Column("amount", "number", "Business brought, yuan.", required=False, nullable=True, aliases=("金额",), min=0),
     ),

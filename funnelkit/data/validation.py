@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from funnelkit.exceptions import DataValidationError, ParamsError, Problem
 from funnelkit.privacy import mask_text
 
+from .aliases import for_table, relabel
 from .dates import DateWindow
 from .parsing import DTYPES, arrow_strings, as_text, parse_cells
 from .schema import Column, Stage, resolve_stages, table_columns
@@ -290,7 +291,9 @@ def _funnel_problems(
     ]
 
 
-def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None, as_of=None) -> pd.DataFrame:
+def validate(
+    raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None, as_of=None, aliases=None
+) -> pd.DataFrame:
     """Parse and check ``raw`` (one branch's rows of one table) against the data contract.
 
     Parameters
@@ -310,6 +313,9 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
     as_of : str, optional
         The data's as-of date (params ``as_of``); dates after it, or before 1990, are
         problems. Default: today.
+    aliases : mapping, optional
+        The branch's own labels (params ``aliases``, :mod:`funnelkit.data.aliases`),
+        replaced by the contract's codes before the cells are checked.
 
     Returns
     -------
@@ -335,6 +341,7 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
     window = window_for(as_of)
     rows = np.arange(2, len(raw) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     mapped, problems = map_headers(list(raw.columns), table=table, file=file, stages=stages)
+    own_labels = for_table(aliases, table)
     counts = Counter(p.rule for p in problems)
     excel = bool(re.search(r"\.xls[xm]$", file, re.IGNORECASE))
     parsed: dict[str, pd.Series] = {}
@@ -345,6 +352,8 @@ def validate(raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None
             continue
         position = mapped.index(column.name)
         cells_in = raw.iloc[:, position].reset_index(drop=True)
+        if column.name in own_labels:
+            cells_in = relabel(cells_in, own_labels[column.name])
         label = column_label(raw.columns[position], column.name)
         values, issues = parse_cells(cells_in, column, stages=stages, excel=excel, window=window)
         parsed[column.name], raw_of[column.name], present = values, (label, cells_in), [*present, column]

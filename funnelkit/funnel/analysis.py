@@ -13,7 +13,7 @@ import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
-from funnelkit.result import AnalysisResult
+from funnelkit.result import AnalysisResult, Gap
 
 from . import compare, counts, drivers, forecast
 from .params import Params
@@ -54,12 +54,12 @@ class Result(AnalysisResult):
     transitions: pd.DataFrame
     quality: pd.DataFrame
     notices: pd.DataFrame
-    yoy: pd.DataFrame
+    yoy: pd.DataFrame | None
     peer_rates: pd.DataFrame
     peer_median: pd.DataFrame
     bottlenecks: pd.DataFrame
-    funnel_plot: pd.DataFrame
-    decomposition: pd.DataFrame
+    funnel_plot: pd.DataFrame | None
+    decomposition: pd.DataFrame | None
     elasticities: pd.DataFrame
     amount: float
     forecast: pd.DataFrame
@@ -170,7 +170,13 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         if has_leads and forecast.has_stage_dates(leads, stages)
         else {}
     )
+    gaps = {}
+    if previous is None:  # year-over-year tests and the change decomposition compare two periods
+        gaps["change"] = Gap("data.gap_one_period", {"period": "data.word_period", "only": current})
+    if len(peer_median) == 0:  # no other branch in the data for this period
+        gaps["peers"] = Gap("data.gap_no_peers")
     return Result(
+        gaps=gaps,
         branch=params.branch,
         stages=stages,
         source="leads" if has_leads else "counts",
@@ -186,14 +192,18 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
             has_peers=len(peer_median) > 0,
             has_amount=not pd.isna(amount),
         ),
-        yoy=compare.yoy_tests(
+        yoy=None
+        if "change" in gaps
+        else compare.yoy_tests(
             transitions, current=current, previous=previous, adjust=params.pvalue_adjust, min_group=params.min_group
         ),
         peer_rates=peer_rates,
         peer_median=peer_median,
         bottlenecks=ranked,
-        funnel_plot=plot,
-        decomposition=drivers.decompose_change(transitions, current=current, previous=previous),
+        funnel_plot=None if "peers" in gaps else plot,
+        decomposition=None
+        if "change" in gaps
+        else drivers.decompose_change(transitions, current=current, previous=previous),
         elasticities=drivers.elasticities(transitions, period=current, amount=amount),
         amount=amount,
         forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)),

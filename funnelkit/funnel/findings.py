@@ -94,7 +94,7 @@ def _gain(result, lang: str) -> str | None:
 
 
 def _yoy(result, lang: str) -> str | None:
-    if result.previous is None or result.yoy.empty:
+    if result.yoy is None or result.yoy.empty:
         return None
     real = result.yoy[result.yoy["significant"].fillna(False).astype(bool)]
     if real.empty:
@@ -118,8 +118,8 @@ def _yoy(result, lang: str) -> str | None:
 
 def _driver(result, lang: str) -> str | None:
     parts = result.decomposition
-    whole = parts[parts["is_total"].astype(bool)] if len(parts) else parts
-    if whole.empty:
+    whole = None if parts is None or parts.empty else parts[parts["is_total"].astype(bool)]
+    if whole is None or whole.empty:
         return None
     top = whole.loc[whole["customers"].abs().idxmax()]
     before, after = top["last_previous"], top["last_current"]
@@ -153,8 +153,8 @@ def _forecast(result, lang: str) -> str | None:
 
 def _position(result, lang: str) -> str | None:
     plot = result.funnel_plot
-    own = plot[plot["is_self"]] if len(plot) else plot
-    if own.empty:
+    own = None if plot is None or plot.empty else plot[plot["is_self"]]
+    if own is None or own.empty:
         return None
     return t(
         "funnel.f_peer_position",

@@ -135,11 +135,11 @@ def conversion_trend(result, *, lang: str = "zh", ax=None):
 def change_waterfall(result, *, lang: str = "zh", ax=None):
     """The change in last-stage customers of the whole branch, from the previous period's
     count through each part (volume, each transition) to the current count."""
-    ax = axes_for(ax, (7.5, 3.6))
     parts = result.decomposition
-    rows = parts[parts["is_total"].astype(bool)]
-    if rows.empty:
-        return ax.figure
+    rows = None if parts is None else parts[parts["is_total"].astype(bool)]
+    if rows is None or rows.empty:
+        return None
+    ax = axes_for(ax, (7.5, 3.6))
     previous, current = result.previous, result.current
     start, end = rows["last_previous"].iloc[0], rows["last_current"].iloc[0]
     changes = rows["customers"].to_numpy(dtype=float)
@@ -164,10 +164,10 @@ def change_waterfall(result, *, lang: str = "zh", ax=None):
 def peer_funnel(result, *, lang: str = "zh", ax=None):
     """Funnel plot of the top bottleneck: each branch's conversion against its volume, with
     the company rate and 95% / 99.8% control limits; this branch highlighted, others unnamed."""
-    ax = axes_for(ax, (6, 3.6))
     data = result.funnel_plot
-    if data.empty:
-        return ax.figure
+    if data is None or data.empty:
+        return None
+    ax = axes_for(ax, (6, 3.6))
     p0 = data["p0"].iloc[0]
     n = np.linspace(max(1, data["n"].min() * 0.5), data["n"].max() * 1.3, 200)
     for z, style, key in ((Z95, "--", "funnel.limit95"), (Z998, ":", "funnel.limit998")):

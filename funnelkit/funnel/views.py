@@ -123,10 +123,12 @@ def bottlenecks(result, lang: str) -> pd.DataFrame:
     )
 
 
-def yoy(result, lang: str) -> pd.DataFrame:
+def yoy(result, lang: str) -> pd.DataFrame | None:
     """Year-over-year tests, significant ones and the whole branch first, with the settled
     customers behind each rate; too few to judge and never tested (counts missing or rising)
-    are said so, not called noise."""
+    are said so, not called noise. None with one period only (a gap of the result)."""
+    if result.yoy is None:
+        return None
     y = result.yoy.sort_values(["significant", "is_total", "p_adjusted"], ascending=[False, False, True])
     y = y.head(YOY_ROWS)
     verdict = [
@@ -163,12 +165,12 @@ def _p(value) -> str:
     return "" if pd.isna(value) else ("<0.001" if value < 0.001 else f"{value:.3f}")
 
 
-def drivers(result, lang: str) -> pd.DataFrame:
+def drivers(result, lang: str) -> pd.DataFrame | None:
     """Per segment, the change in last-stage customers split into volume and each transition;
     segments with a transition on too few customers are noted."""
     parts = result.decomposition
-    if parts.empty:
-        return pd.DataFrame()
+    if parts is None or parts.empty:
+        return None
     wide = parts.pivot_table(index="segment", columns="component", values="customers", aggfunc="first", sort=False)
     order = list(dict.fromkeys(parts["component"]))
     wide = wide.reindex(columns=order).reindex(index=segment_order(parts.drop_duplicates("segment")))

@@ -115,8 +115,12 @@ class Report:
     # -- display ----------------------------------------------------------------------
     def markdown(self, text: str) -> None:
         """Show narrative text from the message catalogue. Emphasis and lists work; HTML, links
-        and images do not (values filled into a message may come from the data)."""
+        and images do not (values filled into a message may come from the data). Empty text
+        shows nothing."""
         from IPython.display import Markdown, display
+
+        if not text:
+            return
 
         display(Markdown(_MARKDOWN_ACTIVE.sub(r"\\\g<0>", html.escape(mask_text(text), quote=False))))
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from funnelkit.result import AnalysisResult
+from funnelkit.result import AnalysisResult, Gap, missing_table
 
 from . import cadence, concentration, migration, referrals, tiering, value
 from .params import Params
@@ -29,6 +29,24 @@ NEEDS = (("customers",),)
 
 #: The tables the notebook reads: customers is required, events and visits are optional.
 TABLES = ("customers", "events", "visits")
+
+
+def section_gaps(tables: Mapping[str, pd.DataFrame | None], params: Params) -> dict[str, Gap]:
+    """The sections a branch's tables cannot show: referrals and repurchases without an
+    events table (or with no event in it), the referral sources without events or counts in
+    params, and the follow-up cadence without a visits table (the analysis adds the case of
+    no visit in the year's window)."""
+    gaps = {}
+    events = tables.get("events")
+    if events is None or events.empty:
+        gaps["referrals"] = (
+            missing_table("events", "tiers.what_referrals") if events is None else Gap("tiers.gap_no_events")
+        )
+        if not params.referral_counts:
+            gaps["sources"] = missing_table("events", "tiers.what_sources") if events is None else gaps["referrals"]
+    if tables.get("visits") is None:
+        gaps["cadence"] = missing_table("visits", "tiers.what_cadence")
+    return gaps
 
 
 @dataclass(frozen=True)
@@ -65,10 +83,10 @@ class Result(AnalysisResult):
     top_k: int
     actions: dict  # referral source code → {zh, en} action (params over the defaults)
     referral_counts: dict
-    visit_end: pd.Timestamp
-    contacts_in_window: int
+    visit_end: pd.Timestamp | None
+    contacts_in_window: int | None
     customers: pd.DataFrame
-    events: pd.DataFrame
+    events: pd.DataFrame | None
     basis: pd.DataFrame
     grid_cells: pd.DataFrame
     shares: pd.DataFrame
@@ -82,29 +100,46 @@ class Result(AnalysisResult):
     bands: pd.DataFrame
     top_share: pd.DataFrame
     value_table: pd.DataFrame
-    by_month: pd.DataFrame
-    per_tier: pd.DataFrame
-    sources: pd.DataFrame
-    cadence_table: pd.DataFrame
-    owners: pd.DataFrame
-    overdue: pd.DataFrame
+    by_month: pd.DataFrame | None
+    per_tier: pd.DataFrame | None
+    sources: pd.DataFrame | None
+    cadence_table: pd.DataFrame | None
+    owners: pd.DataFrame | None
+    overdue: pd.DataFrame | None
 
 
 def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result:
     """Run the whole tier analysis of one branch.
 
     ``tables`` holds ``customers`` (required) and ``events`` and ``visits`` (``None`` when the
-    branch has none); ``params`` the notebook's :class:`~funnelkit.tiers.params.Params`.
+    branch has none: the sections that need them are gaps, see :func:`section_gaps`);
+    ``params`` the notebook's :class:`~funnelkit.tiers.params.Params`.
     """
     grid, rule = tiering.tier_grid(params.tier_grid), concentration.region_rule(params.region_rule)
     policy = cadence.visit_policy(params.visit_policy)
     customers = tiering.assign_tiers(tables["customers"], grid=grid)
-    events = referrals.events_or_empty(tables.get("events"))
-    visits = cadence.visits_or_empty(tables.get("visits"))
+    gaps = section_gaps(tables, params)
+    given = referrals.relabelled_counts(params.referral_counts, params.aliases)
+    events = tables.get("events")
     year, previous = tiering.snapshot_years(customers, current_year=params.current_year)
-    contacts = cadence.customer_cadence(visits, customers, year=year, policy=policy, as_of=params.as_of)
     moves = migration.migration(customers, previous=previous, current=year)
+    visits = tables.get("visits")
+    contacts = in_window = None
+    if visits is not None:
+        in_window = cadence.contacts_in_window(visits, year=year, as_of=params.as_of)
+        if not in_window:
+            gaps["cadence"] = Gap("tiers.gap_no_visits", {"year": year})
+        else:
+            contacts = cadence.customer_cadence(visits, customers, year=year, policy=policy, as_of=params.as_of)
+    sources = None
+    if "sources" not in gaps:
+        sources = referrals.source_structure(referrals.events_or_empty(events), referral_counts=given)
+
+    def when(section, make):
+        return None if section in gaps else make()
+
     return Result(
+        gaps=gaps,
         year=year,
         previous_year=previous,
         grid=grid,
@@ -112,9 +147,9 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         policy=policy,
         top_k=params.top_k,
         actions=referrals.source_actions(params.source_actions),
-        referral_counts=params.referral_counts,
-        visit_end=cadence.window_end(visits, year=year, as_of=params.as_of),
-        contacts_in_window=cadence.contacts_in_window(visits, year=year, as_of=params.as_of),
+        referral_counts=given,
+        visit_end=when("cadence", lambda: cadence.window_end(visits, year=year, as_of=params.as_of)),
+        contacts_in_window=in_window,
         customers=customers,
         events=events,
         basis=tiering.tier_basis(customers),
@@ -130,10 +165,10 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         bands=value.value_bands(customers, year=year, bands=params.value_bands),
         top_share=value.top_revenue_share(customers, year=year),
         value_table=value.value_tiers(customers, year=year, rule=params.value_tiers),
-        by_month=referrals.events_by_month(events, customers),
-        per_tier=referrals.events_by_tier(events, customers, year=year),
-        sources=referrals.source_structure(events, referral_counts=params.referral_counts),
-        cadence_table=cadence.cadence_by_tier(contacts),
-        owners=cadence.overdue_owner_counts(contacts),
-        overdue=cadence.overdue_by_owner(contacts),
+        by_month=when("referrals", lambda: referrals.events_by_month(events, customers)),
+        per_tier=when("referrals", lambda: referrals.events_by_tier(events, customers, year=year)),
+        sources=sources,
+        cadence_table=when("cadence", lambda: cadence.cadence_by_tier(contacts)),
+        owners=when("cadence", lambda: cadence.overdue_owner_counts(contacts)),
+        overdue=when("cadence", lambda: cadence.overdue_by_owner(contacts)),
     )

@@ -69,15 +69,6 @@ def visit_policy(policy: dict | None = None) -> dict:
     return policy
 
 
-def visits_or_empty(visits: pd.DataFrame | None) -> pd.DataFrame:
-    """``visits``, or an empty visits table when the branch has none (``load_table(..., required=False)``)."""
-    if visits is not None:
-        return visits
-    from funnelkit.data.schema import VISITS
-
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c == "date" else object) for c in VISITS.names})
-
-
 def window_end(visits: pd.DataFrame, *, year: int, as_of: str = "") -> pd.Timestamp:
     """The end date of the cadence window in ``year``: ``as_of`` or the latest visit, capped at 31 December.
 

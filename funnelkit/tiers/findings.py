@@ -57,7 +57,9 @@ def key_figures(result) -> dict:
         )
 
     before = count_of(previous) if previous is not None else 0
-    existing = sources.loc[sources["source_type"] == "existing_customer", "share"]
+    existing = pd.Series(dtype=float)
+    if sources is not None:
+        existing = sources.loc[sources["source_type"] == "existing_customer", "share"]
     return {
         "current_year": current,
         "previous_year": previous,
@@ -195,6 +197,8 @@ def _referral_findings(per_tier, sources, actions, year, lang) -> list[str]:
                 general_rate=_number(rates.get("general")),
             )
         )
+    if sources is None:
+        return out
     if not sources["referrals"].sum():
         return [*out, t("tiers.no_referrals", lang)]
     top = sources.sort_values("referrals", ascending=False, kind="stable").iloc[0]
@@ -218,8 +222,8 @@ def _number(value) -> str:
 
 
 def _cadence_findings(by_tier, owners, policy, end, contacts, lang) -> list[str]:
-    if not contacts:
-        return [t("tiers.no_visits", lang)]
+    if by_tier is None:
+        return []
     met = by_tier.set_index("tier")["meets_policy"]
     out = [
         t(
@@ -264,7 +268,7 @@ def findings(result, lang: str = "zh") -> list[str]:
 
 def data_warnings(result, lang: str = "zh") -> list[str]:
     """Data-quality warnings: untiered customers, missing sales amounts, referrals without a
-    source, referral counts given in params and source labels counted as "other"."""
+    source, referral counts given in params and source labels outside the six types."""
     rows = result.customers[result.customers["snapshot_year"] == result.year]
     out = []
     if untiered := int((rows["tier_basis"] == "none").sum()):
@@ -272,7 +276,7 @@ def data_warnings(result, lang: str = "zh") -> list[str]:
     if no_amount := int(rows["sales_amount"].isna().sum()) if "sales_amount" in rows else len(rows):
         out.append(t("tiers.warn_no_amount", lang, year=result.year, n=no_amount))
     events = result.events
-    if "source_type" in events:
+    if events is not None and "source_type" in events:
         unknown = int(((events["kind"] == "referral") & events["source_type"].isna()).sum())
         if unknown:
             out.append(t("tiers.warn_unknown_source", lang, n=unknown))
@@ -280,12 +284,15 @@ def data_warnings(result, lang: str = "zh") -> list[str]:
 
 
 def source_notes(result, lang: str = "zh") -> list[str]:
-    """Notes of the referral-source section: counts given in params, labels counted as "other"."""
+    """Notes of the referral-source section: counts given in params, labels outside the six
+    source types (kept under their own names)."""
     given = counts_table(result.referral_counts) if result.referral_counts else None
     out = [t("tiers.sources_given", lang, n=int(given["referrals"].sum()))] if given is not None else []
-    other = unrecognised_sources(given if given is not None else result.events)
-    if other:
-        out.append(t("tiers.warn_other_source", lang, labels=_listing(other, lang), other=code_label("other", lang)))
+    listed = given if given is not None else result.events
+    own = {} if listed is None else unrecognised_sources(listed, count="referrals" if given is not None else None)
+    if own:
+        labels = _listing([t("tiers.label_count", lang, label=k, n=f"{n:,}") for k, n in own.items()], lang)
+        out.append(t("tiers.warn_other_source", lang, labels=labels))
     return out
 
 
@@ -313,8 +320,10 @@ def region_rule_note(result, lang: str = "zh") -> str:
 
 
 def policy_note(result, lang: str = "zh") -> str:
-    """The visit policy and how it is judged, in words."""
+    """The visit policy and how it is judged, in words ("" when the cadence is a gap)."""
     policy, end = result.policy, result.visit_end
+    if not result.has("cadence"):
+        return ""
     return t(
         f"tiers.policy_note_{policy['measure']}",
         lang,

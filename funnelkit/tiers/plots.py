@@ -107,6 +107,8 @@ def value_funnel(result, *, lang: str = "zh", ax=None):
 
 def events_chart(result, *, lang: str = "zh"):
     """Referrals and repurchases per month, stacked by tier (:func:`funnelkit.tiers.referrals.events_by_month`)."""
+    if result.by_month is None:
+        return None
     data = result.by_month
     fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
     for ax, kind in zip(axes, ("referral", "repurchase")):
@@ -133,6 +135,8 @@ def events_chart(result, *, lang: str = "zh"):
 
 def referral_sources_chart(result, *, lang: str = "zh"):
     """Referral sources (:func:`funnelkit.tiers.referrals.referral_sources`): counts (bars) and shares (pie)."""
+    if result.sources is None:
+        return None
     data = result.sources
     fig, (bars, pie) = plt.subplots(1, 2, figsize=(10, 3.8))
     names = [code_label(c, lang) for c in data["source_type"]]
@@ -158,6 +162,8 @@ def referral_sources_chart(result, *, lang: str = "zh"):
 
 def cadence_bars(result, *, lang: str = "zh", ax=None):
     """Share of each tier meeting the visit policy (:func:`funnelkit.tiers.cadence.cadence_by_tier`)."""
+    if result.cadence_table is None:
+        return None
     data, ax = result.cadence_table, axes_for(ax, (6.5, 4.2))
     measures = ["meets_phone", "meets_onsite", "meets_policy"]
     long = data.melt(id_vars="tier", value_vars=measures, var_name="measure", value_name="share")

@@ -88,27 +88,49 @@ def source_actions(actions: dict | None = None) -> dict[str, dict[str, str]]:
 
 
 def source_code(value) -> str:
-    """The source type a label stands for: a contract code, ``other`` (unrecognised) or ``unknown`` (blank).
+    """The source type a label stands for: a contract code, the label itself when it is none
+    of the six (kept under its own name, never lumped together) or ``unknown`` (blank).
 
     Labels are read as the data contract reads them (``老客户`` → ``existing_customer``;
-    full-width characters, case and surrounding spaces ignored).
+    full-width characters, case and surrounding spaces ignored). A branch maps its own
+    labels with params ``aliases`` (:func:`relabelled_counts`; the loader for events).
 
     Examples
     --------
-    >>> [source_code(x) for x in ["老客户", " Same_Region ", "其他", None]]
-    ['existing_customer', 'same_region', 'other', 'unknown']
+    >>> [source_code(x) for x in ["老客户", " Same_Region ", "老用户推荐", None]]
+    ['existing_customer', 'same_region', '老用户推荐', 'unknown']
     """
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return UNKNOWN
-    text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
-    return _SPELLINGS.get(text, OTHER) if text else UNKNOWN
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return _SPELLINGS.get(text.casefold(), text) if text else UNKNOWN
 
 
-def unrecognised_sources(data: pd.DataFrame) -> list[str]:
-    """The distinct source labels in ``data`` (events or a counts table) counted as ``other``."""
-    rows = data[data["kind"] == "referral"] if "kind" in data.columns else data
-    labels = rows["source_type"].dropna().astype(str)
-    return sorted({x for x in labels if source_code(x) == OTHER})
+def unrecognised_sources(data: pd.DataFrame, *, count: str | None = None) -> dict[str, int]:
+    """The source labels in ``data`` (events, or a counts table with its ``count`` column)
+    that are none of the six types, with their referrals, most first."""
+    table = referral_sources(data, count=count)
+    own = table[~table["source_type"].isin([*SOURCES, UNKNOWN])]
+    return dict(zip(own["source_type"], own["referrals"].astype(int)))
+
+
+def relabelled_counts(referral_counts: dict, aliases: dict | None = None) -> dict:
+    """Params ``referral_counts`` with the branch's own labels mapped by params ``aliases``
+    (``source_type``); labels mapped onto the same code are added up.
+
+    Examples
+    --------
+    >>> relabelled_counts({"老用户推荐": 5, "老客户": 1, "同行": 2}, {"source_type": {"老用户推荐": "老客户"}})
+    {'existing_customer': 6, '同行': 2}
+    """
+    from funnelkit.data.aliases import for_table, label_key
+
+    mapping = {label_key(k): v for k, v in for_table(aliases, "events").get("source_type", {}).items()}
+    out: dict = {}
+    for label, n in (referral_counts or {}).items():
+        code = source_code(mapping.get(label_key(label), label))
+        out[code] = out.get(code, 0) + n
+    return out
 
 
 def counts_table(referral_counts: dict) -> pd.DataFrame:
@@ -214,16 +236,16 @@ def referral_sources(data: pd.DataFrame, *, count: str | None = None) -> pd.Data
     ``data`` is either the events table (rows of kind ``referral`` are counted) or a table of
     whole-number counts by ``source_type``, with the count column named by ``count``. Labels
     are read through the contract's spellings (``老客户`` → ``existing_customer``, see
-    :func:`source_code`). Every source type is listed (zeros too); then, when present,
-    ``other`` (labels outside the six types, see :func:`unrecognised_sources` for a warning)
-    and ``unknown`` (no source). Both count in the total.
+    :func:`source_code`). Every source type is listed (zeros too); then each label outside
+    the six types under its own name, most referrals first (:func:`unrecognised_sources`
+    for a warning), and ``unknown`` (no source). All count in the total.
 
     Examples
     --------
-    >>> table = pd.DataFrame({"source_type": ["老客户", "亲友", "other"], "n": [6, 3, 1]})
+    >>> table = pd.DataFrame({"source_type": ["老客户", "亲友", "同学"], "n": [6, 3, 1]})
     >>> out = referral_sources(table, count="n")
     >>> out.loc[out["referrals"] > 0, ["source_type", "referrals", "share"]].values.tolist()
-    [['existing_customer', 6, 0.6], ['friends_family', 3, 0.3], ['other', 1, 0.1]]
+    [['existing_customer', 6, 0.6], ['friends_family', 3, 0.3], ['同学', 1, 0.1]]
     """
     rows = data[data["kind"] == "referral"] if "kind" in data.columns else data
     source = rows["source_type"].map(source_code) if len(rows) else pd.Series(dtype=object)
@@ -231,7 +253,8 @@ def referral_sources(data: pd.DataFrame, *, count: str | None = None) -> pd.Data
         pd.to_numeric(rows[count]).round().astype("int64") if count else pd.Series(1, index=rows.index, dtype="int64")
     )
     totals = weight.groupby(source).sum()
-    order = [*SOURCES, *[code for code in (OTHER, UNKNOWN) if totals.get(code, 0) > 0]]
+    own = totals.drop([*SOURCES, UNKNOWN], errors="ignore").sort_values(ascending=False, kind="stable")
+    order = [*SOURCES, *own[own > 0].index, *([UNKNOWN] if totals.get(UNKNOWN, 0) > 0 else [])]
     referrals = totals.reindex(order, fill_value=0).astype(int)
     total = int(referrals.sum())
     return pd.DataFrame(

@@ -177,8 +177,10 @@ def value_tiers(result, lang: str) -> pd.DataFrame:
     return _show(result.value_table, lang, percent=["share", "revenue_share"])
 
 
-def events_by_month(result, lang: str) -> pd.DataFrame:
+def events_by_month(result, lang: str) -> pd.DataFrame | None:
     """Referrals and repurchases per month, one column per kind and tier."""
+    if result.by_month is None:
+        return None
     by_month = result.by_month
     if by_month.empty:
         return pd.DataFrame({column_labels(lang).get("month", "month"): []})
@@ -187,27 +189,37 @@ def events_by_month(result, lang: str) -> pd.DataFrame:
     return _show(table.reset_index(), lang)
 
 
-def events_by_tier(result, lang: str) -> pd.DataFrame:
+def events_by_tier(result, lang: str) -> pd.DataFrame | None:
     """Referrals and repurchases per tier, and per 100 customers."""
+    if result.per_tier is None:
+        return None
     return _show(result.per_tier, lang, decimals={"referral_per_100": 1, "repurchase_per_100": 1})
 
 
-def referral_sources(result, lang: str) -> pd.DataFrame:
+def referral_sources(result, lang: str) -> pd.DataFrame | None:
     """Referrals and share per source, with the action params recommend for it in ``lang``."""
+    if result.sources is None:
+        return None
     actions = result.sources["source_type"].map(lambda code: result.actions.get(code, {}).get(lang, ""))
     return _show(result.sources.assign(action=actions), lang, percent=["share"])
 
 
-def cadence(result, lang: str) -> pd.DataFrame:
+def cadence(result, lang: str) -> pd.DataFrame | None:
     """Share of customers per tier meeting the phone, on-site and whole follow-up policy."""
+    if result.cadence_table is None:
+        return None
     return _show(result.cadence_table, lang, percent=["meets_phone", "meets_onsite", "meets_policy"])
 
 
-def overdue_owners(result, lang: str) -> pd.DataFrame:
+def overdue_owners(result, lang: str) -> pd.DataFrame | None:
     """Overdue customers per sales owner."""
+    if result.owners is None:
+        return None
     return _show(result.owners, lang, percent=["overdue_share"])
 
 
-def overdue(result, lang: str) -> pd.DataFrame:
+def overdue(result, lang: str) -> pd.DataFrame | None:
     """Overdue customers by owner, with days since the last call and visit."""
+    if result.overdue is None:
+        return None
     return _show(result.overdue, lang)
