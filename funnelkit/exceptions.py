@@ -49,7 +49,30 @@ _RULES_SHOWN = 20  # per-rule counts in the head of a cut list
 
 
 class FunnelkitError(Exception):
-    """Base class: a problem the user can fix; the message says how."""
+    """Base class: a problem the user can fix; the message says how.
+
+    ``texts`` may hold the message in other languages (language → text)."""
+
+    def __init__(self, *args, texts: dict[str, str] | None = None):
+        super().__init__(*args)
+        self.texts = dict(texts or {})
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` where it has a translation (see :class:`ProblemsError`)."""
+        return self.texts.get(lang) or str(self)
+
+
+def _fixed(text: str, lang: str) -> str:
+    """A rule or hint the checks write as fixed English text, in ``lang`` (from the
+    ``problems`` catalogue); other texts as they are."""
+    if lang == "en" or not text:
+        return text
+    from .i18n import catalogue
+
+    translated = {
+        v["en"]: v[lang] for k, v in catalogue().items() if k.startswith(("problems.rule_", "problems.hint_"))
+    }
+    return translated.get(text, text)
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,21 @@ class Problem:
     def _shown_value(self) -> str:
         return f"value {show_value(self.value)} — "
 
+    def text(self, lang: str = "en") -> str:
+        """The problem in ``lang``: place, value, rule and hint (fixed rule texts translated)."""
+        if lang == "en":
+            return str(self)
+        from .i18n import t
+
+        where = _mask(self.file)
+        if self.row is not None:
+            where += "，" + t(f"problems.where_{self.row_word}", lang, **{self.row_word: self.row})
+        if self.column:
+            where += "，" + t(f"problems.where_{self.column_word}", lang, **{self.column_word: shorten(self.column)})
+        value = t("problems.value", lang, value=show_value(self.value)) if self._shown_value() else ""
+        text = f"{where}：{value}{_mask(_fixed(self.rule, lang))}"
+        return text + t("problems.hint", lang, hint=_mask(_fixed(self.hint, lang))) if self.hint else text
+
 
 @dataclass(frozen=True)
 class ParamsProblem(Problem):
@@ -106,18 +144,26 @@ class ProblemsError(FunnelkitError):
         self.problems = list(problems)
         self.counts = dict(counts) if counts else {}
         self.total = sum(self.counts.values()) if self.counts else len(self.problems)
-        shown = [f"  - {p}" for p in self.problems[:limit]]
-        files = sorted({_mask(file) for file in {p.file for p in self.problems}})
-        where = f"{self.what} ({', '.join(files)})"
+        self.limit = limit
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        """Every problem in ``lang``: a head with the true total (and the count of each rule
+        when the list is cut), then one line per problem shown."""
+        from .i18n import t
+
+        shown = [f"  - {p.text(lang)}" for p in self.problems[: self.limit]]
+        files = ", ".join(sorted({_mask(file) for file in {p.file for p in self.problems}}))
+        what = t(f"problems.what_{self.what}", lang)
         if self.total > len(shown):
-            lines = [f"{self.total:,} problem(s) in {where}; the first {len(shown)} shown:"]
+            lines = [t("problems.head_cut", lang, n=f"{self.total:,}", what=what, files=files, shown=len(shown))]
             by_rule = sorted((self.counts or Counter(p.rule for p in self.problems)).items(), key=lambda kv: -kv[1])
-            lines += [f"  {n:,} × {rule}" for rule, n in by_rule[:_RULES_SHOWN]]
+            lines += [f"  {n:,} × {_fixed(rule, lang)}" for rule, n in by_rule[:_RULES_SHOWN]]
             if len(by_rule) > _RULES_SHOWN:
-                lines.append(f"  … and {len(by_rule) - _RULES_SHOWN} more rules")
+                lines.append(t("problems.more_rules", lang, n=len(by_rule) - _RULES_SHOWN))
         else:
-            lines = [f"{self.total} problem(s) in {where}:"]
-        super().__init__("\n".join([*lines, *shown]))
+            lines = [t("problems.head", lang, n=self.total, what=what, files=files)]
+        return "\n".join([*lines, *shown])
 
 
 class DataValidationError(ProblemsError):

@@ -221,7 +221,7 @@ class Params:
         notebook, a bad value then shows as its message, without a traceback."""
         from .report.display import show_errors_without_traceback
 
-        show_errors_without_traceback()
+        show_errors_without_traceback(namespace.get("lang"))
         return cls.from_values({name: namespace[name] for name in cls.declared() if name in namespace})
 
 

@@ -30,6 +30,14 @@ def project_root() -> Path:
     return here
 
 
+def shown(path: Path | str, root: Path | None = None) -> str:
+    """``path`` as messages show it: relative to the project (``root``) when inside it."""
+    try:
+        return Path(path).resolve().relative_to((root or project_root()).resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
 def params_dir() -> Path:
     return project_root() / "params"
 

@@ -306,7 +306,7 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
     >>> tables = load_tables(Params(branch="杭州分公司"), ["leads", "visits"])  # doctest: +SKIP
     """
     required = set(required)
-    return {
+    tables = {
         name: load_table(
             name,
             branch=params.branch,
@@ -320,6 +320,15 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
         )
         for name in names
     }
+    found = [table for table in tables.values() if table is not None]
+    if found and all(table.empty for table in found) and not any(params.filters().values()):
+        # Not one row of the branch: a misspelt branch name is the usual cause; say so first.
+        why = sources.missing_branch(
+            params.branch, source=params.source, files=params.files, stages=params.stages, langs=("en", "zh")
+        )
+        if why:
+            raise DataSourceError(why["en"], texts=why)
+    return tables
 
 
 def load_peers(params) -> pd.DataFrame:

@@ -60,7 +60,8 @@ class Location:
 
     @property
     def label(self) -> str:
-        return f"{self.path} (table {self.name})" if self.kind == "duckdb" else str(self.path)
+        shown = paths.shown(self.path)
+        return f"{shown} (table {self.name})" if self.kind == "duckdb" else shown
 
 
 def _resolve(path: str | Path, root: Path | None = None) -> Path:
@@ -95,12 +96,12 @@ def locate(
         kind = FILE_KINDS.get(path.suffix.lower())
         if kind is None:
             raise DataSourceError(
-                f"files[{table!r}] = {path}: unknown file type {path.suffix!r}"
+                f"files[{table!r}] = {paths.shown(path)}: unknown file type {path.suffix!r}"
                 f"{_format_name(path)}; use .csv, .xlsx or .parquet (open it in Excel or "
                 f"WPS and save it as .xlsx)"
             )
         if not path.is_file():
-            raise DataSourceError(f"files[{table!r}]: no file {path}")
+            raise DataSourceError(f"files[{table!r}]: no file {paths.shown(path)}")
         return Location(kind, path, table)
     if not source and any(files.values()):
         # A branch that names its own files never reads the demo database: a table it did
@@ -115,7 +116,7 @@ def locate(
     if path.suffix.lower() in DB_SUFFIXES or not source:
         if not path.is_file():
             hint = "; run `funnelkit demo` to create it" if not source else ""
-            raise DataSourceError(f"no DuckDB database at {path}{hint}")
+            raise DataSourceError(f"no DuckDB database at {paths.shown(path)}{hint}")
         name = _duckdb_table(path, table)
         found = None if name is None else Location("duckdb", path, table, name)
     elif path.is_dir():
@@ -124,12 +125,12 @@ def locate(
         raise DataSourceError(
             f"params `source` = {source!r}: expected a .duckdb/.db file or a folder "
             f"of CSV/XLSX/Parquet files, found {'nothing' if not path.exists() else 'a file'} "
-            f"at {path}"
+            f"at {paths.shown(path)}"
         )
     if found is None and required:
         stems = "/".join(TABLES[table].file_stems)
         raise DataSourceError(
-            f"table {table!r} not found in {path} (looked for a table or a file "
+            f"table {table!r} not found in {paths.shown(path)} (looked for a table or a file "
             f"named {stems} with extension .csv, .xlsx or .parquet)"
         )
     return found
@@ -188,12 +189,12 @@ def _check_duckdb_file(path: Path) -> None:
         head = handle.read(16)
     if head.startswith(b"SQLite format 3\0"):
         raise DataSourceError(
-            f"{path} is a SQLite database, not DuckDB: export its tables as CSV into a "
+            f"{paths.shown(path)} is a SQLite database, not DuckDB: export its tables as CSV into a "
             f"folder and point `source` at the folder (or copy them into a DuckDB file)"
         )
     if head[8:12] != b"DUCK":
         raise DataSourceError(
-            f"{path} is not a DuckDB database: a .duckdb/.db source must be a DuckDB file; "
+            f"{paths.shown(path)} is not a DuckDB database: a .duckdb/.db source must be a DuckDB file; "
             f"for other data put CSV/XLSX/Parquet files in a folder and point `source` at it"
         )
 
@@ -207,7 +208,7 @@ def _check_parquet_file(path: Path) -> None:
         tail = handle.read(4)
     if size < 12 or head != b"PAR1" or tail != b"PAR1":
         raise DataSourceError(
-            f"{path} is not a Parquet file (it lacks Parquet's PAR1 markers): export the "
+            f"{paths.shown(path)} is not a Parquet file (it lacks Parquet's PAR1 markers): export the "
             f"table as Parquet again, or save it as .csv or .xlsx"
         )
 
@@ -218,7 +219,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         return open_duckdb(path, read_only=True)
     except duckdb.Error as error:
-        raise DataSourceError(f"cannot open DuckDB database {path}: {_first_line(error)}") from None
+        raise DataSourceError(f"cannot open DuckDB database {paths.shown(path)}: {_first_line(error)}") from None
 
 
 def _first_line(error: Exception) -> str:
@@ -398,13 +399,20 @@ def branch_names(location: Location, *, stages: tuple[Stage, ...]) -> list[str]:
 
 
 def missing_branch(
-    branch: str, *, source: str = "", files: dict | None = None, stages=None, root: Path | None = None
-) -> str | None:
+    branch: str,
+    *,
+    source: str = "",
+    files: dict | None = None,
+    stages=None,
+    root: Path | None = None,
+    langs: tuple[str, ...] = ("en",),
+) -> str | dict[str, str] | None:
     """Why ``branch`` is not in its data, or None when some table has rows of it.
 
     The tables are searched in turn and the search stops at the first that has the branch, so
     a right name costs one distinct-name query. A wrong one is named with every table searched,
-    the branches found and the closest of them.
+    the branches found and the closest of them: in English, or with several ``langs`` as a
+    mapping language → message.
 
     Examples
     --------
@@ -425,21 +433,21 @@ def missing_branch(
         names = branch_names(location, stages=stage_list)
         if target in names:
             return None
-        searched.setdefault(_relative(location.path, root), []).append(table)
+        searched.setdefault(paths.shown(location.path, root), []).append(table)
         found.update(names)
     if not searched:
         return None  # no table at all: each notebook says which it needs
     near = [n for n in sorted(found) if target and (target in n or n in target)]
     near += difflib.get_close_matches(target, sorted(found), n=1, cutoff=0.5)
-    listed = ", ".join(sorted(found)[:12]) + (" …" if len(found) > 12 else "")
-    where = "; ".join(f"{path} ({', '.join(tables)})" for path, tables in searched.items())
-    text = f"no rows for branch {branch!r} in {where}; branches found: {listed or 'none'}"
-    return text + (f"; did you mean {near[0]!r}?" if near else "")
+    from funnelkit.i18n import t
+
+    texts = {}
+    for lang in langs:
+        comma = "、" if lang == "zh" else ", "
+        listed = comma.join(sorted(found)[:12]) + (" …" if len(found) > 12 else "")
+        where = "; ".join(f"{path} ({comma.join(tables)})" for path, tables in searched.items())
+        text = t("data.no_branch_rows", lang, branch=branch, where=where, found=listed or t("data.none_found", lang))
+        texts[lang] = text + (t("data.did_you_mean", lang, name=near[0]) if near else "")
+    return texts if len(langs) > 1 else texts[langs[0]]
 
 
-def _relative(path: Path, root: Path | None) -> str:
-    """``path`` as messages show it: relative to the project when inside it."""
-    try:
-        return path.resolve().relative_to((root or paths.project_root()).resolve()).as_posix()
-    except ValueError:
-        return str(path)

@@ -292,14 +292,21 @@ def start_report(
         filters = params.filters()
     check_lang(lang)
     use_report_style()
-    show_errors_without_traceback()
+    show_errors_without_traceback(lang)
     if output_dir:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
     return Report(notebook=notebook, branch=branch, lang=lang, output_dir=output_dir, run_id=run_id, filters=filters)
 
 
-def show_errors_without_traceback() -> None:
-    """In IPython, show a FunnelkitError as its message alone: no traceback for a user's mistake."""
+#: The language a notebook's errors are shown in (set by ``start_report`` and ``Params.from_namespace``).
+_ERROR_LANG = {"lang": "zh"}
+
+
+def show_errors_without_traceback(lang: str | None = None) -> None:
+    """In IPython, show a FunnelkitError as its message alone, in the report's ``lang``: no
+    traceback for a user's mistake."""
+    if lang in ("zh", "en"):
+        _ERROR_LANG["lang"] = lang
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
@@ -309,7 +316,7 @@ def show_errors_without_traceback() -> None:
         return
 
     def show(shell, etype, value, tb, tb_offset=None):
-        print(f"{etype.__name__}: {value}")
+        print(f"{etype.__name__}: {value.text(_ERROR_LANG['lang'])}")
         return None
 
     shell.set_custom_exc((FunnelkitError,), show)
