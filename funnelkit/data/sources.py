@@ -449,5 +449,3 @@ def missing_branch(
         text = t("data.no_branch_rows", lang, branch=branch, where=where, found=listed or t("data.none_found", lang))
         texts[lang] = text + (t("data.did_you_mean", lang, name=near[0]) if near else "")
     return texts if len(langs) > 1 else texts[langs[0]]
-
-
