@@ -95,8 +95,8 @@ class Result(AnalysisResult):
     regions: pd.DataFrame
     spread: pd.DataFrame
     focus_mix: pd.DataFrame
-    moves: pd.DataFrame
-    movement: pd.DataFrame
+    moves: pd.DataFrame | None
+    movement: pd.DataFrame | None
     bands: pd.DataFrame
     top_share: pd.DataFrame
     value_table: pd.DataFrame
@@ -122,7 +122,10 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
     given = referrals.relabelled_counts(params.referral_counts, params.aliases)
     events = tables.get("events")
     year, previous = tiering.snapshot_years(customers, current_year=params.current_year)
-    moves = migration.migration(customers, previous=previous, current=year)
+    tiering.require_tiers(customers, year=year)
+    if previous is None:  # one snapshot year: nothing to move from
+        gaps["migration"] = Gap("data.gap_one_period", {"period": "tiers.word_snapshot_year", "only": year})
+    moves = None if previous is None else migration.migration(customers, previous=previous, current=year)
     visits = tables.get("visits")
     contacts = in_window = None
     if visits is not None:
@@ -161,7 +164,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         spread=concentration.concentration(customers, year=year, top_k=params.top_k),
         focus_mix=concentration.region_industry(customers, year=year, tiers=rule["tiers"]),
         moves=moves,
-        movement=migration.migration_summary(moves),
+        movement=when("migration", lambda: migration.migration_summary(moves)),
         bands=value.value_bands(customers, year=year, bands=params.value_bands),
         top_share=value.top_revenue_share(customers, year=year),
         value_table=value.value_tiers(customers, year=year, rule=params.value_tiers),

@@ -151,7 +151,7 @@ def _concentration_findings(figures, regions, rule, concentration, top_k, lang) 
 
 
 def _migration_findings(moves, previous, lang) -> list[str]:
-    if previous is None:
+    if previous is None or moves is None:
         return []
     n = moves.set_index("movement")["customers"]
     return [

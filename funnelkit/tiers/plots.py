@@ -66,10 +66,10 @@ def region_industry_heatmap(result, *, lang: str = "zh", ax=None):
 
 def migration_heatmap(result, *, lang: str = "zh", ax=None):
     """Tier transitions (:func:`funnelkit.tiers.migration.migration`), new and gone in the margins."""
-    data, ax = result.moves, axes_for(ax, (6, 4.4))
-    if data.empty:  # a single snapshot year: nothing to compare
-        ax.set_axis_off()
-        return ax.figure
+    data = result.moves
+    if data is None or data.empty:  # a single snapshot year: nothing to compare
+        return None
+    ax = axes_for(ax, (6, 4.4))
     rows, cols = [*TIERS, "new"], [*TIERS, "gone"]
     table = data.pivot(index="from_tier", columns="to_tier", values="customers").reindex(index=rows, columns=cols)
     table.index = [code_label(c, lang) for c in rows]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from funnelkit.data import schema
-from funnelkit.exceptions import ParamsError, Problem
+from funnelkit.exceptions import FunnelkitError, ParamsError, Problem
 
 TIER_ORDER: tuple[str, ...] = tuple(schema.TIERS)  # premium, potential, general: best first
 LOYALTY_MAX = sum(top for _, top in schema.LOYALTY_ITEMS.values())
@@ -207,6 +207,18 @@ def snapshot_years(data: pd.DataFrame, *, current_year: int) -> tuple[int, int |
         )
     earlier = [y for y in years if y < current]
     return current, (earlier[-1] if earlier else None)
+
+
+def require_tiers(data: pd.DataFrame, *, year: int) -> None:
+    """Raise unless some customer of ``year`` has a tier: without the scorecard items and
+    without a tier column there is nothing for the tier report to show."""
+    if data.loc[data["snapshot_year"] == year, "tier"].notna().any():
+        return
+    from funnelkit.i18n import t
+
+    items = ", ".join([*schema.LOYALTY_ITEMS, *schema.CAPACITY_ITEMS])
+    texts = {lang: t("tiers.error_no_tiers", lang, year=year, items=items) for lang in ("en", "zh")}
+    raise FunnelkitError(texts["en"], texts=texts)
 
 
 def tiered(data: pd.DataFrame, year: int | None) -> pd.DataFrame:

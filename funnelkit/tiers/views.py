@@ -130,13 +130,20 @@ def shares(result, lang: str) -> pd.DataFrame:
 
 
 def by_region(result, lang: str) -> pd.DataFrame:
-    """Customers per tier and region, both years, with shares and growth."""
-    return _show(result.by_region, lang, percent=["share_previous", "share_current", "growth"])
+    """Customers per tier and region, both years, with shares and growth (this year only
+    when there is no previous snapshot)."""
+    return _by_group(result, result.by_region, lang)
 
 
 def by_industry(result, lang: str) -> pd.DataFrame:
-    """Customers per tier and industry, both years, with shares and growth."""
-    return _show(result.by_industry, lang, percent=["share_previous", "share_current", "growth"])
+    """Customers per tier and industry, both years, with shares and growth (this year only
+    when there is no previous snapshot)."""
+    return _by_group(result, result.by_industry, lang)
+
+
+def _by_group(result, data: pd.DataFrame, lang: str) -> pd.DataFrame:
+    previous = ["previous", "share_previous", "growth"] if result.previous_year is None else []
+    return _show(data, lang, percent=["share_previous", "share_current", "growth"], drop=previous)
 
 
 def regions(result, lang: str) -> pd.DataFrame:
@@ -151,13 +158,17 @@ def concentration(result, lang: str) -> pd.DataFrame:
     )
 
 
-def migration(result, lang: str) -> pd.DataFrame:
+def migration(result, lang: str) -> pd.DataFrame | None:
     """Customers moving between tiers from the previous year to this one."""
+    if result.moves is None:
+        return None
     return _show(result.moves, lang)
 
 
-def migration_summary(result, lang: str) -> pd.DataFrame:
+def migration_summary(result, lang: str) -> pd.DataFrame | None:
     """Up, same, down, new and gone customers."""
+    if result.movement is None:
+        return None
     return _show(result.movement, lang)
 
 
