@@ -82,12 +82,18 @@ def build(db: Path, scale: float) -> Path:
     return db
 
 
-def _analyse_once(name: str, source: Path, branch: str, profile: bool) -> dict:
+def _environment(code: Path) -> dict:
+    """This process's environment with ``code`` (a funnelkit checkout) first on the path."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))}
+
+
+def _analyse_once(name: str, source: Path, branch: str, profile: bool, code: Path) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", _ANALYSE, name, str(source), branch, "1" if profile else "0"],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=code,
+        env=_environment(code),
     )
     if done.returncode:
         raise RuntimeError(f"{name} on {source} failed:\n{done.stderr[-3000:]}")
@@ -101,40 +107,42 @@ class _PeakSampler(threading.Thread):
 
     def __init__(self, interval: float = 0.1):
         super().__init__(daemon=True)
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self._done = interval, 0, threading.Event()
 
     def run(self) -> None:
         import psutil
 
         me = psutil.Process()
-        while not self._stop.is_set():
+        while not self._done.is_set():
             for child in me.children(recursive=True):
                 try:
                     self.peak = max(self.peak, child.memory_info().rss)
                 except psutil.Error:
                     pass
-            self._stop.wait(self.interval)
+            self._done.wait(self.interval)
 
     def stop(self) -> int:
-        self._stop.set()
+        self._done.set()
         self.join()
         return self.peak
 
 
-def _notebook_once(name: str, source: Path, branch: str) -> dict:
+def _notebook_once(name: str, source: Path, branch: str, code: Path) -> dict:
     import papermill
 
+    # the kernel inherits this environment and starts in ``code``: it imports that kit
+    os.environ["PYTHONPATH"] = _environment(code)["PYTHONPATH"]
     sampler = _PeakSampler()
     with tempfile.TemporaryDirectory() as tmp:
         sampler.start()
         started = time.perf_counter()
         try:
             papermill.execute_notebook(
-                str(ROOT / "notebooks" / f"{name}.ipynb"),
+                str(code / "notebooks" / f"{name}.ipynb"),
                 str(Path(tmp) / f"{name}.ipynb"),
                 parameters={"branch": branch, "source": str(source)},
                 kernel_name="funnelkit",
-                cwd=str(ROOT),
+                cwd=str(code),
                 progress_bar=False,
             )
         finally:
@@ -151,15 +159,19 @@ def measure_notebooks(
     repeat: int = 3,
     mode: str = "notebook",
     profile: bool = False,
+    code: Path = ROOT,
 ) -> dict[tuple[str, str], dict]:
-    """Median seconds and peak MB of each notebook on each source: ``{(source name, notebook): {...}}``."""
+    """Median seconds and peak MB of each notebook on each source: ``{(source name, notebook): {...}}``.
+
+    ``code`` is the funnelkit checkout whose notebooks and package run (default: this one).
+    """
     results = {}
     for notebook in notebooks:
         for label, source in sources.items():
             runs = [
-                _analyse_once(notebook, source, branch, profile and i == 0)
+                _analyse_once(notebook, source, branch, profile and i == 0, code)
                 if mode == "analyse"
-                else _notebook_once(notebook, source, branch)
+                else _notebook_once(notebook, source, branch, code)
                 for i in range(repeat)
             ]
             results[label, notebook] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
@@ -193,13 +205,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", action="append", choices=NOTEBOOKS, help="only this notebook; repeatable")
     parser.add_argument("--profile", action="store_true", help="cProfile the first analyse run (mode analyse)")
     parser.add_argument("--only-large", action="store_true", help="skip the default demo database")
+    parser.add_argument("--code", type=Path, default=ROOT, help="funnelkit checkout to measure (e.g. an older one)")
     args = parser.parse_args(argv)
     large = build(args.db or ROOT / "data" / f"bench-scale{args.scale:g}.duckdb", args.scale)
     sources = {} if args.only_large else {"default": ROOT / "data" / "demo.duckdb"}
     sources["scale"] = large
     print(f"{args.mode}: branch {BRANCH}, median of {args.repeat}, {os.cpu_count()} cores", flush=True)
     results = measure_notebooks(
-        sources, notebooks=args.notebook or NOTEBOOKS, repeat=args.repeat, mode=args.mode, profile=args.profile
+        sources,
+        notebooks=args.notebook or NOTEBOOKS,
+        repeat=args.repeat,
+        mode=args.mode,
+        profile=args.profile,
+        code=args.code.resolve(),
     )
     return 0 if args.only_large or report(results) else 1
 
