@@ -17,6 +17,7 @@ ratio large/default against the targets (≤ 2× the default time, ≤ 1 GB per 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -115,10 +116,8 @@ class _PeakSampler(threading.Thread):
         me = psutil.Process()
         while not self._done.is_set():
             for child in me.children(recursive=True):
-                try:
+                with contextlib.suppress(psutil.Error):
                     self.peak = max(self.peak, child.memory_info().rss)
-                except psutil.Error:
-                    pass
             self._done.wait(self.interval)
 
     def stop(self) -> int:

@@ -244,9 +244,7 @@ def customer_cadence(
         owner=own.fillna(rows["customer_id"].map(last_owner)),
         contact_phone=rows.get("contact_phone"),
     )
-    out = base[["customer_id", "owner", "tier", "contact_phone"]].merge(
-        records, on="customer_id"
-    )
+    out = base[["customer_id", "owner", "tier", "contact_phone"]].merge(records, on="customer_id")
     out = out.assign(contact_phone=out["contact_phone"].map(mask_contact, na_action="ignore"))
     return out.assign(
         meets_policy=out["meets_phone"] & out["meets_onsite"], overdue=out["overdue_phone"] | out["overdue_onsite"]

@@ -122,7 +122,11 @@ def test_period_edges_by_hand():
     }
     visits = pd.DataFrame(
         [(c, "phone", "王", d) for c, days in calls.items() for d in days]
-        + [("c0", "onsite", "王", "2006-03-31"), ("c0", "onsite", "王", "2006-06-01"), ("c3", "onsite", "李", "2006-04-01")],
+        + [
+            ("c0", "onsite", "王", "2006-03-31"),
+            ("c0", "onsite", "王", "2006-06-01"),
+            ("c3", "onsite", "李", "2006-04-01"),
+        ],
         columns=["customer_id", "kind", "owner", "date"],
     ).assign(date=lambda d: pd.to_datetime(d["date"]))
     out = _same(visits, people, year=2006, policy={}, as_of="2006-06-30").set_index("customer_id")
