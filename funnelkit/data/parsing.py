@@ -56,14 +56,26 @@ def arrow_strings(values: pd.Series) -> pyarrow.Array | pyarrow.ChunkedArray | N
 
 def _clean_strings(strings) -> pd.arrays.ArrowStringArray:
     """NFKC-normalised, stripped, '' → NA, chunk by chunk: a clean chunk keeps its buffers, so
-    clean data is neither copied nor doubled in memory."""
+    clean data is neither copied nor doubled in memory. A column that repeats a few values
+    (segment, owner, stage …) is normalised once per distinct value, judged by its first chunk."""
     chunks = strings.chunks if isinstance(strings, pyarrow.ChunkedArray) else [strings]
-    cleaned = [_clean_chunk(chunk) for chunk in chunks]
+    repetitive = bool(chunks) and _repetitive(chunks[0])
+    cleaned = [_clean_chunk(chunk, repetitive=repetitive) for chunk in chunks]
     return pd.arrays.ArrowStringArray(pyarrow.chunked_array(cleaned, type=strings.type))
 
 
-def _clean_chunk(chunk: pyarrow.Array) -> pyarrow.Array:
-    cleaned = _tidy(chunk)
+def _repetitive(chunk: pyarrow.Array) -> bool:
+    """Whether at most a tenth of the chunk's cells are distinct values."""
+    return len(chunk) >= 1000 and pc.count_distinct(chunk).as_py() * 10 <= len(chunk)
+
+
+def _clean_chunk(chunk: pyarrow.Array, *, repetitive: bool = False) -> pyarrow.Array:
+    if repetitive:
+        encoded = pc.dictionary_encode(chunk)
+        tidied = _tidy(encoded.dictionary)
+        cleaned = chunk if tidied.equals(encoded.dictionary) else pc.take(tidied, encoded.indices)
+    else:
+        cleaned = _tidy(chunk)
     if cleaned.equals(chunk):
         cleaned = chunk
     empty = pc.equal(cleaned, "")

@@ -58,7 +58,12 @@ FALLBACK_MATURITY_DAYS = 120
 
 def _stage_position(data: pd.DataFrame, stages, deal_from_stage: str) -> tuple[pd.Series, int]:
     keys = [s.key for s in resolve_stages(stages)]  # deal_from_stage is one of them (checked by analyse)
-    return data["stage"].astype(str).map({k: i for i, k in enumerate(keys)}), keys.index(deal_from_stage)
+    # Looked up once per distinct stage, not per lead (millions of leads, a handful of stages).
+    codes, distinct = pd.factorize(data["stage"].astype("string"))
+    found = pd.Series(np.asarray(distinct, dtype=object)).map({k: i for i, k in enumerate(keys)}).to_numpy(float)
+    position = np.where(codes >= 0, found[codes] if len(found) else np.nan, np.nan)
+    position = pd.Series(position, index=data.index)
+    return (position.astype("int64") if position.notna().all() else position), keys.index(deal_from_stage)
 
 
 def reason_categories(taxonomy: dict) -> dict[str, str]:

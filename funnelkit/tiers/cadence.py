@@ -102,14 +102,6 @@ def mask_contact(value):
     return "*" * (len(value) - 4) + value[-4:]
 
 
-def _gaps(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, float, float]:
-    """(contacts, longest gap, days since the last contact) for one customer's contacts in the window."""
-    points = np.sort(dates[(dates >= start) & (dates <= end)].to_numpy(dtype="datetime64[D]"))
-    edges = np.concatenate([[np.datetime64(start.date())], points, [np.datetime64(end.date())]])
-    steps = np.diff(edges).astype(int)
-    return len(points), float(steps.max()), float(steps[-1])
-
-
 def complete_periods(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.PeriodIndex:
     """The calendar periods (``M`` months, ``Q`` quarters) lying fully inside ``start`` … ``end``.
 
@@ -122,10 +114,80 @@ def complete_periods(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.Pe
     return periods[(periods.start_time >= start) & (periods.end_time.normalize() <= end)]
 
 
-def _covers_every_period(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp, freq: str) -> bool:
-    """Whether every calendar period fully inside the window holds at least one contact."""
-    inside = dates[(dates >= start) & (dates <= end)]
-    return complete_periods(start, end, freq).isin(inside.dt.to_period(freq)).all()
+def _period_number(days: np.ndarray, freq: str) -> np.ndarray:
+    """The running number of the calendar month (``M``) or quarter (``Q``) of each day."""
+    months = days.astype("datetime64[M]").astype(np.int64)
+    return months if freq == "M" else months // 3
+
+
+def _complete_span(start: np.ndarray, end: np.datetime64, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """First and last number of the calendar periods lying fully inside each ``start`` … ``end``
+    window (as :func:`complete_periods`; empty when first > last)."""
+    first = _period_number(start, freq)
+    starts_on_boundary = _period_start(first, freq) == start
+    first = np.where(starts_on_boundary, first, first + 1)
+    last = _period_number(np.array([end]), freq)[0]
+    ends_on_boundary = _period_start(np.array([last + 1]), freq)[0] - np.timedelta64(1, "D") == end
+    return first, np.full(len(start), last if ends_on_boundary else last - 1)
+
+
+def _period_start(number: np.ndarray, freq: str) -> np.ndarray:
+    months = number if freq == "M" else number * 3
+    return np.asarray(months, dtype="datetime64[M]").astype("datetime64[D]")
+
+
+def _kind_cadence(
+    contacts: pd.DataFrame, start: pd.Series, end: np.datetime64, *, freq: str, limit: int, measure: str
+) -> pd.DataFrame:
+    """One kind's cadence for every customer of ``start`` (index customer_id, values the window
+    start), from that kind's ``contacts`` (customer_id, day): all customers at once.
+
+    The gaps are the steps between the window start, each contact inside the window and the
+    end; the longest is the largest of the first step, the steps between contacts and the last.
+    """
+    window = pd.DataFrame({"customer_id": start.index, "start": start.to_numpy(dtype="datetime64[D]")})
+    inside = contacts.merge(window, on="customer_id")
+    inside = inside[(inside["day"] >= inside["start"]) & (inside["day"] <= end)]
+    inside = inside.sort_values(["customer_id", "day"], kind="stable")
+    day = inside["day"].to_numpy(dtype="datetime64[D]")
+    same = inside["customer_id"].to_numpy()
+    new = np.r_[True, same[1:] != same[:-1]] if len(same) else np.zeros(0, dtype=bool)
+    previous = np.where(new, inside["start"].to_numpy(dtype="datetime64[D]"), np.r_[day[:1], day[:-1]])
+    step = (day - previous).astype(np.int64)
+    inside = inside.assign(step=step, period=_period_number(day, freq))
+    per = inside.groupby("customer_id", sort=False).agg(
+        contacts=("day", "size"), longest=("step", "max"), last=("day", "max")
+    )
+    per = per.reindex(window["customer_id"])
+    begin = window["start"].to_numpy(dtype="datetime64[D]")
+    last = per["last"].to_numpy(dtype="datetime64[D]")
+    since = (end - np.where(np.isnat(last), begin, last)).astype(np.int64).astype(float)
+    longest = np.fmax(per["longest"].to_numpy(dtype=float), since)
+    overdue = since > limit
+    if measure == "gap":
+        meets = longest <= limit
+    else:
+        first, final = _complete_span(begin, end, freq)
+        span = pd.DataFrame({"customer_id": window["customer_id"], "first": first, "final": final})
+        held = inside[["customer_id", "period"]].drop_duplicates().merge(span, on="customer_id")
+        covered = (
+            held[(held["period"] >= held["first"]) & (held["period"] <= held["final"])]
+            .groupby("customer_id", sort=False)
+            .size()
+            .reindex(window["customer_id"], fill_value=0)
+            .to_numpy()
+        )
+        meets = (covered >= np.maximum(final - first + 1, 0)) & ~overdue
+    return pd.DataFrame(
+        {
+            "contacts": per["contacts"].fillna(0).to_numpy(dtype=np.int64),
+            "max_gap": longest,
+            "days_since": since,
+            "meets": meets.astype(bool),
+            "overdue": overdue.astype(bool),
+        },
+        index=window["customer_id"],
+    )
 
 
 def customer_cadence(
@@ -150,28 +212,21 @@ def customer_cadence(
         else pd.Series(year_start, index=rows.index)
     ).clip(upper=end)
     contacts = visits.assign(date=pd.to_datetime(visits["date"]).dt.normalize())
-    by_customer = {key: group for key, group in contacts.groupby(["customer_id", "kind"])}
-    records = []
-    for row, start in zip(rows.itertuples(index=False), starts):
-        record = {"customer_id": row.customer_id}
-        for kind in KINDS:
-            dates = by_customer.get((row.customer_id, kind), contacts.iloc[0:0])["date"]
-            contacts_n, longest, since = _gaps(dates, start, end)
-            limit = policy[f"{kind}_days"]
-            overdue = since > limit
-            meets = (
-                longest <= limit
-                if policy["measure"] == "gap"
-                else _covers_every_period(dates, start, end, PERIODS[kind]) and not overdue
-            )
-            record |= {
-                f"contacts_{kind}": contacts_n,
-                f"max_gap_{kind}": longest,
-                f"days_since_{kind}": since,
-                f"meets_{kind}": bool(meets),
-                f"overdue_{kind}": overdue,
-            }
-        records.append(record)
+    days = contacts.assign(day=contacts["date"].to_numpy(dtype="datetime64[D]"))[["customer_id", "kind", "day"]]
+    window = pd.Series(starts.to_numpy(dtype="datetime64[D]"), index=pd.Index(rows["customer_id"]))
+    day_end = np.datetime64(end.date())
+    per_kind = [
+        _kind_cadence(
+            days[days["kind"] == kind],
+            window,
+            day_end,
+            freq=PERIODS[kind],
+            limit=policy[f"{kind}_days"],
+            measure=policy["measure"],
+        ).add_suffix(f"_{kind}")
+        for kind in KINDS
+    ]
+    records = pd.concat(per_kind, axis=1).rename_axis("customer_id").reset_index()[_RECORD_COLUMNS]
     last_owner = (
         contacts.sort_values("date").drop_duplicates("customer_id", keep="last").set_index("customer_id")["owner"]
     )
@@ -180,9 +235,7 @@ def customer_cadence(
         owner=own.fillna(rows["customer_id"].map(last_owner)),
         contact_phone=rows.get("contact_phone"),
     )
-    out = base[["customer_id", "owner", "tier", "contact_phone"]].merge(
-        pd.DataFrame(records, columns=_RECORD_COLUMNS), on="customer_id"
-    )
+    out = base[["customer_id", "owner", "tier", "contact_phone"]].merge(records, on="customer_id")
     out = out.assign(contact_phone=out["contact_phone"].map(mask_contact, na_action="ignore"))
     return out.assign(
         meets_policy=out["meets_phone"] & out["meets_onsite"], overdue=out["overdue_phone"] | out["overdue_onsite"]
