@@ -54,6 +54,7 @@ class Spare:
 
 
 _spare: Spare | None = None
+_lock = threading.Lock()  # jobs may run in threads of one process (other executors)
 
 
 def _start(kernel_name: str, cwd: str, folder: Path, log: Path, *, nice: int = 0) -> _Kernel:
@@ -147,7 +148,8 @@ def take(kernel_name: str, cwd: str, folder: Path, log: Path, modules: tuple[str
     owns it and must :func:`release` it. A spare made for another project, kernel or run,
     or one that failed to warm, is shut down and a fresh kernel started instead."""
     global _spare
-    spare, _spare = _spare, None
+    with _lock:
+        spare, _spare = _spare, None
     if spare is not None and spare.spec == (kernel_name, cwd, str(folder), modules):
         try:
             spare.warmed.result(timeout=WARM_TIMEOUT)
@@ -195,7 +197,8 @@ def release(km: _Kernel) -> None:
 def discard() -> None:
     """Shut down the spare kernel, if any (a worker's last job, or a run that changed)."""
     global _spare
-    spare, _spare = _spare, None
+    with _lock:
+        spare, _spare = _spare, None
     if spare is not None:
         release(spare.km)
         spare.log.unlink(missing_ok=True)  # it never ran a notebook: nothing to keep

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
@@ -336,7 +337,9 @@ def _execute(job: Job, executed: Path, parameters: dict, log: Path, result: Resu
     for attempt in range(3):
         km, result.warm_kernel = kernels.take(*spec, log, job.warm_modules)
         try:
-            if job.warm_next and attempt == 0:
+            # Only from a process's main thread (local workers): Linux ties a kernel's death
+            # signal to the thread that started it, and executor threads come and go.
+            if job.warm_next and attempt == 0 and threading.current_thread() is threading.main_thread():
                 spare_log = inside(Path(job.run_dir), "logs", f".spare-kernel-{os.getpid()}.log")
                 kernels.prepare(*spec, spare_log, job.warm_modules)
             return pm.execute_notebook(
@@ -551,6 +554,9 @@ def run_batch(
             slots = getattr(pool, "workers", None) or len(jobs)
             # The last jobs a worker may take have no next notebook to warm a kernel for.
             jobs = [replace(job, warm_next=i < len(jobs) - slots) for i, job in enumerate(jobs)]
+            counts["running"] = min(slots, len(jobs))
+            if on_progress:
+                on_progress(dict(counts))
             orphans = _run_jobs(pool, jobs, record, run_job, slots=slots)
             # A worker process that died (out of memory, a crash in a library) breaks the whole
             # local pool and fails every job still queued on it: run those again, each in a pool

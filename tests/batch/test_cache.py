@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from funnelkit.batch import cache
 from funnelkit.batch.runner import run_batch
-from funnelkit.cli import main
+from funnelkit.cli import _counts_text, main
 
 CSV = "分公司,期间,客户类型,阶段,数量\n{b},2006,商企,目标客户,{n}\n{b},2006,商企,潜在客户,40\n"
 
@@ -45,6 +45,8 @@ def test_an_unchanged_batch_reuses_everything_and_a_changed_file_reruns_its_bran
     first = run_batch(project_root=two_files, workers=2)
     assert statuses(first) == {"alpha": "ok", "beta": "ok"}
     assert all(r.peak_mb and r.peak_mb > 20 for r in first.results)  # a real kernel's memory
+    recorded = json.loads((first.run_dir / "run.json").read_text(encoding="utf-8"))["results"]
+    assert all(r["peak_mb"] > 20 and r["seconds"] > 0 and r["reused_from"] == "" for r in recorded)
 
     second = run_batch(project_root=two_files, workers=2)
     assert statuses(second) == {"alpha": "reused", "beta": "reused"}
@@ -136,3 +138,9 @@ def test_the_key_covers_notebook_parameters_data_and_peers(project: Path):
         assert cache.job_key(**{**base, **change}) != key, change
     assert not cache.reads_peers(notebook)
     assert cache.reads_peers(Path(__file__).resolve().parents[2] / "notebooks" / "funnel.ipynb")
+
+
+def test_the_progress_bar_counts_each_state():
+    counts = {"reused": 2, "running": 1, "done": 3, "failed": 1, "skipped": 0}
+    assert _counts_text(counts) == "reused 2 · running 1 · done 3 · failed 1"
+    assert _counts_text({**counts, "skipped": 4}).endswith("failed 1 · skipped 4")
