@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report test test-fast lint format lock lab bench clean browser
+.PHONY: help install demo report test test-fast lint format lock lab bench bench-scale clean browser
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 # constraints.txt pins every package to the versions the reports were checked with, so a report
 # can be reproduced later; `make lock` refreshes it from the current environment.
@@ -55,8 +55,11 @@ lab: $(DEMO_DB) ## JupyterLab on notebooks/ with the kit importable (extra argum
 	FUNNELKIT_HOME=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=notebooks \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(ARGS)
 
-bench: $(DEMO_DB) ## speed and memory benchmarks (large demo data)
+bench: $(DEMO_DB) ## the batch side by side with a papermill/nbconvert loop and a careful script (BENCH_REPEAT=3 for medians)
 	$(BIN)/python -m benchmarks.run
+
+bench-scale: $(DEMO_DB) ## loading and every notebook at 10 million leads: seconds and kernel peak memory (slow)
+	$(BIN)/python -m benchmarks.run --scale-run
 
 clean: ## remove generated outputs and the demo database (keeps .venv)
 	rm -rf outputs/*/ outputs/latest $(DEMO_DB) test-results

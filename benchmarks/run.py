@@ -1,9 +1,17 @@
-"""Speed and memory benchmarks: ``make bench``.
+"""Speed and memory benchmarks: ``make bench`` and ``make bench-scale``.
 
-1. Branch loading on a large demo database (default scale 200, about 10 million leads):
-   the time and peak memory to load one branch's leads through the pushed-down filter,
-   against loading the whole table. A branch's cost must follow its own size.
-2. One notebook batch on the default demo database: seconds per notebook run.
+``make bench`` (``python -m benchmarks.run``): the batch side by side with a naive
+papermill/nbconvert command loop and a careful sequential script on the same notebooks
+(:mod:`benchmarks.compare`), with the ratios.
+
+``make bench-scale`` (``python -m benchmarks.run --scale-run``), on a large demo database
+(default scale 200, about 10 million leads):
+
+1. branch loading: the time and peak memory to load one branch's leads through the
+   pushed-down filter, against loading the whole table — a branch's cost must follow its
+   own size;
+2. every notebook of the largest branch: wall seconds and the kernel's peak resident
+   memory, against the same branch on the default demo data.
 
 Each measurement runs in a fresh process (clean peak memory), ``--repeat`` times; the
 medians and their ratios are printed, since this machine is shared and noisy.
@@ -14,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,7 +63,7 @@ def measure(kind: str, db: Path, branch: str, repeat: int) -> dict:
     }
 
 
-def bench_loading(scale: float, repeat: int) -> None:
+def bench_loading(scale: float, repeat: int) -> str:
     import duckdb
 
     db = ROOT / "data" / f"bench-scale{scale:g}.duckdb"
@@ -93,41 +102,66 @@ def bench_loading(scale: float, repeat: int) -> None:
             f"{name}: {r['rows'] / whole['rows']:.0%} of the rows, {r['seconds'] / whole['seconds']:.0%} of the "
             f"whole-table time (validated, vs raw), {r['peak_mb'] / whole['peak_mb']:.0%} of its peak memory"
         )
+    return large
 
 
-def bench_batch(repeat: int) -> None:
+def notebook_costs(db: Path, branch: str) -> dict[str, dict]:
+    """Per notebook of ``branch`` on the database ``db``: wall seconds and the kernel's peak
+    resident memory (MB), from a real batch run (``run.json``), every notebook executed."""
     from funnelkit.batch.runner import run_batch
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="funnelkit-bench-") as tmp:
         project = Path(tmp)
         for folder in ("params", "notebooks"):
-            subprocess.run(["cp", "-r", str(ROOT / folder), str(project / folder)], check=True)
+            shutil.copytree(ROOT / folder, project / folder)
         (project / "outputs").mkdir()
-        os.environ["FUNNELKIT_DEMO_DB"] = str(ROOT / "data" / "demo.duckdb")
-        walls, per_notebook = [], {}
-        for _ in range(repeat):
-            started = time.perf_counter()
-            batch = run_batch(project_root=project)
-            walls.append(time.perf_counter() - started)
-            for r in batch.results:
-                per_notebook.setdefault(r.notebook, []).append(r.seconds)
+        previous = {k: os.environ.get(k) for k in ("FUNNELKIT_DEMO_DB", "FUNNELKIT_HOME")}
+        os.environ.update(FUNNELKIT_DEMO_DB=str(db), FUNNELKIT_HOME=str(project))
+        try:
+            batch = run_batch(project_root=project, branches=[branch], force=True)
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return {r.notebook: {"status": r.status, "seconds": r.seconds, "peak_mb": r.peak_mb} for r in batch.results}
+
+
+def bench_notebooks(scale: float, branch: str) -> None:
+    """Each notebook of ``branch`` on the large database against the default demo data."""
+    large = notebook_costs(ROOT / "data" / f"bench-scale{scale:g}.duckdb", branch)
+    small = notebook_costs(ROOT / "data" / "demo.duckdb", branch)
+    print(f"\n{branch}, per notebook: demo data vs scale {scale:g} (targets: ≤ 2× the time, ≤ 1024 MB)")
+    print(f"{'notebook':<10}{'demo s':>8}{'large s':>9}{'ratio':>7}{'demo MB':>9}{'large MB':>10}  status")
+    for notebook, r in large.items():
+        d = small.get(notebook, {})
+        ratio = r["seconds"] / d["seconds"] if d.get("seconds") else float("nan")
         print(
-            f"\nbatch: {len(batch.results)} notebook runs, {len(batch.failed)} failed; "
-            f"median wall {statistics.median(walls):.1f} s over {repeat} run(s), {os.cpu_count()} workers"
+            f"{notebook:<10}{d.get('seconds', 0):>8.1f}{r['seconds']:>9.1f}{ratio:>7.1f}"
+            f"{d.get('peak_mb') or 0:>9.0f}{r['peak_mb'] or 0:>10.0f}  {r['status']}"
         )
-        for notebook, seconds in sorted(per_notebook.items()):
-            print(f"  {notebook:<10} median {statistics.median(seconds):.1f} s per branch")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scale-run",
+        action="store_true",
+        help="the large-database part: loading, and every notebook of the largest branch (slow)",
+    )
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 200)))
-    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 3)))
-    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", 1)))
+    parser.add_argument("--branch", action="append", help="branches of the side-by-side run (default hangzhou, ningbo)")
+    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
-    bench_loading(args.scale, args.repeat)
-    if not args.skip_batch:
-        bench_batch(max(1, args.repeat // 2))
+    if args.scale_run:
+        largest = bench_loading(args.scale, max(args.repeat, 3))
+        bench_notebooks(args.scale, largest)
+        return
+    from benchmarks.compare import compare
+
+    compare(args.branch or ["hangzhou", "ningbo"], args.repeat, args.workers)
 
 
 if __name__ == "__main__":

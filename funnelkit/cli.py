@@ -52,7 +52,13 @@ def demo(out: Path | None, scale: float, seed: int) -> None:
         console.print(f"  {table:<14}{rows:>12,} rows")
 
 
-def _run(branches, notebooks, workers, timeout) -> None:
+def _counts_text(counts: dict) -> str:
+    """reused · running · done · failed (and skipped, when any) for the progress bar."""
+    shown = ["reused", "running", "done", "failed"] + (["skipped"] if counts.get("skipped") else [])
+    return " · ".join(f"{name} {counts.get(name, 0)}" for name in shown)
+
+
+def _run(branches, notebooks, workers, timeout, force=False) -> None:
     from funnelkit.batch.runner import run_batch
     from funnelkit.exceptions import BatchInterrupted, OutputError
 
@@ -73,7 +79,9 @@ def _run(branches, notebooks, workers, timeout) -> None:
             def finished(result) -> None:
                 if result.seconds or result.ok:
                     progress.advance(task)
-                progress.update(task, description=f"{result.slug}/{result.notebook} {result.status}")
+
+            def counted(counts: dict) -> None:
+                progress.update(task, description=_counts_text(counts))
 
             batch = run_batch(
                 project_root=project_root(),
@@ -83,6 +91,8 @@ def _run(branches, notebooks, workers, timeout) -> None:
                 notebook_timeout=timeout,
                 on_plan=planned,
                 on_result=finished,
+                on_progress=counted,
+                force=force,
             )
     except BatchInterrupted as interrupted:
         console.print(str(interrupted), markup=False, highlight=False, soft_wrap=True)
@@ -104,12 +114,14 @@ def _run(branches, notebooks, workers, timeout) -> None:
 def _summary(batch) -> None:
     """The results table, each failure's message and any warning about the run."""
     table = Table(title=f"run {batch.run_id}")
-    for column in ("branch", "notebook", "status", "seconds", "first error line or reason"):
+    for column in ("branch", "notebook", "status", "seconds", "peak MB", "first error line or reason"):
         table.add_column(column)
-    styles = {"ok": "green", "failed": "red", "skipped": "dim"}
+    styles = {"ok": "green", "reused": "cyan", "failed": "red", "skipped": "dim"}
     for r in batch.results:
         status = Text(r.status, style=styles.get(r.status, ""))
-        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", Text(mask_text(r.error)))
+        note = f"unchanged since run {r.reused_from}" if r.status == "reused" else mask_text(r.error)
+        memory = f"{r.peak_mb:.0f}" if r.peak_mb else ""
+        table.add_row(Text(r.slug), Text(r.notebook), status, f"{r.seconds:.1f}", memory, Text(note))
     console.print(table)
     for r in batch.failed:
         console.print(Text(f"{r.slug} / {r.notebook}", style="red"))
@@ -129,9 +141,13 @@ def _summary(batch) -> None:
     show_default=True,
     help="Seconds allowed per notebook (at least 1).",
 )
-def batch(branches, notebooks, workers, timeout) -> None:
-    """Run every notebook for every branch in params/ and print the index page."""
-    _run(list(branches) or None, list(notebooks) or None, workers, timeout)
+@click.option("--force", is_flag=True, help="Run every notebook, even those whose inputs have not changed.")
+def batch(branches, notebooks, workers, timeout, force) -> None:
+    """Run every notebook for every branch in params/ and print the index page.
+
+    A notebook whose notebook file, parameters, branch data and kit are unchanged since a
+    published run is not run again: its report is reused (status ``reused``)."""
+    _run(list(branches) or None, list(notebooks) or None, workers, timeout, force)
 
 
 @main.command()
@@ -144,9 +160,10 @@ def batch(branches, notebooks, workers, timeout) -> None:
     show_default=True,
     help="Seconds allowed per notebook (at least 1).",
 )
-def run(branch, notebooks, timeout) -> None:
+@click.option("--force", is_flag=True, help="Run the notebooks even if their inputs have not changed.")
+def run(branch, notebooks, timeout, force) -> None:
     """Run the notebooks of one branch."""
-    _run([branch], list(notebooks) or None, None, timeout)
+    _run([branch], list(notebooks) or None, None, timeout, force)
 
 
 @main.command("sync-notebooks")

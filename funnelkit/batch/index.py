@@ -430,6 +430,7 @@ def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dic
                     "label": notebook_label(result.notebook, lang),
                     "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
                     "skipped": mask_text(result.error) if result.status == "skipped" else "",
+                    "reused": getattr(result, "reused_from", "") if result.status == "reused" else "",
                     "tables": [c for c in csvs if c["href"]],
                 }
             )

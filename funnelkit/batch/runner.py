@@ -18,10 +18,11 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -53,6 +54,9 @@ class Job:
     kernel_name: str = KERNEL_NAME
     cell_timeout: int = CELL_TIMEOUT
     notebook_timeout: int = NOTEBOOK_TIMEOUT
+    key: str = ""  # the job's cache key (:mod:`funnelkit.batch.cache`); "" when none
+    warm_next: bool = False  # start and warm a kernel for the worker's next notebook
+    warm_modules: tuple[str, ...] = ()  # what a warm kernel imports before its notebook
 
 
 @dataclass
@@ -60,14 +64,20 @@ class Result:
     slug: str
     branch: str
     notebook: str
-    status: str  # "ok", "failed" or "skipped" (the branch lacks the notebook's data, or does not run it)
+    # "ok", "reused" (unchanged since run ``reused_from``: its files were brought over),
+    # "failed" or "skipped" (the branch lacks the notebook's data, or does not run it)
+    status: str
     seconds: float = 0.0
     error: str = ""  # first line, for the summary table
     detail: str = ""  # the whole user-facing message
+    peak_mb: float | None = None  # the kernel's peak resident memory, where measured
+    reused_from: str = ""
+    warm_kernel: bool = False  # the notebook ran in a kernel started and warmed ahead
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        """Published in this run: executed, or reused unchanged."""
+        return self.status in ("ok", "reused")
 
 
 @dataclass
@@ -86,6 +96,10 @@ class Batch:
     @property
     def skipped(self) -> list[Result]:
         return [r for r in self.results if r.status == "skipped"]
+
+    @property
+    def reused(self) -> list[Result]:
+        return [r for r in self.results if r.status == "reused"]
 
 
 def discover_notebooks(notebooks_dir: Path) -> dict[str, Path]:
@@ -308,18 +322,26 @@ def _kernel_log(path: Path):
             os.close(fd)
 
 
-def _execute(job: Job, executed: Path, parameters: dict):
+def _execute(job: Job, executed: Path, parameters: dict, log: Path, result: Result):
+    """Execute the notebook in a kernel of its own: the worker's warmed spare when there is
+    one; meanwhile the next notebook's kernel starts and warms (``job.warm_next``)."""
     import papermill as pm
     import zmq
-    from traitlets.config import Config
 
-    from .executors import KernelDiesWithWorker
+    from . import kernels
 
-    # The kernel's connection file goes to the notebook's staging folder rather than /tmp:
-    # when a kernel is killed with its worker, removing staging removes the file too.
-    kernel_config = Config({"KernelManager": {"connection_file": str(executed.with_name("kernel-connection.json"))}})
+    # Kernels' connection files go to the run's staging folder rather than /tmp: when a
+    # kernel is killed with its worker, removing staging removes the file too.
+    folder = inside(Path(job.run_dir), STAGING, "kernels")
+    spec = (job.kernel_name, job.project_root, folder)
     for attempt in range(3):
+        km, result.warm_kernel = kernels.take(*spec, log, job.warm_modules)
         try:
+            # Only from a process's main thread (local workers): Linux ties a kernel's death
+            # signal to the thread that started it, and executor threads come and go.
+            if job.warm_next and attempt == 0 and threading.current_thread() is threading.main_thread():
+                spare_log = inside(Path(job.run_dir), "logs", f".spare-kernel-{os.getpid()}.log")
+                kernels.prepare(*spec, spare_log, job.warm_modules)
             return pm.execute_notebook(
                 job.notebook_path,
                 str(executed),
@@ -330,13 +352,18 @@ def _execute(job: Job, executed: Path, parameters: dict):
                 progress_bar=False,
                 log_output=False,
                 report_mode=False,
-                kernel_manager_class=KernelDiesWithWorker,
-                config=kernel_config,
+                km=km,
             )
-        except zmq.ZMQError as error:  # two kernels starting at once can race for a port
-            if "Address already in use" not in str(error) or attempt == 2:
+        except (zmq.ZMQError, RuntimeError) as error:
+            # Two kernels starting at once can race for a port: the kernel dies before it
+            # replies, and no cell has run yet.
+            text = str(error)
+            if ("Address already in use" not in text and "died before replying" not in text) or attempt == 2:
                 raise
             time.sleep(0.5 + attempt)
+        finally:
+            result.peak_mb = kernels.peak_memory_mb(km)
+            kernels.release(km)
 
 
 def _failed_cell_text(executed: Path) -> str:
@@ -383,8 +410,9 @@ def execute_job(job: Job) -> Result:
     parameters = {**job.parameters, "output_dir": str(tables), "run_id": run_dir.name}
     result = Result(job.slug, job.branch, job.notebook, "ok")
     try:
-        with _deadline(job.notebook_timeout), _kernel_log(inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")):
-            notebook = _execute(job, executed, parameters)
+        log = inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")
+        with _deadline(job.notebook_timeout), _kernel_log(log):
+            notebook = _execute(job, executed, parameters, log, result)
         mask_notebook_file(executed)  # the published .ipynb: parameters cell and outputs masked
         from .htmlexport import to_html
 
@@ -392,6 +420,10 @@ def execute_job(job: Job) -> Result:
         (staging / f"{job.notebook}.html").write_text(
             to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8"
         )
+        if job.key:  # what a later run with the same inputs reuses
+            from .cache import JOB_FILE, job_record
+
+            (tables / JOB_FILE).write_text(job_record(job.key, run_dir.name), encoding="utf-8")
         # Publish: each rename is atomic; the HTML goes last, so a report never links to
         # tables that are not there yet.
         os.replace(tables, inside(final, job.notebook))
@@ -438,11 +470,18 @@ def run_batch(
     on_result: Callable[[Result], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     run_job: Callable[[Job], Result] | None = None,
+    force: bool = False,
+    on_progress: Callable[[dict[str, int]], None] | None = None,
 ) -> Batch:
     """Execute the selected notebooks for the selected branches and publish the run.
 
+    A job whose key (:mod:`funnelkit.batch.cache`) matches a job published by an earlier
+    run under ``outputs/`` is not executed: that job's files are brought into this run and
+    its result is ``reused``. ``force`` executes every job.
+
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
-    worker die).
+    worker die). ``on_progress`` receives the counts of reused, running, done, failed and
+    skipped jobs whenever they change.
 
     Raises
     ------
@@ -471,8 +510,9 @@ def run_batch(
     failed += [
         Result(slug, _label(good, slug), n, "skipped", error=why, detail=why) for (slug, n), why in skipped.items()
     ]
-    batch = Batch(run_id, run_dir, results=list(failed))
+    batch = Batch(run_id, run_dir)
     available = discover_notebooks(project_root / "notebooks")
+    warm = _warm_modules([available[n] for n in selected])
     jobs = [
         Job(
             slug=b.slug,
@@ -483,32 +523,46 @@ def run_batch(
             run_dir=str(run_dir),
             project_root=str(project_root),
             notebook_timeout=notebook_timeout,
+            warm_modules=warm,
         )
         for b in good
         for n in selected
         if (b.slug, n) not in skipped
     ]
+    planned = len(jobs)
+    counts = dict.fromkeys(("reused", "running", "done", "failed", "skipped"), 0)
     try:
         batch.fingerprint = fingerprint(input_files(project_root, good))
         if on_plan:
             on_plan(len(jobs))
-        for result in failed:
+
+        def record(result: Result, running: int = 0) -> None:
+            batch.results.append(result)
+            counts[{"ok": "done"}.get(result.status, result.status)] += 1
+            counts["running"] = running
             if on_result:
                 on_result(result)
+            if on_progress:
+                on_progress(dict(counts))
+
+        for result in failed:
+            record(result)
+        jobs = _keyed(jobs, {b.slug: b for b in good}, project_root, run_dir, record, force=force)
         if jobs:
             ensure_kernel()
-
-            def record(result: Result) -> None:
-                batch.results.append(result)
-                if on_result:
-                    on_result(result)
-
-            orphans = _run_jobs(executor or LocalProcesses(workers), jobs, record, run_job)
+            pool = executor or LocalProcesses(workers)
+            slots = getattr(pool, "workers", None) or len(jobs)
+            # The last jobs a worker may take have no next notebook to warm a kernel for.
+            jobs = [replace(job, warm_next=i < len(jobs) - slots) for i, job in enumerate(jobs)]
+            counts["running"] = min(slots, len(jobs))
+            if on_progress:
+                on_progress(dict(counts))
+            orphans = _run_jobs(pool, jobs, record, run_job, slots=slots)
             # A worker process that died (out of memory, a crash in a library) breaks the whole
             # local pool and fails every job still queued on it: run those again, each in a pool
             # of its own, so only the job that kills its worker fails.
             for job in orphans:
-                left = _run_jobs(LocalProcesses(1), [job], record, run_job)
+                left = _run_jobs(LocalProcesses(1), [replace(job, warm_next=False)], record, run_job)
                 for lost in left:
                     record(
                         Result(
@@ -552,7 +606,7 @@ def run_batch(
         raise BatchInterrupted(
             finished=len(batch.results),
             published=sum(r.ok for r in batch.results),
-            total=len(failed) + len(jobs),
+            total=len(failed) + planned,
             run_dir=run_dir,
         ) from None
     if any(r.ok for r in batch.results):
@@ -604,18 +658,21 @@ def _index_lang(params_dir: Path) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=None) -> list[Job]:
-    """Run ``jobs`` on ``executor``, recording each result; return the jobs whose worker pool
-    broke under them (they never ran to a result)."""
+def _run_jobs(executor, jobs: list[Job], record: Callable, run=None, *, slots: int = 1) -> list[Job]:
+    """Run ``jobs`` on ``executor``, recording each result with the number of jobs still
+    running (at most ``slots`` at a time); return the jobs whose worker pool broke under
+    them (they never ran to a result)."""
     from concurrent.futures.process import BrokenProcessPool
 
     orphans = []
     with executor as pool:
         futures = {pool.submit(run or execute_job, job): job for job in jobs}
+        left = len(futures)
         for future in pool.as_completed(futures):
             job = futures[future]
+            left -= 1
             try:
-                record(future.result())
+                record(future.result(), min(slots, left))
             except BrokenProcessPool:
                 orphans.append(job)
             except Exception as error:  # the executor could not run the job at all
@@ -626,9 +683,88 @@ def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=N
                         job.notebook,
                         "failed",
                         error=mask_text(f"worker failed: {type(error).__name__}: {error}").splitlines()[0],
-                    )
+                    ),
+                    min(slots, left),
                 )
     return orphans
+
+
+def _warm_modules(notebooks: list[Path]) -> tuple[str, ...]:
+    """The modules the notebooks import (their ``import`` statements, read without running
+    them): what a kernel started ahead imports while it waits for its notebook."""
+    import ast
+
+    import nbformat
+
+    modules: set[str] = set()
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:  # IPython magics: the cell is left out
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module)
+                    modules |= {f"{node.module}.{alias.name}" for alias in node.names if node.module == "funnelkit"}
+    return tuple(sorted(modules))
+
+
+def _keyed(jobs: list[Job], branches: dict, root: Path, run_dir: Path, record: Callable, *, force: bool) -> list[Job]:
+    """Give each job its cache key; publish the jobs an earlier run already published with
+    that key (recorded as ``reused``) and return the others, to execute. A job whose key
+    cannot be computed (its data cannot be read) has none: it runs and is not kept for reuse."""
+    from . import cache
+
+    found = {} if force else cache.published(run_dir.parent, exclude=run_dir.name)
+    prints: dict[str, str | None] = {}
+    peer_prints: dict[str, str] = {}
+    left = []
+    for job in jobs:
+        started = time.perf_counter()
+        values = branches[job.slug].values
+        try:
+            if job.slug not in prints:
+                prints[job.slug] = cache.data_print(values, root)
+            peers = None
+            if cache.reads_peers(Path(job.notebook_path)):
+                where = repr([values.get(k) for k in ("source", "files", "stages", "as_of")])
+                if where not in peer_prints:
+                    peer_prints[where] = cache.peers_print(values, root)
+                peers = peer_prints[where]
+        except Exception:
+            prints.setdefault(job.slug, None)
+            peers = ""
+        if prints[job.slug] is None or peers == "":
+            left.append(job)
+            continue
+        key = cache.job_key(
+            notebook=Path(job.notebook_path),
+            parameters=job.parameters,
+            data=prints[job.slug],
+            peers=peers,
+            kernel_name=job.kernel_name,
+        )
+        origin = cache.reuse(found[key], run_dir, job.slug, job.notebook) if key in found else None
+        if origin is None:
+            left.append(replace(job, key=key))
+            continue
+        record(
+            Result(
+                job.slug,
+                job.branch,
+                job.notebook,
+                "reused",
+                seconds=time.perf_counter() - started,
+                reused_from=origin,
+                detail=f"unchanged since run {origin}",
+            )
+        )
+    return left
 
 
 def _point_latest(outputs: Path, run_id: str) -> list[str]:

@@ -110,7 +110,8 @@ def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(project: Path, ba
     batch = start(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     before = wait_until_running(marker, batch)
     workers = [pid for pid, command in before.items() if "spawn_main" in command]
-    assert len(workers) == 2 and len(kernels(before)) == 2, before  # the test kills something real
+    # two running notebooks, and maybe a kernel started ahead for the queued one: all must die
+    assert len(workers) == 2 and len(kernels(before)) >= 2, before  # the test kills something real
 
     batch.kill()  # SIGKILL: the batch process gets no chance to clean up
     batch.wait()
