@@ -82,9 +82,12 @@ def _projection(result, lang: str) -> list[str]:
     base, years = result.projection, int(result.projection["year"].max())
     gain = result.params.scenario_retention_gain
     now, better = ltv_at(base, years), ltv_at(result.scenario, years)
-    from_model = result.assumptions["sources"].get("retention_rates") == "model"
+    modelled = []
+    if result.assumptions["sources"].get("retention_rates") == "model":
+        by = t(f"ltv.by_{result.survival_model['period']}", lang)
+        modelled.append(t("ltv.f_retention_model", lang, by=by))
     return [
-        *([t("ltv.f_retention_model", lang)] if from_model else []),
+        *modelled,
         t(
             "ltv.f_projection",
             lang,

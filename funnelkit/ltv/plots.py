@@ -198,7 +198,7 @@ def survival_chart(result, *, lang: str = "zh", ax=None):
     ax.set(
         title=t("ltv.chart_survival", lang, by=t(f"ltv.by_{period}", lang)),
         xlabel=t("ltv.axis_periods", lang, grain=grain),
-        ylabel=t("ltv.col_survival", lang),
+        ylabel=t("ltv.axis_survival", lang),
         ylim=(0, 1.05),
     )
     _percent_axis(ax.yaxis)
