@@ -49,27 +49,37 @@ def retention_rates(params: Mapping[str, float], periods) -> np.ndarray:
     return (beta + t - 1) / (alpha + beta + t - 1)
 
 
+def _counts(survivors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Customers lost in each period t ≥ 1 (with t), and those still there at each cohort's
+    last observed period (with that period): what the likelihood counts."""
+    ordered = survivors.sort_values(["cohort", "period"])
+    n, t = ordered["survivors"].to_numpy(dtype=float), ordered["period"].to_numpy(dtype=float)
+    cohorts = ordered["cohort"].to_numpy()
+    same = cohorts[1:] == cohorts[:-1]
+    last = np.r_[~same, True]
+    return n[:-1][same] - n[1:][same], t[1:][same], n[last], t[last]
+
+
+def _log_likelihood(params: Mapping[str, float], lost, lost_at, kept, kept_at) -> float:
+    alpha, beta = params["alpha"], params["beta"]
+    churn = special.betaln(alpha + 1, beta + lost_at - 1) - special.betaln(alpha, beta)
+    return float(np.sum(lost * churn) + np.sum(kept * np.log(survival(params, kept_at))))
+
+
 def log_likelihood(params: Mapping[str, float], survivors: pd.DataFrame) -> float:
     """Log-likelihood of the survivor counts (``cohort, period, survivors``; each cohort's
     period 0 is its size)."""
-    alpha, beta = params["alpha"], params["beta"]
-    total = 0.0
-    for _, cohort in survivors.sort_values("period").groupby("cohort"):
-        n = cohort["survivors"].to_numpy(dtype=float)
-        t = cohort["period"].to_numpy(dtype=float)
-        lost = n[:-1] - n[1:]
-        churn_at = special.betaln(alpha + 1, beta + t[1:] - 1) - special.betaln(alpha, beta)
-        total += float(np.sum(lost * churn_at)) + n[-1] * float(np.log(survival(params, t[-1:])[0]))
-    return total
+    return _log_likelihood(params, *_counts(survivors))
 
 
 def fit(survivors: pd.DataFrame) -> dict[str, float]:
     """Maximum-likelihood ``alpha, beta`` (with ``log_likelihood`` and ``converged``) from the
     survivor counts of :func:`survivor_counts` or :func:`cohort_survivors`; at least one cohort
     must be observed beyond period 0 with counts that never rise."""
+    counts = _counts(survivors)
 
     def negative(log_params: np.ndarray) -> float:
-        value = -log_likelihood(dict(alpha=np.exp(log_params[0]), beta=np.exp(log_params[1])), survivors)
+        value = -_log_likelihood(dict(alpha=np.exp(log_params[0]), beta=np.exp(log_params[1])), *counts)
         return value if np.isfinite(value) else 1e300
 
     found = optimize.minimize(negative, np.zeros(2), method="L-BFGS-B", bounds=[(-10, 10)] * 2)
