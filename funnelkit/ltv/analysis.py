@@ -32,8 +32,9 @@ class Result(AnalysisResult):
 
     ``period`` is the span of the transactions read (``2003-01 – 2006-12``), ``as_of`` the
     observation end as ISO date; ``margin_basis`` counts the transactions per margin basis
-    (:func:`~funnelkit.ltv.cohorts.margin_basis`), ``margin_rate`` is margin over revenue; ``assumptions`` holds the projection's
-    inputs and their ``sources`` (:func:`~funnelkit.ltv.projection.projection_assumptions`);
+    (:func:`~funnelkit.ltv.cohorts.margin_basis`), ``margin_rate`` is margin over revenue;
+    ``assumptions`` holds the projection's inputs and their ``sources``
+    (:func:`~funnelkit.ltv.projection.projection_assumptions`);
     ``customers`` one row per customer with its lifecycle stage. The sections a branch's data
     may not allow — ``projection``, ``customer_base``, ``holdout``, ``retention_model``
     (:mod:`funnelkit.ltv.models`) — leave their fields ``None`` and name the reason in ``gaps``.

@@ -15,10 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import bgnbd, spend
-from .rfm import rfm_summary
+from .rfm import UNIT_DAYS, rfm_summary
 
-#: Days in a month, as the RFM time units count them.
-MONTH_DAYS = 30.436875
 #: Probability-alive bands of :func:`alive_bands`: upper edges in percent (the last includes 100).
 ALIVE_BANDS = (25, 50, 75, 100)
 #: Repeat purchases in the calibration months from which the holdout check pools customers.
@@ -46,7 +44,7 @@ def customer_value(
     is the same for a customer known to be still buying (``customer_value / probability_alive``): what
     is at stake when a customer goes quiet.
     """
-    months_unit = MONTH_DAYS / unit_days
+    months_unit = UNIT_DAYS["M"] / unit_days
     alive = bgnbd.probability_alive(rfm, frequency_model).to_numpy()
     ahead = bgnbd.expected_purchases(rfm, frequency_model, t=forecast_months * months_unit)
     each = spend.expected_spend(rfm, spend_model).to_numpy()
@@ -113,7 +111,9 @@ def holdout_split(data: pd.DataFrame, *, as_of: pd.Timestamp, freq: str, holdout
     full = rfm_summary(data.loc[data["customer_id"].isin(calibration["customer_id"])], as_of=as_of, freq=freq)
     both = calibration.merge(full[["customer_id", "frequency", "T"]], on="customer_id", suffixes=("", "_full"))
     length = float((both["T_full"] - both["T"]).iloc[0]) if len(both) else 0.0
-    calibration = both.assign(actual=both["frequency_full"] - both["frequency"]).drop(columns=["frequency_full", "T_full"])
+    calibration = both.assign(actual=both["frequency_full"] - both["frequency"]).drop(
+        columns=["frequency_full", "T_full"]
+    )
     return calibration, length
 
 

@@ -21,7 +21,7 @@ from funnelkit.result import Gap
 from . import bgnbd, spend, survival
 from .cohorts import PERIODS
 from .customer_value import alive_bands, at_risk, customer_value, holdout_check, holdout_error, holdout_split
-from .rfm import _unit_length
+from .rfm import UNIT_DAYS
 
 #: Fewest customers, and customers with a repeat purchase, a customer-base model is fitted to.
 MIN_CUSTOMERS = 50
@@ -63,7 +63,7 @@ def customer_base(rfm: pd.DataFrame, params, *, margin_rate: float) -> tuple[dic
         rfm,
         frequency_model,
         spend_model,
-        unit_days=_unit_length(params.rfm_freq),
+        unit_days=UNIT_DAYS[params.rfm_freq],
         forecast_months=params.forecast_months,
         value_months=params.value_months,
         discount_rate=params.discount_rate,
@@ -87,7 +87,9 @@ def holdout(data: pd.DataFrame, *, as_of: pd.Timestamp, params) -> tuple[dict, d
     problem = _too_few(calibration)
     if problem or length <= 0:
         values = {"months": params.holdout_months, "customers": len(calibration)}
-        return empty, {"holdout": Gap("ltv.gap_holdout", {**values, "repeaters": int((calibration["frequency"] > 0).sum())})}
+        return empty, {
+            "holdout": Gap("ltv.gap_holdout", {**values, "repeaters": int((calibration["frequency"] > 0).sum())})
+        }
     model = bgnbd.fit(calibration)
     if not model["converged"]:
         return empty, {"holdout": Gap("ltv.gap_model_failed")}

@@ -198,7 +198,9 @@ class Params(parameters.Params):
     at_risk_top_share: float = param(
         0.2, "valuable customers at risk: value if still buying in this top share of customers", low=0, high=1
     )
-    survival_periods: int = param(10, "retention model: cohort periods the fitted retention curve is projected to", low=1)
+    survival_periods: int = param(
+        10, "retention model: cohort periods the fitted retention curve is projected to", low=1
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this region; empty: every region")
 

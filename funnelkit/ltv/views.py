@@ -28,6 +28,7 @@ from funnelkit.i18n import t
 
 from .analysis import MIX_BY
 from .lifecycle import UNKNOWN
+from .rfm import UNIT_DAYS
 
 #: Customers of the RFM table shown; the CSV has every customer.
 RFM_ROWS = 10
@@ -236,8 +237,7 @@ def at_risk(result, lang: str) -> pd.DataFrame | None:
     if result.at_risk is None:
         return None
     rows = result.at_risk.head(AT_RISK_ROWS)
-    unit_days = {"D": 1.0, "W": 7.0, "M": 30.436875}[result.params.rfm_freq]
-    table = rows.assign(since_last_days=(rows["since_last"] * unit_days).round())[
+    table = rows.assign(since_last_days=(rows["since_last"] * UNIT_DAYS[result.params.rfm_freq]).round())[
         ["customer_id", "frequency", "since_last_days", "monetary_value", "probability_alive", "value_if_active"]
     ]
     return _show(table, lang, percent=["probability_alive"], digits={"frequency": 0, "monetary_value": 0})

@@ -68,7 +68,9 @@ def _tiny() -> pd.DataFrame:
     # five customers in one half-year: too few for any model, no complete year for the projection
     rows = [("a", "2006-01-05", 100), ("a", "2006-03-01", 80), ("b", "2006-02-01", 50), ("c", "2006-04-01", 70)]
     rows += [("d", "2006-05-01", 30), ("e", "2006-06-10", 60), ("e", "2006-06-20", 20)]
-    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).assign(date=lambda d: pd.to_datetime(d["date"]))
+    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).assign(
+        date=lambda d: pd.to_datetime(d["date"])
+    )
 
 
 def test_too_little_data_leaves_every_model_section_a_gap_and_the_rest_shows():

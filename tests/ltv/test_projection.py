@@ -219,10 +219,17 @@ def test_an_estimate_that_cannot_be_made_is_named_missing_not_nan():
     # the retention model stands in for the retention no cohort shows, and says so
     inputs = Params.from_values({}).projection_inputs()
     modelled = projection_assumptions(
-        _log(), projection=inputs, as_of="2005-06-30", acquisition_cost=0, marketing_cost=0, discount_rate=0.1,
+        _log(),
+        projection=inputs,
+        as_of="2005-06-30",
+        acquisition_cost=0,
+        marketing_cost=0,
+        discount_rate=0.1,
         model_retention=[0.5, 0.6, 0.7, 0.8, 0.9],
     )
-    assert modelled["retention_rates"] == [0.5, 0.6, 0.7, 0.8, 0.9] and modelled["sources"]["retention_rates"] == "model"
+    assert (
+        modelled["retention_rates"] == [0.5, 0.6, 0.7, 0.8, 0.9] and modelled["sources"]["retention_rates"] == "model"
+    )
     assert missing_inputs(modelled) == []
     # given in params, the rest is estimated: 2004 cohort of 3 customers, 3 orders of 100
     found = assume({"estimate": True, "retention_rates": 0.5}, as_of="2005-06-30")
