@@ -69,6 +69,9 @@ def customer_base(rfm: pd.DataFrame, params, *, margin_rate: float) -> tuple[dic
         discount_rate=params.discount_rate,
         margin_rate=margin_rate,
     )
+    figures = customers[["probability_alive", "expected_purchases", "customer_value", "value_if_active"]]
+    if not np.isfinite(figures.to_numpy()).all():  # the closed forms fail far out on a parameter
+        return empty, {"customer_base": Gap("ltv.gap_model_failed")}
     fitted = [("bgnbd", k, frequency_model[k]) for k in bgnbd.PARAMETERS]
     fitted += [("gamma_gamma", k, spend_model[k]) for k in spend.PARAMETERS]
     return {
@@ -94,6 +97,8 @@ def holdout(data: pd.DataFrame, *, as_of: pd.Timestamp, params) -> tuple[dict, d
     if not model["converged"]:
         return empty, {"holdout": Gap("ltv.gap_model_failed")}
     check = holdout_check(calibration, model, length=length)
+    if not np.isfinite(check["predicted"]).all():
+        return empty, {"holdout": Gap("ltv.gap_model_failed")}
     return {"holdout": check, "holdout_error": holdout_error(check)}, {}
 
 

@@ -64,6 +64,19 @@ def test_one_yearly_cohort_with_retention_given_by_hand(one_cohort):
     assert "cannot" not in text and "retention model;" not in text
 
 
+def test_a_model_that_cannot_give_numbers_is_a_gap_not_nan():
+    # the demo's 2005 customers in 2005 alone: the purchase model runs off to every customer buying
+    # at one rate, where its closed forms give no number
+    params = ltv.Params(branch="杭州分公司")
+    tx = load_tables(params, ["transactions"])["transactions"]
+    first = tx.groupby("customer_id")["date"].transform("min")
+    year = tx.loc[(first >= "2005-01-01") & (tx["date"] < "2006-01-01")]
+    result = analyse(year, as_of="2005-12-31")
+    assert result.gaps["customer_base"].key == "ltv.gap_model_failed"
+    assert result.customer_value is None and ltv.key_figures(result)["customer_value"] is None
+    assert result.assumptions["sources"]["retention_rates"] == "model" and result.rfm is not None
+
+
 def _tiny() -> pd.DataFrame:
     # five customers in one half-year: too few for any model, no complete year for the projection
     rows = [("a", "2006-01-05", 100), ("a", "2006-03-01", 80), ("b", "2006-02-01", 50), ("c", "2006-04-01", 70)]
