@@ -1,6 +1,7 @@
 """Customer lifetime value (客户生命周期价值): retention and revenue by acquisition cohort, when
 each cohort pays back, the projected LTV and what higher retention is worth, lifecycle stages,
-churn by customer group and the RFM summary.
+churn by customer group, the RFM summary, each customer's expected future and value, the
+valuable customers at risk, and the retention model.
 
 Rooms:
 
@@ -9,7 +10,10 @@ Rooms:
 - computation below it: ``cohorts`` (margin, cohort retention and revenue, realised LTV and
   break-even), ``projection`` (the LTV projection table, its estimated inputs, the individual
   calculator), ``lifecycle`` (lifecycle stages, churn by customer group), ``rfm`` (the RFM
-  summary buy-till-you-die models expect);
+  summary buy-till-you-die models expect); the customer-base models ``bgnbd`` (purchases
+  and drop-out), ``spend`` (spend per purchase), ``customer_value`` (per customer, the
+  customers at risk, the check on held-out months) and the retention model ``survival``
+  (sBG), put together section by section, with their gaps, by ``models``;
 - ``views`` — display tables; ``findings`` — the summary (:func:`findings`), the notes that
   carry this run's numbers (:func:`margin_note` …) and :func:`key_figures`; ``plots`` —
   charts; ``messages.yaml``.
@@ -27,14 +31,18 @@ True
 from . import plots, views
 from .analysis import NEEDS, Result, analyse
 from .findings import (
+    at_risk_note,
+    base_note,
     blank_cells_note,
     calculator_note,
     churn_note,
     findings,
+    holdout_note,
     key_figures,
     margin_note,
     rfm_note,
     rules_note,
+    survival_note,
 )
 from .params import Params
 
@@ -43,14 +51,18 @@ __all__ = [
     "Params",
     "Result",
     "analyse",
+    "at_risk_note",
+    "base_note",
     "blank_cells_note",
     "calculator_note",
     "churn_note",
     "findings",
+    "holdout_note",
     "key_figures",
     "margin_note",
     "plots",
     "rfm_note",
     "rules_note",
+    "survival_note",
     "views",
 ]

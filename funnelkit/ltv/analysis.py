@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from funnelkit.exceptions import FunnelkitError
-from funnelkit.result import AnalysisResult
+from funnelkit.result import AnalysisResult, Gap
 
-from . import cohorts, lifecycle, projection, rfm
+from . import cohorts, lifecycle, models, projection, rfm
 from .params import Params
 
 #: The tables the notebook cannot run without: one of each group (transactions). A branch
@@ -32,9 +32,12 @@ class Result(AnalysisResult):
 
     ``period`` is the span of the transactions read (``2003-01 – 2006-12``), ``as_of`` the
     observation end as ISO date; ``margin_basis`` counts the transactions per margin basis
-    (:func:`~funnelkit.ltv.cohorts.margin_basis`); ``assumptions`` holds the projection's
-    inputs and their ``sources`` (:func:`~funnelkit.ltv.projection.projection_assumptions`);
-    ``customers`` one row per customer with its lifecycle stage.
+    (:func:`~funnelkit.ltv.cohorts.margin_basis`), ``margin_rate`` is margin over revenue;
+    ``assumptions`` holds the projection's inputs and their ``sources``
+    (:func:`~funnelkit.ltv.projection.projection_assumptions`);
+    ``customers`` one row per customer with its lifecycle stage. The sections a branch's data
+    may not allow — ``projection``, ``customer_base``, ``holdout``, ``retention_model``
+    (:mod:`funnelkit.ltv.models`) — leave their fields ``None`` and name the reason in ``gaps``.
     """
 
     SAVED = {
@@ -51,22 +54,30 @@ class Result(AnalysisResult):
         "stage_mix": "stage_mix",
         "churn_by_group": "churn",
         "rfm": "rfm",
+        "customer_value": "customer_value",
+        "alive_bands": "alive_bands",
+        "at_risk_customers": "at_risk",
+        "base_models": "base_models",
+        "holdout_check": "holdout",
+        "retention_model": "survival_fit",
+        "residual_lifetime": "residual_lifetime",
     }
 
     params: Params
     period: str
     as_of: str
     margin_basis: dict
+    margin_rate: float
     activity: pd.DataFrame
     retention: pd.DataFrame
     cohort_revenue: pd.DataFrame
     realised_ltv: pd.DataFrame
     break_even: pd.DataFrame
     tenure_rates: pd.DataFrame
-    assumptions: dict
-    projection: pd.DataFrame
-    scenario: pd.DataFrame
-    comparison: pd.DataFrame
+    assumptions: dict | None
+    projection: pd.DataFrame | None
+    scenario: pd.DataFrame | None
+    comparison: pd.DataFrame | None
     calculator: pd.DataFrame
     customers: pd.DataFrame
     lifecycle: pd.DataFrame
@@ -74,6 +85,15 @@ class Result(AnalysisResult):
     churn: pd.DataFrame
     rfm: pd.DataFrame
     rfm_overview: pd.DataFrame
+    customer_value: pd.DataFrame | None
+    alive_bands: pd.DataFrame | None
+    at_risk: pd.DataFrame | None
+    base_models: pd.DataFrame | None
+    holdout: pd.DataFrame | None
+    holdout_error: dict | None
+    survival_fit: pd.DataFrame | None
+    residual_lifetime: pd.DataFrame | None
+    survival_model: dict | None
 
 
 def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result:
@@ -89,9 +109,8 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
     Raises
     ------
     FunnelkitError
-        When the branch has no transactions (after the filters).
-    ParamsError
-        When a projection input left to the estimate cannot be estimated from the data.
+        When the branch has no transactions (after the filters). A section the data do not
+        allow is a gap of the result, not an error.
 
     Examples
     --------
@@ -119,33 +138,37 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         marketing_cost=params.marketing_cost_per_customer,
         discount_rate=params.discount_rate,
     )
+    survival_fields, survival_gaps = models.retention_model(tx, as_of=as_of, params=params)
+    inputs = params.projection_inputs()
     assumptions = projection.projection_assumptions(
         tx,
-        projection=params.projection_inputs(),
+        projection=inputs,
         as_of=as_of,
         acquisition_cost=params.acquisition_cost,
         marketing_cost=params.marketing_cost_per_customer,
         discount_rate=params.discount_rate,
+        model_retention=models.model_retention(survival_fields, years=int(inputs["years"])),
     )
-    base = projection.ltv_projection(assumptions)
-    scenario = projection.ltv_projection(assumptions, retention_gain=params.scenario_retention_gain)
+    projected, projection_gaps = _projection(assumptions, params)
     customers = lifecycle.lifecycle_stages(tx, as_of=as_of, rules=params.rules())
     rfm_table = rfm.rfm_summary(tx, as_of=as_of, freq=params.rfm_freq)
+    revenue = float(tx["amount"].sum())
+    margin_rate = float(tx["margin"].sum()) / revenue if revenue else 0.0
+    base_fields, base_gaps = models.customer_base(rfm_table, params, margin_rate=margin_rate)
+    holdout_fields, holdout_gaps = models.holdout(tx, as_of=as_of, params=params)
     return Result(
         params=params,
         period=f"{tx['date'].min():%Y-%m} – {as_of:%Y-%m}",
         as_of=as_of.date().isoformat(),
         margin_basis=cohorts.margin_basis(tx),
+        margin_rate=margin_rate,
         activity=activity,
         retention=cohorts.cohort_matrix(activity, value="retention"),
         cohort_revenue=cohorts.cohort_matrix(activity, value="revenue"),
         realised_ltv=realised,
         break_even=cohorts.break_even(realised),
         tenure_rates=projection.tenure_rates(tx, as_of=as_of),
-        assumptions=assumptions,
-        projection=base,
-        scenario=scenario,
-        comparison=projection.compare_projections(base, scenario),
+        **projected,
         calculator=projection.individual_ltv(
             profit_per_purchase=params.profit_per_purchase,
             purchases_per_period=params.purchases_per_period,
@@ -159,4 +182,25 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         churn=lifecycle.churn_by_group(customers, churn_months=params.churn_months, as_of=as_of),
         rfm=rfm_table,
         rfm_overview=rfm.rfm_overview(rfm_table),
+        **base_fields,
+        **holdout_fields,
+        **survival_fields,
+        gaps={**projection_gaps, **base_gaps, **holdout_gaps, **survival_gaps},
     )
+
+
+def _projection(assumptions: dict, params: Params) -> tuple[dict, dict]:
+    """The projection, its scenario and their comparison; a gap when an input could be
+    neither given nor estimated (then retention, or everything a complete year would give)."""
+    missing = projection.missing_inputs(assumptions)
+    if missing:
+        key = "ltv.gap_projection_retention" if missing == ["retention_rates"] else "ltv.gap_projection_year"
+        return dict.fromkeys(("assumptions", "projection", "scenario", "comparison")), {"projection": Gap(key)}
+    base = projection.ltv_projection(assumptions)
+    scenario = projection.ltv_projection(assumptions, retention_gain=params.scenario_retention_gain)
+    return {
+        "assumptions": assumptions,
+        "projection": base,
+        "scenario": scenario,
+        "comparison": projection.compare_projections(base, scenario),
+    }, {}

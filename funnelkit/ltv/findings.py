@@ -22,13 +22,15 @@ from funnelkit.report.formatting import num, pct
 from .cohorts import typical_break_even
 from .lifecycle import decline_share, follows_inverted_u
 from .projection import ltv_at
-from .views import group_label, grouping_label
+from .views import AT_RISK_ROWS, group_label, grouping_label
 
 
 def findings(result, lang: str) -> list[str]:
     """The written summary at the top of the report, one or two sentences per section:
     retention, break-even, the projection and its scenario, the calculator, lifecycle stages
-    and their profit, churn by customer group and the RFM summary."""
+    and their profit, churn by customer group, the RFM summary, the customer-base models and
+    their check, the retention model. A section the branch's data do not allow is left out
+    (the report shows its gap in its place)."""
     return [
         *_retention(result, lang),
         _break_even(result, lang),
@@ -37,13 +39,17 @@ def findings(result, lang: str) -> list[str]:
         *_lifecycle(result, lang),
         *_churn(result, lang),
         *_rfm(result, lang),
+        *_customer_base(result, lang),
+        *_holdout(result, lang),
+        *_survival(result, lang),
     ]
 
 
 def _retention(result, lang: str) -> list[str]:
     known = result.tenure_rates.dropna(subset=["retention_rate"])
     if known.empty:
-        return [t("ltv.dq_no_retention", lang)]
+        # the projection says where its retention came from, or its gap why there is none
+        return []
     first = known["retention_rate"].iloc[0]
     out = [t("ltv.f_retention", lang, rate=pct(first), cohorts=int(known["cohorts"].iloc[0]))]
     if len(known) >= 2:
@@ -71,10 +77,17 @@ def _break_even(result, lang: str) -> str:
 
 
 def _projection(result, lang: str) -> list[str]:
+    if not result.has("projection"):
+        return []
     base, years = result.projection, int(result.projection["year"].max())
     gain = result.params.scenario_retention_gain
     now, better = ltv_at(base, years), ltv_at(result.scenario, years)
+    modelled = []
+    if result.assumptions["sources"].get("retention_rates") == "model":
+        by = t(f"ltv.by_{result.survival_model['period']}", lang)
+        modelled.append(t("ltv.f_retention_model", lang, by=by))
     return [
+        *modelled,
         t(
             "ltv.f_projection",
             lang,
@@ -153,17 +166,78 @@ def _rfm(result, lang: str) -> list[str]:
     ]
 
 
+def _customer_base(result, lang: str) -> list[str]:
+    if not result.has("customer_base"):
+        return []
+    params, customers = result.params, result.customer_value
+    months = {"months": params.forecast_months, "value_months": params.value_months}
+    out = [
+        t(
+            "ltv.f_base",
+            lang,
+            **months,
+            alive=pct(float(customers["probability_alive"].mean())),
+            purchases=num(customers["expected_purchases"].sum()),
+            value=num(customers["customer_value"].sum()),
+        )
+    ]
+    if len(result.at_risk):
+        value = num(result.at_risk["value_if_active"].sum())
+        out.append(t("ltv.f_at_risk", lang, **months, n=len(result.at_risk), value=value))
+    return out
+
+
+def _holdout(result, lang: str) -> list[str]:
+    if not result.has("holdout"):
+        return []
+    total = result.holdout.loc[result.holdout["repeat_purchases"] == -1].iloc[0]
+    predicted, actual = total["predicted"] * total["customers"], total["actual"] * total["customers"]
+    error = result.holdout_error["total_error"]
+    return [
+        t(
+            "ltv.f_holdout_over" if error > 0 else "ltv.f_holdout_under",
+            lang,
+            months=result.params.holdout_months,
+            predicted=num(predicted),
+            actual=num(actual),
+            error=pct(abs(error)),
+        )
+    ]
+
+
+def _survival(result, lang: str) -> list[str]:
+    if not result.has("retention_model"):
+        return []
+    curve = result.survival_fit.dropna(subset=["retention_rate"])
+    later = curve.iloc[min(4, len(curve) - 1)]
+    return [
+        t(
+            "ltv.f_survival",
+            lang,
+            grain=t(f"ltv.grain_{result.survival_model['period']}", lang),
+            by=t(f"ltv.by_{result.survival_model['period']}", lang),
+            first=pct(curve["retention_rate"].iloc[0]),
+            n=int(later["period"]),
+            later=pct(later["retention_rate"]),
+        )
+    ]
+
+
 def key_figures(result) -> dict:
-    """The key figures for ``summary.json`` (the leadership index reads ``ltv_3y``)."""
+    """The key figures for ``summary.json`` (the leadership index reads ``ltv_3y``); a figure
+    of a section the branch's data do not allow is None."""
     known = result.tenure_rates["retention_rate"].dropna()
-    years = int(result.projection["year"].max())
     period = result.params.cohort_period
+    projected = result.has("projection")
+    years = int(result.projection["year"].max()) if projected else None
+    customers, at_risk = result.customer_value, result.at_risk
     return {
         "first_year_retention": float(known.iloc[0]) if len(known) else None,
-        "ltv_3y": ltv_at(result.projection, 3),
-        "ltv_final": ltv_at(result.projection, years),
-        "ltv_final_scenario": ltv_at(result.scenario, years),
+        "ltv_3y": ltv_at(result.projection, 3) if projected else None,
+        "ltv_final": ltv_at(result.projection, years) if projected else None,
+        "ltv_final_scenario": ltv_at(result.scenario, years) if projected else None,
         "projection_years": years,
+        "projection_retention_source": result.assumptions["sources"]["retention_rates"] if projected else None,
         "break_even_period": typical_break_even(result.break_even),
         "break_even_unit": period,  # break_even_period counts cohort periods: year / quarter / month
         "cohorts_broken_even": int(result.break_even["break_even_period"].notna().sum()),
@@ -172,6 +246,13 @@ def key_figures(result) -> dict:
         "customers": int(len(result.customers)),
         "cohort_period": period,
         "as_of": result.as_of,
+        "mean_probability_alive": float(customers["probability_alive"].mean()) if customers is not None else None,
+        "expected_purchases": float(customers["expected_purchases"].sum()) if customers is not None else None,
+        "customer_value": float(customers["customer_value"].sum()) if customers is not None else None,
+        "at_risk_customers": int(len(at_risk)) if at_risk is not None else None,
+        "at_risk_value": float(at_risk["value_if_active"].sum()) if at_risk is not None else None,
+        "holdout_error": result.holdout_error["total_error"] if result.holdout_error else None,
+        "retention_model_period": result.survival_model["period"] if result.survival_model else None,
     }
 
 
@@ -218,3 +299,46 @@ def churn_note(result, lang: str) -> str:
 def rfm_note(result, lang: str) -> str:
     """How the RFM columns are defined, in this run's time unit."""
     return t("ltv.note_rfm", lang, unit=t(f"ltv.unit_{result.params.rfm_freq}", lang))
+
+
+def base_note(result, lang: str) -> str:
+    """What customer value and expected purchases cover in this run ("" without the models)."""
+    if not result.has("customer_base"):
+        return ""
+    params = result.params
+    return t(
+        "ltv.note_base",
+        lang,
+        value_months=params.value_months,
+        months=params.forecast_months,
+        margin=pct(result.margin_rate),
+        rate=pct(params.discount_rate),
+    )
+
+
+def at_risk_note(result, lang: str) -> str:
+    """Who counts as a valuable customer at risk in this run ("" without the models)."""
+    if not result.has("customer_base"):
+        return ""
+    params = result.params
+    return t(
+        "ltv.note_at_risk",
+        lang,
+        alive=f"{params.at_risk_alive:.0%}",
+        top=f"{params.at_risk_top_share:.0%}",
+        rows=min(AT_RISK_ROWS, len(result.at_risk)),
+    )
+
+
+def holdout_note(result, lang: str) -> str:
+    """How the purchase model is checked in this run ("" without the check)."""
+    return t("ltv.note_holdout", lang, months=result.params.holdout_months) if result.has("holdout") else ""
+
+
+def survival_note(result, lang: str) -> str:
+    """How the retention model counts survivors, at the grain it was fitted ("" without it)."""
+    if not result.has("retention_model"):
+        return ""
+    period = result.survival_model["period"]
+    grain, by = t(f"ltv.grain_{period}", lang), t(f"ltv.by_{period}", lang)
+    return t("ltv.note_survival", lang, grain=grain, by=by, periods=int(result.survival_fit["period"].max()))

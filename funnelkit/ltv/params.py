@@ -185,6 +185,22 @@ class Params(parameters.Params):
     )
     churn_months: int = param(12, "churned: no purchase in this many months", low=1)
     rfm_freq: str = param("D", "D, W or M: time unit of recency and T", choices=RFM_FREQS)
+    forecast_months: int = param(12, "customer-base models: expected purchases over the next this many months", low=1)
+    value_months: int = param(
+        36, "customer-base models: customer value is the margin expected over this many months, discounted", low=1
+    )
+    holdout_months: int = param(
+        12, "customer-base models: the check fits on earlier purchases and predicts the last this many months", low=1
+    )
+    at_risk_alive: float = param(
+        0.5, "valuable customers at risk: probability of still buying below this", low=0, high=1
+    )
+    at_risk_top_share: float = param(
+        0.2, "valuable customers at risk: value if still buying in this top share of customers", low=0, high=1
+    )
+    survival_periods: int = param(
+        10, "retention model: cohort periods the fitted retention curve is projected to", low=1
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this region; empty: every region")
 

@@ -79,7 +79,10 @@ def ltv_curves(result, *, lang: str = "zh", ax=None):
 
 
 def projection_chart(result, *, lang: str = "zh", ax=None):
-    """Projected LTV per customer by year: base and the higher-retention scenario."""
+    """Projected LTV per customer by year: base and the higher-retention scenario (None
+    when the projection is one of the result's gaps)."""
+    if result.comparison is None:
+        return None
     comparison, gain = result.comparison, result.params.scenario_retention_gain
     ax = axes_for(ax, (8, 4.2))
     ax.plot(comparison["year"], comparison["ltv_base"], marker="o", label=t("ltv.base", lang))
@@ -159,3 +162,46 @@ def churn_by_group(result, *, lang: str = "zh"):
     fig.suptitle(t("ltv.chart_churn", lang))
     fig.tight_layout()
     return fig
+
+
+def holdout_chart(result, *, lang: str = "zh", ax=None):
+    """Actual and predicted purchases per customer in the held-out months, by repeat
+    purchases before them (None without the check)."""
+    if result.holdout is None:
+        return None
+    groups = result.holdout.loc[result.holdout["repeat_purchases"] >= 0]
+    top = int(groups["repeat_purchases"].max())
+    labels = [t("ltv.repeat_top", lang, n=n) if n == top else str(n) for n in groups["repeat_purchases"]]
+    ax = axes_for(ax, (8, 4.2))
+    ax.plot(labels, groups["actual"], marker="o", label=t("ltv.line_actual", lang))
+    ax.plot(labels, groups["predicted"], marker="s", ls="--", label=t("ltv.line_predicted", lang))
+    ax.set(
+        title=t("ltv.chart_holdout", lang, months=result.params.holdout_months),
+        xlabel=t("ltv.col_repeat_purchases", lang),
+        ylabel=t("ltv.axis_purchases", lang),
+    )
+    ax.legend()
+    return ax.figure
+
+
+def survival_chart(result, *, lang: str = "zh", ax=None):
+    """Share of customers still buying by period since acquisition: actual (pooled over the
+    cohorts observed that long) and the fitted curve, projected beyond (None without the model)."""
+    if result.survival_fit is None:
+        return None
+    curve = result.survival_fit
+    period = result.survival_model["period"]
+    grain = t(f"ltv.grain_{period}", lang)
+    ax = axes_for(ax, (8, 4.2))
+    ax.plot(curve["period"], curve["survival"], marker="o", ls="", label=t("ltv.line_actual", lang))
+    ax.plot(curve["period"], curve["fitted"], ls="--", label=t("ltv.line_predicted", lang))
+    ax.set(
+        title=t("ltv.chart_survival", lang, by=t(f"ltv.by_{period}", lang)),
+        xlabel=t("ltv.axis_periods", lang, grain=grain),
+        ylabel=t("ltv.axis_survival", lang),
+        ylim=(0, 1.05),
+    )
+    _percent_axis(ax.yaxis)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend()
+    return ax.figure

@@ -27,8 +27,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from funnelkit.exceptions import ParamsError, Problem
-
 from .cohorts import cohort_activity
 from .params import is_empty
 
@@ -192,6 +190,7 @@ def projection_assumptions(
     acquisition_cost: float,
     marketing_cost: float,
     discount_rate: float,
+    model_retention: Sequence[float] | None = None,
 ) -> dict:
     """The projection inputs: those given in ``projection`` (params), the rest estimated.
 
@@ -199,13 +198,13 @@ def projection_assumptions(
     (:meth:`funnelkit.ltv.Params.projection_inputs`). With ``projection["estimate"]`` true,
     every input left empty (``None`` or ``[]``) is estimated from the branch's yearly cohorts
     (:func:`tenure_rates`): ``initial_customers`` = mean yearly cohort size; the per-year rates
-    by year of tenure, the last observed value held for later years. Costs not given fall back
+    by year of tenure, the last observed value held for later years. Where no yearly cohort
+    shows retention, ``model_retention`` (year-on-year rates of the fitted retention model,
+    :func:`funnelkit.ltv.models.model_retention`) stands in for it. Costs not given fall back
     to the notebook's ``acquisition_cost`` / ``marketing_cost``, the interest rate to
     ``discount_rate`` and the risk factor to 1. The result has a ``sources`` entry: input →
-    ``params`` / ``estimated`` / ``default``.
-
-    Raises :class:`~funnelkit.exceptions.ParamsError` when an input left to the estimate cannot
-    be estimated from the branch's data (it must then be given).
+    ``params`` / ``estimated`` / ``model`` / ``default``, or ``missing`` for an input that
+    could be neither given nor estimated (:func:`missing_inputs`).
     """
     given = {k: v for k, v in projection.items() if k not in ("estimate", "years") and not is_empty(v)}
     out: dict = {"years": int(projection["years"])}
@@ -219,29 +218,22 @@ def projection_assumptions(
         }
         out |= {k: v for k, v in estimates.items() if k not in given}
         sources |= {k: "estimated" for k in estimates if k not in given}
+        if sources.get("retention_rates") == "estimated" and not _estimable(out["retention_rates"]) and model_retention:
+            out["retention_rates"], sources["retention_rates"] = list(model_retention), "model"
     fallbacks = {"acquisition_cost": acquisition_cost, "marketing_cost": marketing_cost}
     if not given.get("discount_factors"):
         fallbacks |= {"interest_rate": discount_rate, "risk_factor": 1.0}
     out |= {k: v for k, v in fallbacks.items() if k not in given}
     sources |= {k: "default" for k in fallbacks if k not in given}
-    unknown = [k for k, source in sources.items() if source == "estimated" and not _estimable(out[k])]
-    if unknown:
-        raise ParamsError(
-            [
-                Problem(
-                    "params (ltv.projection)",
-                    None,
-                    k,
-                    out[k],
-                    "cannot be estimated from the branch's cohorts "
-                    "(it needs yearly cohorts with complete years of purchases; retention needs a cohort observed "
-                    "in two consecutive years)",
-                    "give it in ltv.projection",
-                )
-                for k in unknown
-            ]
-        )
+    sources |= {k: "missing" for k, source in sources.items() if source == "estimated" and not _estimable(out[k])}
     return {**out, **given, "sources": sources}
+
+
+def missing_inputs(assumptions: Mapping) -> list[str]:
+    """The inputs of :func:`projection_assumptions` left to the estimate that the branch's
+    data could not give (no complete year of purchases; retention needs a cohort observed in
+    two consecutive years, or the retention model): the projection cannot be made without them."""
+    return [k for k, source in assumptions["sources"].items() if source == "missing"]
 
 
 def individual_ltv(

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 FREQS = {"D": "days", "W": "weeks", "M": "months"}
+#: Length of each time unit in days, as ``np.timedelta64(1, freq)`` counts it.
+UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 30.436875}
 
 
 def rfm_summary(data: pd.DataFrame, *, as_of, freq: str, value: str = "amount") -> pd.DataFrame:
@@ -59,7 +61,7 @@ def rfm_summary(data: pd.DataFrame, *, as_of, freq: str, value: str = "amount") 
     out = repeat.groupby("customer_id").agg(
         first=("when", "min"), last=("when", "max"), count=("when", "size"), monetary_value=("repeat_value", "mean")
     )
-    unit = _unit_length(freq)
+    unit = UNIT_DAYS[freq]
     start = _start_days(out["first"], freq)
     return pd.DataFrame(
         {
@@ -70,11 +72,6 @@ def rfm_summary(data: pd.DataFrame, *, as_of, freq: str, value: str = "amount") 
             "monetary_value": out["monetary_value"].fillna(0.0).astype(float).to_numpy(),
         }
     )
-
-
-def _unit_length(freq: str) -> float:
-    """Length of one time unit in days, as ``np.timedelta64(1, freq)`` counts it."""
-    return {"D": 1.0, "W": 7.0, "M": 30.436875}[freq]
 
 
 def _start_days(ordinals: pd.Series, freq: str) -> pd.Series:

@@ -28,6 +28,7 @@ from funnelkit.i18n import t
 
 from .analysis import MIX_BY
 from .lifecycle import UNKNOWN
+from .rfm import UNIT_DAYS
 
 #: Customers of the RFM table shown; the CSV has every customer.
 RFM_ROWS = 10
@@ -41,7 +42,14 @@ COUNTS = {
     "break_even_period",
     "customers_base",
     "customers_scenario",
+    "since_last_days",
+    "customer_value",
+    "value_per_customer",
+    "value_if_active",
+    "expected_purchases",
 }
+#: Valuable customers at risk shown; the CSV has all of them.
+AT_RISK_ROWS = 20
 #: Columns of years and periods: shown as written, without a thousands separator.
 CALENDAR = {"cohort", "period", "year"}
 
@@ -122,8 +130,10 @@ def tenure_rates(result, lang: str) -> pd.DataFrame:
     return _show(result.tenure_rates, lang, percent=["retention_rate", "cost_rate"])
 
 
-def assumptions(result, lang: str) -> pd.DataFrame:
+def assumptions(result, lang: str) -> pd.DataFrame | None:
     """The projection's inputs as given or estimated, and where each comes from."""
+    if result.assumptions is None:
+        return None
 
     def show(value) -> str:
         values = value if isinstance(value, (list, tuple)) else [value]
@@ -140,23 +150,25 @@ def assumptions(result, lang: str) -> pd.DataFrame:
     )
 
 
-def _projection(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+def _projection(table: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
+    if table is None:
+        return None
     return _show(table, lang, percent=["retention_rate", "cost_rate"], digits={"customers": 0, "discount_factor": 4})
 
 
-def projection(result, lang: str) -> pd.DataFrame:
+def projection(result, lang: str) -> pd.DataFrame | None:
     """The LTV projection table, year by year."""
     return _projection(result.projection, lang)
 
 
-def scenario(result, lang: str) -> pd.DataFrame:
+def scenario(result, lang: str) -> pd.DataFrame | None:
     """The projection with every retention rate raised by the scenario's gain."""
     return _projection(result.scenario, lang)
 
 
-def comparison(result, lang: str) -> pd.DataFrame:
+def comparison(result, lang: str) -> pd.DataFrame | None:
     """Base and scenario side by side: customers, LTV and the LTV gained."""
-    return _show(result.comparison, lang)
+    return None if result.comparison is None else _show(result.comparison, lang)
 
 
 def calculator(result, lang: str) -> pd.DataFrame:
@@ -200,3 +212,61 @@ def rfm_overview(result, lang: str) -> pd.DataFrame:
 def rfm_customers(result, lang: str) -> pd.DataFrame:
     """The first customers of the RFM table (every customer is in ``rfm.csv``)."""
     return _show(result.rfm.head(RFM_ROWS), lang)
+
+
+def alive_bands(result, lang: str) -> pd.DataFrame | None:
+    """Customers by their chance of still buying: how many, expected purchases and value."""
+    if result.alive_bands is None:
+        return None
+    bands = result.alive_bands
+    table = bands.assign(band=bands["band"].map(lambda b: t(f"ltv.band_{b}", lang)))
+    return _show(table, lang, percent=["share"])
+
+
+def base_models(result, lang: str) -> pd.DataFrame | None:
+    """The fitted parameters of the two customer-base models, for analysts."""
+    if result.base_models is None:
+        return None
+    fitted = result.base_models
+    table = fitted.assign(model=fitted["model"].map(lambda m: t(f"ltv.model_{m}", lang)))
+    return _show(table, lang, digits={"value": 3})
+
+
+def at_risk(result, lang: str) -> pd.DataFrame | None:
+    """The most valuable of the customers who may have stopped buying (every one in the CSV)."""
+    if result.at_risk is None:
+        return None
+    rows = result.at_risk.head(AT_RISK_ROWS)
+    table = rows.assign(since_last_days=(rows["since_last"] * UNIT_DAYS[result.params.rfm_freq]).round())[
+        ["customer_id", "frequency", "since_last_days", "monetary_value", "probability_alive", "value_if_active"]
+    ]
+    return _show(table, lang, percent=["probability_alive"], digits={"frequency": 0, "monetary_value": 0})
+
+
+def holdout(result, lang: str) -> pd.DataFrame | None:
+    """Actual and predicted purchases per customer in the held-out months, by repeat purchases before."""
+    if result.holdout is None:
+        return None
+    check = result.holdout
+    top = int(check["repeat_purchases"].max())
+
+    def group(n: int) -> str:
+        if n < 0:
+            return t("ltv.repeat_all", lang)
+        return t("ltv.repeat_top", lang, n=n) if n == top else str(n)
+
+    return _show(check.assign(repeat_purchases=check["repeat_purchases"].map(group)), lang)
+
+
+def survival_fit(result, lang: str) -> pd.DataFrame | None:
+    """Share of customers still there by period since acquisition: actual, fitted and projected."""
+    if result.survival_fit is None:
+        return None
+    return _show(result.survival_fit, lang, percent=["survival", "fitted", "retention_rate"])
+
+
+def residual_lifetime(result, lang: str) -> pd.DataFrame | None:
+    """Retention into the next period and further periods expected, by periods since acquisition."""
+    if result.residual_lifetime is None:
+        return None
+    return _show(result.residual_lifetime, lang, percent=["retention_rate"])

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from funnelkit.data.loading import load_tables
-from funnelkit.exceptions import FunnelkitError, ParamsError
+from funnelkit.exceptions import FunnelkitError
 from funnelkit.ltv import Params, Result, analyse
 from funnelkit.ltv.lifecycle import STAGES
 
@@ -84,9 +84,22 @@ def test_no_transactions_is_a_clear_error():
         analyse({"transactions": None}, Params(branch="测试分公司"))
 
 
-def test_an_input_that_cannot_be_estimated_names_the_key():
-    with pytest.raises(ParamsError, match=r"retention_rates.*cannot be estimated"):
-        small(as_of="2005-06-30")
+def test_a_projection_that_cannot_be_made_is_a_gap_and_the_rest_still_shows():
+    # on 30 June 2005 only the 2004 cohort's first year is complete: no retention to measure,
+    # and three customers are too few for the retention model
+    result = small(as_of="2005-06-30")
+    assert result.gaps["projection"].key == "ltv.gap_projection_retention"
+    assert (result.projection, result.scenario, result.comparison, result.assumptions) == (None,) * 4
+    assert "no cohort is observed over two complete years" in result.gaps["projection"].text("en")
+    assert result.retention["cohort"].tolist() == ["2004", "2005"] and len(result.lifecycle) == 4
+    assert len(result.rfm) == 4 and len(result.churn) and len(result.calculator) == 20  # e comes after
+
+
+def test_retention_given_by_hand_makes_the_projection():
+    result = small(as_of="2005-06-30", projection={"retention_rates": 0.5})
+    assert "projection" not in result.gaps
+    assert result.assumptions["sources"]["retention_rates"] == "params"
+    assert result.projection["customers"].tolist() == pytest.approx([3, 1.5, 0.75, 0.375, 0.1875])
 
 
 @pytest.fixture(scope="module")

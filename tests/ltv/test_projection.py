@@ -12,6 +12,7 @@ from funnelkit.ltv.projection import (
     individual_ltv,
     ltv_at,
     ltv_projection,
+    missing_inputs,
     projection_assumptions,
     tenure_rates,
 )
@@ -202,11 +203,34 @@ def test_projection_params_are_checked():
         assume({"estimate": False, "initial_customers": 10}, as_of="2006-12-31")
 
 
-def test_an_estimate_that_cannot_be_made_is_an_error_not_nan():
+def test_an_estimate_that_cannot_be_made_is_named_missing_not_nan():
     # on 30 June 2005 only the 2004 cohort's first year is complete: no cohort seen in two years,
     # so no retention rate can be estimated
-    with pytest.raises(ParamsError, match=r"retention_rates.*cannot be estimated"):
-        assume({"estimate": True}, as_of="2005-06-30")
+    found = assume({"estimate": True}, as_of="2005-06-30")
+    assert missing_inputs(found) == ["retention_rates"] and found["sources"]["retention_rates"] == "missing"
+    # on 30 June 2004 no year is complete at all: nothing of the cohorts can be estimated
+    assert missing_inputs(assume({"estimate": True}, as_of="2004-06-30")) == [
+        "initial_customers",
+        "retention_rates",
+        "orders_per_year",
+        "avg_order_value",
+        "cost_rate",
+    ]
+    # the retention model stands in for the retention no cohort shows, and says so
+    inputs = Params.from_values({}).projection_inputs()
+    modelled = projection_assumptions(
+        _log(),
+        projection=inputs,
+        as_of="2005-06-30",
+        acquisition_cost=0,
+        marketing_cost=0,
+        discount_rate=0.1,
+        model_retention=[0.5, 0.6, 0.7, 0.8, 0.9],
+    )
+    assert (
+        modelled["retention_rates"] == [0.5, 0.6, 0.7, 0.8, 0.9] and modelled["sources"]["retention_rates"] == "model"
+    )
+    assert missing_inputs(modelled) == []
     # given in params, the rest is estimated: 2004 cohort of 3 customers, 3 orders of 100
     found = assume({"estimate": True, "retention_rates": 0.5}, as_of="2005-06-30")
     assert found["initial_customers"] == 3 and found["avg_order_value"] == pytest.approx([100])

@@ -32,9 +32,34 @@ VIEWS = (
     "churn",
     "rfm_overview",
     "rfm_customers",
+    "alive_bands",
+    "base_models",
+    "at_risk",
+    "holdout",
+    "survival_fit",
+    "residual_lifetime",
 )
-PLOTS = ("ltv_curves", "projection_chart", "stage_profit", "stage_mix", "churn_by_group")
-NOTES = ("margin_note", "blank_cells_note", "calculator_note", "rules_note", "churn_note", "rfm_note")
+PLOTS = (
+    "ltv_curves",
+    "projection_chart",
+    "stage_profit",
+    "stage_mix",
+    "churn_by_group",
+    "holdout_chart",
+    "survival_chart",
+)
+NOTES = (
+    "margin_note",
+    "blank_cells_note",
+    "calculator_note",
+    "rules_note",
+    "churn_note",
+    "rfm_note",
+    "base_note",
+    "at_risk_note",
+    "holdout_note",
+    "survival_note",
+)
 KEY_FIGURES = {
     "first_year_retention",
     "ltv_3y",
@@ -49,6 +74,14 @@ KEY_FIGURES = {
     "customers",
     "cohort_period",
     "as_of",
+    "projection_retention_source",
+    "mean_probability_alive",
+    "expected_purchases",
+    "customer_value",
+    "at_risk_customers",
+    "at_risk_value",
+    "holdout_error",
+    "retention_model_period",
 }
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -100,7 +133,7 @@ def test_views_show_words_for_codes(result):
 
 def test_findings_in_both_languages_from_one_result(result):
     zh, en = ltv.findings(result, "zh"), ltv.findings(result, "en")
-    assert len(zh) == len(en) == 10
+    assert len(zh) == len(en) == 14
     assert zh[0] == "首年保持率为59.5%（获客次年仍有购买的客户占比，按3个获客年合计）。"
     assert en[0] == (
         "First-year retention is 59.5% (share of customers still buying the year after acquisition, "
