@@ -1,0 +1,73 @@
+"""Pipeline velocity and its exact split into four factors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from funnelkit.funnel import velocity as v
+from funnelkit.stats import log_mean_split
+
+STAGES = [{"key": "a", "zh": "甲", "en": "A"}, {"key": "b", "zh": "乙", "en": "B"}]
+D = pd.Timestamp
+
+
+def _lead(i, created, outcome, closed=None, amount=np.nan):
+    return {
+        "lead_id": str(i),
+        "created_date": D(created),
+        "segment": "x",
+        "stage": "b" if outcome == "won" else "a",
+        "outcome": outcome,
+        "amount": amount,
+        "date_a": D(created),
+        "date_b": D(closed) if outcome == "won" else pd.NaT,
+        "lost_date": D(closed) if outcome == "lost" else pd.NaT,
+    }
+
+
+@pytest.fixture
+def leads():
+    # 2005: 4 leads, 1 won (1000 yuan, 10 days), 3 lost → 4 × 1/4 × 1000 / 10 = 100 a day
+    # 2006: 5 leads, 2 won (1000 in 10 days, 2000 in 30 days), 2 lost, 1 open
+    #       → win rate 2/4, average 1500, cycle 20 → 5 × 0.5 × 1500 / 20 = 187.5 a day
+    return pd.DataFrame(
+        [
+            _lead(1, "2005-01-01", "won", "2005-01-11", 1000.0),
+            *[_lead(i, "2005-02-01", "lost", "2005-03-01") for i in (2, 3, 4)],
+            _lead(5, "2006-01-01", "won", "2006-01-11", 1000.0),
+            _lead(6, "2006-02-01", "won", "2006-03-03", 2000.0),
+            *[_lead(i, "2006-02-01", "lost", "2006-03-01") for i in (7, 8)],
+            _lead(9, "2006-03-01", "open"),
+        ]
+    )
+
+
+def test_velocity_by_hand(leads):
+    table = v.velocity(leads, stages=STAGES).set_index("period")
+    assert table.loc["2005", ["deals", "win_rate", "average_deal", "cycle_days"]].tolist() == [4, 0.25, 1000, 10]
+    assert table.loc["2006", ["deals", "win_rate", "average_deal", "cycle_days"]].tolist() == [5, 0.5, 1500, 20]
+    assert table["velocity"].tolist() == pytest.approx([100, 187.5])
+
+
+def test_the_change_splits_exactly_into_the_factors(leads):
+    change = v.velocity_change(v.velocity(leads, stages=STAGES), current="2006", previous="2005").set_index("factor")
+    assert change["contribution"].sum() == pytest.approx(87.5, abs=1e-9)
+    # logarithmic mean L = 87.5 / ln(1.875); each part is L × ln(ratio), the cycle's with a minus
+    mean = 87.5 / np.log(1.875)
+    expected = {"deals": np.log(5 / 4), "win_rate": np.log(2), "average_deal": np.log(1.5), "cycle_days": -np.log(2)}
+    assert change["contribution"].to_dict() == pytest.approx({k: mean * x for k, x in expected.items()})
+    # a doubled win rate and a doubled cycle cancel
+    assert change.at["win_rate", "contribution"] == pytest.approx(-change.at["cycle_days", "contribution"])
+
+
+def test_no_split_when_a_period_is_missing_or_a_factor_is_zero(leads):
+    table = v.velocity(leads, stages=STAGES)
+    assert v.velocity_change(table, current="2006", previous="2004").empty
+    no_win = table.assign(win_rate=[0.0, 0.5])
+    assert v.velocity_change(no_win, current="2006", previous="2005").empty
+
+
+def test_log_mean_split_with_equal_ends():
+    # the product stays 12: the parts cancel and sum to zero exactly
+    parts = log_mean_split([3, 4], [6, 2])
+    assert parts.sum() == pytest.approx(0, abs=1e-12) and parts[0] == pytest.approx(12 * np.log(2))
