@@ -71,3 +71,22 @@ def test_log_mean_split_with_equal_ends():
     # the product stays 12: the parts cancel and sum to zero exactly
     parts = log_mean_split([3, 4], [6, 2])
     assert parts.sum() == pytest.approx(0, abs=1e-12) and parts[0] == pytest.approx(12 * np.log(2))
+
+
+def test_demo_branch_reports_velocity_range_and_slowest_stage():
+    from funnelkit.data.loading import load_tables, peer_stage_counts
+    from funnelkit.funnel import Params, analyse, findings, key_figures
+
+    params = Params(branch="杭州分公司")
+    result = analyse(load_tables(params, ["leads", "stage_counts"]), params, peers=peer_stage_counts())
+    figures = key_figures(result, "en")
+    speed = result.velocity.set_index("period")["velocity"]
+    assert figures["pipeline_velocity_change"] == pytest.approx(speed["2006"] - speed["2005"])
+    assert sum(figures["velocity_change_parts"].values()) == pytest.approx(figures["pipeline_velocity_change"])
+    # the slowest stage is judged before the won stage (signed): post-sale waits are not selling time
+    assert result.won_stage == "signed" and figures["slowest_stage_key"] in {"target", "potential", "contacted", "intent"}
+    assert figures["forecast_won_p10"] <= figures["forecast_won_p50"] <= figures["forecast_won_p90"]
+    assert 0 <= figures["backtest_coverage"] <= 1
+    text = " ".join(findings(result, "en"))
+    assert "Pipeline velocity" in text and "wait longest" in text and "80% likely" in text
+    assert "p=" not in text.split("Pipeline velocity")[1]  # the new sentences speak plainly
