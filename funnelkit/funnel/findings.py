@@ -206,9 +206,14 @@ def _velocity(result, lang: str) -> str | None:
         before=num(before),
         after=num(after),
         change=num(after - before, sign=True),
-        factor=t(f"funnel.factor_{top['factor']}", lang),
+        factor=_in_sentence(t(f"funnel.factor_{top['factor']}", lang), lang),
         part=num(top["contribution"], sign=True),
     )
+
+
+def _in_sentence(label: str, lang: str) -> str:
+    """A column label inside an English sentence is not capitalised (“the win rate”)."""
+    return label if lang == "zh" else label[:1].lower() + label[1:]
 
 
 def _forecast_range(result, lang: str) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -224,8 +225,11 @@ def stage_time_trend(result, *, lang: str = "zh", ax=None):
         rows = trend[trend["stage"] == stage.key]
         if len(rows):
             ax.plot(pd.PeriodIndex(rows["month"], freq="M").to_timestamp(), rows["median_days"], label=stage.label(lang))
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.set_xlabel(t("funnel.axis_month", lang))
     ax.set_ylabel(t("funnel.axis_days", lang))
     ax.set_title(t("funnel.chart_stage_trend", lang), fontsize=9)
-    ax.legend(fontsize=7, ncols=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.figure.tight_layout()
     return ax.figure
