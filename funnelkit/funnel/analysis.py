@@ -274,7 +274,9 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         prior=_prior(peers, before=current, stages=stages, won=won),
         shrinkage=shrinkage,
     )
-    months = sorted(pipeline["close_month"].unique())
+    # every month from the forecast's own to the last an open lead is expected in
+    last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
+    months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
     draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
     ranged = forecast_range.forecast_range(leads, pipeline, as_of=day, months=months, stages=stages, **draws)
     then = forecast.as_of_day(leads, period.start_time, stages=stages)

@@ -117,7 +117,9 @@ def summarise(won: np.ndarray, revenue: np.ndarray, *, months, pipeline_won, new
     expected deals from the pipeline and from new leads (``RANGE_COLUMNS``)."""
     won = np.column_stack([won, won.sum(axis=1)])
     revenue = np.column_stack([revenue, revenue.sum(axis=1)])
-    w, r = np.quantile(won, QUANTILES, axis=0), np.quantile(revenue, QUANTILES, axis=0)
+    # deals as whole numbers that some draw reached; revenue interpolated
+    w = np.quantile(won, QUANTILES, axis=0, method="inverted_cdf")
+    r = np.quantile(revenue, QUANTILES, axis=0)
     pipeline_won, new_won = np.asarray(pipeline_won, dtype=float), np.asarray(new_won, dtype=float)
     return pd.DataFrame(
         {
