@@ -187,10 +187,13 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     )
     dated = has_leads and forecast.has_stage_dates(leads, stages)
     timing = _timing(leads, stages=stages, current=current, previous=previous, params=params) if dated else {}
+    gaps = {}
     if not dated:  # velocity, time in stage and the forecast range need each lead's stage dates
         reason = Gap("funnel.gap_no_stage_dates" if has_leads else "funnel.gap_counts_only")
-        timing["gaps"] = dict.fromkeys(["forecast_range", "velocity", "velocity_change", "stage_time"], reason)
+        gaps.update(dict.fromkeys(["forecast_range", "velocity", "velocity_change", "stage_time"], reason))
+    gaps.update(timing.pop("gaps", {}))
     return Result(
+        gaps=gaps,
         branch=params.branch,
         stages=stages,
         source="leads" if has_leads else "counts",

@@ -302,7 +302,10 @@ def _timing_figures(result) -> dict:
         "velocity_change_parts": dict(zip(change["factor"], change["contribution"])) if split else None,
         "slowest_stage_key": slow["stage"] if slow is not None else None,
         "slowest_stage_median_days": slow["median_days"] if slow is not None else None,
-        **{f"forecast_{k}": total.get(k) for k in ("won_p10", "won_p50", "won_p90", "amount_p10", "amount_p50", "amount_p90")},
+        **{
+            f"forecast_{k}": total.get(k)
+            for k in ("won_p10", "won_p50", "won_p90", "amount_p10", "amount_p50", "amount_p90")
+        },
         "backtest_coverage": result.backtest_coverage.get("won_coverage"),
         "backtest_amount_coverage": result.backtest_coverage.get("amount_coverage"),
     }

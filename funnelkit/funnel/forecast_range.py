@@ -68,9 +68,7 @@ def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, st
     end = (periods.end_time.to_numpy(dtype="datetime64[D]") - day).astype(float)
     # creation day offsets x >= 0 with start <= x + lag <= end
     days = np.clip(end[None, :] - lags[:, None] - np.maximum(start[None, :] - lags[:, None], 0) + 1, 0, None)
-    return pd.DataFrame(
-        {"close_month": periods.strftime("%Y-%m"), "new_won": inflow * conversion * days.mean(axis=0)}
-    )
+    return pd.DataFrame({"close_month": periods.strftime("%Y-%m"), "new_won": inflow * conversion * days.mean(axis=0)})
 
 
 def won_amounts(leads: pd.DataFrame, *, before, stages=None) -> np.ndarray:
@@ -137,7 +135,15 @@ def summarise(won: np.ndarray, revenue: np.ndarray, *, months, pipeline_won, new
 
 
 def forecast_range(
-    leads: pd.DataFrame, pipeline: pd.DataFrame, *, as_of, months, inflow_months: int, draws: int, seed: int, stages=None
+    leads: pd.DataFrame,
+    pipeline: pd.DataFrame,
+    *,
+    as_of,
+    months,
+    inflow_months: int,
+    draws: int,
+    seed: int,
+    stages=None,
 ) -> pd.DataFrame:
     """The range of won deals and revenue in each of ``months`` (``YYYY-MM``) from the open
     ``pipeline`` (:func:`~funnelkit.funnel.forecast.pipeline` made on ``as_of``) and from new

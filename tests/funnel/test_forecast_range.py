@@ -38,7 +38,9 @@ def test_a_coin_flip_lead_ranges_from_nothing_to_its_amount():
 
 def test_draws_are_reproducible_by_seed_and_match_the_expected_value():
     rng = np.random.default_rng(7)
-    pipe = _pipeline([(str(i), p, a, "2007-01") for i, (p, a) in enumerate(zip(rng.random(300), rng.random(300) * 1000))])
+    pipe = _pipeline(
+        [(str(i), p, a, "2007-01") for i, (p, a) in enumerate(zip(rng.random(300), rng.random(300) * 1000))]
+    )
     new = pd.DataFrame({"close_month": ["2007-01"], "new_won": [4.0]})
     amounts = np.array([10.0, 30.0])
     one = fr.simulate(pipe, new_deals=new, amounts=amounts, draws=3000, seed=3)

@@ -58,7 +58,9 @@ def test_summary_trend_and_slowest(leads):
     table = st.stays(leads, stages=STAGES)
     summary = st.stage_time_summary(table, stages=STAGES, min_group=2).set_index("stage")
     # a: 1, 3, 10, 20 → median 6.5, p75 12.5, p90 17; b: 30, 32, 60 → median 32; c: none
-    assert summary.loc["a", ["stays", "median_days", "p75_days", "p90_days"]].tolist() == pytest.approx([4, 6.5, 12.5, 17])
+    assert summary.loc["a", ["stays", "median_days", "p75_days", "p90_days"]].tolist() == pytest.approx(
+        [4, 6.5, 12.5, 17]
+    )
     assert summary.at["b", "median_days"] == 32 and summary.at["c", "stays"] == 0 and summary.at["c", "too_few"]
     assert st.slowest_stage(summary.reset_index())["stage"] == "b"
     # with min_group 4 only a is judged

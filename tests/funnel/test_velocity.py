@@ -84,7 +84,12 @@ def test_demo_branch_reports_velocity_range_and_slowest_stage():
     assert figures["pipeline_velocity_change"] == pytest.approx(speed["2006"] - speed["2005"])
     assert sum(figures["velocity_change_parts"].values()) == pytest.approx(figures["pipeline_velocity_change"])
     # the slowest stage is judged before the won stage (signed): post-sale waits are not selling time
-    assert result.won_stage == "signed" and figures["slowest_stage_key"] in {"target", "potential", "contacted", "intent"}
+    assert result.won_stage == "signed" and figures["slowest_stage_key"] in {
+        "target",
+        "potential",
+        "contacted",
+        "intent",
+    }
     assert figures["forecast_won_p10"] <= figures["forecast_won_p50"] <= figures["forecast_won_p90"]
     assert 0 <= figures["backtest_coverage"] <= 1
     text = " ".join(findings(result, "en"))
