@@ -188,32 +188,34 @@ def peer_funnel(result, *, lang: str = "zh", ax=None):
     return ax.figure
 
 
-def stage_time_histogram(result, *, lang: str = "zh", columns: int = 4):
-    """Histogram of days spent at each stage with finished stays, one panel a stage, the
-    median marked (the longest 1% of stays left out of the axis so the bulk stays readable);
-    None where the section is a gap. A grid of panels, so it draws a figure of its own."""
+def stage_time_histogram(result, *, lang: str = "zh", ax=None):
+    """Histogram of days spent at each stage with finished stays, one row a stage (first stage
+    on top, each row scaled to its own tallest bar), the median marked; the longest 1% of
+    stays of each stage are left out of the axis so the bulk stays readable. None where the
+    section is a gap.
+
+    The rows share one axes: a grid of panels would spend seconds per report measuring every
+    panel's tick labels."""
     if result.stage_time is None:
         return None
     stays = result.stage_time_stays
     shown = [s for s in result.stages if (stays["stage"] == s.key).any()]
-    lines = max(math.ceil(len(shown) / columns), 1)
-    # constrained layout: tight_layout on a grid of panels costs seconds per report
-    fig, axes = plt.subplots(
-        lines, columns, figsize=(2.4 * columns + 0.6, 2.0 * lines), squeeze=False, layout="constrained"
-    )
-    for i, (ax, stage) in enumerate(zip(axes.flat, shown)):
+    ax = axes_for(ax, (7, 0.45 * len(shown) + 1.2))
+    longest = stays.groupby("stage")["days"].quantile(0.99).max()  # every stage's bulk in view
+    edges = np.linspace(0, max(longest, 1), 41)
+    for row, stage in enumerate(reversed(shown)):
         days = stays.loc[stays["stage"] == stage.key, "days"].to_numpy()
-        ax.hist(days[days <= np.quantile(days, 0.99)], bins=30, color="#6baed6")
-        ax.axvline(np.median(days), color="#08519c", linewidth=1)
-        ax.set_title(stage.label(lang), fontsize=8)
-        ax.set_xlabel(t("funnel.axis_days", lang), fontsize=7)
-        if i % columns == 0:  # the count's name once per row of panels
-            ax.set_ylabel(t("funnel.axis_stays", lang), fontsize=7)
-        ax.tick_params(labelsize=6)
-    for ax in axes.flat[len(shown) :]:
-        ax.set_visible(False)
-    fig.suptitle(t("funnel.chart_stage_time", lang), fontsize=9)
-    return fig
+        counts, _ = np.histogram(days, bins=edges)
+        height = counts / max(counts.max(), 1) * 0.85
+        ax.stairs(height + row, edges, baseline=row, fill=True, color="#9ecae1")
+        middle = np.median(days)
+        ax.plot([middle, middle], [row, row + 0.85], color="#08519c", linewidth=1.5)
+    ax.set_yticks(np.arange(len(shown)) + 0.4, [s.label(lang) for s in reversed(shown)], fontsize=8)
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_xlabel(t("funnel.axis_days", lang))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(t("funnel.chart_stage_time", lang), fontsize=9)
+    return ax.figure
 
 
 def stage_time_trend(result, *, lang: str = "zh", ax=None):

@@ -245,7 +245,8 @@ def calibration(result, lang: str) -> pd.DataFrame | None:
 
 
 def backtest(result, lang: str) -> pd.DataFrame | None:
-    """The back-test's totals: forecast against actual deals and amounts, error, Brier score."""
+    """The back-test's totals: forecast against actual deals and amounts, error, Brier score,
+    and the months whose actual deals fell inside the forecast range (coverage)."""
     if not result.backtest_error:
         return None
     e = result.backtest_error
@@ -259,8 +260,16 @@ def backtest(result, lang: str) -> pd.DataFrame | None:
             _c("error", lang): [num(e["error"], sign=True)],
             _c("error_pct", lang): [pct(e["error_pct"])],
             _c("brier", lang): [f"{e['brier']:.3f}"],
+            _c("coverage", lang): [_coverage(result.backtest_coverage)],
         }
     )
+
+
+def _coverage(cover: dict) -> str:
+    """Months whose actual deals fell inside the back-test's P10–P90, as ``7 / 12``."""
+    if not cover.get("months"):
+        return ""
+    return f"{round(cover['won_coverage'] * cover['months'])} / {cover['months']}"
 
 
 def _month(code: str, lang: str) -> str:

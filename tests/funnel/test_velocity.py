@@ -95,3 +95,31 @@ def test_demo_branch_reports_velocity_range_and_slowest_stage():
     text = " ".join(findings(result, "en"))
     assert "Pipeline velocity" in text and "wait longest" in text and "80% likely" in text
     assert "p=" not in text.split("Pipeline velocity")[1]  # the new sentences speak plainly
+
+
+def test_sections_without_dated_leads_draw_nothing_and_say_why():
+    from funnelkit.data.loading import load_tables
+    from funnelkit.funnel import Params, analyse, plots, views
+
+    params = Params(branch="嘉兴分公司", funnel_source="counts")
+    result = analyse(load_tables(params, ["stage_counts"]), params)
+    assert plots.stage_time_histogram(result) is None and plots.stage_time_trend(result) is None
+    for view in (views.forecast_range, views.backtest_range, views.velocity, views.velocity_change, views.stage_time):
+        assert view(result, "zh") is None
+    assert "人数汇总" in result.gaps["stage_time"].text("zh")
+    assert views.backtest(result, "en") is None
+
+
+def test_backtest_view_shows_the_coverage_beside_the_error():
+    from funnelkit.data.loading import load_tables
+    from funnelkit.funnel import Params, analyse, views
+
+    params = Params(branch="杭州分公司")
+    result = analyse(load_tables(params, ["leads", "stage_counts"]), params)
+    cover = result.backtest_coverage
+    shown = views.backtest(result, "en")
+    assert shown["Months with actual deals inside the range"].iloc[0] == f"{round(cover['won_coverage'] * 12)} / 12"
+    # the coverage counts the months of the back-test table whose actual deals fell in P10–P90
+    months = result.backtest_range[result.backtest_range["close_month"] != "all"]
+    inside = (months["actual_won"] >= months["won_p10"]) & (months["actual_won"] <= months["won_p90"])
+    assert cover["months"] == 12 and cover["won_coverage"] == inside.mean()
