@@ -1,4 +1,4 @@
-"""Statistics shared by the analyses: intervals and tests on proportions.
+"""Statistics shared by the analyses: intervals and tests on proportions, the exact log split of a change.
 
 Thin wrappers over statsmodels so every module reports rates the same way.
 """
@@ -89,3 +89,23 @@ def control_limits(p0: float, n, *, z: float) -> tuple[np.ndarray, np.ndarray]:
     n = np.asarray(n, dtype=float)
     se = np.sqrt(p0 * (1 - p0) / np.where(n > 0, n, np.nan))
     return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
+
+
+def log_mean_split(before, after, *, signs=None) -> np.ndarray:
+    """Split the change of a product of factors exactly into one part per factor (LMDI).
+
+    With ``y = Π xᵢ^sᵢ`` (``sᵢ`` = +1 for a multiplier, −1 for a divisor), ``ln y₂ − ln y₁ =
+    Σ sᵢ (ln xᵢ₂ − ln xᵢ₁)``; each term times the logarithmic mean ``L = (y₂ − y₁) / (ln y₂ −
+    ln y₁)`` (``y₁`` when they are equal) is factor i's part, and the parts sum to ``y₂ − y₁``
+    exactly. Every factor must be positive in both periods (the log is undefined otherwise).
+
+    Examples
+    --------
+    >>> log_mean_split([10, 2], [20, 2]).round(6).tolist()  # 20 → 40: all of it the first factor
+    [20.0, 0.0]
+    """
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    signs = np.ones(len(before)) if signs is None else np.asarray(signs, dtype=float)
+    y1, y2 = np.prod(before**signs), np.prod(after**signs)
+    mean = y1 if np.isclose(y1, y2, rtol=1e-12, atol=0) else (y2 - y1) / (np.log(y2) - np.log(y1))
+    return mean * signs * (np.log(after) - np.log(before))

@@ -30,6 +30,8 @@ from funnelkit.privacy import mask_json, mask_text
 #: Index column → (notebook, key in that notebook's ``summary.json`` figures).
 FIGURES = {
     "overall_conversion": ("funnel", "overall_conversion"),
+    "pipeline_velocity": ("funnel", "pipeline_velocity"),
+    "pipeline_velocity_change": ("funnel", "pipeline_velocity_change"),
     "top_bottleneck": ("funnel", "top_bottleneck"),
     "top_bottleneck_key": ("funnel", "top_bottleneck_key"),
     "top_bottleneck_lost": ("funnel", "top_bottleneck_lost"),
@@ -302,6 +304,7 @@ def notebook_label(notebook: str, lang: str) -> str:
 COLUMNS = (
     ("branch", "index.col_branch", False),
     ("overall_conversion", "index.col_conversion", True),
+    ("pipeline_velocity", "index.col_velocity", True),
     ("top_bottleneck", "index.col_bottleneck", False),
     ("gain_customers", "index.col_gain_customers", True),
     ("gain_revenue", "index.col_gain_revenue", True),
@@ -312,6 +315,7 @@ COLUMNS = (
 )
 FORMATS = {
     "overall_conversion": "{:.1%}",
+    "pipeline_velocity": "{:,.0f}",
     "gain_customers": "{:,.0f}",
     "gain_revenue": "{:,.0f}",
     "lost_rate": "{:.1%}",
@@ -358,6 +362,9 @@ def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[d
                 cell = {"text": FORMATS[column].format(value), "value": repr(float(value))}
             if column == "lost_rate" and not pd.isna(record["lost_rate_target"]):
                 cell["note"] = t("index.target", lang, target=FORMATS[column].format(record["lost_rate_target"]))
+            if column == "pipeline_velocity" and not pd.isna(record["pipeline_velocity_change"]):
+                change = f"{record['pipeline_velocity_change']:+,.0f}"
+                cell["note"] = t("index.velocity_change", lang, change=change)
             cell["light"] = lit.get((record["slug"], column))
             cells.append(cell)
         rows.append(cells)

@@ -15,7 +15,7 @@ from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
 from funnelkit.result import AnalysisResult, Gap
 
-from . import compare, counts, drivers, forecast
+from . import compare, counts, drivers, forecast, forecast_range, stage_time, velocity
 from .params import Params
 
 #: The tables the notebook cannot run without: one of each group (leads or stage counts). A branch
@@ -43,6 +43,12 @@ class Result(AnalysisResult):
         "forecast": "forecast",
         "backtest_calibration": "calibration",
         "time_to_convert": "time_to_convert",
+        "forecast_range": "forecast_range",
+        "backtest_range": "backtest_range",
+        "velocity": "velocity",
+        "velocity_change": "velocity_change",
+        "stage_time": "stage_time",
+        "stage_time_trend": "stage_time_trend",
     }
 
     branch: str
@@ -69,6 +75,15 @@ class Result(AnalysisResult):
     calibration: pd.DataFrame | None = None
     backtest_error: dict = field(default_factory=dict)
     backtest_start: str = ""
+    forecast_range: pd.DataFrame | None = None
+    backtest_range: pd.DataFrame | None = None
+    backtest_coverage: dict = field(default_factory=dict)
+    velocity: pd.DataFrame | None = None
+    velocity_change: pd.DataFrame | None = None
+    stage_time: pd.DataFrame | None = None
+    stage_time_trend: pd.DataFrame | None = None
+    stage_time_stays: pd.DataFrame | None = None
+    won_stage: str | None = None
 
     @property
     def top(self) -> pd.Series | None:
@@ -175,6 +190,12 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         gaps["change"] = Gap("data.gap_one_period", {"period": "data.word_period", "only": current})
     if len(peer_median) == 0:  # no other branch in the data for this period
         gaps["peers"] = Gap("data.gap_no_peers")
+    dated = has_leads and forecast.has_stage_dates(leads, stages)
+    timing = _timing(leads, stages=stages, current=current, previous=previous, params=params) if dated else {}
+    if not dated:  # velocity, time in stage and the forecast range need each lead's stage dates
+        reason = Gap("funnel.gap_no_stage_dates" if has_leads else "funnel.gap_counts_only")
+        gaps.update(dict.fromkeys(["forecast_range", "velocity", "velocity_change", "stage_time"], reason))
+    gaps.update(timing.pop("gaps", {}))
     return Result(
         gaps=gaps,
         branch=params.branch,
@@ -208,6 +229,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         amount=amount,
         forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)),
         **ahead,
+        **timing,
     )
 
 
@@ -263,7 +285,22 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         prior=_prior(peers, before=current, stages=stages, won=won),
         shrinkage=shrinkage,
     )
+    # every month from the forecast's own to the last an open lead is expected in
+    last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
+    months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
+    draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
+    ranged = forecast_range.forecast_range(leads, pipeline, as_of=day, months=months, stages=stages, **draws)
+    then = forecast.as_of_day(leads, period.start_time, stages=stages)
+    period_months = pd.period_range(period.start_time, period.end_time, freq="M").strftime("%Y-%m")
+    tested_range = forecast_range.forecast_range(
+        then, tested, as_of=period.start_time, months=period_months, stages=stages, **draws
+    )
+    actual = forecast_range.actual_by_month(leads, months=period_months, stages=stages)
+    backtest_range, coverage = forecast_range.coverage(tested_range, actual)
     return {
+        "forecast_range": ranged,
+        "backtest_range": backtest_range,
+        "backtest_coverage": coverage,
         "time_to_convert": forecast.time_to_convert(leads, stages=stages),
         "pipeline": pipeline,
         "forecast": forecast.forecast_by_month(pipeline),
@@ -272,3 +309,23 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         "backtest_error": forecast.forecast_error(tested),
         "backtest_start": period.start_time.date().isoformat(),
     }
+
+
+def _timing(leads: pd.DataFrame, *, stages, current: str, previous: str | None, params: Params) -> dict:
+    """Velocity, its change and time in stage (leads with stage dates only), as :class:`Result`
+    fields; ``gaps`` holds the velocity change's when there is one period only."""
+    speed = velocity.velocity(leads, stages=stages)
+    stays = stage_time.stays(leads, stages=stages)
+    fields = {
+        "velocity": speed,
+        "stage_time": stage_time.stage_time_summary(stays, stages=stages, min_group=params.min_group),
+        "stage_time_trend": stage_time.stage_time_trend(stays),
+        "stage_time_stays": stays,
+        "won_stage": forecast.won_stage(leads, stages=stages),
+        "gaps": {},
+    }
+    if previous is None:
+        fields["gaps"]["velocity_change"] = Gap("funnel.gap_velocity_one_period", {"only": current})
+    else:
+        fields["velocity_change"] = velocity.velocity_change(speed, current=current, previous=previous)
+    return fields

@@ -24,6 +24,7 @@ from funnelkit.i18n import t
 from funnelkit.report.formatting import num, pct
 
 from .labels import component_label, stage_label, transition_label
+from .stage_time import slowest_stage
 
 
 def overall_conversion(result) -> tuple[float, float, float]:
@@ -35,17 +36,25 @@ def overall_conversion(result) -> tuple[float, float, float]:
 
 
 def findings(result, lang: str) -> list[str]:
-    """3–5 findings with their numbers: the controllable bottleneck, its sized gain, the
-    biggest real year-over-year change, what drove the change in last-stage customers, and
-    the forecast (or, for a counts-only branch, the peer position of the bottleneck)."""
+    """3–5 findings with their numbers: the controllable bottleneck with the slowest stage
+    before a deal is won, the bottleneck's sized gain, the biggest real year-over-year change,
+    what drove the change in last-stage customers with the change of pipeline velocity, and
+    the forecast with its range (or, for a counts-only branch, the peer position of the
+    bottleneck). Sections the branch cannot show are left out of their finding."""
     lines = (
-        _bottleneck(result, lang),
+        _joined(lang, _bottleneck(result, lang), _slowest(result, lang)),
         _gain(result, lang),
         _yoy(result, lang),
-        _driver(result, lang),
-        _forecast(result, lang) or _position(result, lang),
+        _joined(lang, _driver(result, lang), _velocity(result, lang)),
+        _joined(lang, _forecast(result, lang), _forecast_range(result, lang)) or _position(result, lang),
     )
     return [line for line in lines if line][:5]
+
+
+def _joined(lang: str, *sentences: str | None) -> str | None:
+    """Sentences of one finding, in the language's spacing (None when all are missing)."""
+    found = [s for s in sentences if s]
+    return ("" if lang == "zh" else " ").join(found) or None
 
 
 def _step(result, key: str, lang: str) -> str:
@@ -164,6 +173,70 @@ def _position(result, lang: str) -> str | None:
     )
 
 
+def _slowest(result, lang: str) -> str | None:
+    """The stage before the won stage where finished stays are longest (after it the lead is a
+    customer: installation and billing wait on other things than selling)."""
+    if not result.has("stage_time"):
+        return None
+    won = [s.key for s in result.stages].index(result.won_stage)
+    top = slowest_stage(result.stage_time.iloc[:won])
+    if top is None:
+        return None
+    return t(
+        "funnel.f_slowest",
+        lang,
+        stage=stage_label(top["stage"], result.stages, lang),
+        median=num(top["median_days"]),
+        p90=num(top["p90_days"]),
+    )
+
+
+def _velocity(result, lang: str) -> str | None:
+    change = result.velocity_change
+    if not result.has("velocity_change") or change is None or change.empty:
+        return None
+    speed = result.velocity.set_index("period")["velocity"]
+    before, after = speed[result.previous], speed[result.current]
+    top = change.loc[change["contribution"].abs().idxmax()]
+    return t(
+        "funnel.f_velocity",
+        lang,
+        previous=result.previous,
+        current=result.current,
+        before=num(before),
+        after=num(after),
+        change=num(after - before, sign=True),
+        factor=_in_sentence(t(f"funnel.factor_{top['factor']}", lang), lang),
+        part=num(top["contribution"], sign=True),
+    )
+
+
+def _in_sentence(label: str, lang: str) -> str:
+    """A column label inside an English sentence is not capitalised (“the win rate”)."""
+    return label if lang == "zh" else label[:1].lower() + label[1:]
+
+
+def _forecast_range(result, lang: str) -> str | None:
+    if not result.has("forecast_range") or result.forecast_range is None:
+        return None
+    total = result.forecast_range.iloc[-1]
+    cover = result.backtest_coverage
+    return t(
+        "funnel.f_forecast_range",
+        lang,
+        months=num(len(result.forecast_range) - 1),
+        won=num(total["won_p50"]),
+        won_low=num(total["won_p10"]),
+        won_high=num(total["won_p90"]),
+        amount=num(total["amount_p50"]),
+        amount_low=num(total["amount_p10"]),
+        amount_high=num(total["amount_p90"]),
+        period=result.current,
+        covered=num(cover["months"]),
+        inside=num(round(cover["won_coverage"] * cover["months"])),
+    )
+
+
 def data_warnings(result, lang: str) -> list[str]:
     """The data-quality warnings shown at the top of the report, one sentence per notice
     (:func:`funnelkit.funnel.analysis.notices`)."""
@@ -208,4 +281,31 @@ def key_figures(result, lang: str) -> dict:
         "forecast_total": result.forecast["expected_amount"].sum() if result.forecasted else None,
         "backtest_error_pct": result.backtest_error.get("error_pct"),
         "warnings": len(result.notices),
+        **_timing_figures(result),
+    }
+
+
+def _timing_figures(result) -> dict:
+    """Velocity, the slowest stage (its code) and the forecast range for ``summary.json``
+    (None where the branch cannot have them)."""
+    speed = result.velocity.set_index("period")["velocity"] if result.velocity is not None else {}
+    change = result.velocity_change
+    split = change is not None and len(change) > 0
+    slow = None
+    if result.stage_time is not None:
+        slow = slowest_stage(result.stage_time.iloc[: [s.key for s in result.stages].index(result.won_stage)])
+    total = result.forecast_range.iloc[-1] if result.forecast_range is not None else {}
+    return {
+        "pipeline_velocity": speed.get(result.current),
+        "pipeline_velocity_previous": speed.get(result.previous) if split else None,
+        "pipeline_velocity_change": change["contribution"].sum() if split else None,
+        "velocity_change_parts": dict(zip(change["factor"], change["contribution"])) if split else None,
+        "slowest_stage_key": slow["stage"] if slow is not None else None,
+        "slowest_stage_median_days": slow["median_days"] if slow is not None else None,
+        **{
+            f"forecast_{k}": total.get(k)
+            for k in ("won_p10", "won_p50", "won_p90", "amount_p10", "amount_p50", "amount_p90")
+        },
+        "backtest_coverage": result.backtest_coverage.get("won_coverage"),
+        "backtest_amount_coverage": result.backtest_coverage.get("amount_coverage"),
     }

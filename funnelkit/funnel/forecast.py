@@ -81,9 +81,10 @@ def close_dates(leads: pd.DataFrame, *, stages=None) -> pd.Series:
     return won_on.where(leads["outcome"] == "won").fillna(lost.fillna(furthest).where(leads["outcome"] == "lost"))
 
 
-def _stage_index_on(dated: np.ndarray, day: np.datetime64) -> np.ndarray:
-    """Index of the last stage dated before ``day`` in each row of ``dated`` (0 when none)."""
-    reached = dated < day  # NaT compares False
+def _stage_index_on(dated: np.ndarray, day) -> np.ndarray:
+    """Index of the last stage dated before ``day`` in each row of ``dated`` (0 when none);
+    ``day`` is one day or one per row."""
+    reached = dated < np.asarray(day).reshape(-1, 1)  # NaT compares False
     return np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
 
 
@@ -114,33 +115,38 @@ def open_snapshots(leads: pd.DataFrame, *, days, stages=None) -> pd.DataFrame:
     (created before the day, not closed before it) with the furthest stage it had reached by
     then, ``days_at_stage`` since reaching it, and its final ``outcome`` / ``won``.
 
-    A lead open on several days appears once per day.
+    A lead open on several days appears once per day; rows are ordered by day, then by the
+    leads' order. A lead is open on the days ``d`` with ``created < d <= closed``, a run of
+    consecutive cut-offs found by binary search, so the work and memory grow with the rows
+    returned, not with leads × days.
     """
     keys = [s.key for s in resolve_stages(stages)]
+    days = pd.DatetimeIndex(days).sort_values().to_numpy(dtype="datetime64[ns]")
     closed = close_dates(leads, stages=stages).to_numpy(dtype="datetime64[ns]")
     created = leads["created_date"].to_numpy(dtype="datetime64[ns]")
-    dated = _dated(leads, keys)
-    frames = []
-    for day in pd.DatetimeIndex(days):
-        day64 = np.datetime64(day)
-        rows = np.flatnonzero((created < day64) & ~(closed < day64))
-        index = _stage_index_on(dated[rows], day64)
-        reached_on = dated[rows, index]
-        reached_on = np.where(np.isnat(reached_on), created[rows], reached_on)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "snapshot": day,
-                    "lead_id": leads["lead_id"].to_numpy()[rows],
-                    "stage": np.array(keys, dtype=object)[index],
-                    "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
-                    "outcome": leads["outcome"].to_numpy()[rows],
-                }
-            )
-        )
-    columns = ["snapshot", "lead_id", "stage", "days_at_stage", "outcome"]
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    return table.assign(won=table["outcome"].eq("won").astype(bool))
+    first = np.searchsorted(days, created, side="right")  # first day after creation
+    # NaT (never closed) sorts last, so an open lead is open through the last day
+    last = np.where(np.isnat(closed), len(days), np.searchsorted(days, closed, side="right"))
+    runs = np.clip(last - first, 0, None)
+    rows = np.repeat(np.arange(len(leads)), runs)
+    day_index = np.arange(runs.sum()) - np.repeat(np.cumsum(runs) - runs, runs) + np.repeat(first, runs)
+    order = np.lexsort((rows, day_index))
+    rows, day64 = rows[order], days[day_index[order]]
+    dated = _dated(leads, keys)[rows]
+    index = _stage_index_on(dated, day64)
+    reached_on = dated[np.arange(len(rows)), index]
+    reached_on = np.where(np.isnat(reached_on), created[rows], reached_on)
+    outcome = leads["outcome"].to_numpy()[rows]
+    return pd.DataFrame(
+        {
+            "snapshot": pd.DatetimeIndex(day64),
+            "lead_id": leads["lead_id"].to_numpy()[rows],
+            "stage": np.array(keys, dtype=object)[index],
+            "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
+            "outcome": outcome,
+            "won": pd.Series(outcome).eq("won").to_numpy(dtype=bool, na_value=False),
+        }
+    )
 
 
 def _pass_through(closed: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -262,13 +268,10 @@ def pipeline(
     )
     wait = days_to_close(history, stages=stages)
     open_leads = leads[leads["outcome"] == "open"]
+    keys = [s.key for s in resolve_stages(stages)]
+    at_stage = open_leads["stage"].map(keys.index).to_numpy(dtype=int)
     reached_on = pd.Series(
-        [
-            open_leads.at[i, f"date_{s}"] if f"date_{s}" in open_leads.columns else pd.NaT
-            for i, s in zip(open_leads.index, open_leads["stage"])
-        ],
-        index=open_leads.index,
-        dtype="datetime64[ns]",
+        _dated(open_leads, keys)[np.arange(len(open_leads)), at_stage], index=open_leads.index
     ).fillna(open_leads["created_date"])
     expected_day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
     amount = expected_amounts(leads).loc[open_leads.index]

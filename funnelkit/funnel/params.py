@@ -80,6 +80,11 @@ class Params(parameters.Params):
     forecast_shrinkage: float = param(
         50.0, "pseudo-leads pulling thin stage win rates toward the company-wide figure", low=0
     )
+    forecast_draws: int = param(2000, "simulated pipelines behind the forecast range (P10 to P90)", low=100)
+    forecast_seed: int = param(0, "seed of the forecast range's draws: the same data and seed give the same range")
+    forecast_inflow_months: int = param(
+        6, "months before the forecast whose new leads per day set the expected inflow of new deals", low=1
+    )
     top_bottlenecks: int = param(3, "transitions named as bottlenecks", low=1)
     deal_amount: float = param(
         0.0, "average deal in yuan for revenue sizing; 0: mean amount of the branch's won leads", low=0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -184,4 +185,58 @@ def peer_funnel(result, *, lang: str = "zh", ax=None):
     ax.legend(fontsize=7, frameon=False)
     step = transition_label(result.top["transition"], result.stages, lang)
     ax.set_title(t("funnel.chart_peers", lang, transition=step), fontsize=10)
+    return ax.figure
+
+
+def stage_time_histogram(result, *, lang: str = "zh", ax=None):
+    """Histogram of days spent at each stage with finished stays, one row a stage (first stage
+    on top, each row scaled to its own tallest bar), the median marked; the longest 1% of
+    stays of each stage are left out of the axis so the bulk stays readable. None where the
+    section is a gap.
+
+    The rows share one axes: a grid of panels would spend seconds per report measuring every
+    panel's tick labels."""
+    if result.stage_time is None:
+        return None
+    stays = result.stage_time_stays
+    shown = [s for s in result.stages if (stays["stage"] == s.key).any()]
+    ax = axes_for(ax, (7, 0.45 * len(shown) + 1.2))
+    longest = stays.groupby("stage")["days"].quantile(0.99).max()  # every stage's bulk in view
+    edges = np.linspace(0, max(longest, 1), 41)
+    for row, stage in enumerate(reversed(shown)):
+        days = stays.loc[stays["stage"] == stage.key, "days"].to_numpy()
+        counts, _ = np.histogram(days, bins=edges)
+        height = counts / max(counts.max(), 1) * 0.85
+        ax.stairs(height + row, edges, baseline=row, fill=True, color="#9ecae1")
+        middle = np.median(days)
+        ax.plot([middle, middle], [row, row + 0.85], color="#08519c", linewidth=1.5)
+    ax.set_yticks(np.arange(len(shown)) + 0.4, [s.label(lang) for s in reversed(shown)], fontsize=8)
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_xlabel(t("funnel.axis_days", lang))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(t("funnel.chart_stage_time", lang), fontsize=9)
+    return ax.figure
+
+
+def stage_time_trend(result, *, lang: str = "zh", ax=None):
+    """Median days at each stage by the month its stays ended, one line a stage; months
+    with fewer than 5 ended stays are left out (a median of a handful swings); None where
+    the section is a gap."""
+    if result.stage_time_trend is None:
+        return None
+    ax = axes_for(ax, (7, 3.4))
+    trend = result.stage_time_trend[result.stage_time_trend["stays"] >= 5]
+    for stage in result.stages:
+        rows = trend[trend["stage"] == stage.key]
+        if len(rows):
+            ax.plot(
+                pd.PeriodIndex(rows["month"], freq="M").to_timestamp(), rows["median_days"], label=stage.label(lang)
+            )
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.set_xlabel(t("funnel.axis_month", lang))
+    ax.set_ylabel(t("funnel.axis_days", lang))
+    ax.set_title(t("funnel.chart_stage_trend", lang), fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.figure.tight_layout()
     return ax.figure

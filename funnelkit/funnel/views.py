@@ -247,7 +247,8 @@ def calibration(result, lang: str) -> pd.DataFrame | None:
 
 
 def backtest(result, lang: str) -> pd.DataFrame | None:
-    """The back-test's totals: forecast against actual deals and amounts, error, Brier score."""
+    """The back-test's totals: forecast against actual deals and amounts, error, Brier score,
+    and the months whose actual deals fell inside the forecast range (coverage)."""
     if not result.backtest_error:
         return None
     e = result.backtest_error
@@ -261,5 +262,122 @@ def backtest(result, lang: str) -> pd.DataFrame | None:
             _c("error", lang): [num(e["error"], sign=True)],
             _c("error_pct", lang): [pct(e["error_pct"])],
             _c("brier", lang): [f"{e['brier']:.3f}"],
+            _c("coverage", lang): [_coverage(result.backtest_coverage)],
+        }
+    )
+
+
+def _coverage(cover: dict) -> str:
+    """Months whose actual deals fell inside the back-test's P10–P90, as ``7 / 12``."""
+    if not cover.get("months"):
+        return ""
+    return f"{round(cover['won_coverage'] * cover['months'])} / {cover['months']}"
+
+
+def _month(code: str, lang: str) -> str:
+    return t("funnel.range_total", lang) if code == "all" else code
+
+
+def _range(low, mid, high, *, count: bool) -> list[str]:
+    show = (lambda v: f"{v:,.0f}") if count else num
+    return [f"{show(m)} [{show(lo)}, {show(hi)}]" for lo, m, hi in zip(low, mid, high)]
+
+
+def forecast_range(result, lang: str) -> pd.DataFrame | None:
+    """Won deals and revenue by close month as P50 [P10, P90], with the expected deals from
+    the open pipeline and from leads not yet created (None where the section is a gap)."""
+    if result.forecast_range is None:
+        return None
+    f = result.forecast_range
+    return pd.DataFrame(
+        {
+            _c("month", lang): [_month(m, lang) for m in f["close_month"]],
+            _c("won_range", lang): _range(f["won_p10"], f["won_p50"], f["won_p90"], count=True),
+            _c("amount_range", lang): _range(f["amount_p10"], f["amount_p50"], f["amount_p90"], count=False),
+            _c("pipeline_won", lang): f["pipeline_won"].map(lambda v: f"{v:,.1f}"),
+            _c("new_won", lang): f["new_won"].map(lambda v: f"{v:,.1f}"),
+        }
+    )
+
+
+def backtest_range(result, lang: str) -> pd.DataFrame | None:
+    """The back-test month by month: the range made at the start of the period against the
+    deals and revenue actually won, and whether each fell inside (None where it is a gap)."""
+    if result.backtest_range is None:
+        return None
+    b = result.backtest_range
+    inside = {True: t("funnel.inside_yes", lang), False: t("funnel.inside_no", lang)}
+    return pd.DataFrame(
+        {
+            _c("month", lang): [_month(m, lang) for m in b["close_month"]],
+            _c("won_range", lang): _range(b["won_p10"], b["won_p50"], b["won_p90"], count=True),
+            _c("actual_won", lang): b["actual_won"].map(num),
+            _c("won_inside", lang): b["won_inside"].map(inside),
+            _c("amount_range", lang): _range(b["amount_p10"], b["amount_p50"], b["amount_p90"], count=False),
+            _c("actual_amount", lang): b["actual_amount"].map(num),
+            _c("amount_inside", lang): b["amount_inside"].map(inside),
+        }
+    )
+
+
+def velocity(result, lang: str) -> pd.DataFrame | None:
+    """Pipeline velocity per period with its four factors (None where it is a gap)."""
+    if result.velocity is None:
+        return None
+    v = result.velocity
+    return pd.DataFrame(
+        {
+            _c("period", lang): v["period"],
+            _c("deals", lang): v["deals"].map(num),
+            _c("win_rate", lang): v["win_rate"].map(pct),
+            _c("average_deal", lang): v["average_deal"].map(num),
+            _c("cycle_days", lang): v["cycle_days"].map(lambda d: "" if pd.isna(d) else f"{d:,.1f}"),
+            _c("velocity", lang): v["velocity"].map(num),
+        }
+    )
+
+
+def velocity_change(result, lang: str) -> pd.DataFrame | None:
+    """The change of velocity split into its four factors, with the total (None where it is
+    a gap)."""
+    if result.velocity_change is None:
+        return None
+    c = result.velocity_change
+    factor = [t(f"funnel.factor_{f}", lang) for f in c["factor"]]
+    level = {"win_rate": pct, "cycle_days": lambda d: f"{d:,.1f}"}
+    return pd.DataFrame(
+        {
+            _c("factor", lang): [*factor, _c("total_change", lang)],
+            _c("previous_value", lang, period=result.previous): [
+                *(level.get(f, num)(v) for f, v in zip(c["factor"], c["previous"])),
+                "",
+            ],
+            _c("current_value", lang, period=result.current): [
+                *(level.get(f, num)(v) for f, v in zip(c["factor"], c["current"])),
+                "",
+            ],
+            _c("contribution", lang): [num(v, sign=True) for v in [*c["contribution"], c["contribution"].sum()]],
+        }
+    )
+
+
+def _days(value) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"
+
+
+def stage_time(result, lang: str) -> pd.DataFrame | None:
+    """Days spent at each stage: finished stays, median, 75th and 90th percentile (None where
+    it is a gap)."""
+    if result.stage_time is None:
+        return None
+    s = result.stage_time
+    return pd.DataFrame(
+        {
+            _c("stage", lang): [st.label(lang) for st in result.stages],
+            _c("stays", lang): s["stays"].map(num),
+            _c("median_days", lang): s["median_days"].map(_days),
+            _c("p75_days", lang): s["p75_days"].map(_days),
+            _c("p90_days", lang): s["p90_days"].map(_days),
+            _c("note", lang): [_too_few(f, lang) for f in s["too_few"]],
         }
     )

@@ -25,6 +25,8 @@ BRANCHES = {
         "甲分公司",
         {
             "overall_conversion": 0.20,
+            "pipeline_velocity": 57368.6,
+            "pipeline_velocity_change": 20550.0,
             "top_bottleneck": "潜在客户→接触客户",
             "top_bottleneck_key": "potential>contacted",
             "top_bottleneck_lost": 120.0,
@@ -40,6 +42,8 @@ BRANCHES = {
         EVIL,
         {
             "overall_conversion": 0.16,
+            "pipeline_velocity": 1200.0,
+            "pipeline_velocity_change": None,
             "top_bottleneck": "潜在客户→接触客户",
             "top_bottleneck_key": "potential>contacted",
             "top_bottleneck_lost": 70.0,
@@ -55,6 +59,8 @@ BRANCHES = {
         "丙分公司",
         {
             "overall_conversion": 0.13,
+            "pipeline_velocity": 800.0,
+            "pipeline_velocity_change": -50.0,
             "top_bottleneck": "接触客户→意向客户",
             "top_bottleneck_key": "contacted>intent",
             "top_bottleneck_lost": 40.0,
@@ -151,6 +157,7 @@ def test_figures_on_the_page_match_each_summary(run):
     assert len(soup.select("#key-figures tbody tr")) == 3
     columns = {
         "overall_conversion": (1, "overall_conversion"),
+        "pipeline_velocity": (1, "pipeline_velocity"),
         "gain_customers": (1, "top_bottleneck_gain_customers"),
         "gain_revenue": (1, "top_bottleneck_gain_revenue"),
         "lost_rate": (2, "lost_rate"),
@@ -170,6 +177,10 @@ def test_figures_on_the_page_match_each_summary(run):
             assert float(cell["data-value"]) == figure, (slug, column)
     # Formatted for reading: one-decimal percentages, thousands separators, signed growth.
     assert _shown(soup, "甲分公司", "overall_conversion") == "20.0%"
+    # velocity in whole yuan a day, its change on the year before beside it (none when one year)
+    assert _shown(soup, "甲分公司", "pipeline_velocity") == "57,369"
+    assert "+20,550" in _cell(soup, "甲分公司", "pipeline_velocity").get_text()
+    assert "较上年" not in _cell(soup, EVIL, "pipeline_velocity").get_text()
     assert _shown(soup, "甲分公司", "gain_revenue") == "1,234,568"
     assert _shown(soup, "甲分公司", "gain_customers") == "12"
     assert _shown(soup, "甲分公司", "premium_growth") == "-10.0%"

@@ -114,7 +114,12 @@ def test_counts_only_branch_has_the_same_funnel(data):
     assert views.time_to_convert(by_counts, "en") is None and views.forecast(by_counts, "en") is None
     # the forecast CSV is still written, with its headers only; no time or back-test tables
     assert by_counts.forecast.empty and list(by_counts.forecast.columns) == list(by_leads.forecast.columns)
-    assert set(by_counts.tables()) == set(by_counts.SAVED) - {"backtest_calibration", "time_to_convert"}
+    dated = {"backtest_calibration", "time_to_convert", "forecast_range", "backtest_range", "velocity"}
+    dated |= {"velocity_change", "stage_time", "stage_time_trend"}
+    assert set(by_counts.tables()) == set(by_counts.SAVED) - dated
+    # the sections that need dated leads say why they are not shown
+    assert set(by_counts.gaps) == {"forecast_range", "velocity", "velocity_change", "stage_time"}
+    assert {gap.key for gap in by_counts.gaps.values()} == {"funnel.gap_counts_only"}
     # the same funnel; the leads form also knows which customers are still open
     pd.testing.assert_frame_equal(by_leads.stage_rates, by_counts.stage_rates)
     assert by_counts.transitions["still_open"].isna().all() and by_leads.transitions["still_open"].sum() > 0

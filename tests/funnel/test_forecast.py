@@ -191,3 +191,72 @@ def test_has_stage_dates(leads):
     assert forecast.has_stage_dates(leads, STAGES)
     assert not forecast.has_stage_dates(leads.drop(columns=["date_b", "date_c"]), STAGES)
     assert not forecast.has_stage_dates(None, STAGES)
+
+
+def _snapshots_one_day_at_a_time(leads, days, stages):
+    """The former per-cut-off loop of ``open_snapshots``, kept as the reference it must match."""
+    keys = [s["key"] for s in stages] if stages else [s.key for s in forecast.resolve_stages(None)]
+    closed = forecast.close_dates(leads, stages=stages).to_numpy(dtype="datetime64[ns]")
+    created = leads["created_date"].to_numpy(dtype="datetime64[ns]")
+    dated = forecast._dated(leads, keys)
+    frames = []
+    for day in pd.DatetimeIndex(days):
+        day64 = np.datetime64(day)
+        rows = np.flatnonzero((created < day64) & ~(closed < day64))
+        reached = dated[rows] < day64
+        index = np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+        reached_on = dated[rows, index]
+        reached_on = np.where(np.isnat(reached_on), created[rows], reached_on)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "snapshot": day,
+                    "lead_id": leads["lead_id"].to_numpy()[rows],
+                    "stage": np.array(keys, dtype=object)[index],
+                    "days_at_stage": (day64 - reached_on) / np.timedelta64(1, "D"),
+                    "outcome": leads["outcome"].to_numpy()[rows],
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    return table.assign(won=table["outcome"].eq("won").astype(bool))
+
+
+def test_snapshots_match_the_per_day_loop_on_a_small_frame(snapshot_leads):
+    days = [D("2005-01-01"), D("2005-02-01"), D("2005-03-01"), D("2005-04-01")]
+    new = forecast.open_snapshots(snapshot_leads, days=days, stages=STAGES)
+    pd.testing.assert_frame_equal(new, _snapshots_one_day_at_a_time(snapshot_leads, days, STAGES), check_dtype=False)
+    # by hand: 2005-01-01 precedes every lead; P4 closes on 03-01 and is still open that morning
+    assert (new["snapshot"] == D("2005-01-01")).sum() == 0
+    assert "P4" in new.loc[new["snapshot"] == D("2005-03-01"), "lead_id"].tolist()
+    # on 04-01 only P7 (open) and P6 (closes that day) remain
+    assert sorted(new.loc[new["snapshot"] == D("2005-04-01"), "lead_id"]) == ["P6", "P7"]
+
+
+@pytest.fixture(scope="module")
+def demo_leads():
+    from funnelkit.data.loading import load_tables
+    from funnelkit.funnel import Params
+
+    return load_tables(Params(branch="杭州分公司"), ["leads"])["leads"]
+
+
+def test_snapshots_match_the_per_day_loop_on_the_demo(demo_leads):
+    days = forecast.snapshot_days(demo_leads, as_of=demo_leads["created_date"].max())
+    new = forecast.open_snapshots(demo_leads, days=days)
+    assert len(new) > 10_000
+    pd.testing.assert_frame_equal(new, _snapshots_one_day_at_a_time(demo_leads, days, None), check_dtype=False)
+
+
+def test_pipeline_reached_on_matches_a_lead_by_lead_lookup(demo_leads):
+    as_of = demo_leads["created_date"].max() + pd.Timedelta(days=1)
+    pipe = forecast.pipeline(demo_leads, as_of=as_of, shrinkage=50)
+    open_leads = demo_leads[demo_leads["outcome"] == "open"]
+    reached_on = pd.Series(
+        [open_leads.at[i, f"date_{s}"] for i, s in zip(open_leads.index, open_leads["stage"])],
+        index=open_leads.index,
+        dtype="datetime64[ns]",
+    ).fillna(open_leads["created_date"])
+    wait = forecast.days_to_close(demo_leads[forecast.close_dates(demo_leads) < as_of])
+    day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
+    assert pipe["close_month"].tolist() == day.dt.strftime("%Y-%m").tolist()

@@ -1,0 +1,212 @@
+"""The pipeline forecast as a range: P10 / P50 / P90 of won deals and revenue by close month.
+
+The point forecast (:func:`funnelkit.funnel.forecast.pipeline`) gives each open lead a win
+probability, an amount and a close month. Here the pipeline is drawn many times: each open
+lead is won with its probability (its amount when won), and deals from leads not yet created
+arrive as a Poisson count per month — the recent daily inflow of new leads × the share of
+closed leads that were won, spread over the months by how long won leads took to close —
+each worth an amount drawn from past won deals. The spread of the draws is the range.
+
+One numpy Generator, seeded from the parameters, makes every draw: the same data and seed
+give the same range. Draws are matrix products over blocks of leads, so memory stays
+bounded (``draws`` × ``BLOCK``) however long the pipeline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .forecast import close_dates, expected_amounts
+
+QUANTILES = (0.1, 0.5, 0.9)
+RANGE_COLUMNS = [
+    "close_month",
+    "won_p10",
+    "won_p50",
+    "won_p90",
+    "amount_p10",
+    "amount_p50",
+    "amount_p90",
+    "pipeline_won",
+    "new_won",
+]
+TOTAL = "all"  # the close_month of the row summing every month
+BLOCK = 2048  # leads drawn at once
+
+
+def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, stages=None) -> pd.DataFrame:
+    """Expected deals won per close month from leads created on or after ``as_of``.
+
+    ``inflow`` is the leads created per day over the ``inflow_months`` months before
+    ``as_of``; ``conversion`` the share won among leads closed before ``as_of``. A lead created
+    on day ``d`` and won closes on ``d + lag``, ``lag`` drawn from the days won leads took from
+    creation to close (percentiles 1–99 of those closed before ``as_of``), so month ``m``
+    expects ``inflow × conversion × E[days d ≥ as_of with d + lag in m]``.
+
+    Returns
+    -------
+    DataFrame
+        ``close_month`` (``YYYY-MM``), ``new_won`` (the Poisson mean); zeros when nothing was
+        won before ``as_of``.
+    """
+    as_of = pd.Timestamp(as_of)
+    window = pd.Timestamp(as_of) - pd.DateOffset(months=inflow_months)
+    created = leads["created_date"]
+    inflow = created[(created >= window) & (created < as_of)].size / max((as_of - window).days, 1)
+    closed = close_dates(leads, stages=stages)
+    history = leads[closed < as_of]
+    won = history["outcome"] == "won"
+    conversion = won.mean() if len(history) else 0.0
+    lags = (closed[won.index[won]] - history.loc[won, "created_date"]).dt.days.to_numpy(dtype=float)
+    periods = pd.PeriodIndex(list(months), freq="M")
+    if not len(lags) or not inflow:
+        return pd.DataFrame({"close_month": periods.strftime("%Y-%m"), "new_won": 0.0})
+    lags = np.percentile(lags, np.arange(1, 100)) if len(lags) > 99 else lags
+    day = np.datetime64(as_of, "D")
+    start = (periods.start_time.to_numpy(dtype="datetime64[D]") - day).astype(float)  # days after as_of
+    end = (periods.end_time.to_numpy(dtype="datetime64[D]") - day).astype(float)
+    # creation day offsets x >= 0 with start <= x + lag <= end
+    days = np.clip(end[None, :] - lags[:, None] - np.maximum(start[None, :] - lags[:, None], 0) + 1, 0, None)
+    return pd.DataFrame({"close_month": periods.strftime("%Y-%m"), "new_won": inflow * conversion * days.mean(axis=0)})
+
+
+def won_amounts(leads: pd.DataFrame, *, before, stages=None) -> np.ndarray:
+    """Amounts of the deals won before ``before`` (what a new deal may be worth)."""
+    won = leads[(leads["outcome"] == "won") & (close_dates(leads, stages=stages) < pd.Timestamp(before))]
+    return expected_amounts(leads).loc[won.index].dropna().to_numpy(dtype=float)
+
+
+def simulate(
+    pipeline: pd.DataFrame, *, new_deals: pd.DataFrame, amounts: np.ndarray, draws: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of won deals and revenue per month: two arrays ``draws × months`` in the order
+    of ``new_deals["close_month"]``.
+
+    ``pipeline`` holds one row per open lead (``win_prob``, ``amount``, ``close_month``);
+    leads expected outside those months are left out. ``new_deals`` gives each month's
+    Poisson mean of deals from new leads, each worth an amount drawn from ``amounts``.
+    """
+    rng = np.random.default_rng(seed)
+    months = new_deals["close_month"].tolist()
+    column = pipeline["close_month"].map({m: i for i, m in enumerate(months)})
+    inside = pipeline[column.notna()]
+    column = column[column.notna()].to_numpy(dtype=int)
+    probability = inside["win_prob"].fillna(0).to_numpy(dtype=float)
+    amount = inside["amount"].fillna(0).to_numpy(dtype=float)
+    won = np.zeros((draws, len(months)))
+    revenue = np.zeros((draws, len(months)))
+    for block in range(0, len(inside), BLOCK):
+        part = slice(block, block + BLOCK)
+        one_hot = np.eye(len(months))[column[part]]
+        deals = rng.random((draws, len(probability[part]))) < probability[part]
+        won += deals @ one_hot
+        revenue += (deals * amount[part]) @ one_hot
+    new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(months)))
+    won += new
+    if new.sum() and len(amounts):
+        cell = np.repeat(np.arange(new.size), new.ravel())
+        revenue += np.bincount(cell, weights=rng.choice(amounts, size=cell.size), minlength=new.size).reshape(new.shape)
+    return won, revenue
+
+
+def summarise(won: np.ndarray, revenue: np.ndarray, *, months, pipeline_won, new_won) -> pd.DataFrame:
+    """P10 / P50 / P90 per month and of the months' total (``close_month`` ``all``), with the
+    expected deals from the pipeline and from new leads (``RANGE_COLUMNS``)."""
+    won = np.column_stack([won, won.sum(axis=1)])
+    revenue = np.column_stack([revenue, revenue.sum(axis=1)])
+    # deals as whole numbers that some draw reached; revenue interpolated
+    w = np.quantile(won, QUANTILES, axis=0, method="inverted_cdf")
+    r = np.quantile(revenue, QUANTILES, axis=0)
+    pipeline_won, new_won = np.asarray(pipeline_won, dtype=float), np.asarray(new_won, dtype=float)
+    return pd.DataFrame(
+        {
+            "close_month": [*months, TOTAL],
+            "won_p10": w[0],
+            "won_p50": w[1],
+            "won_p90": w[2],
+            "amount_p10": r[0],
+            "amount_p50": r[1],
+            "amount_p90": r[2],
+            "pipeline_won": [*pipeline_won, pipeline_won.sum()],
+            "new_won": [*new_won, new_won.sum()],
+        }
+    )[RANGE_COLUMNS]
+
+
+def forecast_range(
+    leads: pd.DataFrame,
+    pipeline: pd.DataFrame,
+    *,
+    as_of,
+    months,
+    inflow_months: int,
+    draws: int,
+    seed: int,
+    stages=None,
+) -> pd.DataFrame:
+    """The range of won deals and revenue in each of ``months`` (``YYYY-MM``) from the open
+    ``pipeline`` (:func:`~funnelkit.funnel.forecast.pipeline` made on ``as_of``) and from new
+    leads, learning inflow, conversion, timing and amounts only from ``leads`` before ``as_of``.
+
+    Examples
+    --------
+    >>> from funnelkit.data.loading import load_tables
+    >>> from funnelkit.funnel import Params, forecast
+    >>> leads = load_tables(Params(branch="杭州分公司"), ["leads"])["leads"]
+    >>> pipe = forecast.pipeline(leads, as_of="2007-01-01", shrinkage=50)
+    >>> table = forecast_range(leads, pipe, as_of="2007-01-01", months=["2007-01", "2007-02"],
+    ...                        inflow_months=6, draws=1000, seed=0)
+    >>> table["close_month"].tolist(), bool((table["won_p10"] <= table["won_p90"]).all())
+    (['2007-01', '2007-02', 'all'], True)
+    """
+    as_of = pd.Timestamp(as_of)
+    new_deals = new_deal_rates(leads, as_of=as_of, months=months, inflow_months=inflow_months, stages=stages)
+    won, revenue = simulate(
+        pipeline, new_deals=new_deals, amounts=won_amounts(leads, before=as_of, stages=stages), draws=draws, seed=seed
+    )
+    expected = pipeline.groupby("close_month")["win_prob"].sum().reindex(new_deals["close_month"], fill_value=0)
+    return summarise(
+        won, revenue, months=new_deals["close_month"].tolist(), pipeline_won=expected, new_won=new_deals["new_won"]
+    )
+
+
+def actual_by_month(leads: pd.DataFrame, *, months, stages=None) -> pd.DataFrame:
+    """Deals won and their amounts per close month of ``months``, and in total (``all``)."""
+    closed = close_dates(leads, stages=stages)
+    won = leads["outcome"] == "won"
+    month = closed[won].dt.strftime("%Y-%m")
+    table = (
+        pd.DataFrame({"close_month": month, "amount": expected_amounts(leads)[won].fillna(0)})
+        .groupby("close_month")
+        .agg(actual_won=("amount", "size"), actual_amount=("amount", "sum"))
+        .reindex(list(months), fill_value=0)
+    )
+    total = pd.DataFrame(table.sum()).T.set_axis([TOTAL])
+    return pd.concat([table, total]).rename_axis("close_month").reset_index().astype({"actual_won": float})
+
+
+def coverage(ranged: pd.DataFrame, actual: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The back-test's range against what happened, month by month.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``ranged`` with ``actual_won, actual_amount`` and ``won_inside`` / ``amount_inside``
+        (the actual within P10–P90); and ``months``, ``won_coverage``, ``amount_coverage`` (the
+        share of months inside, an 80% range should hold about 0.8), ``total_won_inside``,
+        ``total_amount_inside``.
+    """
+    table = ranged.merge(actual, on="close_month", how="left")
+    table = table.assign(
+        won_inside=table["actual_won"].between(table["won_p10"], table["won_p90"]),
+        amount_inside=table["actual_amount"].between(table["amount_p10"], table["amount_p90"]),
+    )
+    months, total = table[table["close_month"] != TOTAL], table[table["close_month"] == TOTAL]
+    return table, {
+        "months": len(months),
+        "won_coverage": float(months["won_inside"].mean()) if len(months) else np.nan,
+        "amount_coverage": float(months["amount_inside"].mean()) if len(months) else np.nan,
+        "total_won_inside": bool(total["won_inside"].iloc[0]) if len(total) else False,
+        "total_amount_inside": bool(total["amount_inside"].iloc[0]) if len(total) else False,
+    }
