@@ -193,7 +193,7 @@ def test_one_owner_of_one_branch_loses_far_more_decided_deals(full):
         """SELECT branch, owner, avg(CASE WHEN outcome = 'lost' THEN 1.0 ELSE 0.0 END) AS lost_rate
            FROM leads WHERE stage NOT IN ('target', 'potential') AND outcome <> 'open' GROUP BY ALL""",
     ).set_index(["branch", "owner"])["lost_rate"]
-    weak = rates.pop(("杭州分公司", "张伟"))
+    weak = rates.pop(("宁波分公司", "徐明"))
     assert weak == pytest.approx(0.92, abs=0.03)
     assert rates.max() < 0.76  # every other owner of every branch loses about two in three
 
@@ -210,7 +210,7 @@ def test_the_planted_driver_changes_only_the_weak_owners_won_deals(tmp_path, mon
         assert hashes_of(a, "customers", "transactions") == hashes_of(b, "customers", "transactions")
     changed = ~((planted == plain) | (planted.isna() & plain.isna())).all(axis=1)
     assert changed.sum() > 10
-    assert set(zip(plain.loc[changed, "branch"], plain.loc[changed, "owner"])) == {("杭州分公司", "张伟")}
+    assert set(zip(plain.loc[changed, "branch"], plain.loc[changed, "owner"])) == {("宁波分公司", "徐明")}
     assert (plain.loc[changed, "outcome"] == "won").all() and (planted.loc[changed, "stage"] == "intent").all()
     assert set(planted.loc[changed, "outcome"]) <= {"lost", "open"}
 

@@ -115,30 +115,30 @@ def test_small_counts_are_tested_when_the_branch_says_so():
 
 
 @pytest.fixture(scope="module")
-def hangzhou():
-    params = lost.Params(branch="杭州分公司")
+def ningbo():
+    params = lost.Params(branch="宁波分公司")
     return lost.analyse(load_tables(params, ["leads"]), params)
 
 
-def test_the_report_finds_the_demo_datas_planted_driver(hangzhou):
-    top = hangzhou.drivers.iloc[0]
-    assert (top["attribute"], top["value"], top["direction"]) == ("owner", "张伟", "more_lost")
+def test_the_report_finds_the_demo_datas_planted_driver(ningbo):
+    top = ningbo.drivers.iloc[0]
+    assert (top["attribute"], top["value"], top["direction"]) == ("owner", "徐明", "more_lost")
     assert top["odds_ratio"] > 3 and top["p_adjusted"] < 0.001
-    assert hangzhou.drivers["direction"].eq("more_lost").sum() == 1  # nothing else stands out
-    figures = lost.key_figures(hangzhou)["loss_drivers"]
-    assert [row["value"] for row in figures["more_lost"]] == ["张伟"]
-    zh = " ".join(lost.findings(hangzhou, "zh"))
-    assert f"销售顾问「张伟」的商机战败的几率是其余商机的 {top['odds_ratio']:.1f} 倍" in zh
-    shown = lost.views.drivers(hangzhou, "en")
-    assert shown.iloc[0, :2].tolist() == ["Sales owner", "张伟"] and shown.iloc[0, -1] == "Lost more often"
+    assert ningbo.drivers["direction"].eq("more_lost").sum() == 1  # nothing else stands out
+    figures = lost.key_figures(ningbo)["loss_drivers"]
+    assert [row["value"] for row in figures["more_lost"]] == ["徐明"]
+    zh = " ".join(lost.findings(ningbo, "zh"))
+    assert f"销售顾问「徐明」的商机战败的几率是其余商机的 {top['odds_ratio']:.1f} 倍" in zh
+    shown = lost.views.drivers(ningbo, "en")
+    assert shown.iloc[0, :2].tolist() == ["Sales owner", "徐明"] and shown.iloc[0, -1] == "Lost more often"
 
 
-def test_the_chart_draws_the_values_on_a_log_axis(hangzhou):
+def test_the_chart_draws_the_values_on_a_log_axis(ningbo):
     from funnelkit.report.style import use_report_style
 
     use_report_style()
-    ax = lost.plots.drivers(hangzhou, lang="zh", top=10).axes[0]
+    ax = lost.plots.drivers(ningbo, lang="zh", top=10).axes[0]
     assert ax.get_xscale() == "log"
     assert len(ax.get_yticklabels()) == 10
-    assert ax.get_yticklabels()[-1].get_text().startswith("销售顾问：张伟")  # the top row drawn at the top
+    assert ax.get_yticklabels()[-1].get_text().startswith("销售顾问：徐明")  # the top row drawn at the top
     matplotlib.pyplot.close("all")
