@@ -60,7 +60,7 @@ def rate_intervals(result, *, dimension: str, lang: str = "zh", ax=None):
 _DIRECTION_COLOURS = {"more_lost": "#c0392b", "less_lost": "#2e86c1", "unclear": "#95a5a6"}
 
 
-def drivers(result, *, lang: str = "zh", top: int = 15, ax=None):
+def drivers(result, *, lang: str = "zh", top: int = 12, ax=None):
     """Odds ratio of loss with its 95% interval for the ``top`` attribute values of
     :func:`funnelkit.lost.drivers.loss_drivers` (clear readings first, then the smallest
     adjusted p-values), on a log axis around 1, coloured by reading; None when the section
@@ -68,7 +68,7 @@ def drivers(result, *, lang: str = "zh", top: int = 15, ax=None):
     if result.drivers is None:
         return None
     rows = result.drivers.head(top).iloc[::-1]
-    ax = axes_for(ax, (8, max(2.4, 0.36 * len(rows) + 1.4)))
+    ax = axes_for(ax, (8, max(2.4, 0.32 * len(rows) + 1.3)))
     ax.axvline(1, color="#34495e", linewidth=1)
     labels = [
         f"{dimension_label(a, lang)}：{v} (n={n})" if lang == "zh" else f"{dimension_label(a, lang)}: {v} (n={n})"
