@@ -73,14 +73,31 @@ def two_proportion_test(x1, n1, x2, n2, *, alpha: float = 0.05) -> dict[str, flo
 
 
 def adjust_pvalues(p_values, *, method: str = "holm") -> np.ndarray:
-    """Multiple-comparison adjusted p-values (``holm`` or ``fdr_bh``); NaN stays NaN."""
+    """Multiple-comparison adjusted p-values (``holm`` or ``fdr_bh``); NaN stays NaN.
+
+    Examples
+    --------
+    >>> adjust_pvalues([0.01, 0.04, np.nan, 0.03]).round(2).tolist()
+    [0.03, 0.06, nan, 0.06]
+    """
     if method not in {"holm", "fdr_bh"}:
         raise ValueError(f"method must be 'holm' or 'fdr_bh', not {method!r}")
     p = np.asarray(p_values, dtype=float)
     out = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method=method)[1]
+        out[ok] = _holm(p[ok]) if method == "holm" else multipletests(p[ok], method=method)[1]
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment, as statsmodels' ``multipletests(method="holm")`` computes
+    it; done here because that function runs a full ``gc.collect()`` on every Holm call,
+    0.2–0.5 s inside a report kernel, several times per report."""
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1))
+    out = np.empty_like(p)
+    out[order] = np.minimum(stepped, 1.0)
     return out
 
 

@@ -186,6 +186,39 @@ def test_outcomes_follow_the_rules(full):
     assert leads.loc[leads["outcome"] != "lost", ["lost_reason", "lost_kind", "lost_date"]].isna().all().all()
 
 
+def test_one_owner_of_one_branch_loses_far_more_decided_deals(full):
+    con, _, _ = full
+    rates = frame(
+        con,
+        """SELECT branch, owner, avg(CASE WHEN outcome = 'lost' THEN 1.0 ELSE 0.0 END) AS lost_rate
+           FROM leads WHERE stage NOT IN ('target', 'potential') AND outcome <> 'open' GROUP BY ALL""",
+    ).set_index(["branch", "owner"])["lost_rate"]
+    weak = rates.pop(("宁波分公司", "徐明"))
+    assert weak == pytest.approx(0.92, abs=0.03)
+    assert rates.max() < 0.76  # every other owner of every branch loses about two in three
+
+
+def test_the_planted_driver_changes_only_the_weak_owners_won_deals(tmp_path, monkeypatch):
+    from funnelkit.demo import catalog
+
+    write_demo_db(tmp_path / "planted.duckdb", scale=0.2)
+    monkeypatch.setattr(catalog, "WEAK_OWNER_SLIP", 0.0)
+    write_demo_db(tmp_path / "none.duckdb", scale=0.2)
+    sql = "SELECT * FROM leads ORDER BY lead_id"
+    with duckdb.connect(str(tmp_path / "planted.duckdb")) as a, duckdb.connect(str(tmp_path / "none.duckdb")) as b:
+        planted, plain = a.sql(sql).df(), b.sql(sql).df()
+        assert hashes_of(a, "customers", "transactions") == hashes_of(b, "customers", "transactions")
+    changed = ~((planted == plain) | (planted.isna() & plain.isna())).all(axis=1)
+    assert changed.sum() > 10
+    assert set(zip(plain.loc[changed, "branch"], plain.loc[changed, "owner"])) == {("宁波分公司", "徐明")}
+    assert (plain.loc[changed, "outcome"] == "won").all() and (planted.loc[changed, "stage"] == "intent").all()
+    assert set(planted.loc[changed, "outcome"]) <= {"lost", "open"}
+
+
+def hashes_of(con, *tables: str) -> list[str]:
+    return [table_hash(con, name) for name in tables]
+
+
 def test_lost_kinds_and_follow_up(full):
     con, _, _ = full
     lost = frame(con, "SELECT * FROM leads WHERE lost_kind IS NOT NULL")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 EPOCH = np.datetime64("1970-01-01", "D")
-TABLE_IDS = {"leads": 1, "customers": 2, "events": 3, "visits": 4, "transactions": 5, "rates": 6}
+TABLE_IDS = {"leads": 1, "customers": 2, "events": 3, "visits": 4, "transactions": 5, "rates": 6, "weak_owner": 7}
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 ID_CHECK = tuple("10X98765432")
 

@@ -116,17 +116,21 @@ def draw(seed: int, b: int, y: int, block: int, n: int, start: int) -> pd.DataFr
     details = _lost_details(rng, lost, furthest, product)
     last_day = stage_days[np.arange(n), furthest]
     region_weights = np.linspace(1.5, 0.6, len(branch.regions))
-    return pd.DataFrame(
+    # Drawn in this order, before the frame, so every value comes from the same draw as ever.
+    region = pick(rng, region_weights, n)
+    industry = pick(rng, cat.INDUSTRY_SHARE, n)
+    owner = categorical(pick(rng, np.linspace(1.3, 0.7, len(branch.owners)), n), branch.owners)
+    frame = pd.DataFrame(
         {
             "code": categorical(np.zeros(n), [f"{branch.code}-{year}-"]),
             "seq": np.arange(start + 1, start + n + 1),
             "branch": categorical(np.zeros(n), [branch.name]),
             "created": created,
             "segment": categorical(segment, cat.SEGMENTS),
-            "region": categorical(pick(rng, region_weights, n), branch.regions),
-            "industry": categorical(pick(rng, cat.INDUSTRY_SHARE, n), cat.INDUSTRIES),
+            "region": categorical(region, branch.regions),
+            "industry": categorical(industry, cat.INDUSTRIES),
             "product_line": categorical(product, cat.PRODUCT_LINES),
-            "owner": categorical(pick(rng, np.linspace(1.3, 0.7, len(branch.owners)), n), branch.owners),
+            "owner": owner,
             "stage": categorical(furthest, STAGE_KEYS),
             "outcome": categorical(outcome, ("open", "won", "lost")),
             "amount": np.where(no_amount, -1.0, amount),
@@ -137,6 +141,41 @@ def draw(seed: int, b: int, y: int, block: int, n: int, start: int) -> pd.DataFr
             **{f"d_{key}": stage_days[:, i] for i, key in enumerate(STAGE_KEYS)},
         }
     )
+    if branch.name != cat.WEAK_OWNER[0]:
+        return frame
+    plant = rng_for(seed, "weak_owner", b, y, block)
+    return _weak_owner_slips(
+        frame, plant, furthest=furthest, created=created, days=stage_days, product=product, areas=branch.id_areas
+    )
+
+
+def _weak_owner_slips(
+    frame: pd.DataFrame, rng: np.random.Generator, *, furthest, created, days, product, areas
+) -> pd.DataFrame:
+    """The planted driver of losing (:data:`~funnelkit.demo.catalog.WEAK_OWNER`): a share of
+    the weak owner's deals that reached signing stop at intent instead; their stage, outcome,
+    loss details, note and stage dates are drawn anew from ``rng``, a stream of their own, so
+    every other lead keeps exactly the values it had."""
+    n = len(frame)
+    own = frame["owner"].to_numpy() == cat.WEAK_OWNER[1]
+    slip = own & (furthest >= SIGNED) & (rng.random(n) < cat.WEAK_OWNER_SLIP)
+    furthest = np.where(slip, SIGNED - 1, furthest)
+    days = np.where(np.arange(len(STAGE_KEYS))[None, :] <= furthest[:, None], days, -1)
+    is_open = (furthest < SIGNED) & (created >= OPEN_FROM)
+    lost = (furthest < SIGNED) & ~is_open
+    details = _lost_details(rng, lost, furthest, product)
+    redrawn = pd.DataFrame(
+        {
+            "stage": categorical(furthest, STAGE_KEYS),
+            "outcome": categorical(np.where(furthest >= SIGNED, 1, np.where(is_open, 0, 2)), ("open", "won", "lost")),
+            **{k: v for k, v in details.items() if not k.startswith("_")},
+            "lost_day": np.where(lost, days[np.arange(n), furthest] + rng.integers(7, 61, n), -1),
+            **_notes(rng, details["_reason"], False, areas),
+            **{f"d_{key}": days[:, i] for i, key in enumerate(STAGE_KEYS)},
+        },
+        index=frame.index,
+    )
+    return pd.concat([frame[~slip], frame[slip].assign(**redrawn[slip])]).sort_index()
 
 
 _DATE = "DATE '1970-01-01' + CAST(nullif({}, -1) AS INTEGER)"

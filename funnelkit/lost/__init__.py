@@ -6,7 +6,8 @@ Rooms:
 - ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
 - ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
 - computation below it: ``deals`` (which deals count, maturity, rates, the target, year over
-  year, the lead flow), ``reasons`` (reason shares, categories, Pareto, stage and timing),
+  year, the lead flow), ``drivers`` (what goes with losing: odds ratios of loss by deal
+  attribute), ``reasons`` (reason shares, categories, Pareto, stage and timing),
   ``recovery`` (quasi-lost split, second follow-up, what the target still needs,
   competitors), ``notes`` (terms of the free-text notes);
 - ``labels`` — words for the codes; ``views`` — display tables; ``findings`` — the summary,
@@ -29,6 +30,7 @@ from .analysis import NEEDS, Result, analyse
 from .findings import (
     controllable_callout,
     data_warnings,
+    drivers_note,
     findings,
     key_figures,
     maturity_note,
@@ -45,6 +47,7 @@ __all__ = [
     "analyse",
     "controllable_callout",
     "data_warnings",
+    "drivers_note",
     "findings",
     "key_figures",
     "maturity_note",

@@ -8,6 +8,8 @@ Which deals each table covers (``year`` = the report year):
   before the data's end date are *not yet mature*; the lost rates, the target, the recovery
   arithmetic and every year-over-year test use the mature deals only, the target row counts
   the deals left out and gives the bound "if the open deals are lost";
+- what goes with losing (:mod:`funnelkit.lost.drivers`): the mature deals of the report year
+  that are decided (won or lost); open deals have no outcome to compare;
 - the scope table, reasons, the quasi-lost split, the recovery funnel, competitors, stage,
   timing, the lead flow and notes: every deal (or lead) of the report year — a recorded
   reason or recovery does not depend on whether the year's other deals are closed yet.
@@ -23,9 +25,10 @@ import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
-from funnelkit.result import AnalysisResult
+from funnelkit.result import AnalysisResult, Gap
 
 from . import deals as lost
+from . import drivers as lost_drivers
 from . import notes as lost_notes
 from . import reasons as lost_reasons
 from . import recovery as lost_recovery
@@ -50,6 +53,7 @@ class Result(AnalysisResult):
         "lost_by_month": "monthly",
         "lost_by_year": "yoy",
         "lost_yoy_by_group": "yoy_groups",
+        "loss_drivers": "drivers",
         "reason_shares": "matrix",
         "reason_categories": "categories",
         "reason_pareto": "pareto",
@@ -81,6 +85,9 @@ class Result(AnalysisResult):
     monthly: pd.DataFrame
     yoy: pd.DataFrame
     yoy_groups: pd.DataFrame
+    drivers: pd.DataFrame | None
+    decided_deals: int
+    driver_min_deals: int
     shares: pd.DataFrame
     matrix: pd.DataFrame
     categories: pd.DataFrame
@@ -153,7 +160,14 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     lost_deals = lost_reasons.lost_only(this_year)
     shares = lost_reasons.reason_shares(this_year)
     target, margin = params.lost_rate_target, params.at_risk_margin
+    decided = lost_drivers.decided(mature)
+    drivers = lost_drivers.loss_drivers(decided, min_deals=params.driver_min_deals)
+    gaps = {}
+    if drivers.empty:
+        key = "lost.gap_drivers_too_few" if len(decided) else "lost.gap_drivers_no_decided"
+        gaps["drivers"] = Gap(key, {"year": year, "decided": len(decided), "min": params.driver_min_deals})
     return Result(
+        gaps=gaps,
         year=year,
         maturity_days=days,
         end=end,
@@ -173,6 +187,9 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
         monthly=lost.monthly_rates(deal_leads),
         yoy=lost.year_over_year(deal_leads),
         yoy_groups=lost.year_over_year_by(deal_leads, year=year),
+        drivers=None if drivers.empty else drivers,
+        decided_deals=len(decided),
+        driver_min_deals=params.driver_min_deals,
         shares=shares,
         matrix=lost_reasons.share_matrix(shares),
         categories=lost_reasons.category_shares(this_year, taxonomy=params.reason_taxonomy),

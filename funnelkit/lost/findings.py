@@ -22,7 +22,8 @@ from funnelkit.i18n import t
 from funnelkit.report.formatting import pct
 
 from .deals import MISSING
-from .labels import group_label, reason_label, stage_label, status_label
+from .drivers import ATTRIBUTES, strongest
+from .labels import dimension_label, group_label, reason_label, stage_label, status_label
 from .reasons import controllable_share
 from .reasons import top_reasons as _top_reasons
 
@@ -108,10 +109,41 @@ def _group_yoy_finding(groups: pd.DataFrame, lang: str) -> list[str]:
     return [t("lost.find_yoy_groups", lang, parts="、".join(parts) if lang == "zh" else ", ".join(parts))]
 
 
+def _ratio(value: float) -> str:
+    """An odds ratio for reading: one decimal from 1 up, two below (0.45, not 0.5)."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
+def _driver_findings(a, lang: str, *, top: int = 3) -> list[str]:
+    """One sentence per attribute that goes most clearly with losing more (then less) often;
+    one sentence saying none does; nothing when the section is a gap."""
+    if a.drivers is None:
+        return []
+    texts = [
+        t(
+            f"lost.find_driver_{'more' if direction == 'more_lost' else 'less'}",
+            lang,
+            attribute=dimension_label(r["attribute"], lang),
+            value=r["value"],
+            ratio=_ratio(r["odds_ratio"]),
+            rate=pct(r["lost_rate"]),
+            rate_without=pct(r["lost_rate_without"]),
+        )
+        for direction in ("more_lost", "less_lost")
+        for r in strongest(a.drivers, direction=direction, top=top).to_dict("records")
+    ]
+    if texts:
+        return texts
+    tested = set(a.drivers["attribute"])
+    names = [dimension_label(c, lang) for c in ATTRIBUTES if c in tested]
+    return [t("lost.find_drivers_none", lang, attributes=("、" if lang == "zh" else ", ").join(names))]
+
+
 def findings(a, lang: str) -> list[str]:
     """The report's findings, in order: the mature deals' lost rate against the target, the
     deals not yet mature with the bound if the open ones are lost, the change from last year
-    (overall, then groups whose change survives Holm), top reasons, the controllable share,
+    (overall, then groups whose change survives Holm), the attribute values that go most
+    clearly with losing more or less often, top reasons, the controllable share,
     quasi-lost recovery and what the target still needs, the leading competitor, and
     data-quality warnings if any."""
     if a.target_row.empty or not a.target_row["closed"].iloc[0]:
@@ -133,6 +165,7 @@ def findings(a, lang: str) -> list[str]:
     ]
     texts += _maturity_findings(r, a.maturity_days, lang)
     texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
+    texts += _driver_findings(a, lang)
     texts += _top_reason_finding(a.shares, lang)
     texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
     texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
@@ -181,6 +214,14 @@ def maturity_note(a, lang: str) -> str:
     )
 
 
+def drivers_note(a, lang: str) -> str:
+    """How many decided deals the drivers of losing compare and which values are left out;
+    empty when the section is a gap (its one line says why)."""
+    if a.drivers is None:
+        return ""
+    return t("lost.drivers_note", lang, decided=a.decided_deals, tested=len(a.drivers), min=a.driver_min_deals)
+
+
 def status_note(a, lang: str) -> str:
     """The on-track / at-risk / off-track rule with the branch's target and margin."""
     return t("lost.status_note", lang, target=f"{a.target:.0%}", margin=f"{a.margin * 100:g}")
@@ -200,10 +241,13 @@ def notes_note(a, lang: str) -> str:
 
 def key_figures(a) -> dict:
     """The figures ``summary.json`` carries for the leadership index: rates on mature deals;
-    ``recovered_count`` counts every quasi-lost deal of the year won back (the recovery funnel)."""
+    ``recovered_count`` counts every quasi-lost deal of the year won back (the recovery funnel);
+    ``loss_drivers`` lists the attribute values that go most clearly with losing more
+    (``more_lost``) and less (``less_lost``) often, absent when that section is a gap."""
     r = a.target_row.iloc[0]
     e = a.effect.iloc[0]
     return {
+        **_driver_figures(a),
         "current_year": int(a.year),
         "closed_deals": int(r["closed"]),
         "lost_rate": float(r["lost_rate"]),
@@ -221,4 +265,26 @@ def key_figures(a) -> dict:
         "recovered_count": int(a.funnel["count"].iloc[-1]),
         "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
         "more_needed_to_target": int(e["more_needed"]),
+    }
+
+
+def _driver_figures(a) -> dict:
+    if a.drivers is None:
+        return {}
+
+    def figures(row: dict) -> dict:
+        numbers = ("lost_rate", "lost_rate_without", "odds_ratio", "p_adjusted")
+        return {
+            "attribute": row["attribute"],
+            "value": str(row["value"]),
+            "deals": int(row["deals"]),
+            **{k: float(row[k]) for k in numbers},
+        }
+
+    return {
+        "loss_drivers": {
+            d: [figures(r) for r in strongest(a.drivers, direction=d).to_dict("records")]
+            for d in ("more_lost", "less_lost")
+        },
+        "loss_driver_values_tested": len(a.drivers),
     }

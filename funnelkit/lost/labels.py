@@ -20,8 +20,14 @@ from .deals import ALL, MISSING
 
 
 def dimension_label(code: str, lang: str) -> str:
-    """A ``dimension`` code (``overall``, ``product_line``, ``segment``, ``owner``)."""
+    """A ``dimension`` code (``overall``) or a deal attribute (``product_line``, ``segment``,
+    ``owner``, ``region``, ``industry``)."""
     return t("lost.overall" if code == "overall" else f"lost.dim_{code}", lang)
+
+
+def direction_label(code: str, lang: str) -> str:
+    """A ``direction`` code of the drivers of losing (``more_lost``, ``less_lost``, ``unclear``)."""
+    return t(f"lost.direction_{code}", lang)
 
 
 def group_label(group: str, lang: str) -> str:

@@ -105,6 +105,12 @@ class Params(parameters.Params):
         low=0,
     )
     top_terms: int = param(8, "note terms shown per lost reason", low=1)
+    driver_min_deals: int = param(
+        30,
+        "an attribute value (an owner, a region) is tested for going with losing only with at least "
+        "this many decided deals, and as many without it",
+        low=1,
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this sales region; empty: every region")
     product_line: str = filter_param("product_line", "only this product line; empty: every product line")

@@ -15,15 +15,16 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, PercentFormatter
 
 from funnelkit.i18n import t
 from funnelkit.report.charts import axes_for
 
-from .labels import dimension_label, mapped, node_label, reason_label, stage_label, step_label
+from .labels import dimension_label, direction_label, mapped, node_label, reason_label, stage_label, step_label
 
 
 def rate_intervals(result, *, dimension: str, lang: str = "zh", ax=None):
@@ -53,6 +54,51 @@ def rate_intervals(result, *, dimension: str, lang: str = "zh", ax=None):
     )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="lower left", fontsize=8, frameon=False)
+    return ax.figure
+
+
+_DIRECTION_COLOURS = {"more_lost": "#c0392b", "less_lost": "#2e86c1", "unclear": "#95a5a6"}
+
+
+def drivers(result, *, lang: str = "zh", top: int = 12, ax=None):
+    """Odds ratio of loss with its 95% interval for the ``top`` attribute values of
+    :func:`funnelkit.lost.drivers.loss_drivers` (clear readings first, then the smallest
+    adjusted p-values), on a log axis around 1, coloured by reading; None when the section
+    is a gap."""
+    if result.drivers is None:
+        return None
+    rows = result.drivers.head(top).iloc[::-1]
+    ax = axes_for(ax, (8, max(2.4, 0.32 * len(rows) + 1.3)))
+    ax.axvline(1, color="#34495e", linewidth=1)
+    labels = [
+        f"{dimension_label(a, lang)}：{v} (n={n})" if lang == "zh" else f"{dimension_label(a, lang)}: {v} (n={n})"
+        for a, v, n in zip(rows["attribute"], rows["value"], rows["deals"])
+    ]
+    position = np.arange(len(rows))
+    for direction, colour in _DIRECTION_COLOURS.items():
+        part = rows["direction"].eq(direction).to_numpy()
+        if part.any():
+            ratio = rows["odds_ratio"].to_numpy(dtype=float)[part]
+            spread = [
+                ratio - rows["odds_ratio_low"].to_numpy(dtype=float)[part],
+                rows["odds_ratio_high"].to_numpy(dtype=float)[part] - ratio,
+            ]
+            ax.errorbar(
+                ratio,
+                position[part],
+                xerr=spread,
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=direction_label(direction, lang),
+            )
+    ax.set_yticks(position, labels)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=2))  # 0.5, 1, 2, 4: "twice the odds" reads off the axis
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set(xlabel=t("lost.ax_odds_ratio", lang), ylabel="", title=t("lost.chart_drivers", lang))
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
     return ax.figure
 
 

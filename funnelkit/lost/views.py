@@ -27,6 +27,7 @@ from .labels import (
     category_label,
     column_label,
     dimension_label,
+    direction_label,
     group_label,
     lost_group_label,
     lost_kind_label,
@@ -119,6 +120,26 @@ def yoy_groups(result, lang: str) -> pd.DataFrame:
         lang,
         percent=["lost_rate_previous", "lost_rate", "change", "change_low", "change_high"],
         decimals={"p_value": 3, "p_adjusted": 3},
+    )
+
+
+def drivers(result, lang: str) -> pd.DataFrame | None:
+    """What goes with losing: each tested attribute value's decided deals, its lost rate and
+    the others', the odds ratio of loss, the Holm-adjusted p-value and the reading; None when
+    the section is a gap."""
+    table = result.drivers
+    if table is None:
+        return None
+    shown = table.assign(
+        attribute=mapped(table["attribute"], dimension_label, lang),
+        direction=mapped(table["direction"], direction_label, lang),
+    )
+    columns = ["attribute", "value", "deals", "lost", "lost_rate", "lost_rate_without", "odds_ratio"]
+    return _shown(
+        shown[[*columns, "p_adjusted", "direction"]],
+        lang,
+        percent=["lost_rate", "lost_rate_without"],
+        decimals={"p_adjusted": 3},
     )
 
 

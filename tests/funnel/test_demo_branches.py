@@ -39,7 +39,9 @@ def test_every_saved_table_is_there_and_filled(hangzhou):
     assert [name for name, table in tables.items() if table.empty] == []
     # the figures of the report before this code moved into one call (outputs of the previous main)
     assert (hangzhou.current, hangzhou.source, int(hangzhou.top["lost"])) == ("2006", "leads", 859)
-    assert funnel.key_figures(hangzhou, "zh")["forecast_total"] == pytest.approx(454987.2338576557)
+    # 454987.23 before the demo planted a weak owner in 宁波分公司: the forecast's company prior
+    # pools every branch's stage counts, so his lost deals move it a little
+    assert funnel.key_figures(hangzhou, "zh")["forecast_total"] == pytest.approx(454768.13899863296)
 
 
 def test_tables_speak_in_codes(hangzhou):
