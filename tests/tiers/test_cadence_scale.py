@@ -7,6 +7,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from funnelkit.data import load_tables
+from funnelkit.data.schema import VISITS
 from funnelkit.tiers import Params, analysis, cadence, tiering
 
 
@@ -91,7 +92,7 @@ def test_demo_branches_match_the_loop(branch, measure, as_of):
     tables = load_tables(params, analysis.TABLES, required=["customers"])
     people = tiering.assign_tiers(tables["customers"], grid=tiering.tier_grid(params.tier_grid))
     year, _ = tiering.snapshot_years(people, current_year=params.current_year)
-    visits = cadence.visits_or_empty(tables["visits"])
+    visits = tables["visits"]
     out = _same(visits, people, year=year, policy={"measure": measure}, as_of=as_of)
     assert len(out) > 100 and out["contacts_phone"].sum() > 0 and 0 < out["meets_policy"].sum() < len(out)
 
@@ -151,7 +152,7 @@ def test_period_edges_by_hand():
 
 def test_no_visits_and_no_customers():
     people = _people(["2005-01-01"])
-    empty = cadence.visits_or_empty(None)
+    empty = pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c == "date" else object) for c in VISITS.names})
     out = _same(empty, people, year=2006, policy={}, as_of="2006-03-01")
     assert out[["contacts_phone", "days_since_onsite", "overdue"]].iloc[0].tolist() == [0, 59, True]
     none = _same(empty, people.iloc[:0], year=2006, policy={}, as_of="")
