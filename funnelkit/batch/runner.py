@@ -28,7 +28,7 @@ from pathlib import Path
 from funnelkit import __version__
 from funnelkit.data import sources
 from funnelkit.exceptions import BatchInterrupted, FunnelkitError, OutputError, ParamsError, ParamsProblem, shorten
-from funnelkit.paths import inside, is_safe_name
+from funnelkit.paths import inside
 from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
 
 from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
@@ -386,11 +386,18 @@ def execute_job(job: Job) -> Result:
         with _deadline(job.notebook_timeout), _kernel_log(inside(run_dir, "logs", f"{job.slug}-{job.notebook}.log")):
             notebook = _execute(job, executed, parameters)
         mask_notebook_file(executed)  # the published .ipynb: parameters cell and outputs masked
-        from .htmlexport import to_html
+        from .htmlexport import report_title, to_html
 
-        title = f"{job.branch} · {job.notebook}"
+        lang = job.parameters.get("lang", "zh")
         (staging / f"{job.notebook}.html").write_text(
-            to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8"
+            to_html(
+                notebook,
+                title=report_title(job.branch, job.notebook, lang),
+                lang=lang,
+                name=job.notebook,
+                downloads=[p.name for p in tables.iterdir() if p.suffix in (".csv", ".xlsx")],
+            ),
+            encoding="utf-8",
         )
         # Publish: each rename is atomic; the HTML goes last, so a report never links to
         # tables that are not there yet.
@@ -438,11 +445,15 @@ def run_batch(
     on_result: Callable[[Result], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     run_job: Callable[[Job], Result] | None = None,
+    keep: int | None = None,
+    lang: str | None = None,
 ) -> Batch:
     """Execute the selected notebooks for the selected branches and publish the run.
 
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
-    worker die).
+    worker die). ``keep``: after the run, remove all but the newest ``keep`` run folders
+    (never one ``outputs/latest`` still shows); None keeps every run. ``lang``: the index
+    page's language (default: ``lang`` in ``params/defaults.yaml``).
 
     Raises
     ------
@@ -539,7 +550,7 @@ def run_batch(
             )
         with _writing(run_dir / "index.html", outputs, batch):
             batch.index = write_index(
-                run_dir, batch.results, fingerprint=batch.fingerprint, lang=_index_lang(project_root / "params")
+                run_dir, batch.results, fingerprint=batch.fingerprint, lang=lang or _index_lang(project_root / "params")
             )
     except KeyboardInterrupt:
         from .executors import uninterrupted
@@ -556,10 +567,31 @@ def run_batch(
             run_dir=run_dir,
         ) from None
     if any(r.ok for r in batch.results):
-        batch.warnings += _point_latest(outputs, run_id)
+        batch.warnings += _publish_latest(outputs, batch, project_root / "params", keep, lang)
     else:
         batch.warnings.append(f"{outputs / 'latest'} was not moved: no notebook of this run was published")
     return batch
+
+
+def _publish_latest(outputs: Path, batch: Batch, params_dir: Path, keep: int | None, lang: str | None) -> list[str]:
+    """Bring ``outputs/latest`` up to date with this run (:mod:`.latest`), then prune old
+    run folders down to ``keep`` (None: keep them all); returns warnings for the user."""
+    from .latest import prune_runs, update_latest
+
+    try:
+        warnings = update_latest(
+            outputs,
+            batch.run_dir,
+            batch.results,
+            branches={f.stem for f in branch_files(params_dir)},
+            lang=lang or _index_lang(params_dir),
+        )
+    except OSError as error:
+        return [f"{outputs / 'latest'} could not be updated ({error.strerror or error}); it may show older reports"]
+    if keep:
+        with suppress(OSError):
+            prune_runs(outputs, keep=keep, protect={batch.run_id})
+    return warnings
 
 
 @contextmanager
@@ -629,39 +661,3 @@ def _run_jobs(executor, jobs: list[Job], record: Callable[[Result], None], run=N
                     )
                 )
     return orphans
-
-
-def _point_latest(outputs: Path, run_id: str) -> list[str]:
-    """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename).
-
-    Returns the warnings for the user: ``latest`` is left alone, and said to be stale, when
-    it is a real folder or file (someone copied a run there) or cannot be replaced.
-    """
-    if not is_safe_name(run_id):
-        raise ValueError(f"run id {run_id!r} is not a safe folder name")
-    latest = outputs / "latest"
-    stale = f"{latest} still shows an older run"
-    if latest.exists() and not latest.is_symlink():
-        kind = "folder" if latest.is_dir() else "file"
-        return [
-            (
-                f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
-                f"remove or rename it and the next run will point it at the newest run"
-            )
-        ]
-    temporary = outputs / f".latest-{run_id}"
-    try:
-        temporary.symlink_to(run_id, target_is_directory=True)
-    except OSError:  # no symlinks (some Windows set-ups): leave a pointer file instead
-        try:
-            _write_atomic(outputs / "LATEST", run_id)
-        except OSError as error:
-            return [f"{outputs / 'LATEST'} could not be written ({error.strerror or error}); it may name an older run"]
-        return []
-    try:
-        os.replace(temporary, latest)
-    except OSError as error:  # e.g. a folder appeared there meanwhile
-        with suppress(OSError):
-            temporary.unlink()
-        return [f"{stale}: it could not be replaced ({error.strerror or error})"]
-    return []
