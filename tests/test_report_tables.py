@@ -28,17 +28,21 @@ def test_whole_valued_floats_are_shown_as_integers(monkeypatch):
     assert cells == [["1,658", "1.50"], ["2", "2.00"], ["", "3.25"]]
 
 
-def test_a_long_table_shows_its_top_rows_and_links_the_full_csv(monkeypatch, tmp_path):
+def test_a_long_table_shows_its_top_rows_and_links_every_row(monkeypatch, tmp_path):
     report = Report(notebook="lost", branch="甲", output_dir=str(tmp_path))
     data = pd.DataFrame({"code": range(30), "名称": [f"客户{i}" for i in range(30)]})
     soup = shown_html(monkeypatch, report, data, max_rows=5, hide=["code"])
     assert len(soup.select("tbody tr")) == 5
-    link = soup.select_one("p.fk-more a")
-    assert link["href"] == "lost/table-01.csv" and "CSV" in link.get_text()
-    saved = pd.read_csv(tmp_path / "table-01.csv", encoding="utf-8-sig")
-    assert saved.columns.tolist() == ["名称"] and len(saved) == 30
+    link = soup.select_one("p.fk-more a")  # a view in the report's words: its sheet of the workbook
+    assert link["href"] == "lost/lost.xlsx" and "“表1 名称”" in link.get_text()
+    report.save_workbook()
+    sheet = load_workbook(tmp_path / "lost.xlsx")["表1 名称"]
+    assert sheet.max_row == 31 and sheet["A31"].value == "客户29"
+    named = shown_html(monkeypatch, report, data, name="clients", max_rows=5)  # a saved table: its CSV
+    assert named.select_one("p.fk-more a")["href"] == "lost/clients.csv"
+    assert len(pd.read_csv(tmp_path / "clients.csv", encoding="utf-8-sig")) == 30
     short = shown_html(monkeypatch, report, data.head(3))
-    assert short.select_one("p.fk-more") is None and not (tmp_path / "table-02.csv").exists()
+    assert short.select_one("p.fk-more") is None
 
 
 def test_the_workbook_holds_every_table_whole_with_numbers_masked_and_defused(monkeypatch, tmp_path):
@@ -69,9 +73,8 @@ def test_cell_values_and_sheet_titles():
     assert cell_value("1,2345") == ("1,2345", None)  # not a number as written
     assert cell_value("−3") == (-3, "#,##0")
     assert cell_value(pd.NA) == (None, None)
-    taken = set()
-    assert sheet_title(1, "a/b:c", "en", taken) == "Table 1 a b c"
-    assert len(sheet_title(2, "x" * 60, "zh", taken)) == 31
+    assert sheet_title(1, "a/b:c", "en") == "Table 1 a b c" and sheet_title(2, "13812345678") == "表2 138＊＊＊＊5678"
+    assert len(sheet_title(2, "x" * 60)) == 31
 
 
 def test_every_chart_png_says_its_smallest_font_and_dpi():

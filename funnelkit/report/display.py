@@ -258,9 +258,6 @@ class Report:
         self.shown.append(ShownTable(number, full, labels or {}, tuple(percent)))
         if name:
             self.save_table(name, data)
-        elif len(data) > max_rows:  # the reader's link to every row
-            name = f"table-{number:02d}"
-            self.save_table(name, full.rename(columns=labels or {}))
         # Labels are masked where they are shown (relabel_index below), so the formats,
         # keyed by the frame's own column labels, still find their columns.
         shown = mask_frame(full.head(max_rows), labels=False)
@@ -303,9 +300,20 @@ class Report:
         if len(data) > max_rows:
             shown_note = self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}")
             link = ""
-            if self.out is not None:
-                href = html.escape(f"{quote(self.notebook)}/{quote(name)}.csv")
-                link = f' <a class="fk-csv" href="{href}">{html.escape(self.t("common.full_table"))}</a>'
+            if self.out is not None:  # every row: the table's own CSV, else its sheet of the workbook
+                from .workbook import sheet_title
+
+                first = (labels or {}).get(full.columns[0], full.columns[0]) if len(full.columns) else ""
+                target, text = (
+                    (f"{name}.csv", self.t("common.full_table"))
+                    if name
+                    else (
+                        f"{self.notebook}.xlsx",
+                        self.t("common.full_sheet", sheet=sheet_title(number, first, self.lang)),
+                    )
+                )
+                href = html.escape(f"{quote(self.notebook)}/{quote(target)}")
+                link = f' <a class="fk-full" href="{href}">{html.escape(text)}</a>'
             more = f'<p class="fk-more">{html.escape(shown_note)}{link}</p>'
         hint = html.escape(self.t("common.scroll_hint"))
         display(

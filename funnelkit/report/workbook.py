@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from funnelkit.privacy import mask_frame
+from funnelkit.privacy import mask_frame, mask_text
 
 from .files import defuse
 
@@ -69,14 +69,18 @@ def cell_value(value) -> tuple[object, str | None]:
     return number, fmt
 
 
-def sheet_title(number: int, label: str, lang: str, taken: set[str]) -> str:
-    """A sheet name Excel accepts (31 characters, none of ``[]:*?/\\``), unique in ``taken``."""
+def sheet_title(number: int, label: str, lang: str = "zh") -> str:
+    """The sheet name of the report's table ``number`` whose first column is ``label``:
+    unique by its number, and one Excel accepts (31 characters, none of ``[]:*?/\\``).
+
+    Examples
+    --------
+    >>> sheet_title(3, "阶段"), sheet_title(12, "a/b:c", "en")
+    ('表3 阶段', 'Table 12 a b c')
+    """
     stem = f"{'表' if lang == 'zh' else 'Table '}{number}"
-    title = _SHEET_FORBIDDEN.sub(" ", f"{stem} {label}".strip())[:31].strip()
-    while title in taken:
-        title = f"{title[:28]}~{len(taken)}"
-    taken.add(title)
-    return title
+    text = f"{stem} {mask_text(str(label))}".replace("*", "＊")  # a masked phone keeps its look
+    return _SHEET_FORBIDDEN.sub(" ", text.strip())[:31].strip()
 
 
 def write_workbook(path: Path, tables: Iterable, *, lang: str = "zh") -> Path | None:
@@ -103,14 +107,12 @@ def write_workbook(path: Path, tables: Iterable, *, lang: str = "zh") -> Path | 
         return None
     book = Workbook()
     book.remove(book.active)
-    taken: set[str] = set()
     for table in tables:
         data = table.data
         percent = {str(table.labels.get(c, c)) for c in table.percent}
         # Masked first; defused after numbers are read back ("-0.5%" is a number, not a formula).
         data = mask_frame(data.rename(columns=table.labels))
-        first = str(data.columns[0]) if len(data.columns) else ""
-        sheet = book.create_sheet(sheet_title(table.number, first, lang, taken))
+        sheet = book.create_sheet(sheet_title(table.number, data.columns[0] if len(data.columns) else "", lang))
         sheet.append([defuse(str(c)) for c in data.columns])
         for row in data.itertuples(index=False):
             cells = []
