@@ -586,8 +586,9 @@ def _publish_latest(outputs: Path, batch: Batch, params_dir: Path, keep: int | N
             branches={f.stem for f in branch_files(params_dir)},
             lang=lang or _index_lang(params_dir),
         )
-    except OSError as error:
-        return [f"{outputs / 'latest'} could not be updated ({error.strerror or error}); it may show older reports"]
+    except (OSError, ValueError) as error:  # the run itself is published: say so, do not fail it
+        reason = getattr(error, "strerror", None) or error
+        return [f"{outputs / 'latest'} could not be updated ({reason}); it may show older reports"]
     if keep:
         with suppress(OSError):
             prune_runs(outputs, keep=keep, protect={batch.run_id})

@@ -55,9 +55,9 @@ def test_a4_print_cuts_no_column_and_no_chart(chromium, run_dir, branch, page_na
     assert sizes and all(abs(w - 595.3) < 1.5 and abs(h - 841.9) < 1.5 for w, h in sizes), sizes  # A4, from @page
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_chart_text_is_at_least_10px_at_1280(chromium, run_dir, branch, notebook):
-    path = page_path(run_dir, branch, notebook)
+@pytest.mark.parametrize("page_name", PAGES)
+def test_chart_text_is_at_least_10px_at_1280(chromium, run_dir, branch, page_name):
+    path = page_path(run_dir, branch, page_name)
     with bw.open_page(chromium, path, width=WIDTHS["laptop"]) as (page, visit):
         charts = bw.chart_images(page)
     sizes = [bw.smallest_text_px(c["src"], c["shown"]) for c in charts]
