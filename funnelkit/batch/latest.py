@@ -32,6 +32,8 @@ VIEWS = ".latest"
 STATE = "latest.json"
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")  # :func:`funnelkit.batch.runner.new_run_id`
 KEEP_RUNS = 10
+#: Statuses of a report a run published (executed, or reused unchanged from an earlier run).
+PUBLISHED = ("ok", "reused")
 
 
 def _entries_of_run(run_dir: Path) -> list[dict]:
@@ -71,12 +73,15 @@ def compose(previous: list[dict], results, run_id: str, *, branches: set[str] | 
     >>> new = [{"slug": "b", "notebook": "f", "status": "ok"}]
     >>> [(e["slug"], e["run_id"]) for e in compose(old, new, "r2", branches={"b"})]
     [('b', 'r2')]
+    >>> reused = [{"slug": "a", "notebook": "f", "status": "reused"}]
+    >>> [e["status"] for e in compose(compose(old, reused, "r2"), [{**reused[0], "status": "failed"}], "r3")]
+    ['reused', 'ok']
     """
     entries = {(e["slug"], e["notebook"]): e for e in previous}
     for result in results:
         entry = {**(result if isinstance(result, dict) else asdict(result)), "run_id": run_id}
         key = (entry["slug"], entry["notebook"])
-        if entry["status"] != "failed" or entries.get(key, {}).get("status") != "ok":
+        if entry["status"] != "failed" or entries.get(key, {}).get("status") not in PUBLISHED:
             entries[key] = entry
     kept = [e for key, e in sorted(entries.items()) if branches is None or key[0] in branches]
     return kept
@@ -98,7 +103,7 @@ def _fill(view: Path, entries: list[dict], sources: dict[str, Path]) -> list[dic
         slug, notebook = entry["slug"], entry["notebook"]
         if not (is_safe_name(slug) and is_safe_name(notebook)):
             continue
-        if entry["status"] != "ok":
+        if entry["status"] not in PUBLISHED:
             kept.append(entry)
             continue
         source = sources.get(entry["run_id"])
