@@ -16,15 +16,67 @@ from funnelkit.paths import project_root
 from funnelkit.privacy import mask_text
 
 console = Console(stderr=True)
+CONTEXT = {"max_content_width": 100}
 
 
-@click.group()
+class Command(click.Command):
+    """A command whose one-line summary in ``funnelkit --help`` is the docstring's whole
+    first line (click cuts it at about 45 characters otherwise)."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return (self.short_help or (self.help or "").strip().split("\n\n")[0]).replace("\n", " ").strip()
+
+
+class Notebook(click.Choice):
+    """The notebooks of the project (``notebooks/*.ipynb``), read when needed, so the help and
+    the error for a wrong name list the real ones."""
+
+    name = "notebook"
+
+    def __init__(self) -> None:
+        super().__init__([], case_sensitive=True)
+
+    @property
+    def choices(self):
+        from funnelkit.batch.runner import discover_notebooks
+
+        return tuple(discover_notebooks(project_root() / "notebooks"))
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice sets it in __init__
+        pass
+
+
+def _branch_help(text: str) -> str:
+    """``text`` followed by the branches of the project's ``params/`` folder."""
+    from funnelkit.batch.params import branch_files
+
+    try:
+        names = [f.stem for f in branch_files(project_root() / "params")]
+    except (OSError, FunnelkitError):
+        names = []
+    return f"{text} Branches in params/: {', '.join(names)}." if names else text
+
+
+class BranchOption(click.Option):
+    """``--branch``: its help lists the branches of ``params/`` when the help is shown."""
+
+    def get_help_record(self, ctx):
+        self.help = _branch_help(self.help_text)
+        return super().get_help_record(ctx)
+
+    def __init__(self, *args, help_text: str = "", **kwargs):
+        super().__init__(*args, help=help_text, **kwargs)
+        self.help_text = help_text
+
+
+@click.group(context_settings=CONTEXT)
 @click.version_option(package_name="funnelkit")
 def main() -> None:
     """funnelkit: sales-funnel and customer analysis notebooks for every branch."""
 
 
-@main.command()
+@main.command(cls=Command)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -58,7 +110,7 @@ def _counts_text(counts: dict) -> str:
     return " · ".join(f"{name} {counts.get(name, 0)}" for name in shown)
 
 
-def _run(branches, notebooks, workers, timeout, force=False) -> None:
+def _run(branches, notebooks, workers, timeout, force=False, keep=None, lang=None) -> None:
     from funnelkit.batch.runner import run_batch
     from funnelkit.exceptions import BatchInterrupted, OutputError
 
@@ -89,6 +141,8 @@ def _run(branches, notebooks, workers, timeout, force=False) -> None:
                 notebooks=notebooks,
                 workers=workers,
                 notebook_timeout=timeout,
+                keep=keep,
+                lang=lang,
                 on_plan=planned,
                 on_result=finished,
                 on_progress=counted,
@@ -130,43 +184,62 @@ def _summary(batch) -> None:
         console.print(Text("warning: ", style="yellow") + Text(mask_text(warning)), highlight=False, soft_wrap=True)
 
 
-@main.command()
-@click.option("--branch", "branches", multiple=True, help="Only this branch (slug or name); repeatable.")
-@click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
-@click.option("--workers", type=int, default=None, help="Worker processes (default: number of cores).")
-@click.option(
+KEEP = click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Run folders kept in outputs/ (older ones are removed; never one outputs/latest shows).",
+)
+LANG = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of the index page (default: lang in params/defaults.yaml).",
+)
+TIMEOUT = click.option(
     "--timeout",
     type=click.IntRange(min=1),
     default=900,
     show_default=True,
     help="Seconds allowed per notebook (at least 1).",
 )
+NOTEBOOKS = click.option(
+    "--notebook", "notebooks", type=Notebook(), multiple=True, help="Only this notebook; repeatable."
+)
+
+
+@main.command(cls=Command)
+@click.option(
+    "--branch", "branches", cls=BranchOption, multiple=True, help_text="Only this branch (slug or name); repeatable."
+)
+@NOTEBOOKS
+@click.option("--workers", type=int, default=None, help="Worker processes (default: number of cores).")
+@TIMEOUT
+@KEEP
+@LANG
 @click.option("--force", is_flag=True, help="Run every notebook, even those whose inputs have not changed.")
-def batch(branches, notebooks, workers, timeout, force) -> None:
+def batch(branches, notebooks, workers, timeout, keep, lang, force) -> None:
     """Run every notebook for every branch in params/ and print the index page.
 
     A notebook whose notebook file, parameters, branch data and kit are unchanged since a
     published run is not run again: its report is reused (status ``reused``)."""
-    _run(list(branches) or None, list(notebooks) or None, workers, timeout, force)
+    _run(list(branches) or None, list(notebooks) or None, workers, timeout, force, keep, lang)
 
 
-@main.command()
-@click.option("--branch", required=True, help="Branch slug (params file name) or name.")
-@click.option("--notebook", "notebooks", multiple=True, help="Only this notebook; repeatable.")
-@click.option(
-    "--timeout",
-    type=click.IntRange(min=1),
-    default=900,
-    show_default=True,
-    help="Seconds allowed per notebook (at least 1).",
-)
+@main.command(cls=Command)
+@click.option("--branch", cls=BranchOption, required=True, help_text="Branch slug (params file name) or name.")
+@NOTEBOOKS
+@TIMEOUT
+@KEEP
+@LANG
 @click.option("--force", is_flag=True, help="Run the notebooks even if their inputs have not changed.")
-def run(branch, notebooks, timeout, force) -> None:
-    """Run the notebooks of one branch."""
-    _run([branch], list(notebooks) or None, None, timeout, force)
+def run(branch, notebooks, timeout, keep, lang, force) -> None:
+    """Run the notebooks of one branch; outputs/latest keeps every other branch's reports."""
+    _run([branch], list(notebooks) or None, None, timeout, force, keep, lang)
 
 
-@main.command("sync-notebooks")
+@main.command("sync-notebooks", cls=Command)
 @click.option("--check", is_flag=True, help="Only report notebooks whose parameters cell is out of date (exit 1).")
 def sync_notebooks(check: bool) -> None:
     """Regenerate each notebook's parameters cell from its analysis's declaration."""

@@ -3,14 +3,17 @@ no personal data."""
 
 from __future__ import annotations
 
+import html as html_text
 import re
+from collections.abc import Iterable
 from functools import cache
+from urllib.parse import quote
 
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
-from funnelkit.i18n import LANGS
+from funnelkit.i18n import LANGS, catalogue, t
 from funnelkit.paths import TEMPLATES_DIR
 from funnelkit.privacy import mask_notebook, mask_text
 
@@ -76,11 +79,64 @@ def with_contents(body: str) -> str:
     return _TOC_SLOT.sub(lambda m: f'<nav class="fk-toc"><h2>{m[1]}</h2><ol>{items}</ol></nav>', body, count=1)
 
 
-def to_html(notebook: nbformat.NotebookNode, *, title: str, lang: str = "zh") -> str:
+def report_title(branch: str, notebook: str, lang: str = "zh") -> str:
+    """The browser tab's title of a report: the branch and the report's name in ``lang``
+    (``杭州分公司 · 客户漏斗分析``)."""
+    key = f"{notebook}.title"
+    return f"{branch} · {t(key, lang) if key in catalogue() else notebook}"
+
+
+def with_navigation(body: str, *, notebook: str, downloads: Iterable[str], lang: str, index: str) -> str:
+    """Add the report's way out: a link back to the run's index at the top, and at the end a
+    block linking the Excel workbook and every CSV of the report (files in the folder named
+    after the notebook, beside the report)."""
+    back = html_text.escape(t("common.back_to_index", lang))
+    top = f'<nav class="fk-nav"><a href="{html_text.escape(index)}" rel="up">← {back}</a></nav>'
+    body = re.sub(r"(<body[^>]*>)", lambda m: m[1] + top, body, count=1)
+    files = sorted(downloads)
+    if not files:
+        return body
+
+    def link(name: str) -> str:
+        href = html_text.escape(f"{quote(notebook)}/{quote(name)}")
+        return f'<a href="{href}" download>{html_text.escape(name)}</a>'
+
+    books = [f for f in files if f.endswith(".xlsx")]
+    csvs = [f for f in files if f.endswith(".csv")]
+    rows = []
+    if books:
+        rows.append(
+            f"<dt>{html_text.escape(t('common.download_workbook', lang))}</dt><dd>{' '.join(map(link, books))}</dd>"
+        )
+    if csvs:
+        rows.append(f"<dt>{html_text.escape(t('common.download_csv', lang))}</dt><dd>{' '.join(map(link, csvs))}</dd>")
+    block = (
+        f'<section class="fk-downloads" id="downloads"><h2 class="fk-downloads-title">'
+        f"{html_text.escape(t('common.downloads', lang))}</h2><dl>{''.join(rows)}</dl>"
+        f'<p><a href="{html_text.escape(index)}" rel="up">← {back}</a></p></section>'
+    )
+    return (
+        body.replace("</main>", block + "</main>", 1)
+        if "</main>" in body
+        else body.replace("</body>", block + "</body>", 1)
+    )
+
+
+def to_html(
+    notebook: nbformat.NotebookNode,
+    *,
+    title: str,
+    lang: str = "zh",
+    name: str = "",
+    downloads: Iterable[str] = (),
+    index: str = "../index.html",
+) -> str:
     """Render an executed notebook as a self-contained HTML report.
 
     The ``title`` (it names the branch) and every text of the notebook are masked here, so
-    no report depends on its caller having masked them.
+    no report depends on its caller having masked them. With the notebook's ``name``, the
+    report links back to the run's ``index`` and to its ``downloads`` (file names in the
+    folder ``name`` beside the report).
     """
     notebook = mask_notebook(notebook)  # also a copy: the preprocessor edits cells
     notebook.metadata["title"] = mask_text(title)
@@ -88,4 +144,7 @@ def to_html(notebook: nbformat.NotebookNode, *, title: str, lang: str = "zh") ->
     html = exporter()
     html.language_code = "zh" if lang == "zh" else "en"
     body, _ = html.from_notebook_node(notebook)
-    return with_contents(body)
+    body = with_contents(body)
+    if name:
+        body = with_navigation(body, notebook=name, downloads=downloads, lang=lang, index=index)
+    return body

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,19 @@ PEER_RULES = {
     "premium_share": ("relative", 0.90, 0.75),
     "ltv_3y": ("relative", 0.90, 0.75),
     "premium_growth": ("points", 0.05, 0.15),
+}
+#: Index column → (notebook, headings of the report section behind it, one per language).
+#: A figure links to that section of its branch's report (to the report's top when the
+#: heading is not found, e.g. after a notebook was reworded).
+FIGURE_SECTIONS = {
+    "overall_conversion": ("funnel", ("阶段与转化率", "Stages and rates")),
+    "top_bottleneck": ("funnel", ("瓶颈与改善空间", "Bottleneck and its size")),
+    "gain_customers": ("funnel", ("瓶颈与改善空间", "Bottleneck and its size")),
+    "gain_revenue": ("funnel", ("瓶颈与改善空间", "Bottleneck and its size")),
+    "lost_rate": ("lost", ("战败率", "Lost rates")),
+    "premium_share": ("tiers", ("客户分级", "Tiering")),
+    "premium_growth": ("tiers", ("客户分级", "Tiering")),
+    "ltv_3y": ("ltv", ("LTV预测表与保持率情景", "Projection table and retention scenario")),
 }
 #: Fewer branches than this with a figure: no peer light (a median of two is no yardstick).
 MIN_PEERS = 3
@@ -247,11 +261,12 @@ def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]))
 
 
-def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "zh") -> Path:
+def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "zh", runs: dict | None = None) -> Path:
     """Write ``run_dir/index.html`` (atomically) and return its path.
 
     ``fingerprint`` is the hash of the run's inputs; when empty, the one in the run's
-    ``run.json`` is shown if there is one.
+    ``run.json`` is shown if there is one. ``runs`` ((slug, notebook) → run id) says which
+    run each report comes from, for a page composed of several runs (``outputs/latest``).
     """
     check_lang(lang)
     run_dir = Path(run_dir)
@@ -269,11 +284,11 @@ def write_index(run_dir: Path, results, *, fingerprint: str = "", lang: str = "z
             version=__version__,
             fingerprint=fingerprint or _recorded_fingerprint(run_dir),
             columns=_columns(lang),
-            rows=_rows(figures, lights, lang),
+            rows=_with_section_links(_rows(figures, lights, lang), figures, run_dir),
             rules=_rules(lang),
             plot=_plot(figures, load_transitions(run_dir, summaries), lang),
-            branches=_links(run_dir, results, summaries, lang),
-            failures=_failures(results, lang),
+            branches=_links(run_dir, results, summaries, lang, runs or {}),
+            failures=_failures(results, lang, run_dir),
         )
     )
     target = run_dir / "index.html"
@@ -371,6 +386,37 @@ def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[d
     return rows
 
 
+_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)(?:<a class="anchor-link"|</h2>)', re.S)
+
+
+def section_anchor(report: Path, headings: tuple[str, ...]) -> str | None:
+    """The ``id`` of the first ``h2`` of ``report`` whose text is one of ``headings``."""
+    try:
+        text = report.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return next((anchor for anchor, title in _HEADING.findall(text) if title.strip() in headings), None)
+
+
+def _with_section_links(rows: list[list[dict]], figures: pd.DataFrame, run_dir: Path) -> list[list[dict]]:
+    """Give each figure cell ``href``: the section of its branch's report behind it."""
+    keys = [key for key, _, _ in COLUMNS]
+    anchors: dict[tuple[str, str], str | None] = {}
+    for cells, slug in zip(rows, figures["slug"]):
+        for key, cell in zip(keys, cells):
+            if key not in FIGURE_SECTIONS or cell.get("value") in ("", None):
+                continue
+            notebook, headings = FIGURE_SECTIONS[key]
+            report = _href(run_dir, slug, f"{notebook}.html")
+            if report is None:
+                continue
+            if (slug, key) not in anchors:
+                anchors[(slug, key)] = section_anchor(inside(run_dir, slug, f"{notebook}.html"), headings)
+            anchor = anchors[(slug, key)]
+            cell["href"] = f"{report}#{anchor}" if anchor else report
+    return rows
+
+
 def _rules(lang: str) -> list[str]:
     relative = {(amber, red) for kind, amber, red in PEER_RULES.values() if kind == "relative"}
     points = {(amber, red) for kind, amber, red in PEER_RULES.values() if kind == "points"}
@@ -417,8 +463,9 @@ def _href(run_dir: Path, *parts: str) -> str | None:
     return "/".join(quote(p) for p in parts) if exists else None
 
 
-def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dict]:
-    """Per branch, each notebook's report link (None when it failed) and its CSV links."""
+def _links(run_dir: Path, results, summaries: list[dict], lang: str, runs: dict) -> list[dict]:
+    """Per branch, each notebook's report link (None when it failed), the run it comes from
+    (when ``runs`` says so) and its download links: the Excel workbook, then the CSVs."""
     tables = {(s["slug"], s["notebook"]): s["tables"] for s in summaries}
     branches = []
     for slug in sorted({r.slug for r in results}):
@@ -432,11 +479,18 @@ def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dic
                 {"name": name, "href": _href(run_dir, slug, result.notebook, name)}
                 for name in tables.get((slug, result.notebook), [])
             ]
+            book = _href(run_dir, slug, result.notebook, f"{result.notebook}.xlsx")
+            if book:
+                csvs.insert(0, {"name": f"{result.notebook}.xlsx", "href": book})
             reports.append(
                 {
+                    # said only for a report older than the page's newest run
+                    "run": runs.get((slug, result.notebook), "")
+                    if runs.get((slug, result.notebook)) != run_dir.name
+                    else "",
                     "label": notebook_label(result.notebook, lang),
                     "href": _href(run_dir, slug, f"{result.notebook}.html") if result.ok else None,
-                    "skipped": mask_text(result.error) if result.status == "skipped" else "",
+                    "skipped": mask_text(_without_paths(result.error)) if result.status == "skipped" else "",
                     "reused": getattr(result, "reused_from", "") if result.status == "reused" else "",
                     "tables": [c for c in csvs if c["href"]],
                 }
@@ -445,9 +499,33 @@ def _links(run_dir: Path, results, summaries: list[dict], lang: str) -> list[dic
     return branches
 
 
-def _failures(results, lang: str) -> list[dict]:
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:'\"，。；]+)+[\\/]([^\\/\s:'\"，。；]+)")
+
+
+def _without_paths(text: str) -> str:
+    """``text`` with every absolute file path cut to its file name: a server's folders mean
+    nothing to a reader and tell a stranger how the server is laid out.
+
+    Examples
+    --------
+    >>> _without_paths("cannot read /srv/funnelkit/data/hz/leads.csv: bad header")
+    'cannot read leads.csv: bad header'
+    """
+    return _PATH.sub(lambda m: m[1], text or "")
+
+
+def _failures(results, lang: str, run_dir: Path) -> list[dict]:
+    """The failed runs, for the page: branch and analysis in ``lang``, the error's first line
+    without server paths, and where the whole message is (the run's log folder)."""
     return [
-        {"branch": mask_text(r.branch), "notebook": notebook_label(r.notebook, lang), "error": mask_text(r.error or "")}
+        {
+            "branch": mask_text(r.branch),
+            "notebook": notebook_label(r.notebook, lang),
+            "error": mask_text(_without_paths(r.error or "")),
+            "log": t("index.failure_log", lang, log=f"logs/{r.slug}-{r.notebook}.log")
+            if _href(run_dir, "logs", f"{r.slug}-{r.notebook}.log")
+            else "",
+        }
         for r in results
         if r.status == "failed"
     ]

@@ -57,7 +57,12 @@ def plot_company_funnel(data: pd.DataFrame, *, transition: str, lang: str = "zh"
     return ax
 
 
-def figure_data_uri(figure: Figure, *, dpi: int = 96) -> str:
+#: The index chart's resolution: 7-point text at 120 dpi is 11.7 px at the chart's natural
+#: width (840 px, within the page at 1280 px), and the PNG stays under 80 KB.
+INDEX_DPI = 120
+
+
+def figure_data_uri(figure: Figure, *, dpi: int = INDEX_DPI) -> str:
     """``data:image/png;base64,...`` of ``figure`` (nothing for the page to fetch)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")

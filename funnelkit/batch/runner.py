@@ -29,7 +29,7 @@ from pathlib import Path
 from funnelkit import __version__
 from funnelkit.data import sources
 from funnelkit.exceptions import BatchInterrupted, FunnelkitError, OutputError, ParamsError, ParamsProblem, shorten
-from funnelkit.paths import inside, is_safe_name
+from funnelkit.paths import inside
 from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
 
 from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
@@ -414,11 +414,18 @@ def execute_job(job: Job) -> Result:
         with _deadline(job.notebook_timeout), _kernel_log(log):
             notebook = _execute(job, executed, parameters, log, result)
         mask_notebook_file(executed)  # the published .ipynb: parameters cell and outputs masked
-        from .htmlexport import to_html
+        from .htmlexport import report_title, to_html
 
-        title = f"{job.branch} · {job.notebook}"
+        lang = job.parameters.get("lang", "zh")
         (staging / f"{job.notebook}.html").write_text(
-            to_html(notebook, title=title, lang=job.parameters.get("lang", "zh")), encoding="utf-8"
+            to_html(
+                notebook,
+                title=report_title(job.branch, job.notebook, lang),
+                lang=lang,
+                name=job.notebook,
+                downloads=[p.name for p in tables.iterdir() if p.suffix in (".csv", ".xlsx")],
+            ),
+            encoding="utf-8",
         )
         if job.key:  # what a later run with the same inputs reuses
             from .cache import JOB_FILE, job_record
@@ -472,6 +479,8 @@ def run_batch(
     run_job: Callable[[Job], Result] | None = None,
     force: bool = False,
     on_progress: Callable[[dict[str, int]], None] | None = None,
+    keep: int | None = None,
+    lang: str | None = None,
 ) -> Batch:
     """Execute the selected notebooks for the selected branches and publish the run.
 
@@ -481,7 +490,9 @@ def run_batch(
 
     ``run_job`` replaces :func:`execute_job` (a picklable function; tests use it to make a
     worker die). ``on_progress`` receives the counts of reused, running, done, failed and
-    skipped jobs whenever they change.
+    skipped jobs whenever they change. ``keep``: after the run, remove all but the newest ``keep`` run folders
+    (never one ``outputs/latest`` still shows); None keeps every run. ``lang``: the index
+    page's language (default: ``lang`` in ``params/defaults.yaml``).
 
     Raises
     ------
@@ -593,7 +604,7 @@ def run_batch(
             )
         with _writing(run_dir / "index.html", outputs, batch):
             batch.index = write_index(
-                run_dir, batch.results, fingerprint=batch.fingerprint, lang=_index_lang(project_root / "params")
+                run_dir, batch.results, fingerprint=batch.fingerprint, lang=lang or _index_lang(project_root / "params")
             )
     except KeyboardInterrupt:
         from .executors import uninterrupted
@@ -610,10 +621,32 @@ def run_batch(
             run_dir=run_dir,
         ) from None
     if any(r.ok for r in batch.results):
-        batch.warnings += _point_latest(outputs, run_id)
+        batch.warnings += _publish_latest(outputs, batch, project_root / "params", keep, lang)
     else:
         batch.warnings.append(f"{outputs / 'latest'} was not moved: no notebook of this run was published")
     return batch
+
+
+def _publish_latest(outputs: Path, batch: Batch, params_dir: Path, keep: int | None, lang: str | None) -> list[str]:
+    """Bring ``outputs/latest`` up to date with this run (:mod:`.latest`), then prune old
+    run folders down to ``keep`` (None: keep them all); returns warnings for the user."""
+    from .latest import prune_runs, update_latest
+
+    try:
+        warnings = update_latest(
+            outputs,
+            batch.run_dir,
+            batch.results,
+            branches={f.stem for f in branch_files(params_dir)},
+            lang=lang or _index_lang(params_dir),
+        )
+    except (OSError, ValueError) as error:  # the run itself is published: say so, do not fail it
+        reason = getattr(error, "strerror", None) or error
+        return [f"{outputs / 'latest'} could not be updated ({reason}); it may show older reports"]
+    if keep:
+        with suppress(OSError):
+            prune_runs(outputs, keep=keep, protect={batch.run_id})
+    return warnings
 
 
 @contextmanager
@@ -765,39 +798,3 @@ def _keyed(jobs: list[Job], branches: dict, root: Path, run_dir: Path, record: C
             )
         )
     return left
-
-
-def _point_latest(outputs: Path, run_id: str) -> list[str]:
-    """Make ``outputs/latest`` point at ``run_id`` atomically (a symlink swapped by rename).
-
-    Returns the warnings for the user: ``latest`` is left alone, and said to be stale, when
-    it is a real folder or file (someone copied a run there) or cannot be replaced.
-    """
-    if not is_safe_name(run_id):
-        raise ValueError(f"run id {run_id!r} is not a safe folder name")
-    latest = outputs / "latest"
-    stale = f"{latest} still shows an older run"
-    if latest.exists() and not latest.is_symlink():
-        kind = "folder" if latest.is_dir() else "file"
-        return [
-            (
-                f"{stale}: it is a real {kind}, not a link, so it was left as it is; "
-                f"remove or rename it and the next run will point it at the newest run"
-            )
-        ]
-    temporary = outputs / f".latest-{run_id}"
-    try:
-        temporary.symlink_to(run_id, target_is_directory=True)
-    except OSError:  # no symlinks (some Windows set-ups): leave a pointer file instead
-        try:
-            _write_atomic(outputs / "LATEST", run_id)
-        except OSError as error:
-            return [f"{outputs / 'LATEST'} could not be written ({error.strerror or error}); it may name an older run"]
-        return []
-    try:
-        os.replace(temporary, latest)
-    except OSError as error:  # e.g. a folder appeared there meanwhile
-        with suppress(OSError):
-            temporary.unlink()
-        return [f"{stale}: it could not be replaced ({error.strerror or error})"]
-    return []

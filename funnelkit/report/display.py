@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -36,6 +37,29 @@ def _looks_numeric(values: pd.Series) -> bool:
     """True for text that only holds formatted numbers ("1,234", "12.5%", "[3.1%, 4.0%]"):
     such columns stay right-aligned like numbers."""
     return not values.dropna().astype(str).str.contains(_LETTER).any()
+
+
+def whole_numbers(values: pd.Series) -> bool:
+    """True when every value of a float column is a whole number (counts held as floats after
+    a sum or a pivot): shown without decimals.
+
+    Examples
+    --------
+    >>> whole_numbers(pd.Series([1658.0, 2.0, None])), whole_numbers(pd.Series([0.5]))
+    (True, False)
+    """
+    present = values.dropna()
+    return bool(len(present)) and bool((present == present.round()).all())
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """A table as the report showed it, every row: for the Excel workbook."""
+
+    number: int
+    data: pd.DataFrame
+    labels: dict
+    percent: tuple
 
 
 def data_as_of(as_of: str, *frames: pd.DataFrame | None) -> str:
@@ -65,6 +89,7 @@ class Report:
     run_id: str = ""
     filters: dict[str, str] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
+    shown: list[ShownTable] = field(default_factory=list)  # every table shown, whole, for the workbook
 
     @property
     def out(self) -> Path | None:
@@ -86,12 +111,23 @@ class Report:
         self.saved.append(path.name)
         return path
 
+    def save_workbook(self) -> Path | None:
+        """Write every table shown so far, whole, to ``<notebook>.xlsx`` (a sheet each, headers
+        as shown, numbers as numbers; masked and defused like the CSVs)."""
+        if self.out is None:
+            return None
+        from .workbook import write_workbook
+
+        return write_workbook(inside(self.out, f"{self.notebook}.xlsx"), self.shown, lang=self.lang)
+
     def publish(self, result, figures: dict) -> list[str]:
         """Save every table of ``result`` (an analysis's :class:`~funnelkit.result.AnalysisResult`)
-        as CSV and ``figures`` as ``summary.json``, with the sections not shown and why
-        (``gaps``); returns the CSV names (none outside a batch)."""
+        as CSV, the tables shown as one Excel workbook (:meth:`save_workbook`) and ``figures``
+        as ``summary.json``, with the sections not shown and why (``gaps``); returns the CSV
+        names (none outside a batch)."""
         for name, table in result.tables().items():
             self.save_table(name, table)
+        self.save_workbook()
         gaps = {section: gap.text(self.lang) for section, gap in getattr(result, "gaps", {}).items()}
         self.summary(figures, gaps=gaps)
         return sorted(self.saved)
@@ -204,7 +240,7 @@ class Report:
         integer: Iterable[str] = (),
         decimals: dict[str, int] | None = None,
         hide: Iterable[str] = (),
-        max_rows: int = 60,
+        max_rows: int = 25,
         empty: str = "",
     ) -> pd.DataFrame | None:
         """Show ``data`` formatted for reading and return it; with ``name``, save it as CSV.
@@ -221,11 +257,14 @@ class Report:
             if empty:
                 self.markdown(empty)
             return None
+        number = len(self.shown) + 1
+        full = data.drop(columns=list(hide))
+        self.shown.append(ShownTable(number, full, labels or {}, tuple(percent)))
         if name:
             self.save_table(name, data)
         # Labels are masked where they are shown (relabel_index below), so the formats,
         # keyed by the frame's own column labels, still find their columns.
-        shown = mask_frame(data.head(max_rows).drop(columns=list(hide)), labels=False)
+        shown = mask_frame(full.head(max_rows), labels=False)
         formats: dict[str, object] = {}
         for column in percent:
             formats[column] = lambda v: "" if pd.isna(v) else f"{v:.1%}"
@@ -240,7 +279,8 @@ class Report:
             if pd.api.types.is_bool_dtype(shown[column]):
                 formats[column] = lambda v: "" if pd.isna(v) or not v else yes
             elif pd.api.types.is_float_dtype(shown[column]):
-                formats[column] = lambda v: "" if pd.isna(v) else f"{v:,.2f}"
+                digits = 0 if whole_numbers(full[column]) else 2  # counts held as floats: no ",.00"
+                formats[column] = lambda v, d=digits: "" if pd.isna(v) else f"{v:,.{d}f}"
             elif pd.api.types.is_integer_dtype(shown[column]) and not _CALENDAR.search(str(column)):
                 formats[column] = lambda v: "" if pd.isna(v) else f"{v:,}"
         text = [
@@ -263,9 +303,29 @@ class Report:
         more = ""
         if len(data) > max_rows:
             shown_note = self.t("common.rows_shown", shown=max_rows, total=f"{len(data):,}")
-            more = f'<p class="fk-more">{html.escape(shown_note)}</p>'
+            link = ""
+            if self.out is not None:  # every row: the table's own CSV, else its sheet of the workbook
+                from .workbook import sheet_title
+
+                first = (labels or {}).get(full.columns[0], full.columns[0]) if len(full.columns) else ""
+                target, text = (
+                    (f"{name}.csv", self.t("common.full_table"))
+                    if name
+                    else (
+                        f"{self.notebook}.xlsx",
+                        self.t("common.full_sheet", sheet=sheet_title(number, first, self.lang)),
+                    )
+                )
+                href = html.escape(f"{quote(self.notebook)}/{quote(target)}")
+                link = f' <a class="fk-full" href="{href}">{html.escape(text)}</a>'
+            more = f'<p class="fk-more">{html.escape(shown_note)}{link}</p>'
         hint = html.escape(self.t("common.scroll_hint"))
-        display(HTML(f'<div class="fk-scroll" data-hint="{hint}">{styled.to_html()}</div>{more}'))
+        display(
+            HTML(
+                f'<div class="fk-scroll" data-hint="{hint}" data-table="{number}" tabindex="0">'
+                f"{styled.to_html()}</div>{more}"
+            )
+        )
         return data
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import seaborn as sns
 
 from funnelkit.i18n import label, t
-from funnelkit.report.charts import axes_for
+from funnelkit.report.charts import axes_for, text_colour
 
 from .value import _amount_text
 from .views import code_label
@@ -95,9 +95,12 @@ def value_funnel(result, *, lang: str = "zh", ax=None):
     widths = data["customers_at_least"].to_numpy(float)
     names = [("≥" + _amount_text(low, lang)) if low > 0 else t("tiers.col_customers", lang) for low in data["lower"]]
     y = np.arange(len(widths))[::-1]
-    ax.barh(y, widths, left=(widths.max(initial=0) - widths) / 2, color=sns.color_palette("Blues_r", len(widths)))
-    for yi, w in zip(y, widths):
-        ax.text(widths.max(initial=0) / 2, yi, f"{w:,.0f}", ha="center", va="center", fontsize=9)
+    colours = sns.color_palette("Blues_r", len(widths))
+    ax.barh(y, widths, left=(widths.max(initial=0) - widths) / 2, color=colours)
+    for yi, w, colour in zip(y, widths, colours):
+        ax.text(
+            widths.max(initial=0) / 2, yi, f"{w:,.0f}", ha="center", va="center", fontsize=9, color=text_colour(colour)
+        )
     ax.set_yticks(y, names)
     ax.set_xticks([])
     ax.grid(False)

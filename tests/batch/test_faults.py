@@ -301,10 +301,12 @@ def test_a_real_folder_at_latest_is_reported_not_replaced(project: Path, monkeyp
 def test_latest_moves_to_a_run_that_published_something(project: Path):
     outputs = project / "outputs"
     add_branch(project, "alpha")
-    first = run_batch(project_root=project, workers=1, run_job=quick_ok)
-    second = run_batch(project_root=project, workers=1, run_job=quick_failure)
-    assert (outputs / "latest").resolve() == first.run_dir.resolve()  # the failed run did not take it
-    third = run_batch(project_root=project, workers=1, run_job=quick_ok)
-    assert (outputs / "latest").resolve() == third.run_dir.resolve() != second.run_dir.resolve()
+    from tests.batch.test_latest import quick_report, shown
+
+    first = run_batch(project_root=project, workers=1, run_job=quick_report)
+    run_batch(project_root=project, workers=1, run_job=quick_failure)
+    assert shown(outputs) == {"alpha": first.run_id}  # the failed run did not take it
+    third = run_batch(project_root=project, workers=1, run_job=quick_report)
+    assert shown(outputs) == {"alpha": third.run_id}
     assert third.warnings == []
     assert not list(outputs.glob(".latest-*"))

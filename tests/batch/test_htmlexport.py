@@ -39,3 +39,34 @@ def test_only_the_report_language_is_kept_and_listed():
     assert "每个阶段" not in en.get_text()
     for link in en.select("nav.fk-toc li a"):
         assert en.find(id=link["href"][1:]) is not None  # every entry leads to its heading
+
+
+def test_a_report_links_back_to_the_index_and_to_its_downloads():
+    from funnelkit.batch.htmlexport import report_title
+
+    html = to_html(
+        _notebook(),
+        title=report_title("杭州分公司", "funnel", "zh"),
+        lang="zh",
+        name="funnel",
+        downloads=["stages.csv", "funnel.xlsx", "a b.csv"],
+    )
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.title.get_text() == "杭州分公司 · 客户漏斗诊断"
+    assert [a["href"] for a in soup.select("a[rel=up]")] == ["../index.html", "../index.html"]
+    block = soup.select_one("section.fk-downloads")
+    assert [a["href"] for a in block.select("a[download]")] == [
+        "funnel/funnel.xlsx",
+        "funnel/a%20b.csv",
+        "funnel/stages.csv",
+    ]
+    assert block.find("h2").get("id") is None  # not a section of the contents
+    assert "数据下载" not in soup.select_one("nav.fk-toc").get_text()
+    en = BeautifulSoup(
+        to_html(_notebook(), title=report_title("HZ", "lost", "en"), lang="en", name="lost"), "html.parser"
+    )
+    assert (
+        en.title.get_text() == "HZ · Lost-deal analysis"
+        and en.select_one("a[rel=up]").get_text() == "← Back to the overview"
+    )
+    assert en.select_one("section.fk-downloads") is None  # nothing to download: no empty block

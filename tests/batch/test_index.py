@@ -148,7 +148,7 @@ def _cell(soup: BeautifulSoup, branch: str, key: str):
 
 
 def _shown(soup: BeautifulSoup, branch: str, key: str) -> str:
-    return _cell(soup, branch, key).find("span", class_="value").get_text()
+    return _cell(soup, branch, key).find(class_="value").get_text()
 
 
 def test_figures_on_the_page_match_each_summary(run):
@@ -337,3 +337,35 @@ def test_write_is_atomic_and_refuses_unknown_language(run):
     assert not (folder / ".index.html.tmp").exists()
     with pytest.raises(ValueError, match="lang must be one of"):
         write_index(folder, results, lang="fr")
+
+
+def test_figures_link_to_the_section_behind_them(run, tmp_path):
+    from funnelkit.batch.index import section_anchor
+
+    folder, _, zh, _ = run
+    soup = BeautifulSoup(zh, "html.parser")
+    link = _cell(soup, "丙分公司", "overall_conversion").find("a", class_="value")
+    assert link["href"] == "gamma/funnel.html"  # the fake report has no headings: its top
+    assert _cell(soup, "丙分公司", "ltv_3y").find("a") is None  # its ltv failed: nothing to open
+    report = tmp_path / "r.html"
+    report.write_text(
+        '<h2 id="%E6%88%98%E8%B4%A5%E7%8E%87">战败率<a class="anchor-link" href="#x">¶</a></h2>'
+        '<h2 id="B">Lost reasons</h2>',
+        encoding="utf-8",
+    )
+    assert section_anchor(report, ("战败率", "Lost rates")) == "%E6%88%98%E8%B4%A5%E7%8E%87"
+    assert section_anchor(report, ("Lost reasons",)) == "B" and section_anchor(report, ("x",)) is None
+
+
+def test_downloads_are_folded_per_branch_and_failures_show_no_server_path(tmp_path):
+    folder = tmp_path / "20260101-000000-abcd"
+    results = _write_run(folder)
+    results.append(
+        Result("alpha", "甲分公司", "ltv", "failed", error="DataError: cannot read /srv/kit/data/hz/leads.csv: bad")
+    )
+    soup = BeautifulSoup(write_index(folder, results).read_text(encoding="utf-8"), "html.parser")
+    folded = soup.select("ul.reports > li > details.csv")
+    assert len(folded) == len(BRANCHES) and all(d.get("open") is None for d in folded)
+    assert folded[0].summary.get_text() == "数据下载（Excel、CSV）"
+    errors = [tr.find_all("td")[2].get_text() for tr in soup.select("#failures tbody tr")]
+    assert "DataError: cannot read leads.csv: bad" in errors and "/srv/" not in soup.get_text()

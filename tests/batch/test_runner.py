@@ -87,7 +87,10 @@ def test_batch_publishes_good_branch_and_isolates_failures(two_branches: Path):
     assert (run / "beta" / "_failed" / "smoke.ipynb").exists()  # kept for debugging
     assert not (run / ".staging").exists()
     latest = two_branches / "outputs" / "latest"
-    assert latest.resolve() == run.resolve()
+    assert (latest / "alpha" / "smoke.html").read_bytes() == (run / "alpha" / "smoke.html").read_bytes()
+    assert not (latest / "beta").exists()  # a failed report is never shown
+    back = BeautifulSoup(html, "html.parser").select_one("nav.fk-nav a[rel=up]")
+    assert back["href"] == "../index.html"
     index = (run / "index.html").read_text(encoding="utf-8")
     assert 'href="alpha/smoke.html"' in index and "乙分公司" in index and external_references(index) == []
 

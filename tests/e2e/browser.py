@@ -163,3 +163,85 @@ def screenshot(page, folder: Path, name: str) -> Path:
     target = folder / f"{name}.png"
     page.screenshot(path=str(target), full_page=True)
     return target
+
+
+# --- layout: tables that fit or scroll, print, chart text ---------------------------------
+
+#: A4 portrait minus the 10 mm side margins of the stylesheets' ``@page``, in CSS pixels.
+A4_CONTENT_WIDTH = round((210 - 2 * 10) / 25.4 * 96)
+
+
+def unscrollable_tables(page) -> list[str]:
+    """Tables wider than their box with no scroll affordance: no ancestor that scrolls
+    sideways (``overflow-x: auto|scroll``) and fits the window. One line per table."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('table')].flatMap((t, i) => {
+            if (t.getBoundingClientRect().width === 0) return [];
+            const box = t.parentElement;
+            if (t.scrollWidth <= box.clientWidth + 1) return [];
+            for (let e = box; e && e !== document.body; e = e.parentElement) {
+                const o = getComputedStyle(e).overflowX;
+                if ((o === 'auto' || o === 'scroll') && e.getBoundingClientRect().right <= window.innerWidth + 1)
+                    return [];
+            }
+            const columns = t.rows[0] ? t.rows[0].cells.length : 0;
+            return [`table ${i} (${columns} columns): ${t.scrollWidth}px in a ${box.clientWidth}px box`];
+        })"""
+    )
+
+
+def unpinned_label_columns(page, selector: str = "table.fk-table") -> list[str]:
+    """Tables that scroll sideways although their label (first) column is not pinned."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].flatMap((t, i) => {
+            const box = t.parentElement;
+            if (t.scrollWidth <= box.clientWidth + 1) return [];
+            const first = t.querySelector('tbody tr td:first-child, tbody tr th:first-child');
+            return first && getComputedStyle(first).position === 'sticky' ? [] : [`table ${i}`];
+        })""",
+        selector,
+    )
+
+
+def cut_in_print(page) -> list[str]:
+    """Elements reaching past the page's right edge in the current (print) layout: on paper
+    they are cut. One line per outermost such element."""
+    return page.evaluate(
+        """() => { const W = document.documentElement.clientWidth; const out = [];
+            for (const e of document.querySelectorAll('body *')) {
+                const r = e.getBoundingClientRect();
+                if (r.width === 0 || r.right <= W + 1) continue;
+                if (out.some(o => o.el.contains(e))) continue;
+                const name = `${e.tagName.toLowerCase()}.${e.className}`;
+                out.push({el: e, text: `${name} right edge ${Math.round(r.right)}px > ${W}px`});
+            }
+            return out.map(o => o.text); }"""
+    )
+
+
+def chart_images(page) -> list[dict]:
+    """Every inline PNG chart: its ``src`` (a data URI) and the width it is drawn at."""
+    return page.evaluate(
+        """() => [...document.images].filter(i => i.src.startsWith('data:image/png'))
+            .map(i => ({src: i.src, shown: i.getBoundingClientRect().width}))"""
+    )
+
+
+def smallest_text_px(src: str, shown_width: float) -> float | None:
+    """Height in CSS pixels of the smallest text in a chart as drawn: the smallest font size
+    (points, written into the PNG by the report style) at the PNG's dpi, scaled by the
+    width the page gives the image against the PNG's own width. None when the PNG does not
+    say its smallest font."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from funnelkit.report.style import MIN_FONT_KEY
+
+    image = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+    points = image.info.get(MIN_FONT_KEY)
+    if points is None:
+        return None
+    dpi = image.info.get("dpi", (72, 72))[0]
+    return float(points) * dpi / 72 * shown_width / image.width
