@@ -7,7 +7,8 @@ runs each notebook for that branch twice, on the default demo database and on th
 - ``notebook`` (default): the real notebook executed by papermill in the ``funnelkit`` kernel;
   peak memory is the kernel process's resident set, sampled every 0.1 s.
 - ``analyse``: loading plus ``analyse()`` in a fresh Python process; peak memory is that
-  process's ``ru_maxrss`` (no sampling gaps). ``--profile`` adds the top cProfile entries.
+  process's ``ru_maxrss`` (no sampling gaps), and its CPU seconds are printed too (steadier than
+  wall time on a shared machine). ``--profile`` adds the top cProfile entries.
 
 Each measurement is the median of ``--repeat`` runs (a fresh process each), printed with the
 ratio large/default against the targets (≤ 2× the default time, ≤ 1 GB per kernel).
@@ -47,6 +48,7 @@ profiler = cProfile.Profile() if profile else None
 if profiler:
     profiler.enable()
 t0 = time.perf_counter()
+cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 if name == "funnel":
     tables = load_tables(params, ["leads", "stage_counts"])
     peers = load_peers(params)
@@ -64,8 +66,9 @@ if profiler:
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
     print(out.getvalue(), file=sys.stderr)
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"import": imported - started, "load": t1 - t0, "analyse": t2 - t1, "seconds": t2 - t0,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "cpu": usage.ru_utime + usage.ru_stime - cpu0, "peak_mb": usage.ru_maxrss / 1024}))
 """
 
 
@@ -175,7 +178,8 @@ def measure_notebooks(
             ]
             results[label, notebook] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
             row = results[label, notebook]
-            print(f"  {notebook:<8}{label:<9}{row['seconds']:>8.1f} s{row['peak_mb']:>8.0f} MB", flush=True)
+            cpu = f"  (cpu {row['cpu']:.1f} s)" if "cpu" in row else ""
+            print(f"  {notebook:<8}{label:<9}{row['seconds']:>8.1f} s{row['peak_mb']:>8.0f} MB{cpu}", flush=True)
     return results
 
 

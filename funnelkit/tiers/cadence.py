@@ -217,7 +217,7 @@ def customer_cadence(
     day_end = np.datetime64(end.date())
     per_kind = [
         _kind_cadence(
-            days[days["kind"] == kind],
+            days[days["kind"].eq(kind).fillna(False).astype(bool)],  # a hand-made table may lack a kind
             window,
             day_end,
             freq=PERIODS[kind],
