@@ -52,7 +52,7 @@ def demo(out: Path | None, scale: float, seed: int) -> None:
         console.print(f"  {table:<14}{rows:>12,} rows")
 
 
-def _run(branches, notebooks, workers, timeout) -> None:
+def _run(branches, notebooks, workers, timeout, scheduler=None) -> None:
     from funnelkit.batch.runner import run_batch
     from funnelkit.exceptions import BatchInterrupted, OutputError
 
@@ -80,6 +80,7 @@ def _run(branches, notebooks, workers, timeout) -> None:
                 branches=branches,
                 notebooks=notebooks,
                 workers=workers,
+                scheduler=scheduler,
                 notebook_timeout=timeout,
                 on_plan=planned,
                 on_result=finished,
@@ -129,9 +130,17 @@ def _summary(batch) -> None:
     show_default=True,
     help="Seconds allowed per notebook (at least 1).",
 )
-def batch(branches, notebooks, workers, timeout) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the notebooks on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786; the"
+    " project and outputs/ shared at the same path on every machine). Default: scheduler: in"
+    " params/defaults.yaml, else local worker processes; 'local' for local workers.",
+)
+def batch(branches, notebooks, workers, timeout, scheduler) -> None:
     """Run every notebook for every branch in params/ and print the index page."""
-    _run(list(branches) or None, list(notebooks) or None, workers, timeout)
+    _run(list(branches) or None, list(notebooks) or None, workers, timeout, scheduler)
 
 
 @main.command()
