@@ -38,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -231,7 +232,8 @@ class DaskExecutor:
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.close()
+            with suppress(Exception):  # closing a client whose scheduler is gone may complain
+                self._client.close()
             self._client = None
 
     def __enter__(self) -> DaskExecutor:
@@ -256,7 +258,8 @@ class DaskExecutor:
         except Exception:  # stopping is best effort; the cancel below still runs
             pass
         finally:
-            self._client.cancel(remote, force=True)
+            with suppress(Exception):  # a scheduler already gone has nothing left to cancel
+                self._client.cancel(remote, force=True)
 
     def submit(self, fn: Callable, /, job: Job) -> Future:
         assert self._client is not None, "use DaskExecutor as a context manager"
@@ -281,7 +284,7 @@ class DaskExecutor:
             now = time.monotonic()
             if done:
                 progress = now
-            elif self._client.nthreads():
+            elif self._has_workers():
                 alone = now
             elif now - alone > self.no_worker_wait:
                 done = self._give_up(
@@ -295,8 +298,15 @@ class DaskExecutor:
                 future.set_result(self._outcome(remote, self._remote[future][1]))
                 yield future
 
+    def _has_workers(self) -> bool:
+        try:
+            return bool(self._client.nthreads())
+        except Exception:  # the scheduler is gone: no worker either, as far as the batch can tell
+            return False
+
     def _give_up(self, pending: dict, why: str) -> set:
-        self._client.cancel(list(pending), force=True)
+        with suppress(Exception):
+            self._client.cancel(list(pending), force=True)
         self._given_up.update(dict.fromkeys(pending, why))
         return set(pending)
 

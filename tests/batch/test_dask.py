@@ -190,3 +190,11 @@ def test_a_bad_scheduler_setting_fails_every_branch_naming_it(project: Path, val
     good, _, failed = plan(project / "params", project / "notebooks")
     assert not good
     assert "params/defaults.yaml" in failed[0].detail and "address of a Dask scheduler" in failed[0].detail
+
+
+def test_a_scheduler_without_workers_is_a_clear_error():
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        executor = DaskExecutor(empty.scheduler_address, no_worker_wait=1)
+        with pytest.raises(FunnelkitError, match="no Dask worker is connected") as raised:
+            executor.connect()
+        assert f"start one on each machine with `dask worker {empty.scheduler_address}`" in str(raised.value)
