@@ -263,6 +263,8 @@ class DaskExecutor:
 
     def submit(self, fn: Callable, /, job: Job) -> Future:
         assert self._client is not None, "use DaskExecutor as a context manager"
+        if getattr(job, "warm_next", False):  # a kernel warmed ahead would die with this job's process
+            job = replace(job, warm_next=False)
         remote = self._client.submit(
             run_on_worker, fn, job, self._stop, pure=False, key=f"{job.slug}-{job.notebook}-{secrets.token_hex(4)}"
         )
