@@ -110,7 +110,7 @@ def _counts_text(counts: dict) -> str:
     return " · ".join(f"{name} {counts.get(name, 0)}" for name in shown)
 
 
-def _run(branches, notebooks, workers, timeout, force=False, keep=None, lang=None) -> None:
+def _run(branches, notebooks, workers, timeout, force=False, keep=None, lang=None, scheduler=None) -> None:
     from funnelkit.batch.runner import run_batch
     from funnelkit.exceptions import BatchInterrupted, OutputError
 
@@ -140,6 +140,7 @@ def _run(branches, notebooks, workers, timeout, force=False, keep=None, lang=Non
                 branches=branches,
                 notebooks=notebooks,
                 workers=workers,
+                scheduler=scheduler,
                 notebook_timeout=timeout,
                 keep=keep,
                 lang=lang,
@@ -219,12 +220,20 @@ NOTEBOOKS = click.option(
 @KEEP
 @LANG
 @click.option("--force", is_flag=True, help="Run every notebook, even those whose inputs have not changed.")
-def batch(branches, notebooks, workers, timeout, keep, lang, force) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the notebooks on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786; the"
+    " project and outputs/ shared at the same path on every machine). Default: scheduler: in"
+    " params/defaults.yaml, else local worker processes; 'local' for local workers.",
+)
+def batch(branches, notebooks, workers, timeout, keep, lang, force, scheduler) -> None:
     """Run every notebook for every branch in params/ and print the index page.
 
     A notebook whose notebook file, parameters, branch data and kit are unchanged since a
     published run is not run again: its report is reused (status ``reused``)."""
-    _run(list(branches) or None, list(notebooks) or None, workers, timeout, force, keep, lang)
+    _run(list(branches) or None, list(notebooks) or None, workers, timeout, force, keep, lang, scheduler)
 
 
 @main.command(cls=Command)

@@ -29,7 +29,10 @@ from funnelkit.privacy import mask_text
 DEFAULTS_FILE = "defaults.yaml"
 SUFFIXES = (".yaml", ".yml")  # in any case: Windows users write .YAML too
 RUNNER_PARAMETERS = ("output_dir", "run_id")  # set by the batch, never by params files
-BATCH_KEYS = ("notebooks",)  # for the batch itself (which notebooks a branch runs), never injected
+# For the batch itself, never injected: which notebooks a branch runs; the Dask scheduler
+# the whole batch runs on (in defaults.yaml only).
+BATCH_KEYS = ("notebooks", "scheduler")
+_SCHEDULER = re.compile(r"^local$|^((tcp|tls)://)?[A-Za-z0-9.\-]+:[0-9]{1,5}$")
 SPECIAL = ("branch", "lang", "files", "stages", "as_of", "aliases")  # shared keys with rules beyond their type
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _KINDS = {
@@ -230,6 +233,15 @@ def load_branch(
                 "add a line like: branch: 杭州分公司",
             )
         )
+    if "scheduler" in own.values:
+        problems.append(
+            where(
+                ("scheduler",),
+                own.values["scheduler"],
+                "scheduler applies to the whole batch, not to one branch",
+                "set it in params/defaults.yaml, or pass --scheduler",
+            )
+        )
     values = _merge(defaults.values, own.values)
     declared = {name: notebook_parameters(nb) for name, nb in notebooks.items()}
     for name, parameters in declared.items():
@@ -298,6 +310,16 @@ def _check_values(values: dict, declared: dict[str, dict], where) -> list[Params
                         value,
                         f"notebooks must list notebooks of this kit ({known})",
                         "e.g. notebooks: [funnel, lost]; leave it out to run every notebook",
+                    )
+                )
+        elif key == "scheduler":
+            if not isinstance(value, str) or not (value == "" or _SCHEDULER.match(value)):
+                problems.append(
+                    where(
+                        (key,),
+                        value,
+                        "scheduler must be the address of a Dask scheduler, empty or local for this machine",
+                        'e.g. scheduler: "tcp://10.0.0.5:8786"',
                     )
                 )
         elif key not in common:

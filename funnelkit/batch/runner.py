@@ -472,6 +472,7 @@ def run_batch(
     notebooks: list[str] | None = None,
     workers: int | None = None,
     executor=None,
+    scheduler: str | None = None,
     run_id: str | None = None,
     notebook_timeout: int = NOTEBOOK_TIMEOUT,
     on_result: Callable[[Result], None] | None = None,
@@ -502,6 +503,12 @@ def run_batch(
     BatchInterrupted
         Ctrl-C: workers and kernels were killed and staging removed; nothing more was
         published, ``outputs/latest`` was not moved.
+
+    Notes
+    -----
+    ``scheduler`` (else ``scheduler:`` in ``params/defaults.yaml``; ``"local"`` for neither)
+    is the address of a Dask scheduler: the notebooks then run on its workers
+    (:mod:`funnelkit.batch.dask_executor`) and ``workers`` is not used.
     """
     from funnelkit.report.files import json_text
 
@@ -512,6 +519,10 @@ def run_batch(
     good, selected, failed = plan(
         project_root / "params", project_root / "notebooks", branches=branches, notebooks=notebooks
     )
+    if executor is None:  # a Dask cluster when asked for; reached before anything is written
+        from .dask_executor import executor_for
+
+        executor = executor_for(scheduler, project_root / "params")
     run_id = run_id or new_run_id()
     outputs = project_root / "outputs"
     run_dir = inside(outputs, run_id)
