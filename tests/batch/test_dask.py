@@ -100,7 +100,7 @@ def test_a_batch_on_the_cluster_publishes_what_a_local_batch_does(demo_run, clus
     index = (remote / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{slug}/funnel.html"' in index for slug in BRANCHES)
     assert not (remote / ".staging").exists()
-    assert (project / "outputs" / "latest").resolve() == remote.resolve()
+    assert (project / "outputs" / "latest").resolve().name == remote.name  # the composed view of this run
 
 
 def kill_the_worker_on_beta(job):
