@@ -72,8 +72,15 @@ class Result(AnalysisResult):
 
     @property
     def top(self) -> pd.Series | None:
-        """The first-ranked bottleneck, or None."""
+        """The first-ranked transition (the priority when any step has a gain), or None."""
         return self.bottlenecks.iloc[0] if len(self.bottlenecks) else None
+
+    @property
+    def priority(self) -> pd.Series | None:
+        """The step whose fixing is worth most (the largest controllable gain), or None when
+        no controllable step gains anything against any benchmark."""
+        top = self.top
+        return top if top is not None and top["priority_gain"] > 0 else None
 
     @property
     def forecasted(self) -> bool:
@@ -118,8 +125,8 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     >>> from funnelkit.data.loading import load_tables, peer_stage_counts
     >>> params = Params(branch="杭州分公司")
     >>> result = analyse(load_tables(params, ["leads", "stage_counts"]), params, peers=peer_stage_counts())
-    >>> result.source, result.current, result.top["transition"], int(result.top["lost"])
-    ('leads', '2006', 'potential>contacted', 859)
+    >>> result.source, result.current, result.priority["transition"], round(float(result.priority["gain_customers"]), 1)
+    ('leads', '2006', 'paying>effective', 17.8)
     """
     stages = resolve_stages(params.stages)
     leads = tables.get("leads")
@@ -143,7 +150,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     peer_median = (
         compare.peer_medians(peer_rates, branch=params.branch, period=current)
         if len(peer_rates)
-        else pd.DataFrame(columns=["transition", "peer_median", "peers"])
+        else pd.DataFrame(columns=["transition", "peer_median", "peer_top", "peers"])
     )
     amount = (
         params.deal_amount

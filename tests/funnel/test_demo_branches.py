@@ -38,7 +38,15 @@ def test_every_saved_table_is_there_and_filled(hangzhou):
     assert list(tables) == list(funnel.Result.SAVED)
     assert [name for name, table in tables.items() if table.empty] == []
     # the figures of the report before this code moved into one call (outputs of the previous main)
-    assert (hangzhou.current, hangzhou.source, int(hangzhou.top["lost"])) == ("2006", "leads", 859)
+    assert (hangzhou.current, hangzhou.source) == ("2006", "leads")
+    # the step losing the most (potential→contacted, 859) is at its benchmarks; the priority is
+    # paying→effective, 61.4% against its own 72.6% of 2004: 97 × (0.7265 / 0.6139 − 1) ≈ 17.8
+    priority = hangzhou.priority
+    assert priority["transition"] == "paying>effective" and priority["benchmark"] == "own_best"
+    assert priority["gain_customers"] == pytest.approx(17.786, abs=1e-3)
+    assert priority["gain_customers"] == pytest.approx(97 * (priority["best_rate"] / priority["rate"] - 1))
+    lost_most = hangzhou.bottlenecks.set_index("transition").loc["potential>contacted"]
+    assert (int(lost_most["lost"]), lost_most["gain_customers"]) == (859, 0)
     assert funnel.key_figures(hangzhou, "zh")["forecast_total"] == pytest.approx(454987.2338576557)
 
 
@@ -56,7 +64,8 @@ def test_the_language_enters_only_views_findings_and_plots(hangzhou):
     # one result, two languages
     zh, en = funnel.findings(hangzhou, "zh"), funnel.findings(hangzhou, "en")
     assert len(zh) == len(en) == 5 and zh != en
-    assert "潜在客户→接触客户" in zh[0] and "Potential→Contacted" in en[0] and "859" in zh[0] and "859" in en[0]
+    assert "缴费客户→有效客户" in zh[0] and "Paying→Effective" in en[0] and "约18位" in zh[0] and "about 18" in en[0]
+    assert "144,782元" in zh[0] and "潜在客户→接触客户" in zh[1] and "859" in zh[1]
     for name in VIEWS:
         chinese, english_view = (getattr(funnel.views, name)(hangzhou, lang) for lang in ("zh", "en"))
         assert chinese.shape == english_view.shape and not chinese.empty, name
