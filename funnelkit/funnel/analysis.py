@@ -13,7 +13,7 @@ import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
-from funnelkit.result import AnalysisResult
+from funnelkit.result import AnalysisResult, Gap
 
 from . import compare, counts, drivers, forecast
 from .params import Params
@@ -130,6 +130,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     """
     stages = resolve_stages(params.stages)
     leads = tables.get("leads")
+    no_forecast = forecast_gap(leads, source=params.funnel_source, stages=stages)
     funnel = funnel_counts(
         leads=leads, stage_counts=tables.get("stage_counts"), source=params.funnel_source, stages=stages
     )
@@ -178,6 +179,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         else {}
     )
     return Result(
+        gaps=dict.fromkeys(("time_to_convert", "forecast"), no_forecast) if no_forecast else {},
         branch=params.branch,
         stages=stages,
         source="leads" if has_leads else "counts",
@@ -206,6 +208,20 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)),
         **ahead,
     )
+
+
+def forecast_gap(leads: pd.DataFrame | None, *, source: str, stages) -> Gap | None:
+    """Why time to convert, the forecast and its back-test cannot be shown (they need lead
+    rows with stage dates), or None when they can: the branch has no leads, its funnel is set
+    to be read from stage counts (its leads are then not read), or its leads carry no stage
+    dates."""
+    if leads is None or leads.empty:
+        return Gap("funnel.gap_no_leads")
+    if source == "counts":
+        return Gap("funnel.gap_counts_source")
+    if not forecast.has_stage_dates(leads, stages):
+        return Gap("funnel.gap_no_stage_dates")
+    return None
 
 
 def notices(

@@ -3,7 +3,7 @@
 Each pivots and formats a table of :class:`~funnelkit.funnel.Result` for reading (counts
 beside percentages, intervals as ``[low, high]``) with headers and labels in ``lang``; the
 tidy tables themselves are what is saved as CSV. A view returns None where the branch cannot
-have the table (no leads with stage dates); :func:`no_dated_leads` says so instead.
+have the table (no leads with stage dates); the result's ``gaps`` say why.
 
 Examples
 --------
@@ -40,11 +40,6 @@ def _ci(low, high) -> str:
 
 def _too_few(flag, lang: str) -> str:
     return t("common.too_few", lang) if bool(flag) else ""
-
-
-def no_dated_leads(lang: str) -> str:
-    """What a section shows instead of a table the branch cannot have (no dated leads)."""
-    return t("common.no_data", lang, table=t("funnel.dated_leads", lang))
 
 
 def stages(result, lang: str) -> pd.DataFrame:

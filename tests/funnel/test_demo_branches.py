@@ -97,12 +97,21 @@ def test_counts_only_branch(jiaxing):
     assert figures["forecast_total"] is None and figures["backtest_error_pct"] is None
 
 
-def test_a_table_the_branch_cannot_have_says_why(jiaxing, monkeypatch):
+def test_a_section_the_branch_cannot_have_says_the_real_reason(jiaxing, monkeypatch):
+    # 嘉兴 has 6,000 leads with stage dates; its funnel is set to come from stage counts
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda item: shown.append(item.data))
     report = Report("funnel", branch="嘉兴分公司")
+    assert set(jiaxing.gaps) >= {"time_to_convert", "forecast"}
+    for section in ("time_to_convert", "forecast"):
+        assert report.gap(jiaxing, section) is False
     for name in ("time_to_convert", "forecast", "calibration", "backtest"):
-        view = getattr(funnel.views, name)(jiaxing, "zh")
-        assert report.table(view, empty=funnel.views.no_dated_leads("zh")) is None
-    assert shown == ["本分公司没有带阶段日期的线索数据，本节从略。"] * 4
-    assert report.table(None) is None and len(shown) == 4  # without a sentence: nothing
+        assert getattr(funnel.views, name)(jiaxing, "zh") is None
+    assert len(shown) == 2 and all("按阶段人数汇总表计算" in line and "没有" not in line for line in shown)
+    # without leads, or with leads but no stage dates, the line says that instead
+    leads = load_tables(funnel.Params(branch="嘉兴分公司"), ["leads"])["leads"]
+    gap = funnel.analysis.forecast_gap
+    assert gap(None, source="auto", stages=jiaxing.stages).key == "funnel.gap_no_leads"
+    undated = leads.drop(columns=[c for c in leads if c.startswith("date_")])
+    assert gap(undated, source="auto", stages=jiaxing.stages).key == "funnel.gap_no_stage_dates"
+    assert gap(leads, source="auto", stages=jiaxing.stages) is None
