@@ -69,6 +69,8 @@ class Result(AnalysisResult):
     calibration: pd.DataFrame | None = None
     backtest_error: dict = field(default_factory=dict)
     backtest_start: str = ""
+    conversion_target: float = 0.0  # from params; 0: none set
+    company_conversion: float = np.nan  # pooled over every branch in the data
 
     @property
     def top(self) -> pd.Series | None:
@@ -207,6 +209,10 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         amount=amount,
         forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)),
         **ahead,
+        conversion_target=params.conversion_target,
+        company_conversion=compare.company_conversion(peers, stages=stages, period=current)
+        if peers is not None
+        else np.nan,
     )
 
 

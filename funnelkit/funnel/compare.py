@@ -113,6 +113,17 @@ def peer_medians(peer_rates: pd.DataFrame, *, branch: str, period: str) -> pd.Da
     )
 
 
+def company_conversion(peers: pd.DataFrame, *, stages, period: str) -> float:
+    """The company's pooled overall conversion in ``period``: last-stage customers over
+    first-stage customers, summed over every branch in ``peers`` (the data's branches, not a
+    run's), so a branch's benchmark does not move when another branch is run or not. NaN
+    without first-stage customers."""
+    rows = peers[(peers["period"].astype(str) == period) & ~peers["segment"].isin(TOTAL_SEGMENTS)]
+    first = rows.loc[rows["stage"] == stages[0].key, "count"].sum()
+    last = rows.loc[rows["stage"] == stages[-1].key, "count"].sum()
+    return float(last / first) if first > 0 else np.nan
+
+
 def funnel_plot_data(peer_rates: pd.DataFrame, *, branch: str, period: str, transition: str) -> pd.DataFrame:
     """One row per branch for the funnel plot of ``transition``: volume ``n``, ``rate``, the
     pooled rate ``p0`` of all branches and where the branch falls against the 95% and 99.8%

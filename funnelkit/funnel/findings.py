@@ -204,11 +204,26 @@ def _number(value) -> str:
     return "" if pd.isna(value) else f"{value:,.0f}"
 
 
+def conversion_benchmark(result) -> tuple[float | None, str | None]:
+    """What the overall conversion is judged against, and on what basis: the target from the
+    params (``target``), else the company's pooled rate over every branch in the data
+    (``company``); (None, None) without either."""
+    if result.conversion_target > 0:
+        return float(result.conversion_target), "target"
+    if pd.notna(result.company_conversion):
+        return float(result.company_conversion), "company"
+    return None, None
+
+
 def key_figures(result, lang: str) -> dict:
     """The key figures for ``summary.json`` (the leadership index reads these keys).
-    ``top_bottleneck`` is the step's name in the report language (the index translates it
-    by ``top_bottleneck_key`` when its language differs)."""
+    ``top_bottleneck`` is the priority step's name in the report language (the index
+    translates it by ``top_bottleneck_key`` when its language differs), None with
+    ``priority_found`` False when no step has a gain; ``overall_conversion_benchmark`` and
+    ``overall_conversion_basis`` what the conversion's light compares it with
+    (:func:`conversion_benchmark`)."""
     first, last, overall = overall_conversion(result)
+    benchmark, basis = conversion_benchmark(result)
     top = result.priority
     get = (lambda k: top[k]) if top is not None else (lambda k: None)
     return {
@@ -225,6 +240,8 @@ def key_figures(result, lang: str) -> dict:
         "top_bottleneck_gain_revenue": get("gain_revenue"),
         "top_bottleneck_benchmark": get("benchmark"),
         "priority_found": top is not None,
+        "overall_conversion_benchmark": benchmark,
+        "overall_conversion_basis": basis,
         "forecast_total": result.forecast["expected_amount"].sum() if result.forecasted else None,
         "backtest_error_pct": result.backtest_error.get("error_pct"),
         "warnings": len(result.notices),

@@ -154,13 +154,15 @@ def _rfm(result, lang: str) -> list[str]:
 
 
 def key_figures(result) -> dict:
-    """The key figures for ``summary.json`` (the leadership index reads ``ltv_3y``)."""
+    """The key figures for ``summary.json`` (the leadership index reads ``ltv_3y`` and
+    ``ltv_3y_target``, None when the params set no target)."""
     known = result.tenure_rates["retention_rate"].dropna()
     years = int(result.projection["year"].max())
     period = result.params.cohort_period
     return {
         "first_year_retention": float(known.iloc[0]) if len(known) else None,
         "ltv_3y": ltv_at(result.projection, 3),
+        "ltv_3y_target": result.params.ltv_3y_target or None,
         "ltv_final": ltv_at(result.projection, years),
         "ltv_final_scenario": ltv_at(result.scenario, years),
         "projection_years": years,

@@ -185,6 +185,9 @@ class Params(parameters.Params):
     )
     churn_months: int = param(12, "churned: no purchase in this many months", low=1)
     rfm_freq: str = param("D", "D, W or M: time unit of recency and T", choices=RFM_FREQS)
+    ltv_3y_target: float = param(
+        0.0, "target 3-year value per new customer in yuan; 0: no target (the index shows no light)", low=0
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this region; empty: every region")
 

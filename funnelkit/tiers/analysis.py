@@ -88,6 +88,7 @@ class Result(AnalysisResult):
     cadence_table: pd.DataFrame
     owners: pd.DataFrame
     overdue: pd.DataFrame
+    premium_share_target: float = 0.0  # from params; 0: none set
 
 
 def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result:
@@ -136,4 +137,5 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         cadence_table=cadence.cadence_by_tier(contacts),
         owners=cadence.overdue_owner_counts(contacts),
         overdue=cadence.overdue_by_owner(contacts),
+        premium_share_target=params.premium_share_target,
     )

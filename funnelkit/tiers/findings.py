@@ -30,11 +30,17 @@ def _listing(values, lang) -> str:
     return ("、" if lang == "zh" else ", ").join(map(str, values)) if values else t("tiers.none_listed", lang)
 
 
+def _difference(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
 def key_figures(result) -> dict:
     """The figures ``summary.json`` carries for the leadership index.
 
     ``tier_shares`` (current year, fractions), ``premium_share`` and ``premium_share_previous``,
-    ``premium_growth`` (relative change in the premium count), ``top_region`` and
+    ``premium_share_change`` (the share's change, a fraction: 0.01 is one point),
+    ``premium_growth`` (relative change in the premium *count*), ``premium_share_target``
+    (from the params; None when not set), ``top_region`` and
     ``top_industry`` (where premium customers are most numerous), ``referral_share_existing``
     and ``current_year``.
     """
@@ -65,6 +71,8 @@ def key_figures(result) -> dict:
         "premium_share": share_of(current),
         "premium_share_previous": share_of(previous) if previous is not None else None,
         "premium_growth": count_of(current) / before - 1 if before else None,
+        "premium_share_change": _difference(share_of(current), share_of(previous) if previous is not None else None),
+        "premium_share_target": result.premium_share_target or None,
         "top_region": top(by_region, "region"),
         "top_industry": top(by_industry, "industry"),
         "referral_share_existing": float(existing.iloc[0]) if len(existing) and pd.notna(existing.iloc[0]) else None,
@@ -101,6 +109,7 @@ def _tier_findings(figures, shares, basis, lang) -> list[str]:
                 previous_n=n_before,
                 current_n=n_now,
                 growth=f"{change:+.1%}",
+                points=f"{figures['premium_share_change'] * 100:+.1f}",
                 previous_share=pct(figures["premium_share_previous"]),
                 current_share=pct(figures["premium_share"]),
             )

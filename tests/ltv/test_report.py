@@ -38,6 +38,7 @@ NOTES = ("margin_note", "blank_cells_note", "calculator_note", "rules_note", "ch
 KEY_FIGURES = {
     "first_year_retention",
     "ltv_3y",
+    "ltv_3y_target",
     "ltv_final",
     "ltv_final_scenario",
     "projection_years",
