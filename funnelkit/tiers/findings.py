@@ -140,7 +140,7 @@ def _concentration_findings(figures, regions, rule, concentration, top_k, lang) 
                 top_k=top_k,
                 top_k_share=pct(region["top_k_share"]),
                 hhi=f"{region['hhi']:.2f}",
-                effective=f"{region['effective_groups']:.1f}",
+                effective=f"{region['effective_groups']:.0f}",
             ),
         ]
     out.append(

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from funnelkit import ltv
 from funnelkit.data.loading import load_tables
+from funnelkit.ltv.rfm import repeat_segments
 from funnelkit.report.style import use_report_style
 
 VIEWS = (
@@ -31,7 +32,7 @@ VIEWS = (
     "stage_mix",
     "churn",
     "rfm_overview",
-    "rfm_customers",
+    "rfm_segments",
 )
 PLOTS = ("ltv_curves", "projection_chart", "stage_profit", "stage_mix", "churn_by_group")
 NOTES = ("margin_note", "blank_cells_note", "calculator_note", "rules_note", "churn_note", "rfm_note")
@@ -81,7 +82,7 @@ def test_every_view_in_both_languages_from_one_result(result, name):
     zh, en = getattr(ltv.views, name)(result, "zh"), getattr(ltv.views, name)(result, "en")
     assert len(zh) == len(en) > 0 and zh.shape == en.shape
     assert not any(CHINESE.search(str(c)) for c in en.columns), list(en.columns)
-    assert any(CHINESE.search(str(c)) for c in zh.columns) or name in ("rfm_customers",)
+    assert any(CHINESE.search(str(c)) for c in zh.columns) or name in ("rfm_segments",)
 
 
 def test_views_show_words_for_codes(result):
@@ -91,12 +92,16 @@ def test_views_show_words_for_codes(result):
     tiers = churn.loc[churn["Grouping"] == "Value tier", "Group"].tolist()
     assert tiers == ["High value (top 20%)", "Low value (bottom 50%)", "Mid value (20–50%)"]
     sources = ltv.views.assumptions(result, "zh").set_index("假设项")["来源"]
-    assert sources["years"] == "参数" and sources["retention_rates"] == "由本分公司客户群估计"
-    assert sources["acquisition_cost"] == "通用参数"
+    assert sources["预测年数"] == "参数" and sources["逐年保持率"] == "由本分公司客户群估计"
+    assert sources["获客成本（元/人）"] == "通用参数"
+    assert not [w for w in ltv.views.assumptions(result, "zh")["假设项"] if re.search(r"[A-Za-z_]", w)]
     # a period not yet complete is blank, not 0; counts keep no decimals, rates are percentages
     assert ltv.views.retention(result, "en").iloc[-1].tolist() == ["2006", "2,242", "100.0%", "", "", ""]
     assert ltv.views.break_even(result, "en")["Break-even period"].tolist() == ["1", "1", "1", ""]
-    assert len(ltv.views.rfm_customers(result, "zh")) == ltv.views.RFM_ROWS
+    segments = ltv.views.rfm_segments(result, "zh")
+    assert segments.iloc[:, 0].tolist() == ["只购买一次", "复购1–2次", "复购3–5次", "复购6次及以上"]
+    counts = repeat_segments(result.rfm)["customers"]
+    assert counts.sum() == len(result.rfm) and counts.iloc[0] == (result.rfm["frequency"] == 0).sum()
 
 
 def test_findings_in_both_languages_from_one_result(result):
