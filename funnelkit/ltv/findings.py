@@ -8,7 +8,7 @@ Examples
 >>> from funnelkit.data.loading import load_tables
 >>> params = Params(branch="杭州分公司")
 >>> result = analyse(load_tables(params, ["transactions"]), params)
->>> print(findings(result, "en")[3])
+>>> print(findings(result, "en")[2])
 Projection: for 1,950 new customers, the 3-year LTV is 666 yuan each and the 5-year LTV 1,114 yuan.
 >>> key_figures(result)["ltv_3y"]
 666.4000706045528
@@ -25,19 +25,23 @@ from .projection import ltv_at
 from .views import group_label, grouping_label
 
 
+#: Bullets of the summary at most: what a manager reads in a minute.
+SUMMARY_LENGTH = 5
+
+
 def findings(result, lang: str) -> list[str]:
-    """The written summary at the top of the report, one or two sentences per section:
-    retention, break-even, the projection and its scenario, the calculator, lifecycle stages
-    and their profit, churn by customer group and the RFM summary."""
-    return [
-        *_retention(result, lang),
-        _break_even(result, lang),
-        *_projection(result, lang),
-        _calculator(result, lang),
-        *_lifecycle(result, lang),
-        *_churn(result, lang),
-        *_rfm(result, lang),
+    """The summary at the top of the report, at most :data:`SUMMARY_LENGTH` bullets:
+    first-year retention, break-even, the projection and the value of higher retention,
+    churn by customer group (:func:`more_findings` holds the rest)."""
+    return [*_retention(result, lang)[:1], _break_even(result, lang), *_projection(result, lang), *_churn(result, lang)][
+        :SUMMARY_LENGTH
     ]
+
+
+def more_findings(result, lang: str) -> list[str]:
+    """The findings the summary leaves out: the retention trend, the calculator, lifecycle
+    stages and their profit, and the RFM summary."""
+    return [*_retention(result, lang)[1:], _calculator(result, lang), *_lifecycle(result, lang), *_rfm(result, lang)]
 
 
 def _retention(result, lang: str) -> list[str]:

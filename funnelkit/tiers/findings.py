@@ -256,18 +256,35 @@ def _cadence_findings(by_tier, owners, policy, end, contacts, lang) -> list[str]
     ]
 
 
+#: Bullets of the summary at most: what a manager reads in a minute.
+SUMMARY_LENGTH = 5
+
+
 def findings(result, lang: str = "zh") -> list[str]:
-    """The written summary of the tier report, one sentence per finding."""
+    """The summary of the tier report, at most :data:`SUMMARY_LENGTH` bullets: the tier mix,
+    the premium tier's change, the regions to build on and to fix, and follow-up against the
+    visit policy with the most overdue owner (:func:`more_findings` holds the rest)."""
     figures = key_figures(result)
+    tier = _tier_findings(figures, result.shares, result.basis, lang)
+    regions = _concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang)
+    cadence = _cadence_findings(
+        result.cadence_table, result.owners, result.policy, result.visit_end, result.contacts_in_window, lang
+    )
+    return [tier[0], *tier[2:], regions[-1], *cadence][:SUMMARY_LENGTH]
+
+
+def more_findings(result, lang: str = "zh") -> list[str]:
+    """The findings the summary leaves out: how customers were tiered, where premium
+    customers concentrate, tier migration, value tiers and referrals."""
+    figures = key_figures(result)
+    tier = _tier_findings(figures, result.shares, result.basis, lang)
+    regions = _concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang)
     return [
-        *_tier_findings(figures, result.shares, result.basis, lang),
-        *_concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang),
+        tier[1],
+        *regions[:-1],
         *_migration_findings(result.movement, result.previous_year, lang),
         *_value_findings(result.top_share, result.value_table, lang),
         *_referral_findings(result.per_tier, result.sources, result.actions, result.year, lang),
-        *_cadence_findings(
-            result.cadence_table, result.owners, result.policy, result.visit_end, result.contacts_in_window, lang
-        ),
     ]
 
 
