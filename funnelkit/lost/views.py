@@ -23,6 +23,8 @@ import re
 
 import pandas as pd
 
+from funnelkit.i18n import t
+
 from .labels import (
     category_label,
     column_label,

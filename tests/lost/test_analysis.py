@@ -270,3 +270,23 @@ def test_notebook_parameters_are_the_declared_defaults():
         if isinstance(node, ast.AnnAssign)
     }
     assert declared == lost.Params.defaults()
+
+
+def test_note_terms_read_as_one_line_per_reason():
+    import dataclasses
+
+    terms = pd.DataFrame(
+        {
+            "reason": ["价格太高"] * 7 + ["资源不足"],
+            "rank": [*range(1, 8), 1],
+            "term": ["资费", "太贵", "对比", "联通", "优惠", "便宜", "套餐", "端口"],
+            "notes": [12, 9, 8, 7, 6, 5, 4, 3],
+            "share": [0.5] * 8,
+            "group_notes": [20] * 7 + [3],
+        }
+    )
+    shown = lost.views.note_terms(dataclasses.replace(analyse_small(), terms=terms), "zh")
+    assert shown.values.tolist() == [
+        ["价格太高", "20", "资费（12）、太贵（9）、对比（8）、联通（7）、优惠（6）"],  # five of seven
+        ["资源不足", "3", "端口（3）"],
+    ]
