@@ -167,6 +167,22 @@ def test_peer_median_and_funnel_plot():
     assert low["position"] == "low"
 
 
+def test_better_quarter_and_company_rate_by_hand():
+    from funnelkit.data.schema import resolve_stages
+
+    rates = funnel_stats.branch_transitions(_peers(), stages=STAGES, min_group=MIN_GROUP)
+    others = funnel_stats.peer_medians(rates, branch="甲分公司", period="2006").set_index("transition")
+    # a→b of the two others: 0.4 and 0.5; the top quartile's threshold 0.4 + 0.75 × 0.1 = 0.475
+    assert others.at["a>b", "peer_top"] == pytest.approx(0.475)
+    alone = funnel_stats.peer_medians(rates[rates["branch"] != "丙分公司"], branch="甲分公司", period="2006")
+    assert alone.set_index("transition").at["a>b", "peer_top"] == pytest.approx(0.4)  # one other: itself
+    # the company: every branch's last stage over its first, 25 + 40 + 100 = 165 of 700
+    stages = resolve_stages(STAGES)
+    assert funnel_stats.company_conversion(_peers(), stages=stages, period="2006") == pytest.approx(165 / 700)
+    # it is the data's, not a run's: the same whichever branch asks, nothing for a year without data
+    assert np.isnan(funnel_stats.company_conversion(_peers(), stages=stages, period="2005"))
+
+
 def test_bottleneck_ranks_settled_losses():
     # as the fixture, but 40 of 2006 x's 120 at stage a are open leads still sitting there
     counts = pd.DataFrame(
