@@ -9,8 +9,8 @@ Examples
 >>> params = Params(branch="嘉兴分公司", funnel_source="counts")
 >>> result = analyse(load_tables(params, ["stage_counts"]), params)
 >>> print(findings(result, "en")[0])  # doctest: +NORMALIZE_WHITESPACE
-The step most worth fixing is “Potential→Contacted”: it converted 45.8% in 2006; at this
-branch's best level, of 2004 (48.7%) it would bring about 3 more Effective customers.
+The step most worth fixing is “Potential→Contacted”: it converted 45.8% in 2006; at its own
+best level of 2004 (48.7%) it would bring about 3 more Effective customers.
 >>> key_figures(result, "zh")["top_bottleneck"], key_figures(result, "en")["top_bottleneck"]
 ('潜在客户→接触客户', 'Potential→Contacted')
 """
