@@ -41,7 +41,7 @@ def test_english_texts_carry_no_chinese_except_names():
 
 def test_lookup_and_labels():
     assert t("common.summary") == "小结" and t("common.summary", "en") == "Summary"
-    assert t("common.no_data", "en", table="leads").startswith("This branch has no leads")
+    assert t("data.gap_table", "en", table="leads", what="x").startswith("This section needs the leads")
     assert label("won", "en") == "Won" and label("no-such-code") == "no-such-code"
     with pytest.raises(KeyError):
         t("common.nope")

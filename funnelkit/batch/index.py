@@ -2,8 +2,9 @@
 
 Computation is kept apart from rendering: :func:`key_figures_table` turns the notebooks'
 ``summary.json`` files into one branch × figure table, :func:`traffic_lights` marks each
-figure against its target or the branch median, :func:`company_funnel_data` compares the
-branches on the most common bottleneck; :func:`write_index` reads the run folder, formats
+figure against the branch's own yardstick (a target, the company's pooled rate, its last year
+— never the other branches of the run), :func:`company_funnel_data` compares the branches on
+the most common priority step; :func:`write_index` reads the run folder, formats
 and renders the Jinja template (``templates/index.html.j2``), which only displays.
 """
 
@@ -42,21 +43,27 @@ FIGURES = {
     "lost_rate": ("lost", "lost_rate"),
     "lost_rate_target": ("lost", "lost_rate_target"),
     "lost_status": ("lost", "status"),
+    "priority_found": ("funnel", "priority_found"),
+    "conversion_benchmark": ("funnel", "overall_conversion_benchmark"),
+    "conversion_basis": ("funnel", "overall_conversion_basis"),
     "premium_share": ("tiers", "premium_share"),
-    "premium_growth": ("tiers", "premium_growth"),
+    "premium_share_target": ("tiers", "premium_share_target"),
+    "premium_share_change": ("tiers", "premium_share_change"),
     "ltv_3y": ("ltv", "ltv_3y"),
+    "ltv_3y_target": ("ltv", "ltv_3y_target"),
 }
 NOTEBOOK_ORDER = ("funnel", "tiers", "lost", "ltv")  # the links' order on the page
-TEXT_FIGURES = ("top_bottleneck", "top_bottleneck_key", "funnel_period", "lost_status")
+TEXT_FIGURES = ("top_bottleneck", "top_bottleneck_key", "funnel_period", "lost_status", "conversion_basis")
 
-#: Peer rules, figure → (kind, amber, red). "relative": the light turns amber below
-#: ``amber`` × the branch median and red below ``red`` × it; "points": amber more than
-#: ``amber`` (a fraction, 0.05 = 5 points) below the median, red more than ``red`` below.
-PEER_RULES = {
-    "overall_conversion": ("relative", 0.90, 0.75),
-    "premium_share": ("relative", 0.90, 0.75),
-    "ltv_3y": ("relative", 0.90, 0.75),
-    "premium_growth": ("points", 0.05, 0.15),
+#: Every light compares a branch with its own yardstick — a target from the params, the
+#: company's pooled rate over every branch in the data, or its own last year — never with the
+#: branches that happen to be in a run, so adding or leaving out a branch moves no other light.
+#: Figure → (benchmark column, basis column or fixed basis). Amber below ``RELATIVE[0]`` ×
+#: the benchmark, red below ``RELATIVE[1]`` × it.
+BENCHMARKS = {
+    "overall_conversion": ("conversion_benchmark", "conversion_basis"),
+    "premium_share": ("premium_share_target", "target"),
+    "ltv_3y": ("ltv_3y_target", "target"),
 }
 #: Index column → (notebook, headings of the report section behind it, one per language).
 #: A figure links to that section of its branch's report (to the report's top when the
@@ -68,11 +75,13 @@ FIGURE_SECTIONS = {
     "gain_revenue": ("funnel", ("瓶颈与改善空间", "Bottleneck and its size")),
     "lost_rate": ("lost", ("战败率", "Lost rates")),
     "premium_share": ("tiers", ("客户分级", "Tiering")),
-    "premium_growth": ("tiers", ("客户分级", "Tiering")),
+    "premium_share_change": ("tiers", ("客户分级", "Tiering")),
     "ltv_3y": ("ltv", ("LTV预测表与保持率情景", "Projection table and retention scenario")),
 }
-#: Fewer branches than this with a figure: no peer light (a median of two is no yardstick).
-MIN_PEERS = 3
+RELATIVE = (0.90, 0.75)
+#: The premium share against its own last year: amber when it fell by more than the first
+#: fraction (0.005 = half a point), red by more than the second.
+SHARE_FALL = (0.005, 0.015)
 STATUS_LIGHTS = {"on_track": "green", "at_risk": "amber", "off_track": "red"}
 
 
@@ -112,16 +121,18 @@ def _text_or_none(values: pd.Series) -> pd.Series:
     return values.map(str, na_action="ignore").astype(object).where(values.notna(), None)
 
 
-def traffic_lights(figures: pd.DataFrame, *, rules: dict = PEER_RULES, min_peers: int = MIN_PEERS) -> pd.DataFrame:
-    """Lights for the key figures: lost rate by its status against target, the figures in
-    ``rules`` against the median of the branches.
+def traffic_lights(figures: pd.DataFrame) -> pd.DataFrame:
+    """Lights for the key figures, each from the branch's own row only: the lost rate by its
+    status against its target, the figures of :data:`BENCHMARKS` against theirs (a target, or
+    for the conversion the company's pooled rate), the premium share's change against last
+    year (:data:`SHARE_FALL`). A figure without a benchmark gets no light.
 
     Returns
     -------
     DataFrame
-        ``slug``, ``figure``, ``value``, ``reference`` (target or median), ``basis``
-        (``target`` or ``peer``) and ``light`` (``green``, ``amber``, ``red``); figures
-        without a light have no row.
+        ``slug``, ``figure``, ``value``, ``reference`` (the benchmark), ``basis``
+        (``target``, ``company`` or ``previous``) and ``light`` (``green``, ``amber``,
+        ``red``); figures without a light have no row.
     """
     lost = figures.dropna(subset=["lost_status"])
     parts = [
@@ -136,30 +147,41 @@ def traffic_lights(figures: pd.DataFrame, *, rules: dict = PEER_RULES, min_peers
             }
         )
     ]
-    for column, (kind, amber, red) in rules.items():
-        values = figures.dropna(subset=[column])
-        median = values[column].median()
-        if len(values) < min_peers or (kind == "relative" and not median > 0):
-            continue  # a share of a zero or negative median means nothing
-        if kind == "relative":
-            ratio = values[column] / median
-            light = np.select([ratio < red, ratio < amber], ["red", "amber"], "green")
-        else:
-            shortfall = median - values[column]
-            light = np.select([shortfall > red, shortfall > amber], ["red", "amber"], "green")
+    amber, red = RELATIVE
+    for column, (reference, basis) in BENCHMARKS.items():
+        rows = figures[figures[column].notna() & (figures[reference] > 0)]
+        ratio = (rows[column] / rows[reference]).round(9)  # 0.09 / 0.10 is 0.8999…: exactly 90% is 90%
         parts.append(
             pd.DataFrame(
                 {
-                    "slug": values["slug"],
+                    "slug": rows["slug"],
                     "figure": column,
-                    "value": values[column],
-                    "reference": median,
-                    "basis": "peer",
-                    "light": light,
+                    "value": rows[column],
+                    "reference": rows[reference],
+                    "basis": rows.get(basis, basis),
+                    "light": np.select([ratio < red, ratio < amber], ["red", "amber"], "green"),
                 }
             )
         )
-    return pd.concat(parts, ignore_index=True).dropna(subset=["light"]).reset_index(drop=True)
+    change = figures.dropna(subset=["premium_share_change"])
+    fall = (-change["premium_share_change"]).round(9)
+    parts.append(
+        pd.DataFrame(
+            {
+                "slug": change["slug"],
+                "figure": "premium_share_change",
+                "value": change["premium_share_change"],
+                "reference": 0.0,
+                "basis": "previous",
+                "light": np.select([fall > SHARE_FALL[1], fall > SHARE_FALL[0]], ["red", "amber"], "green"),
+            }
+        )
+    )
+    parts = [part for part in parts if len(part)]
+    columns = ["slug", "figure", "value", "reference", "basis", "light"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns].dropna(subset=["light"]).reset_index(drop=True)
 
 
 def bottleneck_transition(figures: pd.DataFrame) -> str | None:
@@ -325,7 +347,7 @@ COLUMNS = (
     ("gain_revenue", "index.col_gain_revenue", True),
     ("lost_rate", "index.col_lost_rate", True),
     ("premium_share", "index.col_premium_share", True),
-    ("premium_growth", "index.col_premium_growth", True),
+    ("premium_share_change", "index.col_premium_share_change", True),
     ("ltv_3y", "index.col_ltv_3y", True),
 )
 FORMATS = {
@@ -335,9 +357,18 @@ FORMATS = {
     "gain_revenue": "{:,.0f}",
     "lost_rate": "{:.1%}",
     "premium_share": "{:.1%}",
-    "premium_growth": "{:+.1%}",
     "ltv_3y": "{:,.0f}",
 }
+#: Figures shown in another unit than they are stored in: a change of share in points.
+POINTS = ("premium_share_change",)
+GAINS = ("gain_customers", "gain_revenue")
+
+
+def shown(figure: str, value: float) -> str:
+    """A key figure as the page shows it (a share change as signed points: +1.0)."""
+    if figure in POINTS:
+        return f"{value * 100:+.1f}"
+    return FORMATS[figure].format(value)
 
 
 def _columns(lang: str) -> list[dict]:
@@ -346,12 +377,28 @@ def _columns(lang: str) -> list[dict]:
 
 def _light(light, lang: str) -> dict:
     name = t(f"index.light_{light.light}", lang)
-    shown = FORMATS[light.figure].format(light.value)
-    if light.basis == "target":
-        reason = t("index.reason_status", lang, value=shown, target=FORMATS[light.figure].format(light.reference))
+    value = shown(light.figure, light.value)
+    if light.figure == "lost_rate":
+        reason = t("index.reason_status", lang, value=value, target=shown(light.figure, light.reference))
     else:
-        reason = t("index.reason_peer", lang, value=shown, median=FORMATS[light.figure].format(light.reference))
+        reason = t(f"index.reason_{light.basis}", lang, value=value, reference=shown(light.figure, light.reference))
     return {"color": light.light, "label": name, "aria": t("index.light_aria", lang, light=name, reason=reason)}
+
+
+def _note(record: dict, column: str, lang: str) -> str | None:
+    """The yardstick written under a figure: its target, or the company's pooled rate; under
+    the pipeline velocity, its change on the year before."""
+    if column == "lost_rate" and not pd.isna(record["lost_rate_target"]):
+        return t("index.basis_target", lang, target=shown(column, record["lost_rate_target"]))
+    if column == "pipeline_velocity" and not pd.isna(record["pipeline_velocity_change"]):
+        return t("index.velocity_change", lang, change=f"{record['pipeline_velocity_change']:+,.0f}")
+    if column in BENCHMARKS:
+        reference, basis = BENCHMARKS[column]
+        value = record[reference]
+        kind = record.get(basis, basis)
+        if not pd.isna(value) and value > 0 and kind in ("target", "company"):
+            return t(f"index.basis_{kind}", lang, target=shown(column, value))
+    return None
 
 
 def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[dict]]:
@@ -360,6 +407,7 @@ def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[d
     rows = []
     for record in figures.to_dict("records"):
         cells = [{"text": record["branch"], "value": record["branch"]}]
+        nothing_to_gain = record["priority_found"] == 0  # the funnel ran; no step gains anything
         for column, _, _numeric in COLUMNS[1:]:
             value = record[column]
             if column == "top_bottleneck":
@@ -370,16 +418,18 @@ def _rows(figures: pd.DataFrame, lights: pd.DataFrame, lang: str) -> list[list[d
                         record["top_bottleneck_key"], label=value, label_lang=record["bottleneck_lang"], lang=lang
                     )
                 )
+                if text is None and nothing_to_gain:
+                    text = t("index.no_priority", lang)
                 cell = {"text": text or t("index.missing", lang), "value": text or ""}
+            elif column in GAINS and nothing_to_gain:
+                cell = {"text": shown(column, 0), "value": "0.0"}
             elif pd.isna(value):
                 cell = {"text": t("index.missing", lang), "value": ""}
             else:
-                cell = {"text": FORMATS[column].format(value), "value": repr(float(value))}
-            if column == "lost_rate" and not pd.isna(record["lost_rate_target"]):
-                cell["note"] = t("index.target", lang, target=FORMATS[column].format(record["lost_rate_target"]))
-            if column == "pipeline_velocity" and not pd.isna(record["pipeline_velocity_change"]):
-                change = f"{record['pipeline_velocity_change']:+,.0f}"
-                cell["note"] = t("index.velocity_change", lang, change=change)
+                cell = {"text": shown(column, value), "value": repr(float(value))}
+            note = _note(record, column, lang)
+            if note:
+                cell["note"] = note
             cell["light"] = lit.get((record["slug"], column))
             cells.append(cell)
         rows.append(cells)
@@ -418,12 +468,13 @@ def _with_section_links(rows: list[list[dict]], figures: pd.DataFrame, run_dir: 
 
 
 def _rules(lang: str) -> list[str]:
-    relative = {(amber, red) for kind, amber, red in PEER_RULES.values() if kind == "relative"}
-    points = {(amber, red) for kind, amber, red in PEER_RULES.values() if kind == "points"}
-    rules = [t("index.rule_lost", lang)]
-    rules += [t("index.rule_peer_relative", lang, amber=f"{a:.0%}", red=f"{r:.0%}") for a, r in sorted(relative)]
-    rules += [t("index.rule_peer_points", lang, amber=f"{a * 100:g}", red=f"{r * 100:g}") for a, r in sorted(points)]
-    return rules + [t("index.rule_min_peers", lang, count=MIN_PEERS)]
+    amber, red = RELATIVE
+    return [
+        t("index.rule_lost", lang),
+        t("index.rule_benchmark", lang, amber=f"{amber:.0%}", red=f"{red:.0%}"),
+        t("index.rule_share_change", lang, amber=f"{SHARE_FALL[0] * 100:g}", red=f"{SHARE_FALL[1] * 100:g}"),
+        t("index.rule_no_light", lang),
+    ]
 
 
 def _plot(figures: pd.DataFrame, transitions: pd.DataFrame, lang: str) -> dict | None:

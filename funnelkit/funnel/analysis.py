@@ -84,11 +84,20 @@ class Result(AnalysisResult):
     stage_time_trend: pd.DataFrame | None = None
     stage_time_stays: pd.DataFrame | None = None
     won_stage: str | None = None
+    conversion_target: float = 0.0  # from params; 0: none set
+    company_conversion: float = np.nan  # pooled over every branch in the data
 
     @property
     def top(self) -> pd.Series | None:
-        """The first-ranked bottleneck, or None."""
+        """The first-ranked transition (the priority when any step has a gain), or None."""
         return self.bottlenecks.iloc[0] if len(self.bottlenecks) else None
+
+    @property
+    def priority(self) -> pd.Series | None:
+        """The step whose fixing is worth most (the largest controllable gain), or None when
+        no controllable step gains anything against any benchmark."""
+        top = self.top
+        return top if top is not None and top["priority_gain"] > 0 else None
 
     @property
     def forecasted(self) -> bool:
@@ -133,11 +142,12 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     >>> from funnelkit.data.loading import load_tables, peer_stage_counts
     >>> params = Params(branch="杭州分公司")
     >>> result = analyse(load_tables(params, ["leads", "stage_counts"]), params, peers=peer_stage_counts())
-    >>> result.source, result.current, result.top["transition"], int(result.top["lost"])
-    ('leads', '2006', 'potential>contacted', 859)
+    >>> result.source, result.current, result.priority["transition"], round(float(result.priority["gain_customers"]), 1)
+    ('leads', '2006', 'paying>effective', 17.8)
     """
     stages = resolve_stages(params.stages)
     leads = tables.get("leads")
+    no_forecast = forecast_gap(leads, source=params.funnel_source, stages=stages)
     funnel = funnel_counts(
         leads=leads, stage_counts=tables.get("stage_counts"), source=params.funnel_source, stages=stages
     )
@@ -158,7 +168,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     peer_median = (
         compare.peer_medians(peer_rates, branch=params.branch, period=current)
         if len(peer_rates)
-        else pd.DataFrame(columns=["transition", "peer_median", "peers"])
+        else pd.DataFrame(columns=["transition", "peer_median", "peer_top", "peers"])
     )
     amount = (
         params.deal_amount
@@ -193,9 +203,11 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     dated = has_leads and forecast.has_stage_dates(leads, stages)
     timing = _timing(leads, stages=stages, current=current, previous=previous, params=params) if dated else {}
     if not dated:  # velocity, time in stage and the forecast range need each lead's stage dates
-        reason = Gap("funnel.gap_no_stage_dates" if has_leads else "funnel.gap_counts_only")
+        reason = no_forecast or Gap("funnel.gap_no_stage_dates")
         gaps.update(dict.fromkeys(["forecast_range", "velocity", "velocity_change", "stage_time"], reason))
     gaps.update(timing.pop("gaps", {}))
+    if no_forecast:  # the real reason: no leads, a funnel read from stage counts, no stage dates
+        gaps.update(dict.fromkeys(("time_to_convert", "forecast"), no_forecast))
     return Result(
         gaps=gaps,
         branch=params.branch,
@@ -230,7 +242,25 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         forecast=ahead.pop("forecast", pd.DataFrame(columns=FORECAST_COLUMNS)),
         **ahead,
         **timing,
+        conversion_target=params.conversion_target,
+        company_conversion=compare.company_conversion(peers, stages=stages, period=current)
+        if peers is not None
+        else np.nan,
     )
+
+
+def forecast_gap(leads: pd.DataFrame | None, *, source: str, stages) -> Gap | None:
+    """Why time to convert, the forecast and its back-test cannot be shown (they need lead
+    rows with stage dates), or None when they can: the branch has no leads, its funnel is set
+    to be read from stage counts (its leads are then not read), or its leads carry no stage
+    dates."""
+    if leads is None or leads.empty:
+        return Gap("funnel.gap_no_leads")
+    if source == "counts":
+        return Gap("funnel.gap_counts_source")
+    if not forecast.has_stage_dates(leads, stages):
+        return Gap("funnel.gap_no_stage_dates")
+    return None
 
 
 def notices(

@@ -92,10 +92,36 @@ def branch_transitions(peers: pd.DataFrame, *, stages=None, min_group: int) -> p
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+#: The "better branches" benchmark: this quantile of the other branches' rates (the top quartile's
+#: threshold), steadier than the single best branch, which may rest on a small volume.
+TOP_QUANTILE = 0.75
+
+
 def peer_medians(peer_rates: pd.DataFrame, *, branch: str, period: str) -> pd.DataFrame:
-    """Per transition, the median conversion of the *other* branches in ``period``."""
-    others = peer_rates[(peer_rates["branch"] != branch) & (peer_rates["period"] == period)]
-    return others.groupby("transition").agg(peer_median=("rate", "median"), peers=("branch", "nunique")).reset_index()
+    """Per transition, the conversion of the *other* branches in ``period``: their median
+    (``peer_median``), the threshold of their top quartile (``peer_top``, linear
+    interpolation, the best branch when there is one other) and how many there are."""
+    others = peer_rates[(peer_rates["branch"] != branch) & (peer_rates["period"] == period)].dropna(subset=["rate"])
+    return (
+        others.groupby("transition")
+        .agg(
+            peer_median=("rate", "median"),
+            peer_top=("rate", lambda r: r.quantile(TOP_QUANTILE)),
+            peers=("branch", "nunique"),
+        )
+        .reset_index()
+    )
+
+
+def company_conversion(peers: pd.DataFrame, *, stages, period: str) -> float:
+    """The company's pooled overall conversion in ``period``: last-stage customers over
+    first-stage customers, summed over every branch in ``peers`` (the data's branches, not a
+    run's), so a branch's benchmark does not move when another branch is run or not. NaN
+    without first-stage customers."""
+    rows = peers[(peers["period"].astype(str) == period) & ~peers["segment"].isin(TOTAL_SEGMENTS)]
+    first = rows.loc[rows["stage"] == stages[0].key, "count"].sum()
+    last = rows.loc[rows["stage"] == stages[-1].key, "count"].sum()
+    return float(last / first) if first > 0 else np.nan
 
 
 def funnel_plot_data(peer_rates: pd.DataFrame, *, branch: str, period: str, transition: str) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Where to act in the funnel: the controllable bottleneck and its sized gain, what drove the
+"""Where to act in the funnel: the step whose fixing is worth most, what drove the
 year-over-year change, and what one more point of conversion at each step is worth.
 
 All three rest on one identity: effective customers = first-stage customers × the product of
@@ -15,6 +15,11 @@ def _whole_branch(transitions: pd.DataFrame, period: str) -> pd.DataFrame:
     return transitions[transitions["is_total"] & (transitions["period"] == period)].sort_values("step")
 
 
+#: The benchmarks a step is sized against, in the order a tie between their gains is settled
+#: (the most modest level first: a tie then names the level most branches reach).
+BENCHMARKS = ("peer_median", "peer_top", "own_best")
+
+
 def bottlenecks(
     transitions: pd.DataFrame,
     *,
@@ -24,37 +29,42 @@ def bottlenecks(
     amount: float,
     top: int,
 ) -> pd.DataFrame:
-    """Transitions of the whole branch in ``period`` ranked by customers lost × controllability.
+    """Transitions of the whole branch in ``period``, each sized against three benchmarks and
+    ranked by what fixing it is worth.
+
+    A transition's gain is the extra last-stage customers if its conversion reached a
+    benchmark: the other branches' median (``gain_peer``), their top quartile (``gain_top``)
+    and this branch's best period (``gain_best``). With every other conversion held,
+    last-stage customers scale with the conversion, so a gain is ``last × (target / rate −
+    1)``, 0 when the step is already at or above the target. ``gain_customers`` is the
+    largest of the three (``benchmark`` names it), ``gain_revenue`` that times ``amount``, the
+    average deal. The ranking is by ``priority_gain`` = controllability weight ×
+    ``gain_customers`` (the *controllable* gain), then by ``score`` = customers lost × weight;
+    a transition with no gain comes after every one with a gain, and none is flagged ``top``.
 
     Losses and rates are over settled customers (open leads left out when the funnel comes
     from leads; see :func:`funnelkit.funnel.transition_table`), so customers still being
     worked on neither rank a transition higher nor inflate its gain.
-
-    Each transition is sized twice: the extra last-stage customers if its conversion reached
-    the median of the other branches, and if it reached this branch's best period. With every
-    other conversion held, last-stage customers scale with the conversion, so the gain is
-    ``last × (target / rate − 1)`` (0 when already at or above the target). ``gain_customers``
-    is the larger of the two (``benchmark`` says which: ``peer_median`` or ``own_best``) — a
-    level someone has reached; ``gain_revenue`` multiplies it by ``amount``, the average deal.
 
     Parameters
     ----------
     controllability : dict
         Weight per transition key (``"target>potential"``); a transition not listed weighs 1.
     peer_median : DataFrame or None
-        ``transition, peer_median`` (:func:`funnelkit.funnel.compare.peer_medians`); None
-        or empty without peers.
+        ``transition, peer_median, peer_top`` (:func:`funnelkit.funnel.compare.peer_medians`);
+        None or empty without peers.
     amount : float
         The average deal in yuan (NaN: no revenue sizing).
     top : int
-        How many of the ranked transitions are flagged ``top``.
+        How many of the ranked transitions with a gain are flagged ``top``.
 
     Returns
     -------
     DataFrame
-        Sorted by ``score``: ``rank, top, transition, from_count, still_open,
-        lost, loss_rate, loss_low, loss_high, rate, weight, score, peer_median, best_rate,
-        best_period, gain_peer, gain_best, benchmark, gain_customers, gain_revenue, too_few``.
+        Sorted by ``rank``: ``rank, top, transition, from_count, still_open, lost, loss_rate,
+        loss_low, loss_high, rate, weight, score, peer_median, peer_top, best_rate,
+        best_period, gain_peer, gain_top, gain_best, benchmark, gain_customers, gain_revenue,
+        priority_gain, too_few``.
     """
     current = _whole_branch(transitions, period)
     last = current["to_count"].iloc[-1] if len(current) else np.nan
@@ -62,31 +72,37 @@ def bottlenecks(
     history = history[history["rate"] <= 1]
     best = history.loc[history.groupby("transition")["rate"].idxmax(), ["transition", "rate", "period"]]
     best = best.rename(columns={"rate": "best_rate", "period": "best_period"})
-    peers = (
-        peer_median[["transition", "peer_median"]]
-        if peer_median is not None and len(peer_median)
-        else pd.DataFrame({"transition": current["transition"], "peer_median": np.nan})
-    )
+    peers = pd.DataFrame({"transition": current["transition"], "peer_median": np.nan, "peer_top": np.nan})
+    if peer_median is not None and len(peer_median):
+        peers = peer_median.reindex(columns=["transition", "peer_median", "peer_top"])
     table = current.merge(peers, on="transition", how="left").merge(best, on="transition", how="left")
     weight = table["transition"].map(controllability).fillna(1.0).astype(float)
 
     def gain(target: pd.Series) -> pd.Series:
-        return (last * (target / table["rate"] - 1)).clip(lower=0).where(table["rate"] > 0)
+        return (last * (target.astype(float) / table["rate"] - 1)).clip(lower=0).where(table["rate"] > 0)
 
-    gain_peer, gain_best = gain(table["peer_median"]), gain(table["best_rate"])
-    use_peer = gain_peer.fillna(-1) >= gain_best.fillna(-1)
-    gain_customers = gain_peer.where(use_peer, gain_best)
+    gains = pd.DataFrame(
+        {
+            "peer_median": gain(table["peer_median"]),
+            "peer_top": gain(table["peer_top"]),
+            "own_best": gain(table["best_rate"]),
+        }
+    )
+    gain_customers = gains.max(axis=1)  # NaN only when no benchmark sizes the step
+    benchmark = gains.fillna(-1).idxmax(axis=1).where(gain_customers.notna())
     table = table.assign(
         weight=weight,
         score=table["lost"] * weight,
-        gain_peer=gain_peer,
-        gain_best=gain_best,
+        gain_peer=gains["peer_median"],
+        gain_top=gains["peer_top"],
+        gain_best=gains["own_best"],
         gain_customers=gain_customers,
         gain_revenue=gain_customers * amount,
-        benchmark=np.where(use_peer, "peer_median", "own_best"),
+        benchmark=benchmark,
+        priority_gain=(gain_customers * weight).fillna(0.0),
     )
-    table = table.sort_values(["score", "lost"], ascending=False, kind="stable").reset_index(drop=True)
-    table = table.assign(rank=np.arange(1, len(table) + 1), top=lambda d: d.index < top)
+    table = table.sort_values(["priority_gain", "score", "lost"], ascending=False, kind="stable").reset_index(drop=True)
+    table = table.assign(rank=np.arange(1, len(table) + 1), top=lambda d: (d.index < top) & (d["priority_gain"] > 0))
     return table[
         [
             "rank",
@@ -102,13 +118,16 @@ def bottlenecks(
             "weight",
             "score",
             "peer_median",
+            "peer_top",
             "best_rate",
             "best_period",
             "gain_peer",
+            "gain_top",
             "gain_best",
             "benchmark",
             "gain_customers",
             "gain_revenue",
+            "priority_gain",
             "too_few",
         ]
     ]

@@ -9,8 +9,8 @@ Examples
 >>> params = Params(branch="嘉兴分公司", funnel_source="counts")
 >>> result = analyse(load_tables(params, ["stage_counts"]), params)
 >>> print(findings(result, "en")[0])  # doctest: +NORMALIZE_WHITESPACE
-The controllable step most worth fixing is “Potential→Contacted”: 339 customers lost in 2006,
-a loss rate of 54.2% (95% CI 50.3%–58.1%).
+The step most worth fixing is “Potential→Contacted”: it converted 45.8% in 2006; at its own
+best level of 2004 (48.7%) it would bring about 3 more Effective customers.
 >>> key_figures(result, "zh")["top_bottleneck"], key_figures(result, "en")["top_bottleneck"]
 ('潜在客户→接触客户', 'Potential→Contacted')
 """
@@ -36,14 +36,17 @@ def overall_conversion(result) -> tuple[float, float, float]:
 
 
 def findings(result, lang: str) -> list[str]:
-    """3–5 findings with their numbers: the controllable bottleneck with the slowest stage
-    before a deal is won, the bottleneck's sized gain, the biggest real year-over-year change,
-    what drove the change in last-stage customers with the change of pipeline velocity, and
-    the forecast with its range (or, for a counts-only branch, the peer position of the
-    bottleneck). Sections the branch cannot show are left out of their finding."""
+    """At most five findings in plain words: the step whose fixing is worth most (or that no
+    step gains anything), the step losing the most customers when it is another one, with the
+    slowest stage before a deal is won beside it, the largest year-over-year change beyond
+    chance, what drove the change in last-stage customers with the change of pipeline
+    velocity, and the forecast with its range (or, for a counts-only branch, the priority's
+    position among the branches). Statistics stay in the sections' tables; sections the
+    branch cannot show are left out of their finding."""
+    priority, biggest, slowest = _priority(result, lang), _biggest_loss(result, lang), _slowest(result, lang)
     lines = (
-        _joined(lang, _bottleneck(result, lang), _slowest(result, lang)),
-        _gain(result, lang),
+        priority if biggest else _joined(lang, priority, slowest),
+        _joined(lang, biggest, slowest) if biggest else None,
         _yoy(result, lang),
         _joined(lang, _driver(result, lang), _velocity(result, lang)),
         _joined(lang, _forecast(result, lang), _forecast_range(result, lang)) or _position(result, lang),
@@ -65,41 +68,60 @@ def _last_stage(result, lang: str) -> str:
     return result.stages[-1].label(lang)
 
 
-def _bottleneck(result, lang: str) -> str | None:
-    top = result.top
-    if top is None:
+def customers(value: float, lang: str) -> str:
+    """A sized number of customers as a reader takes it: whole, "about", never 3.3 people."""
+    if not value >= 0.5:
+        return t("funnel.under_one", lang)
+    return t("funnel.about_n", lang, n=num(value))
+
+
+def _has_peers(result) -> bool:
+    return len(result.peer_median) > 0
+
+
+def _priority(result, lang: str) -> str | None:
+    if result.top is None:
         return None
+    top = result.priority
+    if top is None:
+        return t("funnel.f_no_priority" if _has_peers(result) else "funnel.f_no_priority_alone", lang)
+    target = {"peer_median": "peer_median", "peer_top": "peer_top", "own_best": "best_rate"}[top["benchmark"]]
+    revenue = "" if pd.isna(top["gain_revenue"]) else t("funnel.f_revenue", lang, amount=num(top["gain_revenue"]))
     return t(
-        "funnel.f_bottleneck",
+        "funnel.f_priority",
         lang,
         transition=_step(result, top["transition"], lang),
         period=result.current,
-        lost=num(top["lost"]),
-        loss_rate=pct(top["loss_rate"]),
-        loss_low=pct(top["loss_low"]),
-        loss_high=pct(top["loss_high"]),
-    )
-
-
-def _gain(result, lang: str) -> str | None:
-    top = result.top
-    if top is None:
-        return None
-    step = _step(result, top["transition"], lang)
-    if not top["gain_customers"] > 0:
-        return t("funnel.f_no_gain", lang, transition=step)
-    gain = top["gain_customers"]
-    revenue = "" if pd.isna(top["gain_revenue"]) else t("funnel.f_revenue", lang, amount=num(top["gain_revenue"]))
-    values = dict(
-        transition=step,
         rate=pct(top["rate"]),
-        gain=f"{gain:,.1f}" if gain < 10 else num(gain),
+        benchmark=t(f"funnel.bench_{top['benchmark']}", lang, period=top["best_period"]),
+        target=pct(top[target]),
+        gain=customers(top["gain_customers"], lang),
         last=_last_stage(result, lang),
         revenue=revenue,
     )
-    if top["benchmark"] == "peer_median":
-        return t("funnel.f_gain_peer", lang, target=pct(top["peer_median"]), **values)
-    return t("funnel.f_gain_best", lang, target=pct(top["best_rate"]), best_period=top["best_period"], **values)
+
+
+def _biggest_loss(result, lang: str) -> str | None:
+    """The controllable step losing the most customers, when it is not the priority: a reader
+    looks there first, so the summary says why it is not where the gain is."""
+    ranked = result.bottlenecks
+    if ranked.empty or not (ranked["score"] > 0).any():
+        return None
+    loss = ranked.loc[ranked["score"].idxmax()]
+    priority = result.priority
+    if priority is not None and loss["transition"] == priority["transition"]:
+        return None
+    key = "funnel.f_biggest_loss" if _has_peers(result) else "funnel.f_biggest_loss_alone"
+    if loss["priority_gain"] > 0:
+        key = "funnel.f_biggest_loss_smaller"
+    return t(
+        key,
+        lang,
+        transition=_step(result, loss["transition"], lang),
+        period=result.current,
+        lost=num(loss["lost"]),
+        gain=customers(loss["gain_customers"], lang),
+    )
 
 
 def _yoy(result, lang: str) -> str | None:
@@ -111,17 +133,14 @@ def _yoy(result, lang: str) -> str | None:
     row = real.loc[real["diff"].abs().idxmax()]
     segment = "" if row["is_total"] else (f"{row['segment']} " if lang == "en" else row["segment"])
     return t(
-        "funnel.f_yoy",
+        "funnel.f_yoy_up" if row["diff"] > 0 else "funnel.f_yoy_down",
         lang,
         previous=result.previous,
         segment=segment,
         transition=_step(result, row["transition"], lang),
         before=pct(row["rate_previous"]),
         after=pct(row["rate_current"]),
-        diff=f"{row['diff'] * 100:+.1f}pp",
-        diff_low=f"{row['diff_low'] * 100:+.1f}pp",
-        diff_high=f"{row['diff_high'] * 100:+.1f}pp",
-        p=f"{row['p_adjusted']:.3g}",
+        points=f"{abs(row['diff']) * 100:.1f}",
     )
 
 
@@ -259,12 +278,27 @@ def _number(value) -> str:
     return "" if pd.isna(value) else f"{value:,.0f}"
 
 
+def conversion_benchmark(result) -> tuple[float | None, str | None]:
+    """What the overall conversion is judged against, and on what basis: the target from the
+    params (``target``), else the company's pooled rate over every branch in the data
+    (``company``); (None, None) without either."""
+    if result.conversion_target > 0:
+        return float(result.conversion_target), "target"
+    if pd.notna(result.company_conversion):
+        return float(result.company_conversion), "company"
+    return None, None
+
+
 def key_figures(result, lang: str) -> dict:
     """The key figures for ``summary.json`` (the leadership index reads these keys).
-    ``top_bottleneck`` is the step's name in the report language (the index translates it
-    by ``top_bottleneck_key`` when its language differs)."""
+    ``top_bottleneck`` is the priority step's name in the report language (the index
+    translates it by ``top_bottleneck_key`` when its language differs), None with
+    ``priority_found`` False when no step has a gain; ``overall_conversion_benchmark`` and
+    ``overall_conversion_basis`` what the conversion's light compares it with
+    (:func:`conversion_benchmark`)."""
     first, last, overall = overall_conversion(result)
-    top = result.top
+    benchmark, basis = conversion_benchmark(result)
+    top = result.priority
     get = (lambda k: top[k]) if top is not None else (lambda k: None)
     return {
         "current_period": result.current,
@@ -278,6 +312,10 @@ def key_figures(result, lang: str) -> dict:
         "top_bottleneck_lost": get("lost"),
         "top_bottleneck_gain_customers": get("gain_customers"),
         "top_bottleneck_gain_revenue": get("gain_revenue"),
+        "top_bottleneck_benchmark": get("benchmark"),
+        "priority_found": top is not None,
+        "overall_conversion_benchmark": benchmark,
+        "overall_conversion_basis": basis,
         "forecast_total": result.forecast["expected_amount"].sum() if result.forecasted else None,
         "backtest_error_pct": result.backtest_error.get("error_pct"),
         "warnings": len(result.notices),

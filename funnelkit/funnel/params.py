@@ -89,6 +89,12 @@ class Params(parameters.Params):
     deal_amount: float = param(
         0.0, "average deal in yuan for revenue sizing; 0: mean amount of the branch's won leads", low=0
     )
+    conversion_target: float = param(
+        0.0,
+        "target overall conversion from the first stage to the last, a fraction; 0: the company's pooled rate",
+        low=0,
+        high=1,
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this sales region (leads only); empty: every region")
     period: str = filter_param("period", "a year like 2006 or a span like 2004-2006; empty: every period")

@@ -3,7 +3,7 @@
 Each pivots and formats a table of :class:`~funnelkit.funnel.Result` for reading (counts
 beside percentages, intervals as ``[low, high]``) with headers and labels in ``lang``; the
 tidy tables themselves are what is saved as CSV. A view returns None where the branch cannot
-have the table (no leads with stage dates); :func:`no_dated_leads` says so instead.
+have the table (no leads with stage dates); the result's ``gaps`` say why.
 
 Examples
 --------
@@ -40,11 +40,6 @@ def _ci(low, high) -> str:
 
 def _too_few(flag, lang: str) -> str:
     return t("common.too_few", lang) if bool(flag) else ""
-
-
-def no_dated_leads(lang: str) -> str:
-    """What a section shows instead of a table the branch cannot have (no dated leads)."""
-    return t("common.no_data", lang, table=t("funnel.dated_leads", lang))
 
 
 def stages(result, lang: str) -> pd.DataFrame:
@@ -99,26 +94,34 @@ def transitions(result, lang: str) -> pd.DataFrame:
 
 
 def bottlenecks(result, lang: str) -> pd.DataFrame:
-    """The ranked transitions with their controllability and sized gains."""
+    """The transitions ranked by what fixing them is worth: the controllable gain first (in
+    whole customers and yuan, and the benchmark it is sized against), then the step's rate
+    beside the three benchmarks, the gain at each, and its losses."""
     b = result.bottlenecks
+    bench = [
+        t(f"funnel.bench_{k}", lang, period=p) if isinstance(k, str) else ""
+        for k, p in zip(b["benchmark"], b["best_period"])
+    ]
     return pd.DataFrame(
         {
             _c("rank", lang): b["rank"],
             _c("transition", lang): transition_labels(b["transition"], result.stages, lang),
-            _c("still_open", lang): b["still_open"].map(num),
-            _c("lost", lang): b["lost"].map(num),
-            _c("loss_rate", lang): b["loss_rate"].map(pct),
-            _c("ci", lang): [_ci(a, c) for a, c in zip(b["loss_low"], b["loss_high"])],
+            _c("gain_customers", lang): b["gain_customers"].map(num),
+            _c("gain_revenue", lang): b["gain_revenue"].map(num),
+            _c("benchmark", lang): [s if g > 0 else "" for s, g in zip(bench, b["gain_customers"].fillna(0))],
             _c("weight", lang): b["weight"].map(lambda w: f"{w:.1f}"),
-            _c("score", lang): b["score"].map(num),
             _c("rate", lang): b["rate"].map(pct),
             _c("peer_median", lang): b["peer_median"].map(pct),
+            _c("peer_top", lang): b["peer_top"].map(pct),
             _c("best", lang): [
                 f"{pct(r)} ({p})" if pd.notna(r) else "" for r, p in zip(b["best_rate"], b["best_period"])
             ],
             _c("gain_peer", lang): b["gain_peer"].map(num),
+            _c("gain_top", lang): b["gain_top"].map(num),
             _c("gain_best", lang): b["gain_best"].map(num),
-            _c("gain_revenue", lang): b["gain_revenue"].map(num),
+            _c("lost", lang): b["lost"].map(num),
+            _c("loss_rate", lang): b["loss_rate"].map(pct),
+            _c("still_open", lang): b["still_open"].map(num),
         }
     )
 

@@ -139,15 +139,22 @@ def _driver_findings(a, lang: str, *, top: int = 3) -> list[str]:
     return [t("lost.find_drivers_none", lang, attributes=("、" if lang == "zh" else ", ").join(names))]
 
 
+#: Bullets of the summary at most: what a manager reads in a minute.
+SUMMARY_LENGTH = 5
+
+
 def findings(a, lang: str) -> list[str]:
-    """The report's findings, in order: the mature deals' lost rate against the target, the
-    deals not yet mature with the bound if the open ones are lost, the change from last year
-    (overall, then groups whose change survives Holm), the attribute values that go most
-    clearly with losing more or less often, top reasons, the controllable share,
-    quasi-lost recovery and what the target still needs, the leading competitor, and
-    data-quality warnings if any."""
+    """The report's summary, at most :data:`SUMMARY_LENGTH` bullets in order: the mature
+    deals' lost rate against the target, the change from last year, the attribute values
+    that go most clearly with losing, top reasons, the controllable share, and quasi-lost
+    recovery (:func:`more_findings` holds the rest)."""
     if a.target_row.empty or not a.target_row["closed"].iloc[0]:
         return [t("lost.find_no_deals", lang, year=a.year)]
+    return _headline(a, lang)[:SUMMARY_LENGTH]
+
+
+def _headline(a, lang: str) -> list[str]:
+    """The findings in the summary's order of importance (the summary takes the first)."""
     r = a.target_row.iloc[0]
     texts = [
         t(
@@ -163,12 +170,24 @@ def findings(a, lang: str) -> list[str]:
             status=status_label(r["status"], lang),
         )
     ]
-    texts += _maturity_findings(r, a.maturity_days, lang)
-    texts += _yoy_finding(a.yoy, a.year, lang) + _group_yoy_finding(a.yoy_groups, lang)
-    texts += _driver_findings(a, lang)
+    # A summary read in a minute: the rate against target, its change, why deals are lost,
+    # the share the branch controls and what recovery brings; the rest stays in its section.
+    texts += _yoy_finding(a.yoy, a.year, lang)
+    texts += _driver_findings(a, lang)[:1]  # the clearest; the section lists the others
     texts += _top_reason_finding(a.shares, lang)
     texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
-    texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
+    return texts + _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
+
+
+def more_findings(a, lang: str) -> list[str]:
+    """The findings the summary leaves out: what recovery still needs for the target, the
+    other attribute values that go with losing, deals not yet mature, the groups'
+    year-over-year changes, the leading competitor and the data
+    warnings' count."""
+    if a.target_row.empty or not a.target_row["closed"].iloc[0]:
+        return []
+    texts = _headline(a, lang)[SUMMARY_LENGTH:] + _driver_findings(a, lang)[1:]
+    texts += _maturity_findings(a.target_row.iloc[0], a.maturity_days, lang) + _group_yoy_finding(a.yoy_groups, lang)
     if not a.competitors.empty:
         texts.append(
             t(

@@ -23,6 +23,8 @@ import re
 
 import pandas as pd
 
+from funnelkit.i18n import t
+
 from .labels import (
     category_label,
     column_label,
@@ -247,10 +249,28 @@ def lead_flow(result, lang: str) -> pd.DataFrame:
     )
 
 
+#: Terms shown per lost reason, on one line (the CSV holds every ranked term).
+TERMS_SHOWN = 5
+
+
 def note_terms(result, lang: str) -> pd.DataFrame:
-    """The most frequent terms of the lost deals' notes, per reason."""
-    table = result.terms
-    return _shown(table.assign(reason=mapped(table["reason"], reason_label, lang)), lang, percent=["share"])
+    """Per lost reason, one row: its notes and their most frequent terms with the notes that
+    hold each, ``价格（12）、资费（9）`` — a line a reader scans, not a long word list."""
+    table = result.terms.sort_values(["reason", "rank"], kind="stable")
+    sep = "、" if lang == "zh" else ", "
+    rows = [
+        {
+            "reason": reason,
+            "group_notes": int(group["group_notes"].iloc[0]),
+            "terms": sep.join(
+                t("lost.term_count", lang, term=term, n=int(n))
+                for term, n in zip(group["term"].head(TERMS_SHOWN), group["notes"].head(TERMS_SHOWN))
+            ),
+        }
+        for reason, group in table.groupby("reason", sort=False)
+    ]
+    shown = pd.DataFrame(rows, columns=["reason", "group_notes", "terms"])
+    return _shown(shown.assign(reason=mapped(shown["reason"], reason_label, lang)), lang)
 
 
 def note_examples(result, lang: str) -> pd.DataFrame:

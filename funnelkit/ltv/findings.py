@@ -8,7 +8,7 @@ Examples
 >>> from funnelkit.data.loading import load_tables
 >>> params = Params(branch="杭州分公司")
 >>> result = analyse(load_tables(params, ["transactions"]), params)
->>> print(findings(result, "en")[3])
+>>> print(findings(result, "en")[2])
 Projection: for 1,950 new customers, the 3-year LTV is 666 yuan each and the 5-year LTV 1,114 yuan.
 >>> key_figures(result)["ltv_3y"]
 666.4000706045528
@@ -24,25 +24,44 @@ from .lifecycle import decline_share, follows_inverted_u
 from .projection import ltv_at
 from .views import AT_RISK_ROWS, group_label, grouping_label
 
+#: Bullets of the summary at most: what a manager reads in a minute.
+SUMMARY_LENGTH = 5
+
 
 def findings(result, lang: str) -> list[str]:
-    """The written summary at the top of the report, one or two sentences per section:
-    retention, break-even, the projection and its scenario, the calculator, lifecycle stages
-    and their profit, churn by customer group, the RFM summary, the customer-base models and
-    their check, the retention model. A section the branch's data do not allow is left out
-    (the report shows its gap in its place)."""
-    return [
-        *_retention(result, lang),
+    """The summary at the top of the report, at most :data:`SUMMARY_LENGTH` bullets:
+    first-year retention, break-even, the projection and the value of higher retention, the
+    valuable customers at risk, churn by customer group (:func:`more_findings` holds the rest;
+    a section the branch's data do not allow is left out, its gap shows in its place)."""
+    return _headline(result, lang)[:SUMMARY_LENGTH]
+
+
+def _headline(result, lang: str) -> list[str]:
+    """The summary's findings in order of importance (the summary takes the first)."""
+    found = [
+        *_retention(result, lang)[:1],
         _break_even(result, lang),
         *_projection(result, lang),
+        *_customer_base(result, lang),
+        *_churn(result, lang),
+    ]
+    return [text for text in found if text]
+
+
+def more_findings(result, lang: str) -> list[str]:
+    """The findings the summary leaves out: those past its length, the retention trend, the
+    calculator, lifecycle stages and their profit, the RFM summary, the check of the
+    customer-base models on held-out months and the retention model."""
+    found = [
+        *_headline(result, lang)[SUMMARY_LENGTH:],
+        *_retention(result, lang)[1:],
         _calculator(result, lang),
         *_lifecycle(result, lang),
-        *_churn(result, lang),
         *_rfm(result, lang),
-        *_customer_base(result, lang),
         *_holdout(result, lang),
         *_survival(result, lang),
     ]
+    return [text for text in found if text]
 
 
 def _retention(result, lang: str) -> list[str]:
@@ -225,7 +244,8 @@ def _survival(result, lang: str) -> list[str]:
 
 def key_figures(result) -> dict:
     """The key figures for ``summary.json`` (the leadership index reads ``ltv_3y``); a figure
-    of a section the branch's data do not allow is None."""
+    of a section the branch's data do not allow is None. The index also reads ``ltv_3y_target``
+    (None when the params set no target)."""
     known = result.tenure_rates["retention_rate"].dropna()
     period = result.params.cohort_period
     projected = result.has("projection")
@@ -234,6 +254,7 @@ def key_figures(result) -> dict:
     return {
         "first_year_retention": float(known.iloc[0]) if len(known) else None,
         "ltv_3y": ltv_at(result.projection, 3) if projected else None,
+        "ltv_3y_target": result.params.ltv_3y_target or None,
         "ltv_final": ltv_at(result.projection, years) if projected else None,
         "ltv_final_scenario": ltv_at(result.scenario, years) if projected else None,
         "projection_years": years,

@@ -201,6 +201,9 @@ class Params(parameters.Params):
     survival_periods: int = param(
         10, "retention model: cohort periods the fitted retention curve is projected to", low=1
     )
+    ltv_3y_target: float = param(
+        0.0, "target 3-year value per new customer in yuan; 0: no target (the index shows no light)", low=0
+    )
     segment: str = filter_param("segment", "only this customer segment; empty: every segment")
     region: str = filter_param("region", "only this region; empty: every region")
 

@@ -93,3 +93,34 @@ def rfm_overview(rfm: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
         .assign(one_time_share=one_time)
     )
+
+
+#: Bands of repeat purchases (``frequency``): code → (lowest, highest), the highest open.
+REPEAT_BANDS = {"once": (0, 0), "repeat_1_2": (1, 2), "repeat_3_5": (3, 5), "repeat_6_plus": (6, np.inf)}
+
+
+def repeat_segments(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Customers by how often they came back (:data:`REPEAT_BANDS` of ``frequency``): how
+    many, their share, the mean value of their repeat purchases and the median time since
+    their last purchase (``T − recency``, in the RFM table's unit).
+
+    Returns
+    -------
+    DataFrame
+        ``band, customers, share, monetary_value, idle`` in band order; a band without
+        customers has 0 customers and blank figures.
+    """
+    idle = rfm["T"] - rfm["recency"]
+    rows = []
+    for band, (low, high) in REPEAT_BANDS.items():
+        inside = rfm["frequency"].between(low, high)
+        rows.append(
+            {
+                "band": band,
+                "customers": int(inside.sum()),
+                "share": float(inside.mean()) if len(rfm) else np.nan,
+                "monetary_value": rfm.loc[inside, "monetary_value"].mean() if low > 0 else np.nan,
+                "idle": idle[inside].median(),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -28,10 +28,8 @@ from funnelkit.i18n import t
 
 from .analysis import MIX_BY
 from .lifecycle import UNKNOWN
-from .rfm import UNIT_DAYS
+from .rfm import UNIT_DAYS, repeat_segments
 
-#: Customers of the RFM table shown; the CSV has every customer.
-RFM_ROWS = 10
 #: Columns of whole counts: shown without decimals.
 COUNTS = {
     "customers",
@@ -58,7 +56,11 @@ def _label(column: str, lang: str) -> str:
     return t(f"ltv.col_{column}", lang)
 
 
-def _cell(value, *, percent: bool = False, digits: int = 2) -> str:
+#: Figures that are not yuan or counts and keep decimals (everything else is shown whole).
+FRACTIONAL = {"orders_per_year": 2, "discount_factor": 4, "mean": 1, "q1": 1, "median": 1, "q3": 1}
+
+
+def _cell(value, *, percent: bool = False, digits: int = 0) -> str:
     if pd.isna(value):
         return ""
     return f"{value:.1%}" if percent else f"{value:,.{digits}f}"
@@ -68,16 +70,17 @@ def _show(
     table: pd.DataFrame, lang: str, *, percent: Iterable[str] = (), digits: dict[str, int] | None = None
 ) -> pd.DataFrame:
     """``table`` as text with its headers in ``lang``: ``percent`` columns as 12.3%, counts with
-    thousands separators, years and periods as written, other numbers with two decimals (or
-    ``digits``); blank for a missing value. Period columns (``"0"``, ``"1"`` …) keep their name."""
-    percent, digits = set(percent), {**dict.fromkeys(COUNTS, 0), **(digits or {})}
+    thousands separators, years and periods as written, yuan whole, the :data:`FRACTIONAL`
+    figures with their decimals (or ``digits``); blank for a missing value. Period columns
+    (``"0"``, ``"1"`` …) keep their name."""
+    percent, digits = set(percent), {**dict.fromkeys(COUNTS, 0), **FRACTIONAL, **(digits or {})}
     out = {}
     for column in table.columns:
         values = table[column]
         if column in CALENDAR or not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             shown = values.map(lambda v: "" if pd.isna(v) else str(v))
         else:
-            shown = values.map(lambda v, c=column: _cell(v, percent=c in percent, digits=digits.get(c, 2)))
+            shown = values.map(lambda v, c=column: _cell(v, percent=c in percent, digits=digits.get(c, 0)))
         out[column if column.isdigit() else _label(column, lang)] = shown
     return pd.DataFrame(out, index=table.index).reset_index(drop=True)
 
@@ -143,7 +146,7 @@ def assumptions(result, lang: str) -> pd.DataFrame | None:
     sources = result.assumptions["sources"]
     return pd.DataFrame(
         {
-            _label("input", lang): list(inputs),
+            _label("input", lang): [t(f"ltv.input_{k}", lang) for k in inputs],
             _label("value", lang): [show(v) for v in inputs.values()],
             _label("source", lang): [t(f"ltv.source_{sources.get(k, 'params')}", lang) for k in inputs],
         }
@@ -171,9 +174,16 @@ def comparison(result, lang: str) -> pd.DataFrame | None:
     return None if result.comparison is None else _show(result.comparison, lang)
 
 
+#: Years of the individual calculator shown (and its last year); the CSV has every year.
+CALCULATOR_YEARS = (1, 2, 3, 5, 10)
+
+
 def calculator(result, lang: str) -> pd.DataFrame:
-    """The individual LTV calculator, year by year."""
-    return _show(result.calculator, lang, digits={"discount_factor": 4})
+    """The individual LTV calculator at its milestone years (:data:`CALCULATOR_YEARS` and the
+    last): the cumulative value is what changes; twenty equal yearly rows say nothing more."""
+    table = result.calculator
+    shown = table[table["year"].isin(CALCULATOR_YEARS) | (table["year"] == table["year"].max())]
+    return _show(shown, lang)
 
 
 def lifecycle(result, lang: str) -> pd.DataFrame:
@@ -209,9 +219,12 @@ def rfm_overview(result, lang: str) -> pd.DataFrame:
     return _show(table, lang, percent=["one_time_share"])
 
 
-def rfm_customers(result, lang: str) -> pd.DataFrame:
-    """The first customers of the RFM table (every customer is in ``rfm.csv``)."""
-    return _show(result.rfm.head(RFM_ROWS), lang)
+def rfm_segments(result, lang: str) -> pd.DataFrame:
+    """Customers by how often they came back (:func:`~funnelkit.ltv.rfm.repeat_segments`);
+    every customer's row is in ``rfm.csv``."""
+    table = repeat_segments(result.rfm)
+    table = table.assign(band=table["band"].map(lambda b: t(f"ltv.band_{b}", lang)))
+    return _show(table, lang, percent=["share"])
 
 
 def alive_bands(result, lang: str) -> pd.DataFrame | None:

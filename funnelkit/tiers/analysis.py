@@ -106,6 +106,7 @@ class Result(AnalysisResult):
     cadence_table: pd.DataFrame | None
     owners: pd.DataFrame | None
     overdue: pd.DataFrame | None
+    premium_share_target: float = 0.0  # from params; 0: none set
 
 
 def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result:
@@ -174,4 +175,5 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
         cadence_table=when("cadence", lambda: cadence.cadence_by_tier(contacts)),
         owners=when("cadence", lambda: cadence.overdue_owner_counts(contacts)),
         overdue=when("cadence", lambda: cadence.overdue_by_owner(contacts)),
+        premium_share_target=params.premium_share_target,
     )

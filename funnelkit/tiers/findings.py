@@ -30,11 +30,17 @@ def _listing(values, lang) -> str:
     return ("、" if lang == "zh" else ", ").join(map(str, values)) if values else t("tiers.none_listed", lang)
 
 
+def _difference(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
 def key_figures(result) -> dict:
     """The figures ``summary.json`` carries for the leadership index.
 
     ``tier_shares`` (current year, fractions), ``premium_share`` and ``premium_share_previous``,
-    ``premium_growth`` (relative change in the premium count), ``top_region`` and
+    ``premium_share_change`` (the share's change, a fraction: 0.01 is one point),
+    ``premium_growth`` (relative change in the premium *count*), ``premium_share_target``
+    (from the params; None when not set), ``top_region`` and
     ``top_industry`` (where premium customers are most numerous), ``referral_share_existing``
     and ``current_year``.
     """
@@ -67,6 +73,8 @@ def key_figures(result) -> dict:
         "premium_share": share_of(current),
         "premium_share_previous": share_of(previous) if previous is not None else None,
         "premium_growth": count_of(current) / before - 1 if before else None,
+        "premium_share_change": _difference(share_of(current), share_of(previous) if previous is not None else None),
+        "premium_share_target": result.premium_share_target or None,
         "top_region": top(by_region, "region"),
         "top_industry": top(by_industry, "industry"),
         "referral_share_existing": float(existing.iloc[0]) if len(existing) and pd.notna(existing.iloc[0]) else None,
@@ -103,6 +111,7 @@ def _tier_findings(figures, shares, basis, lang) -> list[str]:
                 previous_n=n_before,
                 current_n=n_now,
                 growth=f"{change:+.1%}",
+                points=f"{figures['premium_share_change'] * 100:+.1f}",
                 previous_share=pct(figures["premium_share_previous"]),
                 current_share=pct(figures["premium_share"]),
             )
@@ -133,7 +142,7 @@ def _concentration_findings(figures, regions, rule, concentration, top_k, lang) 
                 top_k=top_k,
                 top_k_share=pct(region["top_k_share"]),
                 hhi=f"{region['hhi']:.2f}",
-                effective=f"{region['effective_groups']:.1f}",
+                effective=f"{region['effective_groups']:.0f}",
             ),
         ]
     out.append(
@@ -251,18 +260,35 @@ def _cadence_findings(by_tier, owners, policy, end, contacts, lang) -> list[str]
     ]
 
 
+#: Bullets of the summary at most: what a manager reads in a minute.
+SUMMARY_LENGTH = 5
+
+
 def findings(result, lang: str = "zh") -> list[str]:
-    """The written summary of the tier report, one sentence per finding."""
+    """The summary of the tier report, at most :data:`SUMMARY_LENGTH` bullets: the tier mix,
+    the premium tier's change, the regions to build on and to fix, and follow-up against the
+    visit policy with the most overdue owner (:func:`more_findings` holds the rest)."""
     figures = key_figures(result)
+    tier = _tier_findings(figures, result.shares, result.basis, lang)
+    regions = _concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang)
+    cadence = _cadence_findings(
+        result.cadence_table, result.owners, result.policy, result.visit_end, result.contacts_in_window, lang
+    )
+    return [tier[0], *tier[2:], regions[-1], *cadence][:SUMMARY_LENGTH]
+
+
+def more_findings(result, lang: str = "zh") -> list[str]:
+    """The findings the summary leaves out: how customers were tiered, where premium
+    customers concentrate, tier migration, value tiers and referrals."""
+    figures = key_figures(result)
+    tier = _tier_findings(figures, result.shares, result.basis, lang)
+    regions = _concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang)
     return [
-        *_tier_findings(figures, result.shares, result.basis, lang),
-        *_concentration_findings(figures, result.regions, result.rule, result.spread, result.top_k, lang),
+        tier[1],
+        *regions[:-1],
         *_migration_findings(result.movement, result.previous_year, lang),
         *_value_findings(result.top_share, result.value_table, lang),
         *_referral_findings(result.per_tier, result.sources, result.actions, result.year, lang),
-        *_cadence_findings(
-            result.cadence_table, result.owners, result.policy, result.visit_end, result.contacts_in_window, lang
-        ),
     ]
 
 

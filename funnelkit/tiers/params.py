@@ -60,6 +60,9 @@ class Params(parameters.Params):
         "key / weak regions: their share of these tiers against the branch's",
         rule=_checked_by(region_rule),
     )
+    premium_share_target: float = param(
+        0.0, "target share of premium customers, a fraction; 0: no target (the index shows no light)", low=0, high=1
+    )
     top_k: int = param(3, "concentration: share of a tier in its top_k regions or industries", low=1)
     value_bands: list = param(
         list(DEFAULT_BANDS), "sales-amount bands in yuan, lowest bound first", rule=_checked_by(check_bands)

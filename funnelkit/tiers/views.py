@@ -229,8 +229,17 @@ def overdue_owners(result, lang: str) -> pd.DataFrame | None:
     return _show(result.owners, lang, percent=["overdue_share"])
 
 
+#: Overdue customers shown per sales owner (the longest waits); the CSV lists every one.
+OVERDUE_PER_OWNER = 3
+
+
 def overdue(result, lang: str) -> pd.DataFrame | None:
-    """Overdue customers by owner, with days since the last call and visit."""
-    if result.overdue is None:
+    """Each sales owner's longest-waiting overdue customers (:data:`OVERDUE_PER_OWNER`), with
+    days since the last call and visit, owners with the most overdue customers first: a list
+    every owner finds a start in, not the first owner's whole list."""
+    if result.overdue is None or result.owners is None:
         return None
-    return _show(result.overdue, lang)
+    order = {owner: i for i, owner in enumerate(result.owners["owner"])}
+    rows = result.overdue.groupby("owner", sort=False).head(OVERDUE_PER_OWNER)
+    rows = rows.sort_values("owner", key=lambda o: o.map(order), kind="stable")
+    return _show(rows.reset_index(drop=True), lang)

@@ -32,11 +32,14 @@ BRANCHES = {
             "top_bottleneck_lost": 120.0,
             "top_bottleneck_gain_customers": 12.4,
             "top_bottleneck_gain_revenue": 1234567.8,
+            "priority_found": True,
+            "overall_conversion_benchmark": 0.16,
+            "overall_conversion_basis": "company",
             "current_period": "2006",
         },
         {"lost_rate": 0.50, "lost_rate_target": 0.60, "status": "on_track"},
-        {"premium_share": 0.10, "premium_growth": -0.10},
-        {"ltv_3y": 1500.0},
+        {"premium_share": 0.10, "premium_share_target": 0.08, "premium_share_change": -0.02, "premium_growth": -0.10},
+        {"ltv_3y": 1500.0, "ltv_3y_target": 1000.0},
     ),
     "beta": (
         EVIL,
@@ -49,16 +52,19 @@ BRANCHES = {
             "top_bottleneck_lost": 70.0,
             "top_bottleneck_gain_customers": 3.0,
             "top_bottleneck_gain_revenue": 5000.0,
+            "priority_found": True,
+            "overall_conversion_benchmark": 0.20,
+            "overall_conversion_basis": "target",
             "current_period": "2006",
         },
         {"lost_rate": 0.62, "lost_rate_target": 0.60, "status": "at_risk"},
-        {"premium_share": 0.08, "premium_growth": 0.20},
-        {"ltv_3y": 900.0},
+        {"premium_share": 0.08, "premium_share_target": None, "premium_share_change": 0.01, "premium_growth": 0.20},
+        {"ltv_3y": 900.0, "ltv_3y_target": None},
     ),
     "gamma": (
         "丙分公司",
         {
-            "overall_conversion": 0.13,
+            "overall_conversion": 0.11,
             "pipeline_velocity": 800.0,
             "pipeline_velocity_change": -50.0,
             "top_bottleneck": "接触客户→意向客户",
@@ -66,10 +72,13 @@ BRANCHES = {
             "top_bottleneck_lost": 40.0,
             "top_bottleneck_gain_customers": 1.0,
             "top_bottleneck_gain_revenue": 800.0,
+            "priority_found": True,
+            "overall_conversion_benchmark": 0.16,
+            "overall_conversion_basis": "company",
             "current_period": "2006",
         },
         {"lost_rate": 0.75, "lost_rate_target": 0.60, "status": "off_track"},
-        {"premium_share": 0.05, "premium_growth": 0.10},
+        {"premium_share": 0.05, "premium_share_target": 0.06, "premium_share_change": -0.01, "premium_growth": 0.10},
         None,
     ),
 }
@@ -162,7 +171,7 @@ def test_figures_on_the_page_match_each_summary(run):
         "gain_revenue": (1, "top_bottleneck_gain_revenue"),
         "lost_rate": (2, "lost_rate"),
         "premium_share": (3, "premium_share"),
-        "premium_growth": (3, "premium_growth"),
+        "premium_share_change": (3, "premium_share_change"),
         "ltv_3y": (4, "ltv_3y"),
     }
     for slug, (branch, *_) in BRANCHES.items():
@@ -183,7 +192,7 @@ def test_figures_on_the_page_match_each_summary(run):
     assert "较上年" not in _cell(soup, EVIL, "pipeline_velocity").get_text()
     assert _shown(soup, "甲分公司", "gain_revenue") == "1,234,568"
     assert _shown(soup, "甲分公司", "gain_customers") == "12"
-    assert _shown(soup, "甲分公司", "premium_growth") == "-10.0%"
+    assert _shown(soup, "甲分公司", "premium_share_change") == "-2.0"  # points, not per cent
     assert _shown(soup, "甲分公司", "ltv_3y") == "1,500"
     assert _shown(soup, "丙分公司", "top_bottleneck") == "接触客户→意向客户"
     lost = _cell(soup, "丙分公司", "lost_rate")
@@ -199,40 +208,112 @@ def test_traffic_lights_on_hand_picked_values(run):
 
     # Lost rate by its status against target.
     assert [light(b, "lost_rate") for b in ("甲分公司", EVIL, "丙分公司")] == ["green", "amber", "red"]
-    # Conversion: median 0.16; 0.20/0.16 = 1.25 green, 1.0 green, 0.13/0.16 = 0.8125 (0.75-0.90) amber.
-    assert [light(b, "overall_conversion") for b in ("甲分公司", EVIL, "丙分公司")] == ["green", "green", "amber"]
-    # Premium share: median 0.08; 0.05/0.08 = 0.625 < 0.75 red.
-    assert light("丙分公司", "premium_share") == "red" and light("甲分公司", "premium_share") == "green"
-    # Growth: median 0.10; alpha is 0.20 points below (> 15) red, gamma 0 below green.
-    assert light("甲分公司", "premium_growth") == "red" and light("丙分公司", "premium_growth") == "green"
-    # LTV of two branches only (gamma failed): no peer light; gains never carry one.
-    assert light("甲分公司", "ltv_3y") is None and light("甲分公司", "gain_revenue") is None
+    # Conversion against each branch's own benchmark: 0.20 / 0.16 company = 1.25 green,
+    # 0.16 / 0.20 target = 0.80 amber, 0.11 / 0.16 company = 0.69 red.
+    assert [light(b, "overall_conversion") for b in ("甲分公司", EVIL, "丙分公司")] == ["green", "amber", "red"]
+    assert _cell(soup, "甲分公司", "overall_conversion").small.get_text() == "全公司 16.0%"
+    assert _cell(soup, EVIL, "overall_conversion").small.get_text() == "目标 20.0%"
+    # Premium share against its target: 0.10 / 0.08 green, 0.05 / 0.06 = 0.83 amber, no target: no light.
+    assert [light(b, "premium_share") for b in ("甲分公司", EVIL, "丙分公司")] == ["green", None, "amber"]
+    # Its change on last year in points: −2.0 red (a fall of more than 1.5), +1.0 green, −1.0 amber.
+    assert [light(b, "premium_share_change") for b in ("甲分公司", EVIL, "丙分公司")] == ["red", "green", "amber"]
+    # LTV: 1500 against a target of 1000 green; no target, no light; gains never carry one.
+    assert light("甲分公司", "ltv_3y") == "green" and light(EVIL, "ltv_3y") is None
+    assert light("甲分公司", "gain_revenue") is None
     # Not colour alone: a text label and an aria label naming the reason.
     mark = _cell(soup, "丙分公司", "lost_rate").find("span", class_="light")
     assert mark.get_text() == "落后" and mark["aria-label"] == "落后：战败率75.0%，目标60.0%"
-    assert "中位数" in soup.select_one("details.rules").get_text()
+    mark = _cell(soup, "丙分公司", "premium_share_change").find("span", class_="light")
+    assert mark["aria-label"] == "关注：较上年-1.0个百分点"
+    rules = soup.select_one("details.rules").get_text()
+    assert "全公司合并转化率" in rules and "中位数" not in rules
+
+
+def _figures(**columns) -> pd.DataFrame:
+    """A key-figure table as :func:`key_figures_table` makes it, every figure empty unless given."""
+    n = len(next(iter(columns.values())))
+    empty = {c: [None] * n for c in ("lost_status", "lost_rate", "lost_rate_target", "premium_share_change")}
+    empty |= {c: [None] * n for c in ("overall_conversion", "conversion_benchmark", "conversion_basis")}
+    empty |= {c: [None] * n for c in ("premium_share", "premium_share_target", "ltv_3y", "ltv_3y_target")}
+    frame = pd.DataFrame({**empty, **columns})
+    texts = ("slug", "lost_status", "conversion_basis")
+    return frame.astype({c: float for c in frame if c not in texts})
 
 
 def test_traffic_lights_function_keeps_rule_boundaries():
-    figures = pd.DataFrame(
-        {
-            "slug": list("abcd"),
-            "overall_conversion": [0.10, 0.10, 0.09, 0.074],
-            "premium_growth": [0.0, 0.0, -0.04, -0.16],
-            "premium_share": [None] * 4,
-            "ltv_3y": [None] * 4,
-            "lost_status": [None, "on_track", None, "weird"],
-            "lost_rate": [None, 0.3, None, 0.4],
-            "lost_rate_target": [None, 0.5, None, 0.5],
-        }
+    figures = _figures(
+        slug=list("abcd"),
+        overall_conversion=[0.10, 0.09, 0.0675, 0.074],
+        conversion_benchmark=[0.10, 0.10, 0.09, None],
+        conversion_basis=["company", "target", "company", None],
+        premium_share_change=[0.0, -0.005, -0.0051, -0.016],
+        lost_status=[None, "on_track", None, "weird"],
+        lost_rate=[None, 0.3, None, 0.4],
+        lost_rate_target=[None, 0.5, None, 0.5],
     )
-    lights = traffic_lights(figures).set_index(["slug", "figure"])["light"]
-    # conversion median 0.095: 0.09/0.095 = 0.947 green; 0.074/0.095 = 0.779 amber.
-    assert lights["c", "overall_conversion"] == "green" and lights["d", "overall_conversion"] == "amber"
-    # growth median -0.02: c is 0.02 below green, d 0.14 below amber.
-    assert lights["c", "premium_growth"] == "green" and lights["d", "premium_growth"] == "amber"
-    assert lights["b", "lost_rate"] == "green" and ("d", "lost_rate") not in lights.index  # unknown status
-    assert not any(f == "premium_share" for _, f in lights.index)
+    lights = traffic_lights(figures).set_index(["slug", "figure"])
+    light = lights["light"]
+    # 0.09 / 0.10 = 0.90 exactly: still green; 0.0675 / 0.09 = 0.75 exactly: amber, not red.
+    assert light["a", "overall_conversion"] == "green" and light["b", "overall_conversion"] == "green"
+    assert light["c", "overall_conversion"] == "amber" and ("d", "overall_conversion") not in light.index
+    assert lights.loc[("b", "overall_conversion"), "basis"] == "target"
+    assert lights.loc[("c", "overall_conversion"), "basis"] == "company"
+    # share change: a fall of exactly half a point green, just over amber, over 1.5 points red.
+    assert [light[s, "premium_share_change"] for s in "abcd"] == ["green", "green", "amber", "red"]
+    assert light["b", "lost_rate"] == "green" and ("d", "lost_rate") not in light.index  # unknown status
+    assert not any(f in ("premium_share", "ltv_3y") for _, f in light.index)  # no target, no light
+
+
+def test_lights_stay_when_branches_come_and_go():
+    five = _figures(
+        slug=["hangzhou", "jiaxing", "ningbo", "shaoxing", "wenzhou"],
+        overall_conversion=[0.022, 0.029, 0.019, 0.016, 0.014],
+        conversion_benchmark=[0.020] * 5,
+        conversion_basis=["company"] * 5,
+        premium_share=[0.040, 0.043, 0.040, 0.039, 0.029],
+        premium_share_target=[0.04] * 5,
+        premium_share_change=[0.0, 0.01, 0.005, 0.002, -0.002],
+        ltv_3y=[666.0, 693.0, 726.0, 642.0, 650.0],
+        ltv_3y_target=[700.0] * 5,
+    )
+    before = traffic_lights(five)
+    # a sixth branch far off every figure (a copy of one with a tenth of its values), then one fewer
+    sixth = five.iloc[[0]].assign(
+        slug="copy", overall_conversion=0.002, premium_share=0.004, premium_share_change=-0.05, ltv_3y=66.0
+    )
+    added = traffic_lights(pd.concat([five, sixth], ignore_index=True))
+    removed = traffic_lights(five[five["slug"] != "ningbo"])
+    key = ["slug", "figure"]
+    pd.testing.assert_frame_equal(
+        added[added["slug"] != "copy"].sort_values(key, ignore_index=True), before.sort_values(key, ignore_index=True)
+    )
+    expected = before[before["slug"] != "ningbo"].sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(removed.sort_values(key, ignore_index=True), expected)
+    assert set(added.loc[added["slug"] == "copy", "light"]) == {"red"}
+    assert len(before) == 5 * 4  # conversion, premium share, its change and LTV for each branch
+
+
+def test_a_branch_without_a_gain_says_so(tmp_path):
+    run = tmp_path / "20260101-000000-none"
+    figures = {
+        "overall_conversion": 0.2,
+        "top_bottleneck": None,
+        "top_bottleneck_key": None,
+        "top_bottleneck_gain_customers": None,
+        "top_bottleneck_gain_revenue": None,
+        "priority_found": False,
+        "current_period": "2006",
+    }
+    (run / "solo" / "funnel").mkdir(parents=True)
+    (run / "solo" / "funnel.html").write_text("<html></html>", encoding="utf-8")
+    summary = {"notebook": "funnel", "branch": "甲分公司", "lang": "zh", "tables": [], "figures": figures}
+    (run / "solo" / "funnel" / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    soup = BeautifulSoup(
+        write_index(run, [Result("solo", "甲分公司", "funnel", "ok")]).read_text("utf-8"), "html.parser"
+    )
+    assert _shown(soup, "甲分公司", "top_bottleneck") == "各环节均已达标杆，无可测算的改善空间"
+    assert _shown(soup, "甲分公司", "gain_customers") == "0" and _shown(soup, "甲分公司", "gain_revenue") == "0"
+    assert _shown(soup, "甲分公司", "lost_rate") == "无"  # not run: nothing to say
 
 
 def test_key_figures_table_is_one_row_per_branch():

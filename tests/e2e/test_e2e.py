@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from bs4 import BeautifulSoup
@@ -79,3 +80,40 @@ def test_summary_carries_the_key_figures(demo_run, branch, notebook):
     assert KEY_FIGURES[notebook] <= set(summary["figures"])
     for table in summary["tables"]:
         assert (demo_run.run_dir / branch / notebook / table).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+#: Words a manager should not meet in a summary: statistics' names, codes, half a customer.
+JARGON = re.compile(
+    r"p\s*[=<]|Wilson|Holm|Brier|Newcombe|BTYD|校正后|赫芬达尔|\bpp\b|95% ?区间|\d\.\d+ ?(位|人|名|个区域|个商机)"
+)
+CODE = re.compile(r"[A-Za-z_][A-Za-z_0-9]+")
+ALLOWED_WORDS = {"VIP"}  # a customer tier's name in Chinese business use
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+@pytest.mark.parametrize("branch", BRANCHES)
+def test_reader_text_is_plain(demo_run, branch, notebook):
+    soup = BeautifulSoup((demo_run.run_dir / branch / f"{notebook}.html").read_text(encoding="utf-8"), "html.parser")
+    summary = soup.select_one(".fk-findings")
+    assert 1 <= len(summary.select("li")) <= 5
+    lines = [li.get_text() for li in soup.select(".fk-findings li, .fk-warnings li")]
+    lines += [p.get_text() for p in soup.select(".fk-gap")]
+    assert lines
+    for line in lines:
+        assert not JARGON.search(line), line
+        assert not set(CODE.findall(line)) - ALLOWED_WORDS, line
+
+
+def test_index_names_each_priority_with_its_gain(demo_run):
+    soup = BeautifulSoup((demo_run.run_dir / "index.html").read_text(encoding="utf-8"), "html.parser")
+    rows = soup.select("#key-figures tbody tr")
+    assert len(rows) == len(BRANCHES)
+    for row in rows:
+        step = row.find("td", attrs={"data-key": "top_bottleneck"}).get_text()
+        gain = float(row.find("td", attrs={"data-key": "gain_customers"})["data-value"] or 0)
+        assert gain > 0 or "无可测算的改善空间" in step, (step, gain)
+    headers = [th.get_text() for th in soup.select("#key-figures thead th")]
+    assert any("百分点" in h for h in headers)
+    hangzhou = json.loads((demo_run.run_dir / "hangzhou" / "funnel" / "summary.json").read_text(encoding="utf-8"))
+    figures = hangzhou["figures"]
+    assert figures["top_bottleneck_key"] == "paying>effective" and round(figures["top_bottleneck_gain_customers"]) == 18

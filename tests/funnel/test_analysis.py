@@ -89,12 +89,20 @@ def test_diagnosis_from_leads(data, tmp_path):
     # the summary's numbers are the tables' numbers
     top = d.bottlenecks.iloc[0]
     assert figures["top_bottleneck_key"] == top["transition"]
-    assert figures["top_bottleneck"] == transition_label(top["transition"], d.stages, "zh") == "乙→丙"
-    assert key_figures(d, "en")["top_bottleneck"] == "B→C"
+    # b→c (0.367 settled) is above both peers in 2006 and its own 2005: no gain, however many
+    # it loses; a→b (173 / 211 settled) is below 宁波's 0.840, so the better quarter of the
+    # two others, 0.8191 + 0.75 × (0.8402 − 0.8191), gains 61 × (0.8349 / 0.8199 − 1) ≈ 1.1
+    assert figures["top_bottleneck"] == transition_label(top["transition"], d.stages, "zh") == "甲→乙"
+    assert key_figures(d, "en")["top_bottleneck"] == "A→B"
+    top_quarter = 0.819095 + 0.75 * (0.840206 - 0.819095)
+    assert top["benchmark"] == "peer_top" and top["peer_top"] == pytest.approx(top_quarter, abs=1e-6)
+    assert top["gain_customers"] == pytest.approx(61 * (top["peer_top"] / top["rate"] - 1))
+    assert top["gain_customers"] == pytest.approx(1.1177, abs=1e-4)
+    assert top["priority_gain"] == pytest.approx(0.2 * top["gain_customers"])
     whole = d.stage_rates[d.stage_rates["is_total"] & (d.stage_rates["period"] == "2006")]
     assert figures["overall_conversion"] == pytest.approx(whole["count"].iloc[-1] / whole["count"].iloc[0])
     assert figures["forecast_total"] == pytest.approx(d.forecast["expected_amount"].sum())
-    assert f"{top['lost']:,.0f}" in items[0]
+    assert "“甲→乙”" in items[0] and "约1位" in items[0]
     report = Report("funnel", branch="杭州分公司", output_dir=str(tmp_path))
     saved = report.publish(d, figures)
     assert saved == sorted(f"{name}.csv" for name in d.SAVED)
@@ -119,7 +127,7 @@ def test_counts_only_branch_has_the_same_funnel(data):
     assert set(by_counts.tables()) == set(by_counts.SAVED) - dated
     # the sections that need dated leads say why they are not shown
     assert set(by_counts.gaps) == {"forecast_range", "velocity", "velocity_change", "stage_time"}
-    assert {gap.key for gap in by_counts.gaps.values()} == {"funnel.gap_counts_only"}
+    assert {gap.key for gap in by_counts.gaps.values()} == {"funnel.gap_counts_source"}
     # the same funnel; the leads form also knows which customers are still open
     pd.testing.assert_frame_equal(by_leads.stage_rates, by_counts.stage_rates)
     assert by_counts.transitions["still_open"].isna().all() and by_leads.transitions["still_open"].sum() > 0
@@ -150,7 +158,7 @@ def test_charts_draw(data):
     assert len(plots.change_waterfall(d).axes[0].patches) == 5
     peer = plots.peer_funnel(d, lang="en").axes[0]
     assert len(peer.collections) == 2  # peers and this branch
-    assert peer.get_title() == "“B→C” conversion: this branch and its peers"
+    assert peer.get_title() == "“A→B” conversion: this branch and its peers"  # the priority
     # drawn on a given Axes, the chart returns that Axes' Figure
     _, ax = plt.subplots()
     assert plots.loss_heatmap(d, ax=ax) is ax.figure

@@ -62,15 +62,49 @@ def test_yoy_flags_small_groups(transitions):
     assert funnel_stats.yoy_tests(transitions, current="2006", previous=None, adjust="holm", min_group=MIN_GROUP).empty
 
 
-def test_bottleneck_ranking_follows_controllability(transitions):
-    # 2006: a→b loses 80, b→c loses 50
-    ranked = _bottlenecks(transitions, period="2006", controllability={"a>b": 0.2})
-    assert ranked["transition"].tolist() == ["b>c", "a>b"]  # 50 × 1 > 80 × 0.2 = 16
-    assert ranked["score"].tolist() == pytest.approx([50, 16])
-    ranked = _bottlenecks(transitions, period="2006", controllability={"a>b": 0.7})
-    assert ranked["transition"].tolist() == ["a>b", "b>c"]  # 80 × 0.7 = 56 > 50
+def test_bottleneck_ranking_follows_the_controllable_gain(transitions):
+    # 2006: a→b 90/170 = 0.529, b→c 40/90 = 0.444, 40 last-stage customers. Against peer
+    # medians of 0.6 and 0.5: a→b gains 40 × (0.6 / (9/17) − 1) = 5.33, b→c 40 × (0.5 / (4/9) − 1) = 5
+    peer = pd.DataFrame({"transition": ["a>b", "b>c"], "peer_median": [0.6, 0.5]})
+    ranked = _bottlenecks(transitions, period="2006", peer_median=peer, controllability={"a>b": 0.2})
+    assert ranked["transition"].tolist() == ["b>c", "a>b"]  # 5 × 1 > 5.33 × 0.2 = 1.07
+    assert ranked["priority_gain"].tolist() == pytest.approx([5, 0.2 * 40 * (0.6 * 17 / 9 - 1)])
+    assert ranked["score"].tolist() == pytest.approx([50, 16])  # customers lost × weight, shown
+    ranked = _bottlenecks(transitions, period="2006", peer_median=peer, controllability={"a>b": 1.0})
+    assert ranked["transition"].tolist() == ["a>b", "b>c"]  # 5.33 > 5, though a→b loses more
     assert ranked["top"].tolist() == [True, True]
-    assert _bottlenecks(transitions, period="2006", top=1)["top"].tolist() == [True, False]
+    flagged = _bottlenecks(transitions, period="2006", peer_median=peer, top=1)
+    assert flagged["top"].tolist() == [True, False]
+
+
+def test_a_step_without_gain_is_never_first(transitions):
+    # a→b loses 80 customers but is at its peers' median; b→c loses 50 and is below it
+    peer = pd.DataFrame({"transition": ["a>b", "b>c"], "peer_median": [90 / 170, 0.5]})
+    ranked = _bottlenecks(transitions, period="2006", peer_median=peer)
+    assert ranked["transition"].tolist() == ["b>c", "a>b"]
+    assert ranked["top"].tolist() == [True, False]  # no gain, no flag
+    # no gain anywhere (2006 is already the best period, no peers): nothing is flagged
+    none = _bottlenecks(transitions, period="2006")
+    assert (none["priority_gain"] == 0).all() and not none["top"].any()
+    assert none["transition"].tolist() == ["a>b", "b>c"]  # then by customers lost
+
+
+def test_bottleneck_sized_against_three_benchmarks(transitions):
+    # b→c in 2006 at 4/9: peer median 0.45, better quarter 0.55, own best 0.444 (2006 itself)
+    peer = pd.DataFrame({"transition": ["a>b", "b>c"], "peer_median": [0.5, 0.45], "peer_top": [0.5, 0.55]})
+    ranked = _bottlenecks(transitions, period="2006", peer_median=peer, amount=10).set_index("transition")
+    row = ranked.loc["b>c"]
+    assert row["gain_peer"] == pytest.approx(40 * (0.45 * 9 / 4 - 1))  # 0.5
+    assert row["gain_top"] == pytest.approx(40 * (0.55 * 9 / 4 - 1))  # 9.5
+    assert row["gain_best"] == 0
+    assert row["benchmark"] == "peer_top" and row["gain_customers"] == pytest.approx(9.5)
+    assert row["gain_revenue"] == pytest.approx(95)
+    # equal gains name the more modest benchmark
+    tie = pd.DataFrame({"transition": ["b>c"], "peer_median": [0.5], "peer_top": [0.5]})
+    assert (
+        _bottlenecks(transitions, period="2006", peer_median=tie).set_index("transition").at["b>c", "benchmark"]
+        == "peer_median"
+    )
 
 
 def test_bottleneck_gain_at_peer_median(transitions):
@@ -134,6 +168,22 @@ def test_peer_median_and_funnel_plot():
     assert own["position"] == "within"  # 0.5 inside [0.373, 0.569]
     low = plot[plot["branch"] == "乙分公司"].iloc[0]  # 0.4 at n = 200: below p0 − 1.96 × 0.0353 = 0.402
     assert low["position"] == "low"
+
+
+def test_better_quarter_and_company_rate_by_hand():
+    from funnelkit.data.schema import resolve_stages
+
+    rates = funnel_stats.branch_transitions(_peers(), stages=STAGES, min_group=MIN_GROUP)
+    others = funnel_stats.peer_medians(rates, branch="甲分公司", period="2006").set_index("transition")
+    # a→b of the two others: 0.4 and 0.5; the top quartile's threshold 0.4 + 0.75 × 0.1 = 0.475
+    assert others.at["a>b", "peer_top"] == pytest.approx(0.475)
+    alone = funnel_stats.peer_medians(rates[rates["branch"] != "丙分公司"], branch="甲分公司", period="2006")
+    assert alone.set_index("transition").at["a>b", "peer_top"] == pytest.approx(0.4)  # one other: itself
+    # the company: every branch's last stage over its first, 25 + 40 + 100 = 165 of 700
+    stages = resolve_stages(STAGES)
+    assert funnel_stats.company_conversion(_peers(), stages=stages, period="2006") == pytest.approx(165 / 700)
+    # it is the data's, not a run's: the same whichever branch asks, nothing for a year without data
+    assert np.isnan(funnel_stats.company_conversion(_peers(), stages=stages, period="2005"))
 
 
 def test_bottleneck_ranks_settled_losses():

@@ -38,7 +38,15 @@ def test_every_saved_table_is_there_and_filled(hangzhou):
     assert list(tables) == list(funnel.Result.SAVED)
     assert [name for name, table in tables.items() if table.empty] == []
     # the figures of the report before this code moved into one call (outputs of the previous main)
-    assert (hangzhou.current, hangzhou.source, int(hangzhou.top["lost"])) == ("2006", "leads", 859)
+    assert (hangzhou.current, hangzhou.source) == ("2006", "leads")
+    # the step losing the most (potential→contacted, 859) is at its benchmarks; the priority is
+    # paying→effective, 61.4% against its own 72.6% of 2004: 97 × (0.7265 / 0.6139 − 1) ≈ 17.8
+    priority = hangzhou.priority
+    assert priority["transition"] == "paying>effective" and priority["benchmark"] == "own_best"
+    assert priority["gain_customers"] == pytest.approx(17.786, abs=1e-3)
+    assert priority["gain_customers"] == pytest.approx(97 * (priority["best_rate"] / priority["rate"] - 1))
+    lost_most = hangzhou.bottlenecks.set_index("transition").loc["potential>contacted"]
+    assert (int(lost_most["lost"]), lost_most["gain_customers"]) == (859, 0)
     # 454987.23 before the demo planted a weak owner in 宁波分公司: the forecast's company prior
     # pools every branch's stage counts, so his lost deals move it a little
     assert funnel.key_figures(hangzhou, "zh")["forecast_total"] == pytest.approx(454768.13899863296)
@@ -58,7 +66,8 @@ def test_the_language_enters_only_views_findings_and_plots(hangzhou):
     # one result, two languages
     zh, en = funnel.findings(hangzhou, "zh"), funnel.findings(hangzhou, "en")
     assert len(zh) == len(en) == 5 and zh != en
-    assert "潜在客户→接触客户" in zh[0] and "Potential→Contacted" in en[0] and "859" in zh[0] and "859" in en[0]
+    assert "缴费客户→有效客户" in zh[0] and "Paying→Effective" in en[0] and "约18位" in zh[0] and "about 18" in en[0]
+    assert "144,782元" in zh[0] and "潜在客户→接触客户" in zh[1] and "859" in zh[1]
     for name in VIEWS:
         chinese, english_view = (getattr(funnel.views, name)(hangzhou, lang) for lang in ("zh", "en"))
         assert chinese.shape == english_view.shape and not chinese.empty, name
@@ -90,12 +99,21 @@ def test_counts_only_branch(jiaxing):
     assert figures["forecast_total"] is None and figures["backtest_error_pct"] is None
 
 
-def test_a_table_the_branch_cannot_have_says_why(jiaxing, monkeypatch):
+def test_a_section_the_branch_cannot_have_says_the_real_reason(jiaxing, monkeypatch):
+    # 嘉兴 has 6,000 leads with stage dates; its funnel is set to come from stage counts
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda item: shown.append(item.data))
     report = Report("funnel", branch="嘉兴分公司")
+    assert set(jiaxing.gaps) >= {"time_to_convert", "forecast"}
+    for section in ("time_to_convert", "forecast"):
+        assert report.gap(jiaxing, section) is False
     for name in ("time_to_convert", "forecast", "calibration", "backtest"):
-        view = getattr(funnel.views, name)(jiaxing, "zh")
-        assert report.table(view, empty=funnel.views.no_dated_leads("zh")) is None
-    assert shown == ["本分公司没有带阶段日期的线索数据，本节从略。"] * 4
-    assert report.table(None) is None and len(shown) == 4  # without a sentence: nothing
+        assert getattr(funnel.views, name)(jiaxing, "zh") is None
+    assert len(shown) == 2 and all("按阶段人数汇总表计算" in line and "没有" not in line for line in shown)
+    # without leads, or with leads but no stage dates, the line says that instead
+    leads = load_tables(funnel.Params(branch="嘉兴分公司"), ["leads"])["leads"]
+    gap = funnel.analysis.forecast_gap
+    assert gap(None, source="auto", stages=jiaxing.stages).key == "funnel.gap_no_leads"
+    undated = leads.drop(columns=[c for c in leads if c.startswith("date_")])
+    assert gap(undated, source="auto", stages=jiaxing.stages).key == "funnel.gap_no_stage_dates"
+    assert gap(leads, source="auto", stages=jiaxing.stages) is None

@@ -151,12 +151,13 @@ def test_summary_figures_for_the_leadership_index(analysis):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_findings_are_generated_from_the_results(lang):
     a = analyse_small(lost_rate_target=0.5, as_of="2006-12-31")
-    joined = " ".join(lost.findings(a, lang))
+    summary = lost.findings(a, lang)
+    joined = " ".join([*summary, *lost.more_findings(a, lang)])
     assert "72.7%" in joined  # 8 / 11
     assert "12.5%" in joined  # controllable share 1 / 8
     assert "价格太高" in joined
     assert ("2 个" if lang == "zh" else " 2 more") in joined  # more needed for a 50% target
-    assert len(lost.findings(a, lang)) >= 6
+    assert len(summary) == 5 and "72.7%" in summary[0]
 
 
 def test_findings_count_the_deals_not_yet_mature_and_bound_the_rate():
@@ -164,7 +165,7 @@ def test_findings_count_the_deals_not_yet_mature_and_bound_the_rate():
     a = analyse_small()
     row = a.target_row.iloc[0]
     assert (row["closed"], row["lost_rate"], row["immature"]) == (5, pytest.approx(3 / 5), 6)
-    text = " ".join(lost.findings(a, "en"))
+    text = " ".join([*lost.findings(a, "en"), *lost.more_findings(a, "en")])
     assert "60.0%" in text and "Another 6 deals" in text
     assert "72.7%" in text  # every closed deal, mature or not: 8 / 11
     assert "75.0%" in text  # the bound if A6, the one open deal, is lost too: (8 + 1) / 12
@@ -269,3 +270,23 @@ def test_notebook_parameters_are_the_declared_defaults():
         if isinstance(node, ast.AnnAssign)
     }
     assert declared == lost.Params.defaults()
+
+
+def test_note_terms_read_as_one_line_per_reason():
+    import dataclasses
+
+    terms = pd.DataFrame(
+        {
+            "reason": ["价格太高"] * 7 + ["资源不足"],
+            "rank": [*range(1, 8), 1],
+            "term": ["资费", "太贵", "对比", "联通", "优惠", "便宜", "套餐", "端口"],
+            "notes": [12, 9, 8, 7, 6, 5, 4, 3],
+            "share": [0.5] * 8,
+            "group_notes": [20] * 7 + [3],
+        }
+    )
+    shown = lost.views.note_terms(dataclasses.replace(analyse_small(), terms=terms), "zh")
+    assert shown.values.tolist() == [
+        ["价格太高", "20", "资费（12）、太贵（9）、对比（8）、联通（7）、优惠（6）"],  # five of seven
+        ["资源不足", "3", "端口（3）"],
+    ]

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from funnelkit import ltv
 from funnelkit.data.loading import load_tables
+from funnelkit.ltv.rfm import repeat_segments
 from funnelkit.report.style import use_report_style
 
 VIEWS = (
@@ -31,7 +32,7 @@ VIEWS = (
     "stage_mix",
     "churn",
     "rfm_overview",
-    "rfm_customers",
+    "rfm_segments",
     "alive_bands",
     "base_models",
     "at_risk",
@@ -63,6 +64,7 @@ NOTES = (
 KEY_FIGURES = {
     "first_year_retention",
     "ltv_3y",
+    "ltv_3y_target",
     "ltv_final",
     "ltv_final_scenario",
     "projection_years",
@@ -113,7 +115,7 @@ def test_every_view_in_both_languages_from_one_result(result, name):
     zh, en = getattr(ltv.views, name)(result, "zh"), getattr(ltv.views, name)(result, "en")
     assert len(zh) == len(en) > 0 and zh.shape == en.shape
     assert not any(CHINESE.search(str(c)) for c in en.columns), list(en.columns)
-    assert any(CHINESE.search(str(c)) for c in zh.columns) or name in ("rfm_customers",)
+    assert any(CHINESE.search(str(c)) for c in zh.columns) or name in ("rfm_segments",)
 
 
 def test_views_show_words_for_codes(result):
@@ -123,23 +125,28 @@ def test_views_show_words_for_codes(result):
     tiers = churn.loc[churn["Grouping"] == "Value tier", "Group"].tolist()
     assert tiers == ["High value (top 20%)", "Low value (bottom 50%)", "Mid value (20–50%)"]
     sources = ltv.views.assumptions(result, "zh").set_index("假设项")["来源"]
-    assert sources["years"] == "参数" and sources["retention_rates"] == "由本分公司客户群估计"
-    assert sources["acquisition_cost"] == "通用参数"
+    assert sources["预测年数"] == "参数" and sources["逐年保持率"] == "由本分公司客户群估计"
+    assert sources["获客成本（元/人）"] == "通用参数"
+    assert not [w for w in ltv.views.assumptions(result, "zh")["假设项"] if re.search(r"[A-Za-z_]", w)]
     # a period not yet complete is blank, not 0; counts keep no decimals, rates are percentages
     assert ltv.views.retention(result, "en").iloc[-1].tolist() == ["2006", "2,242", "100.0%", "", "", ""]
     assert ltv.views.break_even(result, "en")["Break-even period"].tolist() == ["1", "1", "1", ""]
-    assert len(ltv.views.rfm_customers(result, "zh")) == ltv.views.RFM_ROWS
+    segments = ltv.views.rfm_segments(result, "zh")
+    assert segments.iloc[:, 0].tolist() == ["只购买一次", "复购1–2次", "复购3–5次", "复购6次及以上"]
+    counts = repeat_segments(result.rfm)["customers"]
+    assert counts.sum() == len(result.rfm) and counts.iloc[0] == (result.rfm["frequency"] == 0).sum()
 
 
 def test_findings_in_both_languages_from_one_result(result):
     zh, en = ltv.findings(result, "zh"), ltv.findings(result, "en")
-    assert len(zh) == len(en) == 14
+    assert len(zh) == len(en) == 5
+    assert len(ltv.more_findings(result, "zh")) == len(ltv.more_findings(result, "en")) == 5
     assert zh[0] == "首年保持率为59.5%（获客次年仍有购买的客户占比，按3个获客年合计）。"
     assert en[0] == (
         "First-year retention is 59.5% (share of customers still buying the year after acquisition, "
         "over 3 acquisition years)."
     )
-    assert en[8] == (
+    assert en[4] == (
         "The highest churn is in Value tier “Low value (bottom 50%)” (72.4%, 2779 customers), "
         "the lowest in Value tier “High value (top 20%)” (29.2%)."
     )

@@ -59,7 +59,8 @@ def test_code_columns_hold_codes_only(hangzhou):
 def test_zh_and_en_come_from_the_same_result(hangzhou):
     before = {name: table.copy() for name, table in hangzhou.tables().items()}
     zh, en = tiers.findings(hangzhou, "zh"), tiers.findings(hangzhou, "en")
-    assert len(zh) == len(en) >= 10
+    assert len(zh) == len(en) == 5  # the summary: read in a minute
+    assert len(tiers.more_findings(hangzhou, "zh")) == len(tiers.more_findings(hangzhou, "en")) >= 5
     assert all(_HAN.search(text) for text in zh) and not any(_HAN.search(text) for text in en[:1])
     for view in ("shares", "value_tiers", "cadence", "migration_summary", "referral_sources"):
         shown_zh, shown_en = getattr(tiers.views, view)(hangzhou, "zh"), getattr(tiers.views, view)(hangzhou, "en")

@@ -220,6 +220,7 @@ def test_key_figures_and_findings_in_both_languages():
     )
     for lang in ("zh", "en"):
         texts = tiers_report.findings(result, lang)
-        assert len(texts) >= 10 and all(isinstance(x, str) and x for x in texts)
+        assert len(texts) == 5 and all(isinstance(x, str) and x for x in texts)
+        assert all(isinstance(x, str) and x for x in tiers_report.more_findings(result, lang))
         assert f"{figures['premium_share']:.1%}" in texts[0]
     assert "优质客户" in tiers_views.labelled(shares, "zh")["tier"].tolist()
