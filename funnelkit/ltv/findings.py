@@ -202,7 +202,8 @@ def _customer_base(result, lang: str) -> list[str]:
     ]
     if len(result.at_risk):
         value = num(result.at_risk["value_if_active"].sum())
-        out.append(t("ltv.f_at_risk", lang, **months, n=len(result.at_risk), value=value))
+        # the valuable customers at risk first: the finding a manager can act on
+        out.insert(0, t("ltv.f_at_risk", lang, **months, n=len(result.at_risk), value=value))
     return out
 
 

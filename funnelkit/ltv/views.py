@@ -224,7 +224,7 @@ def rfm_segments(result, lang: str) -> pd.DataFrame:
     every customer's row is in ``rfm.csv``."""
     table = repeat_segments(result.rfm)
     table = table.assign(band=table["band"].map(lambda b: t(f"ltv.band_{b}", lang)))
-    return _show(table, lang, percent=["share"])
+    return _show(table.rename(columns={"band": "repeat_band"}), lang, percent=["share"])
 
 
 def alive_bands(result, lang: str) -> pd.DataFrame | None:

@@ -126,8 +126,9 @@ def test_counts_only_branch_has_the_same_funnel(data):
     dated |= {"velocity_change", "stage_time", "stage_time_trend"}
     assert set(by_counts.tables()) == set(by_counts.SAVED) - dated
     # the sections that need dated leads say why they are not shown
-    assert set(by_counts.gaps) == {"forecast_range", "velocity", "velocity_change", "stage_time"}
-    assert {gap.key for gap in by_counts.gaps.values()} == {"funnel.gap_counts_source"}
+    needs_dates = {"time_to_convert", "forecast", "forecast_range", "velocity", "velocity_change", "stage_time"}
+    assert set(by_counts.gaps) == needs_dates
+    assert {gap.key for gap in by_counts.gaps.values()} == {"funnel.gap_no_leads"}  # the real reason
     # the same funnel; the leads form also knows which customers are still open
     pd.testing.assert_frame_equal(by_leads.stage_rates, by_counts.stage_rates)
     assert by_counts.transitions["still_open"].isna().all() and by_leads.transitions["still_open"].sum() > 0

@@ -106,7 +106,7 @@ def test_sections_without_dated_leads_draw_nothing_and_say_why():
     assert plots.stage_time_histogram(result) is None and plots.stage_time_trend(result) is None
     for view in (views.forecast_range, views.backtest_range, views.velocity, views.velocity_change, views.stage_time):
         assert view(result, "zh") is None
-    assert "人数汇总" in result.gaps["stage_time"].text("zh")
+    assert "没有线索明细" in result.gaps["stage_time"].text("zh")  # the real reason: only stage counts were read
     assert views.backtest(result, "en") is None
 
 
