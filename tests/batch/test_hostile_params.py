@@ -99,7 +99,8 @@ def test_unreadable_and_misnamed_files_fail_alone(project):
     assert "params/gbk.yaml, line 1: the file is not UTF-8 text" in errors["gbk"]
 
 
-def test_yml_and_upper_case_extensions_are_branches_and_twins_are_an_error(project):
+def test_yml_and_upper_case_extensions_are_branches_and_twins_are_an_error(project, monkeypatch):
+    monkeypatch.setenv("FUNNELKIT_DEMO_DB", str(project / "absent.duckdb"))  # branch names are not checked here
     _project_with(project)
     (project / "params" / "beta.yml").write_text("branch: 乙分公司\n", encoding="utf-8")
     (project / "params" / "gamma.YAML").write_text("branch: 丙分公司\n", encoding="utf-8")
