@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,16 +65,9 @@ def measure(kind: str, db: Path, branch: str, repeat: int) -> dict:
 def bench_loading(scale: float, repeat: int) -> str:
     import duckdb
 
-    db = ROOT / "data" / f"bench-scale{scale:g}.duckdb"
-    if not db.exists():
-        print(f"building {db} (scale {scale:g}) …", flush=True)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "funnelkit.cli", "demo", "--out", str(db), "--scale", str(scale)],
-            check=True,
-            cwd=ROOT,
-        )
-        print(f"  built in {time.perf_counter() - started:.0f} s")
+    from benchmarks.scale import build
+
+    db = build(ROOT / "data" / f"bench-scale{scale:g}.duckdb", scale)
     with duckdb.connect(str(db), read_only=True) as con:
         sizes = dict(con.execute("SELECT branch, count(*) FROM leads GROUP BY branch ORDER BY 2").fetchall())
     total = sum(sizes.values())
