@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -64,6 +65,22 @@ def _spoken(value, lang: str):
     if isinstance(value, str) and f"data.table_{value}" in catalogue():
         return t(f"data.table_{value}", lang)
     return value
+
+
+def shown_if(*fields: str):
+    """Decorate a view or plot of a section: it returns None (nothing shown) when any of the
+    result's ``fields`` is None, the section being a gap."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def view(result, *args, **kwargs):
+            if any(getattr(result, name) is None for name in fields):
+                return None
+            return func(result, *args, **kwargs)
+
+        return view
+
+    return decorate
 
 
 @dataclass(frozen=True)

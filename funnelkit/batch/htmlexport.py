@@ -63,7 +63,28 @@ def report_cells(cells: list, lang: str = "zh") -> list:
     summary = [c for c in cells if "summary" in _tags(c)]
     rest = [c for c in cells if "summary" not in _tags(c)]
     head = next((i + 1 for i, c in enumerate(rest) if "title" in _tags(c)), 0)
-    return rest[:head] + summary + rest[head:]
+    return _without_empty_subsections(rest[:head] + summary + rest[head:])
+
+
+def _without_empty_subsections(cells: list) -> list:
+    """``cells`` without a ``### `` subheading whose code cells up to the next heading showed
+    nothing (a section the branch's data cannot show says so once, under its ``## `` heading)."""
+
+    def shows(cell) -> bool:
+        return cell.cell_type == "code" and any(o.get("output_type") != "stream" for o in cell.get("outputs", []))
+
+    kept = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("### "):
+            following = []
+            for later in cells[i + 1 :]:
+                if later.cell_type == "markdown" and later.source.lstrip().startswith("#"):
+                    break
+                following.append(later)
+            if not any(shows(c) for c in following) and not any(c.cell_type == "markdown" for c in following):
+                continue
+        kept.append(cell)
+    return kept
 
 
 # Section headings: markdown "## …" cells, to which nbconvert gives an id and an anchor link.

@@ -88,22 +88,49 @@ class Result(AnalysisResult):
     drivers: pd.DataFrame | None
     decided_deals: int
     driver_min_deals: int
-    shares: pd.DataFrame
-    matrix: pd.DataFrame
-    categories: pd.DataFrame
-    pareto: pd.DataFrame
-    reason_change: pd.DataFrame
-    split: pd.DataFrame
-    funnel: pd.DataFrame
-    effect: pd.DataFrame
-    holders: pd.DataFrame
-    competitors: pd.DataFrame
-    stage_by_reason: pd.DataFrame
+    shares: pd.DataFrame | None
+    matrix: pd.DataFrame | None
+    categories: pd.DataFrame | None
+    pareto: pd.DataFrame | None
+    reason_change: pd.DataFrame | None
+    split: pd.DataFrame | None
+    funnel: pd.DataFrame | None
+    effect: pd.DataFrame | None
+    holders: pd.DataFrame | None
+    competitors: pd.DataFrame | None
+    stage_by_reason: pd.DataFrame | None
     timing: pd.DataFrame
     flow: pd.DataFrame
-    terms: pd.DataFrame
-    examples: pd.DataFrame
+    terms: pd.DataFrame | None
+    examples: pd.DataFrame | None
     unlisted: pd.DataFrame
+
+
+#: Sections that rest on an optional column of the leads: section → (column, what it shows).
+COLUMN_SECTIONS = {
+    "reasons": ("lost_reason", "lost.what_reasons"),
+    "recovery": ("lost_kind", "lost.what_recovery"),
+    "competitors": ("competitor", "lost.what_competitors"),
+    "notes": ("note", "lost.what_notes"),
+}
+
+
+def column_gaps(leads: pd.DataFrame) -> dict[str, Gap]:
+    """The sections whose optional column the branch's leads leave empty in every row (the
+    column is absent or never filled): a gap saying so, not shares of "missing" or zeros."""
+    return {
+        section: Gap("data.gap_column", {"table": "leads", "column": f"data.column_{column}", "what": what})
+        for section, (column, what) in COLUMN_SECTIONS.items()
+        if column not in leads or leads[column].isna().all()
+    }
+
+
+def _flow(flow: pd.DataFrame, *, recovery: bool) -> pd.DataFrame:
+    """The lead flow; without lost kinds (the recovery section a gap) the lost deals end as
+    lost, with no quasi-lost, competitor or recovery boxes of zeros."""
+    if recovery:
+        return flow
+    return flow[flow["source"].isin(["pool", "won"])].reset_index(drop=True)
 
 
 def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
@@ -162,10 +189,14 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     target, margin = params.lost_rate_target, params.at_risk_margin
     decided = lost_drivers.decided(mature)
     drivers = lost_drivers.loss_drivers(decided, min_deals=params.driver_min_deals)
-    gaps = {}
+    gaps = column_gaps(leads)
     if drivers.empty:
         key = "lost.gap_drivers_too_few" if len(decided) else "lost.gap_drivers_no_decided"
         gaps["drivers"] = Gap(key, {"year": year, "decided": len(decided), "min": params.driver_min_deals})
+
+    def when(section, make):
+        return None if section in gaps else make()
+
     return Result(
         gaps=gaps,
         year=year,
@@ -190,20 +221,20 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
         drivers=None if drivers.empty else drivers,
         decided_deals=len(decided),
         driver_min_deals=params.driver_min_deals,
-        shares=shares,
-        matrix=lost_reasons.share_matrix(shares),
-        categories=lost_reasons.category_shares(this_year, taxonomy=params.reason_taxonomy),
-        pareto=lost_reasons.pareto(this_year),
-        reason_change=lost_reasons.reason_change(deal_leads, year=year),
-        split=lost_recovery.lost_split(this_year),
-        funnel=lost_recovery.recovery_funnel(this_year),
-        effect=lost_recovery.recovery_effect(mature, target=target),
-        holders=lost_recovery.recovery_holders(this_year),
-        competitors=lost_recovery.competitors(this_year),
-        stage_by_reason=lost_reasons.stage_reason(this_year, stages=params.stages),
+        shares=when("reasons", lambda: shares),
+        matrix=when("reasons", lambda: lost_reasons.share_matrix(shares)),
+        categories=when("reasons", lambda: lost_reasons.category_shares(this_year, taxonomy=params.reason_taxonomy)),
+        pareto=when("reasons", lambda: lost_reasons.pareto(this_year)),
+        reason_change=when("reasons", lambda: lost_reasons.reason_change(deal_leads, year=year)),
+        split=when("recovery", lambda: lost_recovery.lost_split(this_year)),
+        funnel=when("recovery", lambda: lost_recovery.recovery_funnel(this_year)),
+        effect=when("recovery", lambda: lost_recovery.recovery_effect(mature, target=target)),
+        holders=when("recovery", lambda: lost_recovery.recovery_holders(this_year)),
+        competitors=when("competitors", lambda: lost_recovery.competitors(this_year)),
+        stage_by_reason=when("reasons", lambda: lost_reasons.stage_reason(this_year, stages=params.stages)),
         timing=lost_reasons.loss_timing(this_year),
-        flow=lost.lead_flow(this_year),
-        terms=lost_notes.note_terms(lost_deals, top=params.top_terms),
-        examples=lost_notes.frequent_notes(lost_deals),
-        unlisted=lost_reasons.unlisted_reasons(this_year),
+        flow=_flow(lost.lead_flow(this_year), recovery="recovery" not in gaps),
+        terms=when("notes", lambda: lost_notes.note_terms(lost_deals, top=params.top_terms)),
+        examples=when("notes", lambda: lost_notes.frequent_notes(lost_deals)),
+        unlisted=lost_reasons.unlisted_reasons(this_year).iloc[0 : 0 if "reasons" in gaps else None],
     )

@@ -174,9 +174,12 @@ def _headline(a, lang: str) -> list[str]:
     # the share the branch controls and what recovery brings; the rest stays in its section.
     texts += _yoy_finding(a.yoy, a.year, lang)
     texts += _driver_findings(a, lang)[:1]  # the clearest; the section lists the others
-    texts += _top_reason_finding(a.shares, lang)
-    texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
-    return texts + _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
+    if a.has("reasons"):
+        texts += _top_reason_finding(a.shares, lang)
+        texts.append(t("lost.find_controllable", lang, share=pct(controllable_share(a.categories))))
+    if a.has("recovery"):
+        texts += _recovery_findings(a.split, a.funnel, a.effect.iloc[0], a.holders, lang)
+    return texts
 
 
 def more_findings(a, lang: str) -> list[str]:
@@ -188,7 +191,7 @@ def more_findings(a, lang: str) -> list[str]:
         return []
     texts = _headline(a, lang)[SUMMARY_LENGTH:] + _driver_findings(a, lang)[1:]
     texts += _maturity_findings(a.target_row.iloc[0], a.maturity_days, lang) + _group_yoy_finding(a.yoy_groups, lang)
-    if not a.competitors.empty:
+    if a.competitors is not None and not a.competitors.empty:
         texts.append(
             t(
                 "lost.find_competitor",
@@ -248,11 +251,15 @@ def status_note(a, lang: str) -> str:
 
 def controllable_callout(a, lang: str) -> list[str]:
     """The sales-process share, called out because it is the one the branch controls."""
+    if a.categories is None:
+        return []
     return [t("lost.controllable_callout", lang, share=f"{controllable_share(a.categories):.1%}")]
 
 
 def notes_note(a, lang: str) -> str:
     """How many of the year's lost deals carry a note, or that none does."""
+    if not a.has("notes"):
+        return ""
     if not a.noted_deals:
         return t("lost.no_notes", lang)
     return t("lost.notes_count", lang, noted=a.noted_deals, lost=a.lost_deals)
@@ -264,7 +271,7 @@ def key_figures(a) -> dict:
     ``loss_drivers`` lists the attribute values that go most clearly with losing more
     (``more_lost``) and less (``less_lost``) often, absent when that section is a gap."""
     r = a.target_row.iloc[0]
-    e = a.effect.iloc[0]
+    e = a.effect.iloc[0] if a.effect is not None else {}
     return {
         **_driver_figures(a),
         "current_year": int(a.year),
@@ -279,11 +286,12 @@ def key_figures(a) -> dict:
         "maturity_days": int(a.maturity_days),
         "immature_deals": int(r["immature"]),
         "lost_rate_if_open_lost": float(r["lost_rate_if_open_lost"]),
-        "top_reason_by_product_line": _top_reasons(a.shares),
-        "controllable_share": controllable_share(a.categories),
-        "recovered_count": int(a.funnel["count"].iloc[-1]),
-        "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]),
-        "more_needed_to_target": int(e["more_needed"]),
+        # None where the section is a gap (its column is empty): no zero stands for "no data"
+        "top_reason_by_product_line": _top_reasons(a.shares) if a.has("reasons") else None,
+        "controllable_share": controllable_share(a.categories) if a.has("reasons") else None,
+        "recovered_count": int(a.funnel["count"].iloc[-1]) if a.has("recovery") else None,
+        "lost_rate_if_recovered": float(e["lost_rate_if_recovered"]) if a.has("recovery") else None,
+        "more_needed_to_target": int(e["more_needed"]) if a.has("recovery") else None,
     }
 
 

@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 
 from funnelkit.i18n import t
 from funnelkit.report.charts import axes_for
+from funnelkit.result import shown_if
 
 from .labels import dimension_label, direction_label, mapped, node_label, reason_label, stage_label, step_label
 
@@ -137,6 +138,7 @@ def monthly_rates(result, *, lang: str = "zh", ax=None):
     return ax.figure
 
 
+@shown_if("matrix")
 def reason_shares(result, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost.reasons.share_matrix`: reason × product line shares."""
     matrix = result.matrix
@@ -148,6 +150,7 @@ def reason_shares(result, *, lang: str = "zh", ax=None):
     return ax.figure
 
 
+@shown_if("pareto")
 def pareto(result, *, lang: str = "zh", ax=None):
     """Pareto chart of :func:`funnelkit.lost.reasons.pareto`: bars of lost deals, cumulative share line."""
     table = result.pareto
@@ -166,6 +169,7 @@ def pareto(result, *, lang: str = "zh", ax=None):
     return ax.figure
 
 
+@shown_if("funnel")
 def recovery_funnel(result, *, lang: str = "zh", ax=None):
     """Horizontal bars of :func:`funnelkit.lost.recovery.recovery_funnel`, with counts and shares."""
     funnel = result.funnel
@@ -180,6 +184,7 @@ def recovery_funnel(result, *, lang: str = "zh", ax=None):
     return ax.figure
 
 
+@shown_if("stage_by_reason")
 def stage_reason(result, *, lang: str = "zh", ax=None):
     """Heat map of :func:`funnelkit.lost.reasons.stage_reason` counts (the total column left out)."""
     table = result.stage_by_reason
@@ -276,6 +281,7 @@ def lead_flow(result, *, lang: str = "zh", ax=None):
     return ax.figure
 
 
+@shown_if("competitors")
 def competitors(result, *, lang: str = "zh", ax=None):
     """Bars of :func:`funnelkit.lost.recovery.competitors`."""
     table = result.competitors

@@ -24,6 +24,7 @@ import re
 import pandas as pd
 
 from funnelkit.i18n import t
+from funnelkit.result import shown_if
 
 from .labels import (
     category_label,
@@ -145,6 +146,7 @@ def drivers(result, lang: str) -> pd.DataFrame | None:
     )
 
 
+@shown_if("matrix")
 def reason_shares(result, lang: str) -> pd.DataFrame:
     """Share of each reason among the lost deals of each product line (reasons × lines)."""
     matrix = result.matrix
@@ -153,6 +155,7 @@ def reason_shares(result, lang: str) -> pd.DataFrame:
     )
 
 
+@shown_if("categories")
 def categories(result, lang: str) -> pd.DataFrame:
     """Lost deals per reason category, the controllable one marked."""
     table = result.categories
@@ -166,6 +169,7 @@ def categories(result, lang: str) -> pd.DataFrame:
     )
 
 
+@shown_if("pareto")
 def pareto(result, lang: str) -> pd.DataFrame:
     """Reasons by lost deals, most frequent first, with the cumulative share."""
     table = result.pareto
@@ -174,6 +178,7 @@ def pareto(result, lang: str) -> pd.DataFrame:
     )
 
 
+@shown_if("reason_change")
 def reason_change(result, lang: str) -> pd.DataFrame:
     """Each reason's share this year against the year before (Holm-adjusted p-values)."""
     table = result.reason_change
@@ -185,6 +190,7 @@ def reason_change(result, lang: str) -> pd.DataFrame:
     )
 
 
+@shown_if("split")
 def split(result, lang: str) -> pd.DataFrame:
     """Lost deals by group (quasi-lost, truly lost) and kind."""
     table = result.split
@@ -198,28 +204,33 @@ def split(result, lang: str) -> pd.DataFrame:
     )
 
 
+@shown_if("funnel")
 def recovery_funnel(result, lang: str) -> pd.DataFrame:
     """Quasi-lost deals through the second follow-up to won back."""
     table = result.funnel
     return _shown(table.assign(step=mapped(table["step"], step_label, lang)), lang, percent=["share", "step_rate"])
 
 
+@shown_if("effect")
 def recovery_effect(result, lang: str) -> pd.DataFrame:
     """The lost rate if the won-back deals count as won, and what the target still needs."""
     return _shown(result.effect, lang, percent=["lost_rate", "lost_rate_if_recovered", "target"])
 
 
+@shown_if("holders")
 def recovery_needed(result, lang: str) -> pd.DataFrame:
     """Where the quasi-lost deals not yet won back are, by product line and sales owner."""
     return _shown(_dimension_groups(result.holders, lang), lang, percent=["share"])
 
 
+@shown_if("competitors")
 def competitors(result, lang: str) -> pd.DataFrame:
     """Competitor brands bought by truly lost deals."""
     table = result.competitors
     return _shown(table.assign(competitor=mapped(table["competitor"], reason_label, lang)), lang, percent=["share"])
 
 
+@shown_if("stage_by_reason")
 def stage_reason(result, lang: str) -> pd.DataFrame:
     """Lost deals by stage at loss × reason."""
     table = result.stage_by_reason
@@ -253,6 +264,7 @@ def lead_flow(result, lang: str) -> pd.DataFrame:
 TERMS_SHOWN = 5
 
 
+@shown_if("terms")
 def note_terms(result, lang: str) -> pd.DataFrame:
     """Per lost reason, one row: its notes and their most frequent terms with the notes that
     hold each, ``价格（12）、资费（9）`` — a line a reader scans, not a long word list."""
@@ -273,6 +285,7 @@ def note_terms(result, lang: str) -> pd.DataFrame:
     return _shown(shown.assign(reason=mapped(shown["reason"], reason_label, lang)), lang)
 
 
+@shown_if("examples")
 def note_examples(result, lang: str) -> pd.DataFrame:
     """The most frequent notes per reason (masked)."""
     table = result.examples

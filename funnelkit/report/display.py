@@ -203,8 +203,13 @@ class Report:
         )
 
     def findings(self, items: Iterable[str], *, heading: str | None = None) -> None:
-        """Show generated findings as a list; data text inside them is escaped and masked."""
+        """Show generated findings as a list; data text inside them is escaped and masked.
+        No findings show nothing (not an empty box)."""
         from IPython.display import HTML, display
+
+        items = list(items)
+        if not items:
+            return
 
         rows = "".join(f"<li>{html.escape(mask_text(item))}</li>" for item in items)
         title = html.escape(heading or self.t("common.summary"))

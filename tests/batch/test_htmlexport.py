@@ -70,3 +70,26 @@ def test_a_report_links_back_to_the_index_and_to_its_downloads():
         and en.select_one("a[rel=up]").get_text() == "← Back to the overview"
     )
     assert en.select_one("section.fk-downloads") is None  # nothing to download: no empty block
+
+
+def test_a_subsection_that_shows_nothing_is_left_out():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+    from funnelkit.batch.htmlexport import report_cells
+
+    shown = new_code_cell("report.table(x);", outputs=[new_output("display_data", {"text/html": "<table/>"})])
+    cells = [
+        new_markdown_cell("## Lost reasons"),
+        new_code_cell('report.gap(result, "reasons");', outputs=[new_output("display_data", {"text/html": "<p/>"})]),
+        new_markdown_cell("### Pareto chart"),
+        new_code_cell("lost.plots.pareto(result);"),  # a gap: the plot returned None, nothing shown
+        new_markdown_cell("### Competitors bought"),
+        shown,
+    ]
+    assert [c.source for c in report_cells(cells)] == [
+        "## Lost reasons",
+        'report.gap(result, "reasons");',
+        "lost.plots.pareto(result);",
+        "### Competitors bought",
+        "report.table(x);",
+    ]

@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from funnelkit.batch.runner import run_batch
+from funnelkit.data.schema import TABLES
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +47,8 @@ def partial(tmp_path_factory):
         _export(db, "customers", data / "customers.csv")
         _export(db, "visits", data / "visits.csv")
         _export(db, "stage_counts", data / "counts_2006.csv", "AND period = '2006'")
+        required = ", ".join(c.name for c in TABLES["leads"].columns if c.required)
+        db.execute(f"COPY (SELECT {required} FROM leads WHERE branch = ?) TO '{data / 'leads.csv'}' (HEADER)", [BRANCH])
         relabel = " ".join(f"WHEN '{code}' THEN '{own}'" for code, own in OWN_SOURCES.items())
         db.execute(
             f"COPY (SELECT * REPLACE (CASE source_type {relabel} ELSE source_type END AS source_type) FROM events"
@@ -69,6 +72,8 @@ def partial(tmp_path_factory):
         f"notebooks: [tiers]\n{ALIASES}",
         # stage counts of one period, no other branch: the change and the peer sections are gaps
         "one_period": "files: {stage_counts: data/counts_2006.csv}\nnotebooks: [funnel]\n",
+        # leads with the required columns only: no reasons, kinds, competitors or notes
+        "bare_leads": "files: {leads: data/leads.csv}\nnotebooks: [lost]\n",
     }
     for slug, text in branches.items():
         (params / f"{slug}.yaml").write_text(f"branch: {BRANCH}\n{text}", encoding="utf-8")
@@ -92,6 +97,7 @@ def _report(batch, slug, notebook):
 def test_every_partial_branch_publishes(partial):
     batch, _ = partial
     assert [(r.slug, r.notebook, r.status) for r in batch.results if r.status != "skipped"] == [
+        ("bare_leads", "lost", "ok"),
         ("no_events", "tiers", "ok"),
         ("one_period", "funnel", "ok"),
         ("own_labels", "tiers", "ok"),
@@ -132,3 +138,17 @@ def test_one_period_and_no_peers_say_so_instead_of_empty_tables(partial):
     assert "None" not in text and "只有2006" in text.replace(" ", "")
     assert "本次运行的数据中没有其他分公司" in text
     assert {"yoy.csv", "drivers.csv"}.isdisjoint(csvs) and "stages.csv" in csvs
+
+
+def test_empty_optional_columns_are_gaps_not_shares_of_missing(partial):
+    batch, _ = partial
+    summary, soup, csvs = _report(batch, "bare_leads", "lost")
+    assert set(summary["sections_not_shown"]) == {"reasons", "recovery", "competitors", "notes"}
+    assert summary["figures"]["controllable_share"] is None and summary["figures"]["recovered_count"] is None
+    gaps = [p.get_text() for p in soup.select(".fk-gap")]
+    assert len(gaps) == 4 and "战败原因（lost_reason）" in gaps[0]
+    text = soup.get_text()
+    assert "未填写" not in text and "准战败）" not in text  # no share of "missing", no boxes of zeros
+    assert not [h for h in soup.find_all("h3") if "原因分类" in h.get_text()]  # no empty subsection
+    assert {"reason_shares.csv", "lost_split.csv", "competitors.csv", "note_terms.csv"}.isdisjoint(csvs)
+    assert "lost_rates.csv" in csvs
