@@ -67,6 +67,12 @@ def _spoken(value, lang: str):
     return value
 
 
+def unless_gap(gaps: dict, section: str, make):
+    """``make()``, or None when ``section`` is one of ``gaps`` (an analysis builds each field of
+    a section it cannot show as None: ``when = functools.partial(unless_gap, gaps)``)."""
+    return None if section in gaps else make()
+
+
 def shown_if(*fields: str):
     """Decorate a view or plot of a section: it returns None (nothing shown) when any of the
     result's ``fields`` is None, the section being a gap."""

@@ -18,6 +18,7 @@ Which deals each table covers (``year`` = the report year):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
-from funnelkit.result import AnalysisResult, Gap
+from funnelkit.result import AnalysisResult, Gap, unless_gap
 
 from . import deals as lost
 from . import drivers as lost_drivers
@@ -193,9 +194,7 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     if drivers.empty:
         key = "lost.gap_drivers_too_few" if len(decided) else "lost.gap_drivers_no_decided"
         gaps["drivers"] = Gap(key, {"year": year, "decided": len(decided), "min": params.driver_min_deals})
-
-    def when(section, make):
-        return None if section in gaps else make()
+    when = functools.partial(unless_gap, gaps)
 
     return Result(
         gaps=gaps,

@@ -13,12 +13,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from funnelkit.result import AnalysisResult, Gap, missing_table
+from funnelkit.result import AnalysisResult, Gap, missing_table, unless_gap
 
 from . import cadence, concentration, migration, referrals, tiering, value
 from .params import Params
@@ -138,9 +139,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params) -> Result
     sources = None
     if "sources" not in gaps:
         sources = referrals.source_structure(referrals.events_or_empty(events), referral_counts=given)
-
-    def when(section, make):
-        return None if section in gaps else make()
+    when = functools.partial(unless_gap, gaps)
 
     return Result(
         gaps=gaps,
