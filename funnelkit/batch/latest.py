@@ -188,6 +188,17 @@ def _link_copy(source: str, target: str) -> None:
     _link_or_copy(Path(source), Path(target))
 
 
+def _run_order(folder: Path) -> tuple[str, int]:
+    """Oldest first: by the second in the run id, then (two runs in one second, whose random
+    suffixes say nothing of their order) by when the run wrote its ``run.json``."""
+    record = folder / "run.json"
+    try:
+        stamp = (record if record.exists() else folder).stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return folder.name[:15], stamp
+
+
 def prune_runs(outputs: Path, *, keep: int = KEEP_RUNS, protect: set[str] = frozenset()) -> list[str]:
     """Remove all but the newest ``keep`` run folders (named like a run id); never one in
     ``protect`` or one a ``latest`` report still comes from. Returns the names removed."""
@@ -195,7 +206,8 @@ def prune_runs(outputs: Path, *, keep: int = KEEP_RUNS, protect: set[str] = froz
         raise ValueError("keep must be at least 1")
     _, entries = current_view(outputs)
     used = {e.get("run_id") for e in entries} | set(protect)
-    runs = sorted(p.name for p in outputs.iterdir() if p.is_dir() and not p.is_symlink() and RUN_ID.match(p.name))
+    folders = [p for p in outputs.iterdir() if p.is_dir() and not p.is_symlink() and RUN_ID.match(p.name)]
+    runs = [p.name for p in sorted(folders, key=_run_order)]
     removed = [name for name in runs[:-keep] if name not in used]
     for name in removed:
         shutil.rmtree(outputs / name, ignore_errors=True)
