@@ -72,8 +72,8 @@ def _rows_print(location, branch: str, stages) -> str:
     Parquet file, computed in DuckDB; the rows chosen as the loader chooses them."""
     import duckdb
 
-    from funnelkit.data import branches, sources
-    from funnelkit.data.validation import column_label, map_headers
+    from funnelkit.data import sources
+    from funnelkit.data.validation import map_headers
 
     with sources.open_connection(location) as con:
         columns = sources.source_columns(con, location)
@@ -83,14 +83,10 @@ def _rows_print(location, branch: str, stages) -> str:
             if "branch" not in mapped:
                 return "no branch column"
             header = list(columns)[mapped.index("branch")]
-            cell = f"CAST({sources.quote(header)} AS VARCHAR)"
-            groups = con.execute(
-                f"SELECT {cell} AS value, count(*) AS count, min(__row) AS first FROM ({sql}) GROUP BY ALL", params
-            ).df()
-            mine, warnings = branches.sort_out(
-                groups, branch=branch, file=location.label, column=column_label(header, "branch")
+            cell, spellings, warnings = sources.branch_spellings(
+                con, location, sql, params, header=header, branch=branch
             )
-            spellings = sorted(groups["value"][mine].tolist())
+            spellings = sorted(spellings)
             count, xor, total = con.execute(
                 "SELECT count(*), bit_xor(hash(s)), sum(hash(s)::HUGEINT) "
                 f"FROM (SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})) s",

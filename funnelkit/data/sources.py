@@ -262,6 +262,21 @@ def source_columns(con: duckdb.DuckDBPyConnection, location: Location) -> dict[s
     return {name: kind for name, kind, *_ in described if name != "__row"}
 
 
+def branch_spellings(con, location: Location, sql: str, params: list, *, header: str, branch: str):
+    """How ``branch`` is written in the ``header`` column of ``location`` (the relation ``sql``
+    with ``params``), read as the loader reads branch cells: the SQL cell expression, the
+    spellings that are this branch and the data warnings about the others
+    (:func:`funnelkit.data.branches.sort_out`)."""
+    cell = f"CAST({quote(header)} AS VARCHAR)"
+    groups = con.execute(
+        f"SELECT {cell} AS value, count(*) AS count, min(__row) AS first FROM ({sql}) GROUP BY ALL", params
+    ).df()
+    mine, warnings = branches.sort_out(
+        groups, branch=branch, file=location.label, column=column_label(header, "branch")
+    )
+    return cell, groups["value"][mine].tolist(), warnings
+
+
 def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...], where: dict | None = None):
     """One branch's rows from DuckDB or Parquet, filtered inside DuckDB, and the warnings.
 
@@ -276,14 +291,7 @@ def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...
         try:
             if "branch" in mapped:
                 header = list(columns)[mapped.index("branch")]
-                cell = f"CAST({quote(header)} AS VARCHAR)"
-                groups = con.execute(
-                    f"SELECT {cell} AS value, count(*) AS count, min(__row) AS first FROM ({sql}) GROUP BY ALL", params
-                ).df()
-                mine, warnings = branches.sort_out(
-                    groups, branch=branch, file=location.label, column=column_label(header, "branch")
-                )
-                spellings = groups["value"][mine].tolist()
+                cell, spellings, warnings = branch_spellings(con, location, sql, params, header=header, branch=branch)
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
                 params = [*params, spellings]
                 for name, value in (where or {}).items():  # a notebook's filters, exact again after validation
