@@ -352,6 +352,10 @@ def _execute(job: Job, executed: Path, parameters: dict, log: Path, result: Resu
                 progress_bar=False,
                 log_output=False,
                 report_mode=False,
+                # Papermill otherwise writes the whole notebook, images and all, before and
+                # after every cell: seconds of the worker's processor per notebook. It still
+                # writes it at the end, also after a failing cell or a deadline.
+                request_save_on_cell_execute=False,
                 km=km,
             )
         except (zmq.ZMQError, RuntimeError) as error:
