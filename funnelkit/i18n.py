@@ -16,6 +16,9 @@ import yaml
 
 LANGS = ("zh", "en")
 _PACKAGE = Path(__file__).resolve().parent
+# libyaml's safe loader where PyYAML was built with it: the same objects as ``safe_load``,
+# ten times faster (every kernel reads the catalogue once)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def message_files() -> dict[str, Path]:
@@ -30,7 +33,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     """Every message, keyed ``area.key``."""
     messages: dict[str, dict[str, str]] = {}
     for area, path in message_files().items():
-        for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+        for key, texts in (yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}).items():
             messages[f"{area}.{key}"] = texts
     return messages
 
