@@ -1,13 +1,19 @@
-"""Kernels for notebook jobs: each one used for exactly one notebook, the next one started
-and warmed while the current notebook runs.
+"""Kernels for notebook jobs: each one used for exactly one notebook, forked from a zygote
+that has imported the kit, the next one started and warmed while the current notebook runs.
 
-Starting a kernel and importing the kit (pandas, matplotlib, seaborn, scipy, statsmodels,
-duckdb) costs seconds per notebook. A worker process therefore keeps one *spare* kernel:
-started in the main thread (so it dies with the worker, see
-:class:`~funnelkit.batch.executors.KernelDiesWithWorker`) and warmed in a background
-thread by importing the kit's modules silently — no user code, nothing in the user
-namespace, no history, no execution count. The next notebook takes it; a kernel is never
-given a second notebook, so every notebook still starts from a clean user namespace.
+Starting a kernel and importing the kit (pandas, matplotlib, seaborn, scipy, duckdb) costs
+seconds of processor time per notebook. Two things take that cost away:
+
+- Where the kernelspec runs ipykernel (the kit's own kernel), a kernel is forked from the
+  worker's zygote (:mod:`funnelkit.batch.zygote`), a process that imported the kit once; the
+  fork starts ipykernel from scratch. Other kernelspecs are launched as new interpreters.
+- A worker keeps one *spare* kernel: started in the main thread (so it dies with the worker,
+  see :class:`~funnelkit.batch.executors.KernelDiesWithWorker`) and warmed in a background
+  thread by importing the kit's modules silently — no user code, nothing in the user
+  namespace, no history, no execution count. The next notebook takes it.
+
+A kernel is never given a second notebook, so every notebook still starts from a clean user
+namespace.
 
 The peak resident memory of a kernel is read from Linux's ``VmHWM`` just before the
 kernel is shut down (``None`` elsewhere).
@@ -28,19 +34,36 @@ from jupyter_core.utils import run_sync
 
 from .executors import KernelDiesWithWorker
 
+FORK = True  # kernels forked from a zygote that imported the kit (Linux); False: new interpreters
 WARM_TIMEOUT = 120  # seconds for a spare kernel to start and import the kit
 SPARE_NICE = 10  # a spare kernel warms up at a lower priority than the running notebooks
 
 
 class _Kernel(KernelDiesWithWorker):
-    """A kernel manager that remembers its clients, so that whoever started the kernel can
-    close the clients nbclient opened on it (nbclient leaves them open when it does not own
-    the manager)."""
+    """A kernel manager that forks its kernel from the worker's zygote when it has one
+    (:mod:`funnelkit.batch.zygote`: the kit's modules already imported), and remembers its
+    clients, so that whoever started the kernel can close the clients nbclient opened on it
+    (nbclient leaves them open when it does not own the manager)."""
+
+    zygote = None  # the worker's Zygote to fork from; None: launch a new interpreter
+    log_path = ""  # where a forked kernel's output goes
+    nice = 0  # steps below the worker's priority a forked kernel starts at
 
     def client(self, **kwargs):
         made = super().client(**kwargs)
         self.__dict__.setdefault("_made_clients", []).append(made)
         return made
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        if self.zygote is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        argv = kernel_cmd[kernel_cmd.index("ipykernel_launcher") + 1 :]
+        process = self.zygote.fork(argv, env=kw["env"], cwd=str(kw["cwd"]), log=self.log_path, nice=self.nice)
+        provisioner = self.provisioner
+        provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
+        provisioner.cwd = kw["cwd"]
+        self._reconcile_connection_info(provisioner.connection_info)
 
 
 @dataclass
@@ -57,16 +80,39 @@ _spare: Spare | None = None
 _lock = threading.Lock()  # jobs may run in threads of one process (other executors)
 
 
-def _start(kernel_name: str, cwd: str, folder: Path, log: Path, *, nice: int = 0) -> _Kernel:
+def _interpreter(km: _Kernel) -> list[str] | None:
+    """The interpreter and its options that the kernelspec runs ipykernel with (everything
+    before ``-m ipykernel_launcher``), or None for a kernel that is not ipykernel launched
+    that way: only such a kernel can be forked from a zygote running the same command."""
+    argv = km.kernel_spec.argv
+    for i in range(len(argv) - 1):
+        if argv[i : i + 2] == ["-m", "ipykernel_launcher"]:
+            return argv[:i] or None
+    return None
+
+
+def _start(
+    kernel_name: str, cwd: str, folder: Path, log: Path, *, nice: int = 0, modules: tuple[str, ...] = ()
+) -> _Kernel:
     """Start a kernel (not yet ready) whose connection file is in ``folder`` and whose
-    output goes to ``log``, ``nice`` steps below this process's priority. Must run in the
-    worker's main thread: Linux kills a child on the death of the *thread* that started it."""
+    output goes to ``log``, ``nice`` steps below this process's priority: forked from the
+    worker's zygote that imported ``modules`` where it can, else a new interpreter. Must run
+    in the worker's main thread: Linux kills a child on the death of the *thread* that
+    started it."""
     from traitlets.config import Config
+
+    from . import zygote
 
     folder.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     config = Config({"KernelManager": {"connection_file": str(folder / f"kernel-{uuid.uuid4().hex}.json")}})
     km = _Kernel(kernel_name=kernel_name, config=config)
+    interpreter = _interpreter(km) if FORK else None
+    km.zygote = zygote.zygote(interpreter, modules, cwd) if interpreter else None
+    if km.zygote is not None:
+        km.log_path, km.nice = str(log), nice
+        run_sync(km.start_kernel)(cwd=cwd)
+        return km
     with open(log, "ab") as output:
         options = {"preexec_fn": functools.partial(_lower_priority, nice)} if nice and hasattr(os, "nice") else {}
         run_sync(km.start_kernel)(cwd=cwd, stdout=output, stderr=output, **options)
@@ -125,7 +171,7 @@ def prepare(kernel_name: str, cwd: str, folder: Path, log: Path, modules: tuple[
     """Start the spare kernel for the next notebook and warm it in the background."""
     global _spare
     discard()
-    km = _start(kernel_name, cwd, folder, log, nice=SPARE_NICE)
+    km = _start(kernel_name, cwd, folder, log, nice=SPARE_NICE, modules=modules)
     warmed: Future = Future()
 
     def warm() -> None:
@@ -163,7 +209,7 @@ def take(kernel_name: str, cwd: str, folder: Path, log: Path, modules: tuple[str
     if spare is not None:
         release(spare.km)
         spare.log.unlink(missing_ok=True)
-    return _start(kernel_name, cwd, folder, log), False
+    return _start(kernel_name, cwd, folder, log, modules=modules), False
 
 
 def peak_memory_mb(km: _Kernel) -> float | None:

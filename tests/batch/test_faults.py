@@ -22,6 +22,7 @@ import pytest
 
 from funnelkit import cli
 from funnelkit.batch.runner import Result, run_batch
+from funnelkit.batch.zygote import KERNEL_NAME
 from funnelkit.exceptions import OutputError
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +58,16 @@ def marked_processes(marker: str) -> dict[int, str]:
 
 
 def kernels(processes: dict[int, str]) -> list[int]:
-    return [pid for pid, command in processes.items() if "ipykernel" in command]
+    """The kernels among ``processes``: launched ones (their command line) and ones forked
+    from a zygote (the name the fork gives itself)."""
+    return [pid for pid, command in processes.items() if "ipykernel" in command or _name(pid) == KERNEL_NAME]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def wait_for(condition, timeout: float, interval: float = 0.2):

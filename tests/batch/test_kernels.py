@@ -1,66 +1,106 @@
-"""A kernel started and warmed ahead is as clean as a fresh one: the same user namespace,
-no execution count used, no history; and it is never handed out twice."""
+"""Kernels forked from a zygote, or started and warmed ahead, are as clean as a kernel launched
+as a new interpreter: the same user namespace, no execution count used, no history, their own
+random state; they are never handed out twice and never outlive the process behind them."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 from jupyter_client.blocking import BlockingKernelClient
 
-from funnelkit.batch import kernels
+from funnelkit.batch import kernels, zygote
 
 pytestmark = pytest.mark.e2e
 
-PROBE = "sorted(k for k in globals() if not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit'))"
+PROBE = (
+    "import json as _j, os as _o, sys as _s, matplotlib as _m, numpy as _n\n"
+    "print(_j.dumps({"
+    "'names': sorted(k for k in globals() if not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit')),"
+    "'pandas': 'pandas' in _s.modules, 'backend': _m.get_backend(), 'cwd': _o.getcwd(),"
+    "'random': _n.random.random(), 'parent': _o.getppid(), 'history': len(get_ipython().history_manager.input_hist_raw)"
+    "}))"
+)
 
 
-def probe(km) -> tuple[list, int, bool]:
-    """(user names, the probe's execution count, whether pandas is already imported)."""
+def probe(km) -> dict:
+    """What a kernel's first cell sees (and the cell's execution count, as ``count``)."""
     client = BlockingKernelClient()
     client.load_connection_info(km.get_connection_info())
     client.start_channels()
     try:
         client.wait_for_ready(timeout=120)
         outputs = []
-        reply = client.execute_interactive(
-            f"import sys; print({PROBE}, 'pandas' in sys.modules)", timeout=120, output_hook=outputs.append
-        )
+        reply = client.execute_interactive(PROBE, timeout=120, output_hook=outputs.append)
     finally:
         client.stop_channels()
     text = "".join(o["content"].get("text", "") for o in outputs if o["msg_type"] == "stream")
-    names, imported = text.rsplit(" ", 1)
-    return names, reply["content"]["execution_count"], imported.strip() == "True"
+    return {**json.loads(text), "count": reply["content"]["execution_count"]}
 
 
-def test_a_warmed_kernel_starts_as_clean_as_a_fresh_one(tmp_path: Path):
-    folder, cwd = tmp_path / "kernels", str(tmp_path)
-    spec = ("funnelkit", cwd, folder)
-    modules = ("pandas",)
-    fresh, warm = None, None
+@pytest.fixture
+def launched(tmp_path: Path, monkeypatch):
+    """A kernel launched as a new interpreter, the way Jupyter does (no zygote)."""
+    monkeypatch.setattr(kernels, "FORK", False)
+    km, _ = kernels.take("funnelkit", str(tmp_path), tmp_path / "kernels", tmp_path / "launched.log", ())
+    monkeypatch.setattr(kernels, "FORK", True)
+    yield km
+    kernels.release(km)
+
+
+def test_a_forked_kernel_starts_as_clean_as_a_launched_one(tmp_path: Path, launched):
+    spec = ("funnelkit", str(tmp_path), tmp_path / "kernels")
+    forked = []
     try:
-        fresh, was_warm = kernels.take(*spec, tmp_path / "fresh.log", modules)
-        assert not was_warm
+        for name in ("one", "two"):
+            km, was_warm = kernels.take(*spec, tmp_path / f"{name}.log", ("pandas",))
+            assert not was_warm and km.zygote is not None
+            forked.append(km)
+        fresh, one, two = probe(launched), probe(forked[0]), probe(forked[1])
+        for seen in (one, two):
+            same = {k: v for k, v in seen.items() if k not in ("pandas", "random", "parent")}
+            assert same == {k: v for k, v in fresh.items() if k not in ("pandas", "random", "parent")}
+            assert seen["count"] == 1  # the probe is the first cell (history: as the launched one)
+            assert seen["pandas"] and not fresh["pandas"]  # the zygote had imported it
+            assert seen["parent"] == forked[0].zygote.process.pid
+            assert Path(f"/proc/{forked[0].provisioner.pid}/comm").read_text().strip() == zygote.KERNEL_NAME
+        assert fresh["backend"] == "module://matplotlib_inline.backend_inline"
+        assert len({fresh["random"], one["random"], two["random"]}) == 3  # each seeded afresh
+        assert kernels.peak_memory_mb(forked[0]) > 10
+    finally:
+        for km in forked:
+            kernels.release(km)
+        zygote.close()
+    assert not any(Path(km.connection_file).exists() for km in forked)  # connection files removed
+
+
+def test_a_warmed_kernel_starts_as_clean_as_a_launched_one(tmp_path: Path, launched):
+    spec = ("funnelkit", str(tmp_path), tmp_path / "kernels")
+    modules = ("pandas",)
+    warm = None
+    try:
         kernels.prepare(*spec, tmp_path / "spare.log", modules)
         warm, was_warm = kernels.take(*spec, tmp_path / "warm.log", modules)
-        assert was_warm and warm is not fresh
+        assert was_warm
         assert (tmp_path / "warm.log").exists() and not (tmp_path / "spare.log").exists()
-        fresh_names, fresh_count, fresh_pandas = probe(fresh)
-        warm_names, warm_count, warm_pandas = probe(warm)
-        assert warm_names == fresh_names  # no name left by the warm-up
-        assert warm_count == fresh_count == 1  # warming used no execution count
-        assert warm_pandas and not fresh_pandas  # the warm-up did import
-        assert kernels.peak_memory_mb(warm) > kernels.peak_memory_mb(fresh) > 10
-        # the spare was handed out: the next kernel is a fresh one
+        fresh, seen = probe(launched), probe(warm)
+        assert seen["names"] == fresh["names"]  # no name left by the warm-up
+        assert seen["count"] == fresh["count"] == 1  # warming used no execution count
+        assert seen["history"] == fresh["history"]  # nothing of the warm-up in the history
+        assert seen["pandas"] and not fresh["pandas"]
+        # the spare was handed out: the next kernel is not a warmed one
         again, was_warm = kernels.take(*spec, tmp_path / "again.log", modules)
         assert not was_warm
         kernels.release(again)
     finally:
-        for km in (fresh, warm):
-            if km is not None:
-                kernels.release(km)
+        if warm is not None:
+            kernels.release(warm)
         kernels.discard()
-    assert not list(folder.glob("*.json"))  # connection files removed
+        zygote.close()
 
 
 def test_a_spare_made_for_another_run_is_not_used(tmp_path: Path):
@@ -71,4 +111,29 @@ def test_a_spare_made_for_another_run_is_not_used(tmp_path: Path):
         kernels.release(km)
     finally:
         kernels.discard()
+        zygote.close()
     assert not list((tmp_path / "a").glob("*.json"))
+
+
+def test_forked_kernels_die_with_their_zygote(tmp_path: Path):
+    km, _ = kernels.take("funnelkit", str(tmp_path), tmp_path / "kernels", tmp_path / "k.log", ())
+    try:
+        pid, parent = km.provisioner.pid, km.zygote.process
+        assert probe(km)["parent"] == parent.pid
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while km.provisioner.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert km.provisioner.process.poll() is not None, "the kernel outlived its zygote"
+        assert not Path(f"/proc/{pid}").exists()  # and was reaped, not left a zombie
+    finally:
+        kernels.release(km)
+        zygote.close()
+    # a new zygote replaces the dead one
+    again, _ = kernels.take("funnelkit", str(tmp_path), tmp_path / "kernels", tmp_path / "again.log", ())
+    try:
+        assert again.zygote.alive() and probe(again)["count"] == 1
+    finally:
+        kernels.release(again)
+        zygote.close()
