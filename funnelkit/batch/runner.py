@@ -13,6 +13,7 @@ without temporary files; ``outputs/latest`` moves only to a run that published s
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import secrets
 import shutil
@@ -517,7 +518,6 @@ def run_batch(
     from funnelkit.report.files import json_text
 
     from .executors import LocalProcesses
-    from .index import write_index
 
     project_root = project_root.resolve()
     good, selected, failed = plan(
@@ -617,6 +617,8 @@ def run_batch(
                     verbatim=("fingerprint",),
                 ),
             )
+        from .index import write_index
+
         with _writing(run_dir / "index.html", outputs, batch):
             batch.index = write_index(
                 run_dir, batch.results, fingerprint=batch.fingerprint, lang=lang or _index_lang(project_root / "params")
@@ -719,6 +721,8 @@ def _run_jobs(executor, jobs: list[Job], record: Callable, run=None, *, slots: i
         for future in pool.as_completed(futures):
             job = futures[future]
             left -= 1
+            if left < slots:  # a worker is idle from now on: import what writes the index meanwhile
+                _import_soon("funnelkit.batch.index")
             try:
                 record(future.result(), min(slots, left))
             except BrokenProcessPool:
@@ -735,6 +739,16 @@ def _run_jobs(executor, jobs: list[Job], record: Callable, run=None, *, slots: i
                     min(slots, left),
                 )
     return orphans
+
+
+@functools.cache
+def _import_soon(module: str) -> None:
+    """Import ``module`` in a background thread (once): the batch process waits for its
+    workers then, and the import (the index imports plotting, about a second) is done by the
+    time the index is written, rather than on the way there."""
+    import importlib
+
+    threading.Thread(target=importlib.import_module, args=(module,), name="funnelkit-import", daemon=True).start()
 
 
 def _warm_modules(notebooks: list[Path]) -> tuple[str, ...]:

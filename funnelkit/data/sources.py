@@ -14,6 +14,7 @@ file that looks like another format must never make DuckDB download code from th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,9 +73,27 @@ def _resolve(path: str | Path, root: Path | None = None) -> Path:
 def _duckdb_table(path: Path, table: str) -> str | None:
     """The contract name (or file stem) under which ``table`` exists in the database."""
     names = (table, *TABLES[table].file_stems)
-    with connect(path) as con:
-        found = {r[0].casefold() for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    found = _table_names(path, _file_state(path), _file_state(path.with_name(path.name + ".wal")))
     return next((n for n in names if n.casefold() in found), None)
+
+
+def _file_state(path: Path) -> tuple | None:
+    """What tells one version of a file from another: inode, size, modification time."""
+    try:
+        state = path.stat()
+    except OSError:
+        return None
+    return state.st_ino, state.st_size, state.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=16)
+def _table_names(path: Path, state: tuple | None, wal: tuple | None) -> frozenset[str]:
+    """The table names of a DuckDB file, case-folded; remembered for as long as neither the
+    file nor its write-ahead log changes (``state``, ``wal``): a batch locates six tables
+    for every branch, each otherwise a connection of its own."""
+    with connect(path) as con:
+        rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return frozenset(r[0].casefold() for r in rows)
 
 
 def locate(

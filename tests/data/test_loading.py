@@ -456,3 +456,17 @@ def test_a_misspelt_header_is_named_with_the_column_it_is_close_to():
     assert hints["product_line"].startswith("is the column '产品线别' meant to be product_line?")
     assert hints["segment"].startswith("is the column 'Segmentt' meant to be segment?")
     assert "meant to be" not in hints["region"]  # nothing found reads like 区域 / region
+
+
+def test_a_table_added_to_a_database_is_found_by_the_next_read(tmp_path):
+    """The table list of a DuckDB file is remembered per version of the file, not forever."""
+    from funnelkit.data import sources
+
+    db = tmp_path / "branch.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE leads (branch VARCHAR)")
+    assert sources.locate("visits", source=str(db), required=False) is None
+    assert sources.locate("leads", source=str(db)).name == "leads"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE visits (branch VARCHAR)")
+    assert sources.locate("visits", source=str(db), required=False).name == "visits"
