@@ -111,8 +111,13 @@ def _start(
     km.zygote = zygote.zygote(interpreter, modules, cwd) if interpreter else None
     if km.zygote is not None:
         km.log_path, km.nice = str(log), nice
-        run_sync(km.start_kernel)(cwd=cwd)
-        return km
+        try:
+            run_sync(km.start_kernel)(cwd=cwd)
+            return km
+        except RuntimeError:  # the zygote died (or never got going): launch the kernel instead
+            with contextlib.suppress(Exception):
+                run_sync(km.cleanup_resources)()
+            km = _Kernel(kernel_name=kernel_name, config=config)
     with open(log, "ab") as output:
         options = {"preexec_fn": functools.partial(_lower_priority, nice)} if nice and hasattr(os, "nice") else {}
         run_sync(km.start_kernel)(cwd=cwd, stdout=output, stderr=output, **options)

@@ -137,3 +137,17 @@ def test_forked_kernels_die_with_their_zygote(tmp_path: Path):
     finally:
         kernels.release(again)
         zygote.close()
+
+
+def test_a_kernel_is_launched_when_the_zygote_cannot_fork(tmp_path: Path, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the kernel zygote has exited")
+
+    monkeypatch.setattr(zygote.Zygote, "fork", broken)
+    km, _ = kernels.take("funnelkit", str(tmp_path), tmp_path / "kernels", tmp_path / "k.log", ())
+    try:
+        assert km.zygote is None and probe(km)["count"] == 1
+        assert "ipykernel" in Path(f"/proc/{km.provisioner.pid}/cmdline").read_text()
+    finally:
+        kernels.release(km)
+        zygote.close()
