@@ -144,9 +144,10 @@ def compare(branches: list[str], repeat: int, workers: int | None = None) -> dic
         f"batch / naive = {medians['batch'] / medians['naive']:.2f} (target ≤ 0.15)"
     )
     print(f"  a second, unchanged batch (every notebook reused): {unchanged:.1f} s")
-    print("  the last executing batch, per notebook: seconds, kernel peak MB, kernel started ahead")
+    print("  the last executing batch, per notebook: seconds, kernel peak MB, kernel started ahead, forked")
     for r in per_job:
         memory = f"{r['peak_mb']:.0f}" if r.get("peak_mb") else "-"
         ahead = "yes" if r.get("warm_kernel") else "no"
-        print(f"    {r['slug']:<10}{r['notebook']:<8}{r['seconds']:>7.1f}{memory:>7}  {ahead}")
+        forked = "yes" if r.get("forked_kernel") else "no"
+        print(f"    {r['slug']:<10}{r['notebook']:<8}{r['seconds']:>7.1f}{memory:>7}  {ahead:<4} {forked}")
     return {"walls": walls, "medians": medians, "unchanged": unchanged, "jobs": per_job}

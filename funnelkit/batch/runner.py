@@ -74,6 +74,7 @@ class Result:
     peak_mb: float | None = None  # the kernel's peak resident memory, where measured
     reused_from: str = ""
     warm_kernel: bool = False  # the notebook ran in a kernel started and warmed ahead
+    forked_kernel: bool = False  # its kernel was forked from a zygote that had imported the kit
 
     @property
     def ok(self) -> bool:
@@ -337,6 +338,7 @@ def _execute(job: Job, executed: Path, parameters: dict, log: Path, result: Resu
     spec = (job.kernel_name, job.project_root, folder)
     for attempt in range(3):
         km, result.warm_kernel = kernels.take(*spec, log, job.warm_modules)
+        result.forked_kernel = km.zygote is not None
         try:
             # Only from a process's main thread (local workers): Linux ties a kernel's death
             # signal to the thread that started it, and executor threads come and go.

@@ -54,6 +54,8 @@ def test_every_branch_and_notebook_succeeds(demo_run):
     failed = [(r.slug, r.notebook, r.detail) for r in demo_run.results if not r.ok]
     assert not failed
     assert {(r.slug, r.notebook) for r in demo_run.results} == {(b, n) for b in BRANCHES for n in NOTEBOOKS}
+    # every kernel was forked from a worker's zygote: none paid for importing the kit again
+    assert all(r.forked_kernel for r in demo_run.results)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
