@@ -132,6 +132,11 @@ def child_main(parent: int) -> None:
     pickled job's file and the result's). It dies with the worker, and ignores Ctrl-C as a
     local worker does: the coordinator decides what an interrupt means."""
     _start_worker(parent)
+    # One notebook per process here: a zygote would import the kit once for one kernel,
+    # which costs what launching that kernel costs.
+    from . import kernels
+
+    kernels.FORK = False
     given, taken = Path(sys.argv[1]), Path(sys.argv[2])
     path, job = pickle.loads(given.read_bytes())
     sys.path[:] = path  # where the worker finds the job's function
