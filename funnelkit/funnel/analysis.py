@@ -22,6 +22,10 @@ from .params import Params
 #: without them has its notebook skipped, not failed.
 NEEDS = (("leads", "stage_counts"),)
 
+#: The lead columns the analysis reads, besides ``date_<stage>`` of every stage (and those the
+#: notebook's filters need, which the loader adds).
+LEAD_COLUMNS = ("lead_id", "created_date", "segment", "stage", "outcome", "amount", "lost_date")
+
 #: Data-quality problems listed one by one; past this many the rest are summed up in one notice.
 NOTICE_LIMIT = 12
 NOTICE_COLUMNS = ["kind", "period", "segment", "stage", "expected", "found", "n"]
@@ -103,6 +107,19 @@ class Result(AnalysisResult):
     def forecasted(self) -> bool:
         """True when leads with stage dates gave time to convert, a forecast and a back-test."""
         return self.pipeline is not None
+
+
+def columns(params: Params) -> dict[str, tuple[str, ...]]:
+    """The columns of each table :func:`analyse` reads (``load_tables(..., columns=...)``):
+    a large branch's leads are read without the columns no funnel section uses.
+
+    Examples
+    --------
+    >>> columns(Params(branch="杭州分公司"))["leads"][:3]
+    ('lead_id', 'created_date', 'segment')
+    """
+    dates = tuple(f"date_{s.key}" for s in resolve_stages(params.stages))
+    return {"leads": LEAD_COLUMNS + dates}
 
 
 def funnel_counts(
