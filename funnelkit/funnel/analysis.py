@@ -86,7 +86,7 @@ class Result(AnalysisResult):
     velocity_change: pd.DataFrame | None = None
     stage_time: pd.DataFrame | None = None
     stage_time_trend: pd.DataFrame | None = None
-    stage_time_stays: pd.DataFrame | None = None
+    stage_time_stays: pd.DataFrame | None = None  # counted (stage_time.stay_counts)
     won_stage: str | None = None
     conversion_target: float = 0.0  # from params; 0: none set
     company_conversion: float = np.nan  # pooled over every branch in the data
@@ -362,7 +362,7 @@ def _timing(leads: pd.DataFrame, *, stages, current: str, previous: str | None, 
     """Velocity, its change and time in stage (leads with stage dates only), as :class:`Result`
     fields; ``gaps`` holds the velocity change's when there is one period only."""
     speed = velocity.velocity(leads, stages=stages)
-    stays = stage_time.stays(leads, stages=stages)
+    stays = stage_time.stay_counts(leads, stages=stages)
     fields = {
         "velocity": speed,
         "stage_time": stage_time.stage_time_summary(stays, stages=stages, min_group=params.min_group),
