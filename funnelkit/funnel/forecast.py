@@ -92,7 +92,7 @@ def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     closed = arrays.close_days(leads, keys)
     known = (leads["created_date"] < day).to_numpy(dtype=bool, na_value=False)
     dated = arrays.date_columns(leads, keys)
-    index = arrays.stage_index_on(np.column_stack([column[known] for column in dated]), day)
+    index = arrays.stage_reached_on(dated, np.flatnonzero(known), day)
     still_open = ~(closed[known] < day)
     then = leads[known]
     # the dtype numpy text would have been given, built from the codes without a string per lead

@@ -87,6 +87,15 @@ def stage_index_on(dated: np.ndarray, day) -> np.ndarray:
     return np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
 
 
+def stage_reached_on(dated: list[np.ndarray], rows: np.ndarray, day) -> np.ndarray:
+    """:func:`stage_index_on` of the leads at positions ``rows``, a stage column at a time
+    (no rows × stages matrix)."""
+    index = np.zeros(len(rows), dtype=np.int64)
+    for stage, column in enumerate(dated):
+        index[column[rows] < day] = stage  # NaT compares False; a later stage overrides
+    return index
+
+
 def open_runs(created: np.ndarray, closed: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per lead, the first cut-off of ``days`` (sorted) after its creation and how many
     consecutive cut-offs it is open on: those ``d`` with ``created < d <= closed``."""
@@ -119,10 +128,11 @@ def snapshot_counts(
         part = runs[start:stop]
         rows = np.repeat(np.arange(start, stop), part)
         day_index = np.arange(part.sum()) - np.repeat(np.cumsum(part) - part, part) + np.repeat(first[start:stop], part)
-        index = stage_index_on(np.column_stack([column[among[rows]] for column in dated]), days[day_index])
+        index = stage_reached_on(dated, among[rows], days[day_index])
         snapshots += np.bincount(index, minlength=stages)
         wins += np.bincount(index, weights=won[rows], minlength=stages)
-        pairs = np.unique(rows * stages + index)  # a lead at one stage on several days is one lead
-        distinct += np.bincount(pairs % stages, minlength=stages)
+        seen = np.zeros((stop - start) * stages, dtype=bool)  # a lead at one stage on several days is one lead
+        seen[(rows - start) * stages + index] = True
+        distinct += seen.reshape(-1, stages).sum(axis=0)
         start = stop
     return snapshots, wins, distinct
