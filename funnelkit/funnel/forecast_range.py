@@ -33,6 +33,7 @@ RANGE_COLUMNS = [
 ]
 TOTAL = "all"  # the close_month of the row summing every month
 BLOCK = 2048  # leads drawn at once
+DEAL_BLOCK = 1 << 20  # new deals given an amount at once
 
 
 def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, stages=None) -> pd.DataFrame:
@@ -105,9 +106,30 @@ def simulate(
     new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(months)))
     won += new
     if new.sum() and len(amounts):
-        cell = np.repeat(np.arange(new.size), new.ravel())
-        revenue += np.bincount(cell, weights=rng.choice(amounts, size=cell.size), minlength=new.size).reshape(new.shape)
+        revenue += _new_deal_revenue(rng, new, amounts)
     return won, revenue
+
+
+def _new_deal_revenue(rng: np.random.Generator, new: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """Each cell's ``new`` deals, each worth an amount drawn from ``amounts``, summed.
+
+    Amounts are drawn a block of draws at a time (at most about :data:`DEAL_BLOCK` deals), in
+    the order one draw for every deal would take them: the generator gives the same amounts,
+    and memory stays bounded however many new deals a large branch expects."""
+    revenue = np.zeros(new.shape)
+    per_draw = new.sum(axis=1)
+    ends = np.cumsum(per_draw)
+    start = 0
+    while start < len(new):
+        reached = (ends[start - 1] if start else 0) + DEAL_BLOCK
+        stop = max(int(np.searchsorted(ends, reached, side="right")), start + 1)
+        counts = new[start:stop].ravel()
+        cell = np.repeat(np.arange(counts.size), counts)
+        revenue[start:stop] = np.bincount(
+            cell, weights=rng.choice(amounts, size=cell.size), minlength=counts.size
+        ).reshape(stop - start, new.shape[1])
+        start = stop
+    return revenue
 
 
 def summarise(won: np.ndarray, revenue: np.ndarray, *, months, pipeline_won, new_won) -> pd.DataFrame:
