@@ -247,7 +247,7 @@ def _days_to_close(leads: pd.DataFrame, stages, *, among: np.ndarray) -> pd.Seri
 def expected_amounts(leads: pd.DataFrame) -> pd.Series:
     """Each lead's deal amount; a missing one is the mean won amount of its segment (of the
     branch when the segment has no won deal)."""
-    return _fill_amounts(leads, won=leads[arrays.outcome_is(leads, "won")])
+    return _fill_amounts(leads, won=leads[["amount", "segment"]][arrays.outcome_is(leads, "won")])
 
 
 def _fill_amounts(leads: pd.DataFrame, *, won: pd.DataFrame) -> pd.Series:
@@ -290,7 +290,7 @@ def pipeline(
         open_leads["created_date"]
     )
     expected_day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
-    amount = _fill_amounts(open_leads, won=leads[arrays.outcome_is(leads, "won")])
+    amount = _fill_amounts(open_leads, won=leads[["amount", "segment"]][arrays.outcome_is(leads, "won")])
     win_prob = open_leads["stage"].map(probs["win_prob"])
     return pd.DataFrame(
         {
