@@ -324,6 +324,7 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     pipeline = forecast.pipeline(
         leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage
     )
+    then = forecast.as_of_day(leads, period.start_time, stages=stages)
     tested = forecast.backtest(
         leads,
         start=period.start_time,
@@ -331,13 +332,13 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         stages=stages,
         prior=_prior(peers, before=current, stages=stages, won=won),
         shrinkage=shrinkage,
+        then=then,
     )
     # every month from the forecast's own to the last an open lead is expected in
     last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
     months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
     draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
     ranged = forecast_range.forecast_range(leads, pipeline, as_of=day, months=months, stages=stages, **draws)
-    then = forecast.as_of_day(leads, period.start_time, stages=stages)
     period_months = pd.period_range(period.start_time, period.end_time, freq="M").strftime("%Y-%m")
     tested_range = forecast_range.forecast_range(
         then, tested, as_of=period.start_time, months=period_months, stages=stages, **draws

@@ -321,12 +321,22 @@ def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def backtest(
-    leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None, shrinkage: float, freq: str = "MS"
+    leads: pd.DataFrame,
+    *,
+    start,
+    end,
+    stages=None,
+    prior: pd.Series | None = None,
+    shrinkage: float,
+    freq: str = "MS",
+    then: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
-    and each lead open at ``start`` is marked ``won`` if it was won before ``end``.
+    and each lead open at ``start`` is marked ``won`` if it was won before ``end``. ``then``
+    is ``as_of_day(leads, start)`` when the caller has it already (a large branch's copy is
+    then made once).
 
     Returns
     -------
@@ -335,7 +345,7 @@ def backtest(
         won`` (bool), ``actual`` (amount won, 0 if not).
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    then = as_of_day(leads, start, stages=stages)
+    then = as_of_day(leads, start, stages=stages) if then is None else then
     forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq)
     closed = close_dates(leads, stages=stages).loc[forecast.index]
     won = ((leads["outcome"].loc[forecast.index] == "won") & (closed < end)).fillna(False).astype(bool)
