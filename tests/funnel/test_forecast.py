@@ -320,3 +320,26 @@ def test_close_dates_match_the_frame_rules_on_the_demo(demo_leads):
         demo_leads["lost_date"].fillna(furthest).where(demo_leads["outcome"] == "lost")
     )
     pd.testing.assert_series_equal(forecast.close_dates(demo_leads), expected, check_names=False)
+
+
+def test_as_of_day_matches_the_frame_rules_on_the_demo(demo_leads):
+    """The roll-back against the module's conventions written with frame methods."""
+    day = D("2006-01-01")
+    keys = [s.key for s in forecast.resolve_stages(None)]
+    known = demo_leads[demo_leads["created_date"] < day]
+    reached = known[[f"date_{k}" for k in keys]].to_numpy(dtype="datetime64[ns]") < np.datetime64(day)
+    index = np.where(reached.any(axis=1), len(keys) - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+    closed = forecast.close_dates(demo_leads).loc[known.index]
+    expected = known.assign(stage=np.array(keys)[index], outcome=known["outcome"].where(closed < day, "open"))
+    pd.testing.assert_frame_equal(forecast.as_of_day(demo_leads, day), expected)
+
+
+def test_stage_codes_of_arrow_and_python_text_agree():
+    from funnelkit.funnel import lead_arrays
+
+    stages = ["b", None, "a", "zz", "c"]
+    keys = ["a", "b", "c"]
+    arrow = pd.DataFrame({"stage": pd.array(stages, dtype="string[pyarrow]")})
+    python = pd.DataFrame({"stage": np.array(stages, dtype=object)})
+    assert lead_arrays.stage_codes(arrow, keys).tolist() == [1, -1, 0, -1, 2]
+    assert lead_arrays.stage_codes(python, keys).tolist() == [1, -1, 0, -1, 2]
