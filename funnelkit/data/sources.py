@@ -331,16 +331,33 @@ def read_branch_sql(
                         params.append(value)
             else:
                 sql += " LIMIT 0"  # validation then reports the missing column
-            if selected is not None:
-                sql = f"SELECT {', '.join(map(quote, [*selected, '__row']))} FROM ({sql})"
             con.execute("SET arrow_large_buffer_size = true")  # pandas keeps large_string as is
-            table = con.sql(sql, params=params).to_arrow_table()
+            frame, rows = _text_apart(con, sql, params, source, selected or list(source))
         except duckdb.Error as error:
             raise DataSourceError(f"cannot read {location.label}: {_first_line(error)}") from None
-    frame, rows = arrow_frame(table)
     if selected is not None:
         frame.attrs["columns_read"] = tuple(columns)
     return frame, rows, warnings
+
+
+def _text_apart(con, sql: str, params: list, source: dict, headers: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The ``headers`` of the rows ``sql`` selects, as a frame in source order, and the rows'
+    numbers.
+
+    Text is read in one result and every other column in another: pandas keeps text in the
+    result's Arrow buffers, which DuckDB frees only all together, so dates and numbers (copied
+    out into numpy) would otherwise stay in memory twice as long as the text lives."""
+    text = [h for h in headers if source[h] == "VARCHAR"]
+    groups = [text, [h for h in headers if h not in text]] if text and len(text) < len(headers) else [headers]
+    parts, rows = [], None
+    for group in groups:
+        query = f"SELECT {', '.join(map(quote, [*group, '__row']))} FROM ({sql})"
+        part, rows = arrow_frame(con.sql(query, params=params).to_arrow_table())
+        if group is not text:  # numbers Arrow lends without a copy keep the whole result alive
+            part = part.assign(**{c: part[c].copy() for c in part.columns if part[c].dtype.kind == "f"})
+        parts.append(part)
+    frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+    return frame[headers], rows
 
 
 def _selected(table: str, source: dict, mapped: list, columns, stages) -> list[str] | None:
