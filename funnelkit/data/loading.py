@@ -336,8 +336,9 @@ def load_tables(
 
     A table in ``required`` that the branch lacks is an error; any other missing table is
     ``None``. ``columns`` maps a table to the only contract columns to read of it
-    (:func:`load_table`); a table not in it is read whole. ``params`` is a :class:`funnelkit.parameters.Params` (branch, source, files,
-    stages, as-of date and the notebook's filters, see :mod:`funnelkit.data.filters`).
+    (:func:`load_table`); a table not in it is read whole. ``params`` is a
+    :class:`funnelkit.parameters.Params` (branch, source, files, stages, as-of date and the
+    notebook's filters, see :mod:`funnelkit.data.filters`).
 
     Examples
     --------

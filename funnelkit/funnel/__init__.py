@@ -32,4 +32,15 @@ from .analysis import NEEDS, Result, analyse, columns
 from .findings import data_warnings, findings, key_figures
 from .params import Params
 
-__all__ = ["NEEDS", "Params", "Result", "analyse", "columns", "data_warnings", "findings", "key_figures", "plots", "views"]
+__all__ = [
+    "NEEDS",
+    "Params",
+    "Result",
+    "analyse",
+    "columns",
+    "data_warnings",
+    "findings",
+    "key_figures",
+    "plots",
+    "views",
+]

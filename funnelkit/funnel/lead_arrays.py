@@ -124,7 +124,9 @@ def snapshot_counts(
     ends = np.cumsum(runs)
     start = 0
     while start < len(runs):
-        stop = max(int(np.searchsorted(ends, (ends[start - 1] if start else 0) + SNAPSHOT_BLOCK, side="right")), start + 1)
+        stop = max(
+            int(np.searchsorted(ends, (ends[start - 1] if start else 0) + SNAPSHOT_BLOCK, side="right")), start + 1
+        )
         part = runs[start:stop]
         rows = np.repeat(np.arange(start, stop), part)
         day_index = np.arange(part.sum()) - np.repeat(np.cumsum(part) - part, part) + np.repeat(first[start:stop], part)

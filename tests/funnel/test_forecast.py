@@ -294,7 +294,9 @@ def test_snapshot_counts_in_blocks_equal_the_snapshot_rows(snapshot_leads, monke
 
     monkeypatch.setattr(lead_arrays, "SNAPSHOT_BLOCK", block)  # one lead, a few leads, all at once
     days = [D("2005-01-01"), D("2005-02-01"), D("2005-03-01"), D("2005-04-01")]
-    for new, old in zip(_counted_in_blocks(snapshot_leads, days, STAGES), _counted_from_snapshots(snapshot_leads, days, STAGES)):
+    for new, old in zip(
+        _counted_in_blocks(snapshot_leads, days, STAGES), _counted_from_snapshots(snapshot_leads, days, STAGES)
+    ):
         np.testing.assert_array_equal(new, old)
 
 
