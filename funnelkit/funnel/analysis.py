@@ -324,7 +324,7 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     pipeline = forecast.pipeline(
         leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage
     )
-    then = forecast.as_of_day(leads, period.start_time, stages=stages)
+    then = forecast.rolled_back(leads, period.start_time, stages=stages)
     tested = forecast.backtest(
         leads,
         start=period.start_time,

@@ -100,6 +100,23 @@ def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     return then.assign(stage=stage, outcome=then["outcome"].where(~still_open, "open"))
 
 
+def rolled_back(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
+    """:func:`as_of_day` without leaving any lead out: every lead is kept, those created on or
+    after ``day`` with no ``outcome`` (neither open, won nor lost), which the pipeline, its
+    win probabilities and its range then pass over as they would an absent lead.
+
+    The other columns are the leads' own, not copies: a large branch is rolled back for a
+    back-test at the cost of two columns."""
+    day = np.datetime64(pd.Timestamp(day), "ns")
+    keys = [s.key for s in resolve_stages(stages)]
+    known = (leads["created_date"] < day).to_numpy(dtype=bool, na_value=False)
+    index = arrays.stage_reached_on(arrays.date_columns(leads, keys), np.arange(len(leads)), day)
+    still_open = ~(arrays.close_days(leads, keys) < day)
+    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=leads.index).astype(str)
+    outcome = leads["outcome"].where(~still_open, "open").where(known)
+    return leads.assign(stage=stage, outcome=outcome)
+
+
 def snapshot_days(leads: pd.DataFrame, *, as_of, freq: str = "MS") -> pd.DatetimeIndex:
     """Cut-off days for pipeline snapshots: every ``freq`` (month start) from the first lead
     up to, and excluding, ``as_of``."""

@@ -345,3 +345,22 @@ def test_stage_codes_of_arrow_and_python_text_agree():
     python = pd.DataFrame({"stage": np.array(stages, dtype=object)})
     assert lead_arrays.stage_codes(arrow, keys).tolist() == [1, -1, 0, -1, 2]
     assert lead_arrays.stage_codes(python, keys).tolist() == [1, -1, 0, -1, 2]
+
+
+@pytest.mark.parametrize("start", ["2004-01-01", "2005-01-01", "2006-07-01"])
+def test_a_rolled_back_frame_gives_the_back_test_and_range_of_the_leads_as_they_stood(demo_leads, start):
+    """Leads created after the start kept with no outcome are passed over like absent ones:
+    the back-test, its inputs to the range and the range equal those from :func:`as_of_day`."""
+    from funnelkit.funnel import forecast_range
+
+    end = pd.Period(start[:4]).end_time
+    kept, cut = forecast.rolled_back(demo_leads, start), forecast.as_of_day(demo_leads, start)
+    assert len(kept) == len(demo_leads) and kept["lead_id"].equals(demo_leads["lead_id"])
+    one = forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=kept)
+    other = forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=cut)
+    pd.testing.assert_frame_equal(one, other)
+    months = pd.period_range(start, end, freq="M").strftime("%Y-%m")
+    draws = dict(as_of=start, months=months, inflow_months=6, draws=200, seed=0)
+    pd.testing.assert_frame_equal(
+        forecast_range.forecast_range(kept, one, **draws), forecast_range.forecast_range(cut, other, **draws)
+    )
