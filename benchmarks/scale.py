@@ -50,7 +50,7 @@ if profiler:
 t0 = time.perf_counter()
 cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 if name == "funnel":
-    tables = load_tables(params, ["leads", "stage_counts"])
+    tables = load_tables(params, ["leads", "stage_counts"], columns=module.columns(params))
     peers = load_peers(params)
 elif name == "tiers":
     tables = load_tables(params, module.TABLES, required=["customers"])

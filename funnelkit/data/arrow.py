@@ -46,9 +46,11 @@ def _pandas_column(values: pa.ChunkedArray):
             days = pc.min_max(values.cast(pa.date32()).cast(pa.int32()))
             if days["min"].as_py() < _NS_DAYS[0] or days["max"].as_py() > _NS_DAYS[1]:
                 return pd.arrays.ArrowExtensionArray(values)  # 0001-01-01, 9999-12-31 …
-        dates = np.full(len(values), np.datetime64("NaT", "ns"))
+        if values.null_count == len(values):
+            return np.full(len(values), np.datetime64("NaT", "ns"))
+        dates = np.empty(len(values), dtype="datetime64[ns]")  # the chunks fill every row
         start = 0
-        for chunk in values.chunks if values.null_count < len(values) else ():
+        for chunk in values.chunks:
             dates[start : start + len(chunk)] = chunk.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
             start += len(chunk)
         return dates

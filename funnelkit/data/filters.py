@@ -79,4 +79,6 @@ def apply(
         else:
             year = pd.to_numeric(values.astype("string").str.slice(0, 4), errors="coerce")
         keep &= year.between(first, last).fillna(False).to_numpy()
+    if keep.all():  # nothing to cut: no copy of a large branch's rows
+        return frame, warnings
     return frame.loc[keep.to_numpy()].reset_index(drop=True), warnings

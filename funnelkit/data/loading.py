@@ -49,6 +49,7 @@ def load_table(
     as_of: str = "",
     filters: dict | None = None,
     aliases: dict | None = None,
+    columns: Iterable[str] | None = None,
 ) -> pd.DataFrame | None:
     """One branch's rows of a contract table, validated and typed.
 
@@ -75,12 +76,17 @@ def load_table(
     aliases : dict, optional
         The branch's own labels per coded column (params ``aliases``,
         :mod:`funnelkit.data.aliases`), mapped onto the contract's codes before checking.
+    columns : iterable of str, optional
+        Only these contract columns (and those the ``filters`` need), for an analysis that
+        reads a few columns of a large table: DuckDB and Parquet sources read and check only
+        them (a missing required column is still an error); files are read and checked whole.
 
     Returns
     -------
     DataFrame or None
-        Every contract column with its dtype, then any extra columns of the source; an
-        empty table gives an empty frame with the same columns and dtypes.
+        Every contract column with its dtype, then any extra columns of the source (with
+        ``columns``: those columns only, in contract order); an empty table gives an empty
+        frame with the same columns and dtypes.
         ``attrs["data_warnings"]`` lists the :class:`DataWarning` of the read.
 
     Raises
@@ -101,17 +107,47 @@ def load_table(
         raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
     stage_list = resolve_stages(stages)
     window_for(as_of)  # a bad as_of fails before any file is read
+    wanted = _wanted_columns(table, columns, filters, stage_list)
     with _unreadable_files():
         location = sources.locate(table, source=source, files=files, required=required)
         if location is None:
             return None
         raw, rows, warnings = sources.read_branch(
-            location, table=table, branch=branch, stages=stage_list, where=row_filters.equality_pushdown(table, filters)
+            location,
+            table=table,
+            branch=branch,
+            stages=stage_list,
+            where=row_filters.equality_pushdown(table, filters),
+            columns=wanted,
         )
-    frame = validate(raw, table=table, file=location.label, stages=stage_list, rows=rows, as_of=as_of, aliases=aliases)
+    frame = validate(
+        raw,
+        table=table,
+        file=location.label,
+        stages=stage_list,
+        rows=rows,
+        as_of=as_of,
+        aliases=aliases,
+        columns=raw.attrs.get("columns_read"),
+    )
     frame, unfiltered = row_filters.apply(frame, table=table, filters=filters, file=location.label)
+    if wanted is not None:
+        frame = frame[[c for c in frame.columns if c in wanted]]
     frame.attrs["data_warnings"] = [*warnings, *unfiltered]
     return frame
+
+
+def _wanted_columns(table: str, columns, filters, stages) -> tuple[str, ...] | None:
+    """The contract columns to read: ``columns`` and those the active filters need (None: all)."""
+    if columns is None:
+        return None
+    known = [c.name for c in table_columns(table, stages)]
+    unknown = sorted(set(columns) - set(known))
+    if unknown:
+        raise ValueError(f"{table} has no column(s) {', '.join(unknown)}; its columns are {', '.join(known)}")
+    # a filter on a column the table lacks is left to filters.apply, which warns about it
+    wanted = set(columns) | {row_filters.column_of(table, name) for name in row_filters.active(filters)}
+    return tuple(c for c in known if c in wanted)
 
 
 @contextmanager
@@ -293,12 +329,16 @@ _PEER_SQL = {
 }
 
 
-def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -> dict[str, pd.DataFrame | None]:
+def load_tables(
+    params, names: Iterable[str], *, required: Iterable[str] = (), columns: dict | None = None
+) -> dict[str, pd.DataFrame | None]:
     """The branch's tables ``names`` as the notebook's ``params`` say where to find them.
 
     A table in ``required`` that the branch lacks is an error; any other missing table is
-    ``None``. ``params`` is a :class:`funnelkit.parameters.Params` (branch, source, files,
-    stages, as-of date and the notebook's filters, see :mod:`funnelkit.data.filters`).
+    ``None``. ``columns`` maps a table to the only contract columns to read of it
+    (:func:`load_table`); a table not in it is read whole. ``params`` is a
+    :class:`funnelkit.parameters.Params` (branch, source, files, stages, as-of date and the
+    notebook's filters, see :mod:`funnelkit.data.filters`).
 
     Examples
     --------
@@ -317,6 +357,7 @@ def load_tables(params, names: Iterable[str], *, required: Iterable[str] = ()) -
             as_of=params.as_of,
             filters=params.filters(),
             aliases=params.aliases,
+            columns=(columns or {}).get(name),
         )
         for name in names
     }

@@ -296,36 +296,80 @@ def branch_spellings(con, location: Location, sql: str, params: list, *, header:
     return cell, groups["value"][mine].tolist(), warnings
 
 
-def read_branch_sql(location: Location, *, branch: str, stages: tuple[Stage, ...], where: dict | None = None):
+def read_branch_sql(
+    location: Location,
+    *,
+    branch: str,
+    stages: tuple[Stage, ...],
+    where: dict | None = None,
+    columns: tuple[str, ...] | None = None,
+):
     """One branch's rows from DuckDB or Parquet, filtered inside DuckDB, and the warnings.
 
     The distinct branch cells (few) are sorted out in Python, then the branch's spellings
-    are bound as a list. The rows come through Arrow (:mod:`funnelkit.data.arrow`).
+    are bound as a list. The rows come through Arrow (:mod:`funnelkit.data.arrow`). With
+    ``columns`` (contract names) only their source columns are read, and the frame's
+    ``attrs["columns_read"]`` says so; every column is read when the source lacks a required
+    one, so that validation names it as it always does.
     """
     with open_connection(location) as con:
-        columns = source_columns(con, location)
-        mapped, _ = map_headers(list(columns), table=location.table, file=location.label, stages=stages)
+        source = source_columns(con, location)
+        mapped, _ = map_headers(list(source), table=location.table, file=location.label, stages=stages)
         sql, params = relation(location)
+        selected = _selected(location.table, source, mapped, columns, stages)
         warnings: list[branches.DataWarning] = []
         try:
             if "branch" in mapped:
-                header = list(columns)[mapped.index("branch")]
+                header = list(source)[mapped.index("branch")]
                 cell, spellings, warnings = branch_spellings(con, location, sql, params, header=header, branch=branch)
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
                 params = [*params, spellings]
                 for name, value in (where or {}).items():  # a notebook's filters, exact again after validation
                     if name in mapped:
-                        header = quote(list(columns)[mapped.index(name)])
+                        header = quote(list(source)[mapped.index(name)])
                         sql += f" AND trim(CAST({header} AS VARCHAR)) = ?"
                         params.append(value)
             else:
                 sql += " LIMIT 0"  # validation then reports the missing column
             con.execute("SET arrow_large_buffer_size = true")  # pandas keeps large_string as is
-            table = con.sql(sql, params=params).to_arrow_table()
+            frame, rows = _text_apart(con, sql, params, source, selected or list(source))
         except duckdb.Error as error:
             raise DataSourceError(f"cannot read {location.label}: {_first_line(error)}") from None
-    frame, rows = arrow_frame(table)
+    if selected is not None:
+        frame.attrs["columns_read"] = tuple(columns)
     return frame, rows, warnings
+
+
+def _text_apart(con, sql: str, params: list, source: dict, headers: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The ``headers`` of the rows ``sql`` selects, as a frame in source order, and the rows'
+    numbers.
+
+    Text is read in one result and every other column in another: pandas keeps text in the
+    result's Arrow buffers, which DuckDB frees only all together, so dates and numbers (copied
+    out into numpy) would otherwise stay in memory twice as long as the text lives."""
+    text = [h for h in headers if source[h] == "VARCHAR"]
+    groups = [text, [h for h in headers if h not in text]] if text and len(text) < len(headers) else [headers]
+    parts, rows = [], None
+    for group in groups:
+        query = f"SELECT {', '.join(map(quote, [*group, '__row']))} FROM ({sql})"
+        part, rows = arrow_frame(con.sql(query, params=params).to_arrow_table())
+        if group is not text:  # numbers Arrow lends without a copy keep the whole result alive
+            part = part.assign(**{c: part[c].copy() for c in part.columns if part[c].dtype.kind == "f"})
+        parts.append(part)
+    frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+    return frame[headers], rows
+
+
+def _selected(table: str, source: dict, mapped: list, columns, stages) -> list[str] | None:
+    """The source headers of the contract ``columns``, or None to read every column (no
+    choice made, or a required column is missing: validation then names it)."""
+    if columns is None:
+        return None
+    from .schema import table_columns
+
+    if any(c.required and c.name not in mapped for c in table_columns(table, stages)):
+        return None
+    return [header for header, name in zip(source, mapped) if name in columns]
 
 
 def read_file(location: Location) -> readers.Sheet:
@@ -388,14 +432,22 @@ def read_branch_file(location: Location, *, table: str, branch: str, stages: tup
 
 
 def read_branch(
-    location: Location, *, table: str, branch: str, stages: tuple[Stage, ...], where: dict[str, str] | None = None
+    location: Location,
+    *,
+    table: str,
+    branch: str,
+    stages: tuple[Stage, ...],
+    where: dict[str, str] | None = None,
+    columns: tuple[str, ...] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, list]:
     """The raw rows of ``branch``, their row numbers as the user sees them, and
     :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads. ``where``
     (contract column → value) is pushed into DuckDB and Parquet queries as bound parameters;
-    file sources are cut by :func:`funnelkit.data.filters.apply` after validation."""
+    file sources are cut by :func:`funnelkit.data.filters.apply` after validation. ``columns``
+    (contract names) limits what DuckDB and Parquet sources read (:func:`read_branch_sql`);
+    files are read whole."""
     if location.kind in ("duckdb", "parquet"):
-        return read_branch_sql(location, branch=branch, stages=stages, where=where)
+        return read_branch_sql(location, branch=branch, stages=stages, where=where, columns=columns)
     return read_branch_file(location, table=table, branch=branch, stages=stages)
 
 

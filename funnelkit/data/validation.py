@@ -292,7 +292,7 @@ def _funnel_problems(
 
 
 def validate(
-    raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None, as_of=None, aliases=None
+    raw: pd.DataFrame, *, table: str, file: str, stages=None, rows=None, as_of=None, aliases=None, columns=None
 ) -> pd.DataFrame:
     """Parse and check ``raw`` (one branch's rows of one table) against the data contract.
 
@@ -316,6 +316,9 @@ def validate(
     aliases : mapping, optional
         The branch's own labels (params ``aliases``, :mod:`funnelkit.data.aliases`),
         replaced by the contract's codes before the cells are checked.
+    columns : sequence of str, optional
+        Only these contract columns were read (``attrs["columns_read"]`` of a source read
+        with ``columns``): only they are checked and returned; the source had the others.
 
     Returns
     -------
@@ -341,12 +344,16 @@ def validate(
     window = window_for(as_of)
     rows = np.arange(2, len(raw) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     mapped, problems = map_headers(list(raw.columns), table=table, file=file, stages=stages)
+    if columns is not None:  # the columns not read were there: the source was checked for them
+        problems = [p for p in problems if p.row is not None or p.value in columns]
     own_labels = for_table(aliases, table)
     counts = Counter(p.rule for p in problems)
     excel = bool(re.search(r"\.xls[xm]$", file, re.IGNORECASE))
     parsed: dict[str, pd.Series] = {}
     raw_of, bad, present = {}, {}, []
     for column in table_columns(table, stages):
+        if columns is not None and column.name not in columns:
+            continue
         if column.name not in mapped:
             parsed[column.name] = _empty_column(len(raw), column)
             continue

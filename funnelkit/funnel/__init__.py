@@ -5,11 +5,13 @@ Rooms:
 
 - ``params`` — :class:`Params`, every parameter of the notebook with its default and rule;
 - ``analysis`` — :func:`analyse`, the one computing call, and its :class:`Result` (codes only);
+  :func:`columns`, the columns it reads;
 - computation below it: ``counts`` (stage and transition tables, data quality), ``compare``
   (year-over-year tests, peers, funnel plot), ``drivers`` (bottlenecks, decomposition,
   elasticities), ``forecast`` (time to convert, pipeline forecast, back-test),
   ``forecast_range`` (the forecast as P10–P90 by simulation), ``velocity`` (pipeline velocity
-  and its exact split), ``stage_time`` (days spent at each stage);
+  and its exact split), ``stage_time`` (days spent at each stage), ``lead_arrays`` (the leads
+  as numpy arrays those share);
 - ``labels`` — words for the codes; ``views`` — display tables; ``findings`` — the summary,
   data-quality warnings and :func:`key_figures`; ``plots`` — charts; ``messages.yaml``.
 
@@ -26,8 +28,19 @@ Examples
 """
 
 from . import plots, views
-from .analysis import NEEDS, Result, analyse
+from .analysis import NEEDS, Result, analyse, columns
 from .findings import data_warnings, findings, key_figures
 from .params import Params
 
-__all__ = ["NEEDS", "Params", "Result", "analyse", "data_warnings", "findings", "key_figures", "plots", "views"]
+__all__ = [
+    "NEEDS",
+    "Params",
+    "Result",
+    "analyse",
+    "columns",
+    "data_warnings",
+    "findings",
+    "key_figures",
+    "plots",
+    "views",
+]

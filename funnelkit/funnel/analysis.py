@@ -22,6 +22,10 @@ from .params import Params
 #: without them has its notebook skipped, not failed.
 NEEDS = (("leads", "stage_counts"),)
 
+#: The lead columns the analysis reads, besides ``date_<stage>`` of every stage (and those the
+#: notebook's filters need, which the loader adds).
+LEAD_COLUMNS = ("lead_id", "created_date", "segment", "stage", "outcome", "amount", "lost_date")
+
 #: Data-quality problems listed one by one; past this many the rest are summed up in one notice.
 NOTICE_LIMIT = 12
 NOTICE_COLUMNS = ["kind", "period", "segment", "stage", "expected", "found", "n"]
@@ -82,7 +86,7 @@ class Result(AnalysisResult):
     velocity_change: pd.DataFrame | None = None
     stage_time: pd.DataFrame | None = None
     stage_time_trend: pd.DataFrame | None = None
-    stage_time_stays: pd.DataFrame | None = None
+    stage_time_stays: pd.DataFrame | None = None  # counted (stage_time.stay_counts)
     won_stage: str | None = None
     conversion_target: float = 0.0  # from params; 0: none set
     company_conversion: float = np.nan  # pooled over every branch in the data
@@ -103,6 +107,19 @@ class Result(AnalysisResult):
     def forecasted(self) -> bool:
         """True when leads with stage dates gave time to convert, a forecast and a back-test."""
         return self.pipeline is not None
+
+
+def columns(params: Params) -> dict[str, tuple[str, ...]]:
+    """The columns of each table :func:`analyse` reads (``load_tables(..., columns=...)``):
+    a large branch's leads are read without the columns no funnel section uses.
+
+    Examples
+    --------
+    >>> columns(Params(branch="杭州分公司"))["leads"][:3]
+    ('lead_id', 'created_date', 'segment')
+    """
+    dates = tuple(f"date_{s.key}" for s in resolve_stages(params.stages))
+    return {"leads": LEAD_COLUMNS + dates}
 
 
 def funnel_counts(
@@ -307,6 +324,7 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     pipeline = forecast.pipeline(
         leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage
     )
+    then = forecast.rolled_back(leads, period.start_time, stages=stages)
     tested = forecast.backtest(
         leads,
         start=period.start_time,
@@ -314,13 +332,13 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         stages=stages,
         prior=_prior(peers, before=current, stages=stages, won=won),
         shrinkage=shrinkage,
+        then=then,
     )
     # every month from the forecast's own to the last an open lead is expected in
     last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
     months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
     draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
     ranged = forecast_range.forecast_range(leads, pipeline, as_of=day, months=months, stages=stages, **draws)
-    then = forecast.as_of_day(leads, period.start_time, stages=stages)
     period_months = pd.period_range(period.start_time, period.end_time, freq="M").strftime("%Y-%m")
     tested_range = forecast_range.forecast_range(
         then, tested, as_of=period.start_time, months=period_months, stages=stages, **draws
@@ -345,7 +363,7 @@ def _timing(leads: pd.DataFrame, *, stages, current: str, previous: str | None, 
     """Velocity, its change and time in stage (leads with stage dates only), as :class:`Result`
     fields; ``gaps`` holds the velocity change's when there is one period only."""
     speed = velocity.velocity(leads, stages=stages)
-    stays = stage_time.stays(leads, stages=stages)
+    stays = stage_time.stay_counts(leads, stages=stages)
     fields = {
         "velocity": speed,
         "stage_time": stage_time.stage_time_summary(stays, stages=stages, min_group=params.min_group),

@@ -17,6 +17,7 @@ import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
 
+from . import lead_arrays as arrays
 from .counts import transition_key
 
 PROBABILITY_BANDS = (0, 0.1, 0.25, 0.5, 0.75, 1.0)
@@ -73,19 +74,10 @@ def won_stage(leads: pd.DataFrame, *, stages=None) -> str:
 def close_dates(leads: pd.DataFrame, *, stages=None) -> pd.Series:
     """The day each closed lead was won or lost (NaT while open); see the module conventions."""
     keys = [s.key for s in resolve_stages(stages)]
-    win = f"date_{won_stage(leads, stages=stages)}"
-    dated = leads.reindex(columns=[f"date_{k}" for k in keys])
-    furthest = dated.ffill(axis=1).iloc[:, -1].fillna(leads["created_date"])
-    lost = leads["lost_date"] if "lost_date" in leads.columns else pd.Series(pd.NaT, index=leads.index)
-    won_on = leads[win].fillna(furthest) if win in leads.columns else furthest
-    return won_on.where(leads["outcome"] == "won").fillna(lost.fillna(furthest).where(leads["outcome"] == "lost"))
+    return pd.Series(arrays.close_days(leads, keys), index=leads.index, name="close_date")
 
 
-def _stage_index_on(dated: np.ndarray, day) -> np.ndarray:
-    """Index of the last stage dated before ``day`` in each row of ``dated`` (0 when none);
-    ``day`` is one day or one per row."""
-    reached = dated < np.asarray(day).reshape(-1, 1)  # NaT compares False
-    return np.where(reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+_stage_index_on = arrays.stage_index_on
 
 
 def _dated(leads: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -95,13 +87,34 @@ def _dated(leads: pd.DataFrame, keys: list[str]) -> np.ndarray:
 def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     """The leads as they stood at the start of ``day``: created before it, ``stage`` the last
     stage dated before it, ``outcome`` open unless closed before it."""
-    day = pd.Timestamp(day)
+    day = np.datetime64(pd.Timestamp(day), "ns")
     keys = [s.key for s in resolve_stages(stages)]
-    closed = close_dates(leads, stages=stages)
-    known = leads[leads["created_date"] < day]
-    index = _stage_index_on(_dated(known, keys), np.datetime64(day))
-    still_open = ~(closed.loc[known.index] < day)
-    return known.assign(stage=np.array(keys)[index], outcome=known["outcome"].where(~still_open, "open"))
+    closed = arrays.close_days(leads, keys)
+    known = (leads["created_date"] < day).to_numpy(dtype=bool, na_value=False)
+    dated = arrays.date_columns(leads, keys)
+    index = arrays.stage_reached_on(dated, np.flatnonzero(known), day)
+    still_open = ~(closed[known] < day)
+    then = leads[known]
+    # the dtype numpy text would have been given, built from the codes without a string per lead
+    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=then.index).astype(str)
+    return then.assign(stage=stage, outcome=then["outcome"].where(~still_open, "open"))
+
+
+def rolled_back(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
+    """:func:`as_of_day` without leaving any lead out: every lead is kept, those created on or
+    after ``day`` with no ``outcome`` (neither open, won nor lost), which the pipeline, its
+    win probabilities and its range then pass over as they would an absent lead.
+
+    The other columns are the leads' own, not copies: a large branch is rolled back for a
+    back-test at the cost of two columns."""
+    day = np.datetime64(pd.Timestamp(day), "ns")
+    keys = [s.key for s in resolve_stages(stages)]
+    known = (leads["created_date"] < day).to_numpy(dtype=bool, na_value=False)
+    index = arrays.stage_reached_on(arrays.date_columns(leads, keys), np.arange(len(leads)), day)
+    still_open = ~(arrays.close_days(leads, keys) < day)
+    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=leads.index).astype(str)
+    outcome = leads["outcome"].where(~still_open, "open").where(known)
+    return leads.assign(stage=stage, outcome=outcome)
 
 
 def snapshot_days(leads: pd.DataFrame, *, as_of, freq: str = "MS") -> pd.DatetimeIndex:
@@ -149,13 +162,12 @@ def open_snapshots(leads: pd.DataFrame, *, days, stages=None) -> pd.DataFrame:
     )
 
 
-def _pass_through(closed: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """won / closed among closed leads that ever reached each stage (the pass-through rate)."""
-    reached = closed["stage"].map(keys.index).to_numpy()
-    won = (closed["outcome"] == "won").to_numpy(dtype=bool, na_value=False)
-    n = np.array([(reached >= i).sum() for i in range(len(keys))], dtype=float)
-    w = np.array([((reached >= i) & won).sum() for i in range(len(keys))], dtype=float)
-    return np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
+def _pass_through_codes(reached: np.ndarray, won: np.ndarray, stages: int) -> np.ndarray:
+    """won / closed among closed leads that ever reached each stage (the pass-through rate);
+    ``reached`` holds the closed leads' stage positions, ``won`` whether each was won."""
+    n = np.array([(reached >= i).sum() for i in range(stages)], dtype=float)
+    w = np.array([((reached >= i) & won).sum() for i in range(stages)], dtype=float)
+    return np.divide(w, n, out=np.full(stages, np.nan), where=n > 0)
 
 
 def win_probabilities(
@@ -180,22 +192,27 @@ def win_probabilities(
     """
     keys = [s.key for s in resolve_stages(stages)]
     as_of = pd.Timestamp(as_of) if as_of is not None else leads["created_date"].max() + pd.Timedelta(days=1)
-    known = leads[leads["outcome"].isin(["won", "lost"]) & (close_dates(leads, stages=stages) < as_of)]
-    snaps = open_snapshots(known, days=snapshot_days(leads, as_of=as_of, freq=freq), stages=stages)
-    by_stage = (
-        snaps.groupby("stage")
-        .agg(snapshots=("won", "size"), leads=("lead_id", "nunique"), won=("won", "sum"))
-        .reindex(keys, fill_value=0)
-        .astype(float)
+    won, lost = arrays.outcome_is(leads, "won"), arrays.outcome_is(leads, "lost")
+    codes = arrays.stage_codes(leads, keys)
+    win = arrays.won_stage_index(codes, won, keys)
+    closed = arrays.close_days(leads, keys, win=win)
+    # lead ids are unique (the loader checks), so a lead is one position
+    known = np.flatnonzero((won | lost) & (closed < np.datetime64(as_of, "ns")))
+    n, w, distinct = arrays.snapshot_counts(
+        arrays.date_columns(leads, keys),
+        created=leads["created_date"].to_numpy(dtype="datetime64[ns]"),
+        closed=closed,
+        won=won,
+        among=known,
+        days=snapshot_days(leads, as_of=as_of, freq=freq),
     )
-    n, w, distinct = (by_stage[c].to_numpy() for c in ("snapshots", "won", "leads"))
     raw = np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
-    passing = _pass_through(known, keys)
+    passing = _pass_through_codes(codes[known], won[known], len(keys))
     predicted = np.nansum(n * passing)
     stall = w.sum() / predicted if predicted > 0 else 1.0
     p0 = prior.reindex(keys).to_numpy(dtype=float) * stall if prior is not None else np.full(len(keys), np.nan)
     p0 = np.clip(np.where(np.isnan(p0), np.nan_to_num(raw), p0), 0, 1)
-    after_win = np.arange(len(keys)) >= keys.index(won_stage(leads, stages=stages))
+    after_win = np.arange(len(keys)) >= win
     p0 = np.where(after_win, 1.0, p0)
     weight = distinct + shrinkage
     pooled = np.divide(distinct * np.nan_to_num(raw) + shrinkage * p0, weight, out=p0.copy(), where=weight > 0)
@@ -226,12 +243,20 @@ def company_prior(peers: pd.DataFrame, *, stages=None, won: str) -> pd.Series:
 
 def days_to_close(leads: pd.DataFrame, *, stages=None) -> pd.Series:
     """Median days from reaching each stage to closing, over won leads (by stage key)."""
-    won = leads[leads["outcome"] == "won"]
+    return _days_to_close(leads, resolve_stages(stages), among=arrays.outcome_is(leads, "won"))
+
+
+def _days_to_close(leads: pd.DataFrame, stages, *, among: np.ndarray) -> pd.Series:
+    """:func:`days_to_close` of the won leads at the True places of ``among``, without
+    copying the frame's rows."""
+    keys = [s.key for s in stages]
+    needed = ["created_date", "stage", "outcome", "lost_date", *(f"date_{k}" for k in keys)]
+    won = leads[[c for c in needed if c in leads.columns]][among]
     closed = close_dates(won, stages=stages)
     return pd.Series(
         {
             s.key: (closed - won[f"date_{s.key}"]).dt.days.median() if f"date_{s.key}" in won.columns else np.nan
-            for s in resolve_stages(stages)
+            for s in stages
         }
     )
 
@@ -239,7 +264,12 @@ def days_to_close(leads: pd.DataFrame, *, stages=None) -> pd.Series:
 def expected_amounts(leads: pd.DataFrame) -> pd.Series:
     """Each lead's deal amount; a missing one is the mean won amount of its segment (of the
     branch when the segment has no won deal)."""
-    won = leads[leads["outcome"] == "won"]
+    return _fill_amounts(leads, won=leads[["amount", "segment"]][arrays.outcome_is(leads, "won")])
+
+
+def _fill_amounts(leads: pd.DataFrame, *, won: pd.DataFrame) -> pd.Series:
+    """:func:`expected_amounts` of ``leads`` with the means taken from the ``won`` leads of
+    the branch (``leads`` may be a part of it: the means stay the branch's)."""
     overall = won["amount"].mean()
     by_segment = won.groupby("segment")["amount"].mean()
     return leads["amount"].fillna(leads["segment"].map(by_segment)).fillna(overall)
@@ -262,19 +292,22 @@ def pipeline(
         close_month`` (text ``YYYY-MM``).
     """
     as_of = pd.Timestamp(as_of)
-    history = leads[close_dates(leads, stages=stages) < as_of]
+    stages = resolve_stages(stages)
+    keys = [s.key for s in stages]
+    history = arrays.close_days(leads, keys) < np.datetime64(as_of, "ns")
     probs = win_probabilities(leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of, freq=freq).set_index(
         "stage"
     )
-    wait = days_to_close(history, stages=stages)
-    open_leads = leads[leads["outcome"] == "open"]
-    keys = [s.key for s in resolve_stages(stages)]
-    at_stage = open_leads["stage"].map(keys.index).to_numpy(dtype=int)
-    reached_on = pd.Series(
-        _dated(open_leads, keys)[np.arange(len(open_leads)), at_stage], index=open_leads.index
-    ).fillna(open_leads["created_date"])
+    wait = _days_to_close(leads, stages, among=history & arrays.outcome_is(leads, "won"))
+    is_open = arrays.outcome_is(leads, "open")
+    open_leads = leads[["lead_id", "segment", "stage", "amount", "created_date"]][is_open]
+    at_stage = arrays.stage_codes(open_leads, keys)
+    dated = np.column_stack([column[is_open] for column in arrays.date_columns(leads, keys)])
+    reached_on = pd.Series(dated[np.arange(len(open_leads)), at_stage], index=open_leads.index).fillna(
+        open_leads["created_date"]
+    )
     expected_day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
-    amount = expected_amounts(leads).loc[open_leads.index]
+    amount = _fill_amounts(open_leads, won=leads[["amount", "segment"]][arrays.outcome_is(leads, "won")])
     win_prob = open_leads["stage"].map(probs["win_prob"])
     return pd.DataFrame(
         {
@@ -305,12 +338,22 @@ def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def backtest(
-    leads: pd.DataFrame, *, start, end, stages=None, prior: pd.Series | None = None, shrinkage: float, freq: str = "MS"
+    leads: pd.DataFrame,
+    *,
+    start,
+    end,
+    stages=None,
+    prior: pd.Series | None = None,
+    shrinkage: float,
+    freq: str = "MS",
+    then: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
-    and each lead open at ``start`` is marked ``won`` if it was won before ``end``.
+    and each lead open at ``start`` is marked ``won`` if it was won before ``end``. ``then``
+    is ``as_of_day(leads, start)`` when the caller has it already (a large branch's copy is
+    then made once).
 
     Returns
     -------
@@ -319,10 +362,10 @@ def backtest(
         won`` (bool), ``actual`` (amount won, 0 if not).
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    then = as_of_day(leads, start, stages=stages)
+    then = as_of_day(leads, start, stages=stages) if then is None else then
     forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq)
     closed = close_dates(leads, stages=stages).loc[forecast.index]
-    won = ((leads.loc[forecast.index, "outcome"] == "won") & (closed < end)).fillna(False).astype(bool)
+    won = ((leads["outcome"].loc[forecast.index] == "won") & (closed < end)).fillna(False).astype(bool)
     return forecast.assign(won=won, actual=forecast["amount"].where(won, 0.0))
 
 

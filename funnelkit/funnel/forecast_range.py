@@ -17,7 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .forecast import close_dates, expected_amounts
+from funnelkit.data.schema import resolve_stages
+
+from . import lead_arrays as arrays
+from .forecast import _fill_amounts, close_dates
 
 QUANTILES = (0.1, 0.5, 0.9)
 RANGE_COLUMNS = [
@@ -33,6 +36,7 @@ RANGE_COLUMNS = [
 ]
 TOTAL = "all"  # the close_month of the row summing every month
 BLOCK = 2048  # leads drawn at once
+DEAL_BLOCK = 1 << 20  # new deals given an amount at once
 
 
 def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, stages=None) -> pd.DataFrame:
@@ -54,11 +58,13 @@ def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, st
     window = pd.Timestamp(as_of) - pd.DateOffset(months=inflow_months)
     created = leads["created_date"]
     inflow = created[(created >= window) & (created < as_of)].size / max((as_of - window).days, 1)
-    closed = close_dates(leads, stages=stages)
-    history = leads[closed < as_of]
-    won = history["outcome"] == "won"
-    conversion = won.mean() if len(history) else 0.0
-    lags = (closed[won.index[won]] - history.loc[won, "created_date"]).dt.days.to_numpy(dtype=float)
+    keys = [s.key for s in resolve_stages(stages)]
+    closed = arrays.close_days(leads, keys)
+    history = closed < np.datetime64(as_of, "ns")
+    won = arrays.outcome_is(leads, "won")[history]
+    conversion = won.mean() if history.any() else 0.0
+    waited = closed[history][won] - leads["created_date"].to_numpy(dtype="datetime64[ns]")[history][won]
+    lags = pd.Series(waited).dt.days.to_numpy(dtype=float)
     periods = pd.PeriodIndex(list(months), freq="M")
     if not len(lags) or not inflow:
         return pd.DataFrame({"close_month": periods.strftime("%Y-%m"), "new_won": 0.0})
@@ -73,8 +79,11 @@ def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, st
 
 def won_amounts(leads: pd.DataFrame, *, before, stages=None) -> np.ndarray:
     """Amounts of the deals won before ``before`` (what a new deal may be worth)."""
-    won = leads[(leads["outcome"] == "won") & (close_dates(leads, stages=stages) < pd.Timestamp(before))]
-    return expected_amounts(leads).loc[won.index].dropna().to_numpy(dtype=float)
+    keys = [s.key for s in resolve_stages(stages)]
+    won = arrays.outcome_is(leads, "won")
+    before = won & (arrays.close_days(leads, keys) < np.datetime64(pd.Timestamp(before), "ns"))
+    deals = leads[["amount", "segment"]]
+    return _fill_amounts(deals[before], won=deals[won]).dropna().to_numpy(dtype=float)
 
 
 def simulate(
@@ -105,9 +114,30 @@ def simulate(
     new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(months)))
     won += new
     if new.sum() and len(amounts):
-        cell = np.repeat(np.arange(new.size), new.ravel())
-        revenue += np.bincount(cell, weights=rng.choice(amounts, size=cell.size), minlength=new.size).reshape(new.shape)
+        revenue += _new_deal_revenue(rng, new, amounts)
     return won, revenue
+
+
+def _new_deal_revenue(rng: np.random.Generator, new: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """Each cell's ``new`` deals, each worth an amount drawn from ``amounts``, summed.
+
+    Amounts are drawn a block of draws at a time (at most about :data:`DEAL_BLOCK` deals), in
+    the order one draw for every deal would take them: the generator gives the same amounts,
+    and memory stays bounded however many new deals a large branch expects."""
+    revenue = np.zeros(new.shape)
+    per_draw = new.sum(axis=1)
+    ends = np.cumsum(per_draw)
+    start = 0
+    while start < len(new):
+        reached = (ends[start - 1] if start else 0) + DEAL_BLOCK
+        stop = max(int(np.searchsorted(ends, reached, side="right")), start + 1)
+        counts = new[start:stop].ravel()
+        cell = np.repeat(np.arange(counts.size), counts)
+        revenue[start:stop] = np.bincount(
+            cell, weights=rng.choice(amounts, size=cell.size), minlength=counts.size
+        ).reshape(stop - start, new.shape[1])
+        start = stop
+    return revenue
 
 
 def summarise(won: np.ndarray, revenue: np.ndarray, *, months, pipeline_won, new_won) -> pd.DataFrame:
@@ -173,11 +203,11 @@ def forecast_range(
 
 def actual_by_month(leads: pd.DataFrame, *, months, stages=None) -> pd.DataFrame:
     """Deals won and their amounts per close month of ``months``, and in total (``all``)."""
-    closed = close_dates(leads, stages=stages)
-    won = leads["outcome"] == "won"
-    month = closed[won].dt.strftime("%Y-%m")
+    won = arrays.outcome_is(leads, "won")
+    deals = leads[["amount", "segment"]][won]
+    month = close_dates(leads, stages=stages)[won].dt.strftime("%Y-%m")
     table = (
-        pd.DataFrame({"close_month": month, "amount": expected_amounts(leads)[won].fillna(0)})
+        pd.DataFrame({"close_month": month, "amount": _fill_amounts(deals, won=deals).fillna(0)})
         .groupby("close_month")
         .agg(actual_won=("amount", "size"), actual_amount=("amount", "sum"))
         .reindex(list(months), fill_value=0)

@@ -19,6 +19,7 @@ from funnelkit.report.charts import axes_for
 from funnelkit.stats import Z95, Z998, control_limits
 
 from .labels import component_label, segment_label, segment_order, stage_label, transition_label, transition_labels
+from .stage_time import weighted_median, weighted_quantile
 
 
 def funnel(stage_rates: pd.DataFrame, *, period: str, segment: str, stages, lang: str = "zh", ax=None):
@@ -198,17 +199,21 @@ def stage_time_histogram(result, *, lang: str = "zh", ax=None):
     panel's tick labels."""
     if result.stage_time is None:
         return None
-    stays = result.stage_time_stays
+    stays = result.stage_time_stays  # counted: days and how many stays took them
     shown = [s for s in result.stages if (stays["stage"] == s.key).any()]
     ax = axes_for(ax, (7, 0.45 * len(shown) + 1.2))
-    longest = stays.groupby("stage")["days"].quantile(0.99).max()  # every stage's bulk in view
+    of_stage = {s.key: stays[stays["stage"] == s.key] for s in shown}
+    longest = max(
+        weighted_quantile(rows["days"].to_numpy(dtype=float), rows["stays"].to_numpy(), 0.99)
+        for rows in of_stage.values()
+    )  # every stage's bulk in view
     edges = np.linspace(0, max(longest, 1), 41)
     for row, stage in enumerate(reversed(shown)):
-        days = stays.loc[stays["stage"] == stage.key, "days"].to_numpy()
-        counts, _ = np.histogram(days, bins=edges)
+        days, weights = of_stage[stage.key]["days"].to_numpy(dtype=float), of_stage[stage.key]["stays"].to_numpy()
+        counts, _ = np.histogram(days, bins=edges, weights=weights)
         height = counts / max(counts.max(), 1) * 0.85
         ax.stairs(height + row, edges, baseline=row, fill=True, color="#9ecae1")
-        middle = np.median(days)
+        middle = weighted_median(days, weights)
         ax.plot([middle, middle], [row, row + 0.85], color="#08519c", linewidth=1.5)
     ax.set_yticks(np.arange(len(shown)) + 0.4, [s.label(lang) for s in reversed(shown)], fontsize=8)
     ax.set_xlim(edges[0], edges[-1])

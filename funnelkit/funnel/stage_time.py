@@ -5,6 +5,10 @@ A lead's stay at a stage runs from that stage's date to the date of the next sta
 close date) when it was lost. Stays still running (an open lead's current stage) and a won
 lead's last stage (a customer stays a customer) have no end and are left out, as are stays
 whose end is dated before their start (a data error). Needs leads with stage dates.
+
+The report reads stays counted by stage, month ended and length (:func:`stay_counts`), never
+one row per stay: a branch of millions of leads has several million stays, a few thousand
+distinct counts. The summary, trend and chart take either form.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import pandas as pd
 
 from funnelkit.data.schema import resolve_stages
 
+from . import lead_arrays as arrays
 from .forecast import close_dates
 
+COUNT_COLUMNS = ["stage_index", "stage", "month", "days", "stays"]
 QUANTILES = {"median_days": 0.5, "p75_days": 0.75, "p90_days": 0.9}
 
 
@@ -56,29 +62,112 @@ def stays(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     return table[table["days"] >= 0].reset_index(drop=True)
 
 
+def stay_counts(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+    """The finished stays of :func:`stays` counted: ``stage_index, stage, month`` (the stay
+    ended, ``YYYY-MM``), ``days``, ``stays`` (how many), sorted by the first four.
+
+    Computed a stage at a time from the leads' date columns, so memory grows with the leads,
+    not with leads × stages.
+
+    Examples
+    --------
+    >>> from funnelkit.data.loading import load_tables
+    >>> from funnelkit.funnel import Params
+    >>> leads = load_tables(Params(branch="杭州分公司"), ["leads"])["leads"]
+    >>> int(stay_counts(leads)["stays"].sum()) == len(stays(leads))
+    True
+    """
+    keys = [s.key for s in resolve_stages(stages)]
+    dated = arrays.date_columns(leads, keys)
+    lost_on = np.where(arrays.outcome_is(leads, "lost"), arrays.close_days(leads, keys), arrays.NAT)
+    following = np.full(len(leads), arrays.NAT)  # the next dated stage after the one at hand
+    parts = []
+    for index in range(len(keys) - 1, -1, -1):
+        entered = dated[index]
+        left = np.where(np.isnat(following), lost_on, following)
+        finished = ~np.isnat(entered) & ~np.isnat(left)
+        days = (left[finished] - entered[finished]) / np.timedelta64(1, "D")
+        month = left[finished].astype("datetime64[M]")[days >= 0]
+        counted = pd.DataFrame({"month": month, "days": days[days >= 0]}).value_counts(sort=False)
+        parts.append(counted.rename("stays").reset_index().assign(stage_index=index, stage=keys[index]))
+        following = np.where(np.isnat(entered), following, entered)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COUNT_COLUMNS)
+    table = table.assign(month=pd.DatetimeIndex(table["month"]).strftime("%Y-%m"))
+    return table.sort_values(["stage_index", "month", "days"], ignore_index=True)[COUNT_COLUMNS]
+
+
+def _weights(table: pd.DataFrame) -> np.ndarray:
+    """How many stays each row stands for: its ``stays`` when counted, else one."""
+    return table["stays"].to_numpy(dtype=np.int64) if "stays" in table.columns else np.ones(len(table), np.int64)
+
+
+def weighted_quantile(days: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``days`` each repeated ``weights`` times, interpolated linearly as
+    pandas does (``x[i] + (x[i+1] − x[i]) × frac`` at position ``q × (n − 1)``); NaN when empty."""
+    order = np.argsort(days, kind="stable")
+    days, ends = days[order], np.cumsum(weights[order])
+    n = int(ends[-1]) if len(ends) else 0
+    if n == 0:
+        return np.nan
+    position = q * (n - 1)
+    low = int(np.floor(position))
+    frac = position - low
+    value = days[np.searchsorted(ends, low, side="right")]
+    if frac == 0 or low + 1 >= n:
+        return float(value)
+    following = days[np.searchsorted(ends, low + 1, side="right")]
+    return float(value + (following - value) * frac)
+
+
+def weighted_median(days: np.ndarray, weights: np.ndarray) -> float:
+    """The median of ``days`` each repeated ``weights`` times (the mean of the middle two when
+    their number is even), as pandas' median; NaN when empty."""
+    order = np.argsort(days, kind="stable")
+    days, ends = days[order], np.cumsum(weights[order])
+    n = int(ends[-1]) if len(ends) else 0
+    if n == 0:
+        return np.nan
+    upper = days[np.searchsorted(ends, n // 2, side="right")]
+    if n % 2:
+        return float(upper)
+    return float((days[np.searchsorted(ends, n // 2 - 1, side="right")] + upper) / 2)
+
+
 def stage_time_summary(table: pd.DataFrame, *, stages=None, min_group: int) -> pd.DataFrame:
     """Per stage: ``stage, stays, median_days, p75_days, p90_days, too_few`` (fewer than
-    ``min_group`` stays: too few to judge); every stage listed, in funnel order."""
+    ``min_group`` stays: too few to judge); every stage listed, in funnel order. ``table`` is
+    :func:`stay_counts` or :func:`stays`."""
     keys = [s.key for s in resolve_stages(stages)]
-    grouped = table.groupby("stage")["days"]
-    summary = pd.DataFrame({"stays": grouped.size()}).reindex(keys).fillna({"stays": 0})
-    for name, q in QUANTILES.items():
-        summary[name] = grouped.quantile(q).reindex(keys)
-    summary = summary.rename_axis("stage").reset_index()
-    return summary.assign(stays=summary["stays"].astype(int), too_few=summary["stays"] < min_group)
+    weights = _weights(table)
+    rows = []
+    for key in keys:
+        here = (table["stage"] == key).to_numpy(dtype=bool)
+        days, counts = table["days"].to_numpy(dtype=float)[here], weights[here]
+        rows.append(
+            {"stage": key, "stays": int(counts.sum())}
+            | {name: weighted_quantile(days, counts, q) for name, q in QUANTILES.items()}
+        )
+    summary = pd.DataFrame(rows, columns=["stage", "stays", *QUANTILES])
+    return summary.assign(too_few=summary["stays"] < min_group)
 
 
 def stage_time_trend(table: pd.DataFrame) -> pd.DataFrame:
     """Per stage and month the stay ended (``YYYY-MM``): ``stage, month, stays, median_days``.
-    By the month a stay ended, because stays that began lately and are long have not ended yet."""
-    month = pd.DatetimeIndex(table["left"]).strftime("%Y-%m")
-    return (
-        table.assign(month=month)
-        .groupby(["stage_index", "stage", "month"], sort=True)["days"]
-        .agg(stays="size", median_days="median")
-        .reset_index()
-        .drop(columns="stage_index")
-    )
+    By the month a stay ended, because stays that began lately and are long have not ended yet.
+    ``table`` is :func:`stay_counts` or :func:`stays`."""
+    if "month" not in table.columns:
+        table = table.assign(month=pd.DatetimeIndex(table["left"]).strftime("%Y-%m"))
+    weights = _weights(table)
+    rows = [
+        {
+            "stage": stage,
+            "month": month,
+            "stays": int(weights[positions].sum()),
+            "median_days": weighted_median(table["days"].to_numpy(dtype=float)[positions], weights[positions]),
+        }
+        for (_, stage, month), positions in sorted(table.groupby(["stage_index", "stage", "month"]).indices.items())
+    ]
+    return pd.DataFrame(rows, columns=["stage", "month", "stays", "median_days"])
 
 
 def slowest_stage(summary: pd.DataFrame) -> pd.Series | None:

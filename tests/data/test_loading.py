@@ -470,3 +470,34 @@ def test_a_table_added_to_a_database_is_found_by_the_next_read(tmp_path):
     with duckdb.connect(str(db)) as con:
         con.execute("CREATE TABLE visits (branch VARCHAR)")
     assert sources.locate("visits", source=str(db), required=False).name == "visits"
+
+
+# ---------------------------------------------------------------- reading some columns only
+def test_columns_read_equal_those_of_a_whole_read(tmp_path):
+    frame = typed_leads()
+    path = make_db(tmp_path, leads=frame)
+    whole = load_table("leads", branch=OB, source=str(path))
+    some = load_table("leads", branch=OB, source=str(path), columns=["stage", "lead_id", "lost_date"])
+    assert list(some.columns) == ["lead_id", "stage", "lost_date"]  # contract order
+    pd.testing.assert_frame_equal(some, whole[["lead_id", "stage", "lost_date"]])
+    frame.to_parquet(tmp_path / "leads.parquet")
+    from_parquet = load_table("leads", branch=OB, files={"leads": tmp_path / "leads.parquet"}, columns=["stage"])
+    pd.testing.assert_frame_equal(from_parquet, whole[["stage"]])
+    # a filter's column is read with them, and the filter applies
+    cut = load_table("leads", branch=OB, source=str(path), columns=["lead_id"], filters={"segment": "住宅"})
+    assert list(cut.columns) == ["lead_id", "segment"] and set(cut["segment"]) == {"住宅"}
+    assert cut["lead_id"].tolist() == whole.loc[whole["segment"] == "住宅", "lead_id"].tolist()
+
+
+def test_columns_not_read_are_not_checked_but_a_missing_required_one_is_named(tmp_path):
+    path = make_db(tmp_path, leads=make_leads_frame())
+    with pytest.raises(DataValidationError) as excinfo:  # a broken amount and outcome in rows 2 and 4
+        load_table("leads", branch="宁波分公司", source=str(path), columns=["lead_id", "stage"])
+    assert {(p.row, p.column) for p in excinfo.value.problems} == {(2, "stage"), (4, "lead_id")}
+    (tmp_path / "x").mkdir()
+    frame = typed_leads().drop(columns=["owner"])
+    with pytest.raises(DataValidationError) as excinfo:
+        load_table("leads", branch=OB, source=str(make_db(tmp_path / "x", leads=frame)), columns=["lead_id"])
+    assert any(p.rule == "required column is missing" and p.value == "owner" for p in excinfo.value.problems)
+    with pytest.raises(ValueError, match="no column"):
+        load_table("leads", branch=OB, source=str(path), columns=["leadid"])

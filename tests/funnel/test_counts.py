@@ -264,3 +264,55 @@ def test_segment_order_puts_the_total_first():
 
     rows = pd.DataFrame({"segment": ["住宅", "all", "公话", "住宅"], "is_total": [False, True, False, False]})
     assert segment_order(rows) == ["all", "住宅", "公话"]
+
+
+def _pivoted_in_pandas(leads, keys, weight):
+    """The former pandas path of counts_from_leads / open_from_leads: every lead pivoted."""
+    return (
+        leads.assign(
+            period=leads["created_date"].dt.year.astype("Int64").astype(str),
+            index=leads["stage"].map({k: i for i, k in enumerate(keys)}),
+            weight=weight,
+        )
+        .pivot_table(index=["period", "segment"], columns="index", values="weight", aggfunc="sum")
+        .reindex(columns=range(len(keys)))
+        .fillna(0)
+    )
+
+
+@pytest.mark.parametrize("branch", ["杭州分公司", "嘉兴分公司"])
+def test_counts_aggregated_in_duckdb_equal_the_pandas_pivot_on_the_demo(branch):
+    from funnelkit.data.loading import load_tables
+    from funnelkit.funnel import Params
+
+    leads = load_tables(Params(branch=branch), ["leads"])["leads"]
+    keys = [s.key for s in resolve_stages(None)]
+    reached = _pivoted_in_pandas(leads, keys, pd.Series(1, index=leads.index))
+    expected = funnel._tidy(reached.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1], keys, "count")
+    pd.testing.assert_frame_equal(funnel.counts_from_leads(leads), expected)
+    is_open = leads["outcome"].eq("open").fillna(False).astype(int)
+    expected_open = funnel._tidy(_pivoted_in_pandas(leads, keys, is_open), keys, "still_open")
+    pd.testing.assert_frame_equal(funnel.open_from_leads(leads), expected_open)
+
+
+def test_counts_from_leads_with_python_strings_and_an_unknown_stage():
+    """Object-dtype text (a frame built by hand) and a stage outside the funnel, left out."""
+    leads = pd.DataFrame(
+        {
+            "created_date": pd.to_datetime(["2005-03-01", "2005-07-01", "2006-01-01", "2006-02-01"]),
+            "segment": np.array(["x", "x", "y", "x"], dtype=object),
+            "stage": np.array(["intent", "target", "signed", "nowhere"], dtype=object),
+            "outcome": np.array(["open", "lost", "won", "open"], dtype=object),
+        }
+    )
+    counted = funnel.counts_from_leads(leads).set_index(["period", "segment", "stage"])["count"]
+    # 2005 x: one at intent, one at target → target 2, potential…intent 1, after 0
+    assert counted[("2005", "x", "target")] == 2 and counted[("2005", "x", "intent")] == 1
+    assert counted[("2005", "x", "signed")] == 0 and counted[("2006", "y", "signed")] == 1
+    assert ("2006", "x", "target") not in counted.index  # the unknown stage counts nowhere
+    keys = [s.key for s in resolve_stages(None)]
+    reached = _pivoted_in_pandas(leads, keys, pd.Series(1, index=leads.index))
+    expected = funnel._tidy(reached.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1], keys, "count")
+    pd.testing.assert_frame_equal(funnel.counts_from_leads(leads), expected)
+    still = funnel.open_from_leads(leads).set_index(["period", "segment", "stage"])["still_open"]
+    assert still[("2005", "x", "intent")] == 1 and still.drop(("2005", "x", "intent")).sum() == 0

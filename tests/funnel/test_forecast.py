@@ -260,3 +260,107 @@ def test_pipeline_reached_on_matches_a_lead_by_lead_lookup(demo_leads):
     wait = forecast.days_to_close(demo_leads[forecast.close_dates(demo_leads) < as_of])
     day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
     assert pipe["close_month"].tolist() == day.dt.strftime("%Y-%m").tolist()
+
+
+def _counted_from_snapshots(leads, days, stages):
+    """Per stage: lead-snapshots, won ones and distinct leads, from the snapshot rows."""
+    keys = [s["key"] for s in stages] if stages else [s.key for s in forecast.resolve_stages(None)]
+    snaps = forecast.open_snapshots(leads, days=days, stages=stages)
+    table = (
+        snaps.groupby("stage")
+        .agg(snapshots=("won", "size"), won=("won", "sum"), leads=("lead_id", "nunique"))
+        .reindex(keys, fill_value=0)
+    )
+    return [table[c].to_numpy(dtype=float) for c in ("snapshots", "won", "leads")]
+
+
+def _counted_in_blocks(leads, days, stages):
+    from funnelkit.funnel import lead_arrays
+
+    keys = [s["key"] for s in stages] if stages else [s.key for s in forecast.resolve_stages(None)]
+    return lead_arrays.snapshot_counts(
+        lead_arrays.date_columns(leads, keys),
+        created=leads["created_date"].to_numpy(dtype="datetime64[ns]"),
+        closed=lead_arrays.close_days(leads, keys),
+        won=lead_arrays.outcome_is(leads, "won"),
+        among=np.arange(len(leads)),
+        days=days,
+    )
+
+
+@pytest.mark.parametrize("block", [1, 3, 1 << 20])
+def test_snapshot_counts_in_blocks_equal_the_snapshot_rows(snapshot_leads, monkeypatch, block):
+    from funnelkit.funnel import lead_arrays
+
+    monkeypatch.setattr(lead_arrays, "SNAPSHOT_BLOCK", block)  # one lead, a few leads, all at once
+    days = [D("2005-01-01"), D("2005-02-01"), D("2005-03-01"), D("2005-04-01")]
+    for new, old in zip(
+        _counted_in_blocks(snapshot_leads, days, STAGES), _counted_from_snapshots(snapshot_leads, days, STAGES)
+    ):
+        np.testing.assert_array_equal(new, old)
+
+
+@pytest.mark.parametrize("block", [997, 1 << 20])
+def test_snapshot_counts_in_blocks_equal_the_snapshot_rows_on_the_demo(demo_leads, monkeypatch, block):
+    from funnelkit.funnel import lead_arrays
+
+    monkeypatch.setattr(lead_arrays, "SNAPSHOT_BLOCK", block)
+    days = forecast.snapshot_days(demo_leads, as_of=demo_leads["created_date"].max())
+    new, old = _counted_in_blocks(demo_leads, days, None), _counted_from_snapshots(demo_leads, days, None)
+    assert old[0].sum() > 10_000
+    for a, b in zip(new, old):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_close_dates_match_the_frame_rules_on_the_demo(demo_leads):
+    """The array close dates against the module's conventions written with frame methods."""
+    keys = [s.key for s in forecast.resolve_stages(None)]
+    dated = demo_leads[[f"date_{k}" for k in keys]]
+    furthest = dated.ffill(axis=1).iloc[:, -1].fillna(demo_leads["created_date"])
+    won_on = demo_leads[f"date_{forecast.won_stage(demo_leads)}"].fillna(furthest)
+    expected = won_on.where(demo_leads["outcome"] == "won").fillna(
+        demo_leads["lost_date"].fillna(furthest).where(demo_leads["outcome"] == "lost")
+    )
+    pd.testing.assert_series_equal(forecast.close_dates(demo_leads), expected, check_names=False)
+
+
+def test_as_of_day_matches_the_frame_rules_on_the_demo(demo_leads):
+    """The roll-back against the module's conventions written with frame methods."""
+    day = D("2006-01-01")
+    keys = [s.key for s in forecast.resolve_stages(None)]
+    known = demo_leads[demo_leads["created_date"] < day]
+    reached = known[[f"date_{k}" for k in keys]].to_numpy(dtype="datetime64[ns]") < np.datetime64(day)
+    index = np.where(reached.any(axis=1), len(keys) - 1 - np.argmax(reached[:, ::-1], axis=1), 0)
+    closed = forecast.close_dates(demo_leads).loc[known.index]
+    expected = known.assign(stage=np.array(keys)[index], outcome=known["outcome"].where(closed < day, "open"))
+    pd.testing.assert_frame_equal(forecast.as_of_day(demo_leads, day), expected)
+
+
+def test_stage_codes_of_arrow_and_python_text_agree():
+    from funnelkit.funnel import lead_arrays
+
+    stages = ["b", None, "a", "zz", "c"]
+    keys = ["a", "b", "c"]
+    arrow = pd.DataFrame({"stage": pd.array(stages, dtype="string[pyarrow]")})
+    python = pd.DataFrame({"stage": np.array(stages, dtype=object)})
+    assert lead_arrays.stage_codes(arrow, keys).tolist() == [1, -1, 0, -1, 2]
+    assert lead_arrays.stage_codes(python, keys).tolist() == [1, -1, 0, -1, 2]
+
+
+@pytest.mark.parametrize("start", ["2004-01-01", "2005-01-01", "2006-07-01"])
+def test_a_rolled_back_frame_gives_the_back_test_and_range_of_the_leads_as_they_stood(demo_leads, start):
+    """Leads created after the start kept with no outcome are passed over like absent ones:
+    the back-test, its inputs to the range and the range equal those from :func:`as_of_day`."""
+    from funnelkit.funnel import forecast_range
+
+    end = pd.Period(start[:4]).end_time
+    kept, cut = forecast.rolled_back(demo_leads, start), forecast.as_of_day(demo_leads, start)
+    assert len(kept) == len(demo_leads) and kept["lead_id"].equals(demo_leads["lead_id"])
+    one = forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=kept)
+    other = forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=cut)
+    pd.testing.assert_frame_equal(one, other)
+    months = pd.period_range(start, end, freq="M").strftime("%Y-%m")
+    draws = dict(as_of=start, months=months, inflow_months=6, draws=200, seed=0)
+    pd.testing.assert_frame_equal(
+        forecast_range.forecast_range(kept, one, **draws), forecast_range.forecast_range(cut, other, **draws)
+    )

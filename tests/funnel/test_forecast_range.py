@@ -127,3 +127,17 @@ def test_actual_by_month_by_hand():
     rows += [("2006-01-07", "lost", "2006-01-08", np.nan)]
     table = fr.actual_by_month(_leads(rows), months=["2006-01", "2006-02", "2006-03"], stages=STAGES)
     assert table["actual_won"].tolist() == [1, 0, 1, 2] and table["actual_amount"].tolist() == [100, 0, 50, 150]
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 20])
+def test_new_deal_amounts_drawn_in_blocks_equal_one_draw_for_all(monkeypatch, block):
+    """The former single draw of every new deal's amount is the reference: blocks of draws
+    must give the same sums from the same generator, and leave it in the same state."""
+    monkeypatch.setattr(fr, "DEAL_BLOCK", block)
+    amounts = np.random.default_rng(1).random(500) * 1000
+    new = np.random.default_rng(2).poisson([3.0, 0.5, 40.0], size=(50, 3))
+    one, blocks = np.random.default_rng(3), np.random.default_rng(3)
+    cell = np.repeat(np.arange(new.size), new.ravel())
+    expected = np.bincount(cell, weights=one.choice(amounts, size=cell.size), minlength=new.size).reshape(new.shape)
+    np.testing.assert_array_equal(fr._new_deal_revenue(blocks, new, amounts), expected)
+    assert one.random() == blocks.random()

@@ -76,3 +76,70 @@ def test_no_stays_no_slowest():
     assert empty.empty
     assert st.slowest_stage(st.stage_time_summary(empty, stages=STAGES, min_group=1)) is None
     assert np.isnan(st.stage_time_summary(empty, stages=STAGES, min_group=1)["median_days"]).all()
+
+
+def _counted(table):
+    """Per-stay rows counted by stage, month ended and days: what stay_counts must give."""
+    return (
+        table.assign(month=pd.DatetimeIndex(table["left"]).strftime("%Y-%m"))
+        .groupby(["stage_index", "stage", "month", "days"])
+        .size()
+        .rename("stays")
+        .reset_index()
+    )
+
+
+def test_stay_counts_by_hand(leads):
+    counted = st.stay_counts(leads, stages=STAGES)
+    got = {(r.stage, r.month, r.days): r.stays for r in counted.itertuples()}
+    assert got == {
+        ("a", "2006-01", 1): 1,
+        ("a", "2006-01", 3): 1,
+        ("a", "2006-01", 10): 1,
+        ("a", "2006-01", 20): 1,
+        ("b", "2006-02", 30): 1,
+        ("b", "2006-02", 32): 1,
+        ("b", "2006-03", 60): 1,
+    }
+    pd.testing.assert_frame_equal(
+        st.stage_time_summary(counted, stages=STAGES, min_group=2),
+        st.stage_time_summary(st.stays(leads, stages=STAGES), stages=STAGES, min_group=2),
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_leads():
+    from funnelkit.data.loading import load_tables
+    from funnelkit.funnel import Params
+
+    return load_tables(Params(branch="杭州分公司"), ["leads"])["leads"]
+
+
+def test_counted_stays_give_the_per_stay_figures_on_the_demo(demo_leads):
+    per_stay = st.stays(demo_leads)
+    counted = st.stay_counts(demo_leads)
+    pd.testing.assert_frame_equal(counted, _counted(per_stay)[st.COUNT_COLUMNS], check_dtype=False)
+    # the figures of the per-stay rows, computed as pandas groups them
+    grouped = per_stay.groupby("stage")["days"]
+    summary = st.stage_time_summary(counted, min_group=30).set_index("stage")
+    for name, q in st.QUANTILES.items():
+        pd.testing.assert_series_equal(
+            summary[name].dropna(), grouped.quantile(q).reindex(summary.index).dropna(), check_names=False
+        )
+    month = pd.DatetimeIndex(per_stay["left"]).strftime("%Y-%m")
+    medians = per_stay.assign(month=month).groupby(["stage", "month"])["days"].median()
+    trend = st.stage_time_trend(counted).set_index(["stage", "month"])["median_days"]
+    pd.testing.assert_series_equal(trend.sort_index(), medians.sort_index(), check_names=False)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_weighted_quantiles_equal_pandas_on_the_repeated_values(seed):
+    rng = np.random.default_rng(seed)
+    days = rng.choice(np.arange(0, 400, dtype=float), size=rng.integers(1, 60), replace=False)
+    weights = rng.integers(1, 50, size=len(days))
+    repeated = pd.Series(np.repeat(days, weights))
+    groups = pd.DataFrame({"g": 0, "d": repeated}).groupby("g")["d"]
+    for q in (0.1, 0.25, 0.5, 0.75, 0.9, 0.99):
+        assert st.weighted_quantile(days, weights, q) == groups.quantile(q).iloc[0]
+    assert st.weighted_median(days, weights) == groups.median().iloc[0]
+    assert np.isnan(st.weighted_quantile(days[:0], weights[:0], 0.5))
