@@ -396,6 +396,18 @@ def table_columns(table: str, stages: tuple[Stage, ...] = DEFAULT_STAGES) -> tup
     return columns
 
 
+def date_columns(table: str, stages: list | None = None) -> tuple[str, ...]:
+    """The date columns of a contract table (with ``stages``' stage dates for leads): what
+    a report reads, alone, for the latest date in its data.
+
+    Examples
+    --------
+    >>> date_columns("leads")[:2]
+    ('created_date', 'lost_date')
+    """
+    return tuple(c.name for c in table_columns(table, resolve_stages(stages)) if c.kind == "date")
+
+
 def personal_columns() -> set[str]:
     return {c.name for t in TABLES.values() for c in t.columns if c.personal}
 

@@ -26,7 +26,7 @@ True
 """
 
 from . import plots, views
-from .analysis import NEEDS, Result, analyse
+from .analysis import NEEDS, Result, analyse, columns
 from .findings import (
     controllable_callout,
     data_warnings,
@@ -46,6 +46,7 @@ __all__ = [
     "Params",
     "Result",
     "analyse",
+    "columns",
     "controllable_callout",
     "data_warnings",
     "drivers_note",

@@ -40,6 +40,20 @@ from .params import Params
 #: without them has its notebook skipped, not failed.
 NEEDS = (("leads",),)
 
+#: The lead columns the analysis reads: where and when a lead was created and with whom, how
+#: far it got and how it ended, the loss record (the optional columns of :mod:`.deals`).
+#: Not read: lead ids, amounts, contact phones, the stage dates.
+LEAD_COLUMNS = (
+    "created_date",
+    "stage",
+    "outcome",
+    *lost_drivers.ATTRIBUTES,
+    *lost.OPTIONAL,
+)
+
+#: What :func:`funnelkit.lost.deals.scope_counts` reads of every lead of the year.
+SCOPE_COLUMNS = ["stage", "outcome", "lost_reason"]
+
 
 @dataclass(frozen=True)
 class Result(AnalysisResult):
@@ -134,6 +148,18 @@ def _flow(flow: pd.DataFrame, *, recovery: bool) -> pd.DataFrame:
     return flow[flow["source"].isin(["pool", "won"])].reset_index(drop=True)
 
 
+def columns(params: Params) -> dict[str, tuple[str, ...]]:
+    """The columns of each table :func:`analyse` reads (``load_tables(..., columns=...)``):
+    a large branch's leads are read without the columns no lost-deal section uses.
+
+    Examples
+    --------
+    >>> columns(Params(branch="杭州分公司"))["leads"][:3]
+    ('created_date', 'stage', 'outcome')
+    """
+    return {"leads": LEAD_COLUMNS}
+
+
 def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     """Run the whole lost-deal analysis of one branch.
 
@@ -207,8 +233,8 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
         stages=stages,
         lost_deals=len(lost_deals),
         noted_deals=int(lost_deals["note"].astype("string").str.strip().fillna("").ne("").sum()),
-        scope=lost.scope_counts(
-            leads[leads["created_date"].dt.year.eq(year).fillna(False)],
+        scope=lost.scope_counts(  # the year's leads, only the columns the scope table reads
+            leads.loc[leads["created_date"].dt.year.eq(year).fillna(False), leads.columns.intersection(SCOPE_COLUMNS)],
             stages=params.stages,
             deal_from_stage=params.deal_from_stage,
         ),

@@ -1,0 +1,42 @@
+"""The lost-deal report reads only the lead columns it uses: on every demo branch the result
+is the one the whole table gives, and the title's data-as-of date is the same."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from funnelkit import lost
+from funnelkit.data.loading import load_tables
+from funnelkit.data.schema import date_columns
+from funnelkit.report import data_as_of
+
+BRANCHES = ["杭州分公司", "宁波分公司", "温州分公司", "绍兴分公司", "嘉兴分公司"]
+
+
+def same(a, b) -> bool:
+    if isinstance(a, pd.DataFrame):
+        try:
+            pd.testing.assert_frame_equal(a, b)
+        except AssertionError:
+            return False
+        return True
+    if isinstance(a, pd.Series):
+        return a.equals(b)
+    return a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("branch", BRANCHES)
+def test_the_columns_read_give_the_whole_tables_result(branch):
+    params = lost.Params(branch=branch)
+    whole = load_tables(params, ["leads"], required=["leads"])
+    read = load_tables(params, ["leads"], required=["leads"], columns=lost.columns(params))
+    assert set(read["leads"].columns) == set(lost.columns(params)["leads"])
+    assert "contact_phone" not in read["leads"] and "lead_id" not in read["leads"]
+    expected, got = lost.analyse(whole, params), lost.analyse(read, params)
+    differ = [f.name for f in dataclasses.fields(expected) if not same(getattr(expected, f.name), getattr(got, f.name))]
+    assert not differ
+    dates = load_tables(params, ["leads"], columns={"leads": date_columns("leads", params.stages)})["leads"]
+    assert data_as_of("", dates) == data_as_of("", whole["leads"]) != ""
