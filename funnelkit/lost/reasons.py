@@ -62,7 +62,9 @@ def category_shares(deal_leads: pd.DataFrame, *, taxonomy: dict) -> pd.DataFrame
     order = [*taxonomy, *[c for c in (UNMAPPED, MISSING) if c in counts.index]]
     table = pd.DataFrame({"category": order})
     table = table.assign(
-        reasons=table["category"].map(seen).fillna(""), lost=table["category"].map(counts).fillna(0).astype(int)
+        # looked up one by one: with no lost deal, ``map`` would give floats to fill with text
+        reasons=[seen.get(category, "") for category in order],
+        lost=table["category"].map(counts).fillna(0).astype(int),
     )
     total = table["lost"].sum()
     return table.assign(share=table["lost"] / total if total else 0.0, controllable=table["category"].eq(CONTROLLABLE))

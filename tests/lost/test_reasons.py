@@ -118,3 +118,17 @@ def test_loss_timing_median_and_p90(deal_leads):
     # all six dated: 5 10 15 20 25 30 → median 17.5, p90 = 25 + 0.5 × 5 = 27.5
     assert timing.loc["all", "median_days"] == pytest.approx(17.5)
     assert timing.loc["all", "p90_days"] == pytest.approx(27.5)
+
+
+def test_category_shares_without_lost_deals_are_zeros_without_a_warning():
+    import warnings
+
+    from funnelkit.lost.reasons import category_shares
+
+    none = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("outcome", "category", "reason")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = category_shares(none, taxonomy={"price": ["贵"], "sales_process": ["慢"]})
+    assert table["category"].tolist() == ["price", "sales_process"]
+    assert table["reasons"].tolist() == ["", ""] and table["lost"].tolist() == [0, 0]
+    assert table["share"].tolist() == [0.0, 0.0]
