@@ -25,9 +25,10 @@ FACTORS = ("deals", "win_rate", "average_deal", "cycle_days")
 SIGNS = (1, 1, 1, -1)  # the cycle divides
 
 
-def velocity(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+def velocity(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None = None) -> pd.DataFrame:
     """Per period: ``period, deals, won, settled, win_rate, average_deal, cycle_days,
-    velocity`` (yuan per day; NaN where a factor is missing or not positive).
+    velocity`` (yuan per day; NaN where a factor is missing or not positive). ``closed``: the
+    leads' close days (:func:`~funnelkit.funnel.forecast.close_dates` as an array) when known.
 
     Examples
     --------
@@ -38,7 +39,8 @@ def velocity(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     ['2003', '2004', '2005', '2006']
     """
     won = leads["outcome"] == "won"
-    cycle = (close_dates(leads, stages=stages) - leads["created_date"]).dt.days.where(won)
+    closed = close_dates(leads, stages=stages) if closed is None else pd.Series(closed, index=leads.index)
+    cycle = (closed - leads["created_date"]).dt.days.where(won)
     table = (
         pd.DataFrame(
             {

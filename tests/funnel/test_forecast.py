@@ -364,3 +364,38 @@ def test_a_rolled_back_frame_gives_the_back_test_and_range_of_the_leads_as_they_
     pd.testing.assert_frame_equal(
         forecast_range.forecast_range(kept, one, **draws), forecast_range.forecast_range(cut, other, **draws)
     )
+
+
+def test_close_days_given_once_give_the_figures_found_in_each_call(demo_leads):
+    """The close days a caller passes (worked out once per analysis) are those each function
+    would find; passing other days changes the figures (they are used)."""
+    from funnelkit.funnel import forecast_range, lead_arrays, velocity
+
+    keys = [s.key for s in forecast.resolve_stages(None)]
+    closed = lead_arrays.close_days(demo_leads, keys)
+    as_of, start, end = "2007-01-01", pd.Timestamp("2006-01-01"), pd.Timestamp("2006-12-31 23:59")
+    pipe = forecast.pipeline(demo_leads, as_of=as_of, shrinkage=50)
+    pd.testing.assert_frame_equal(forecast.pipeline(demo_leads, as_of=as_of, shrinkage=50, closed=closed), pipe)
+    then = forecast.rolled_back(demo_leads, start)
+    pd.testing.assert_frame_equal(forecast.rolled_back(demo_leads, start, closed=closed), then)
+    tested = forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=then)
+    pd.testing.assert_frame_equal(
+        forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=then, closed=closed), tested
+    )
+    draws = dict(as_of=as_of, months=["2007-01", "2007-02"], inflow_months=6, draws=200, seed=0)
+    pd.testing.assert_frame_equal(
+        forecast_range.forecast_range(demo_leads, pipe, closed=closed, **draws),
+        forecast_range.forecast_range(demo_leads, pipe, **draws),
+    )
+    months = ["2006-01", "2006-02"]
+    pd.testing.assert_frame_equal(
+        forecast_range.actual_by_month(demo_leads, months=months, closed=closed),
+        forecast_range.actual_by_month(demo_leads, months=months),
+    )
+    pd.testing.assert_frame_equal(velocity.velocity(demo_leads, closed=closed), velocity.velocity(demo_leads))
+    # every lead closed a day later: each won deal's cycle is a day longer
+    later = closed + np.timedelta64(1, "D")
+    shifted = velocity.velocity(demo_leads, closed=later)
+    assert np.allclose(shifted["cycle_days"], velocity.velocity(demo_leads)["cycle_days"] + 1)
+    moved = forecast_range.actual_by_month(demo_leads, months=months, closed=later)
+    assert not moved.equals(forecast_range.actual_by_month(demo_leads, months=months))
