@@ -95,8 +95,7 @@ def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     index = arrays.stage_reached_on(dated, np.flatnonzero(known), day)
     still_open = ~(closed[known] < day)
     then = leads[known]
-    # the dtype numpy text would have been given, built from the codes without a string per lead
-    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=then.index).astype(str)
+    stage = pd.Series(arrays.stage_text(index, keys), index=then.index)
     return then.assign(stage=stage, outcome=then["outcome"].where(~still_open, "open"))
 
 
@@ -114,7 +113,7 @@ def rolled_back(leads: pd.DataFrame, day, *, stages=None, closed: np.ndarray | N
     index = arrays.stage_reached_on(arrays.date_columns(leads, keys), np.arange(len(leads)), day)
     closed = arrays.close_days(leads, keys) if closed is None else closed
     still_open = ~(closed < day)
-    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=leads.index).astype(str)
+    stage = pd.Series(arrays.stage_text(index, keys), index=leads.index)
     outcome = leads["outcome"].where(~still_open, "open").where(known)
     return leads.assign(stage=stage, outcome=outcome)
 

@@ -38,6 +38,13 @@ def stage_codes(leads: pd.DataFrame, keys: list[str]) -> np.ndarray:
     return pd.Categorical(values, categories=keys).codes.astype(np.int64)
 
 
+def stage_text(codes: np.ndarray, keys: list[str]) -> pd.arrays.ArrowStringArray:
+    """The stage keys at positions ``codes`` as text (pandas ``str``), taken in Arrow: no
+    Python string per lead, nor the object array ``Categorical.astype(str)`` builds first."""
+    text = pa.array(keys, type=pa.large_string()).take(pa.array(codes))
+    return pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
 def won_stage_index(codes: np.ndarray, won: np.ndarray, keys: list[str]) -> int:
     """:func:`~funnelkit.funnel.forecast.won_stage` as a position: the lowest furthest stage
     of the won leads, the last stage when there are none."""

@@ -44,14 +44,15 @@ def velocity(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None = No
     table = (
         pd.DataFrame(
             {
-                "period": leads["created_date"].dt.year.astype("Int64").astype(str),
+                # grouped by year, written as text after: no string per lead
+                "period": leads["created_date"].dt.year.astype("Int64"),
                 "won": won,
                 "settled": leads["outcome"].isin(["won", "lost"]),
                 "amount": leads["amount"].where(won),
                 "cycle": cycle,
             }
         )
-        .groupby("period", sort=True)
+        .groupby("period", sort=True, dropna=False)
         .agg(
             deals=("won", "size"),
             won=("won", "sum"),
@@ -60,6 +61,9 @@ def velocity(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None = No
             cycle_days=("cycle", "mean"),
         )
         .reset_index()
+        .pipe(
+            lambda t: t.assign(period=t["period"].astype(str)).sort_values("period", kind="stable", ignore_index=True)
+        )
         .astype({"deals": float, "won": float, "settled": float, "average_deal": float, "cycle_days": float})
     )
     win_rate = (table["won"] / table["settled"]).where(table["settled"] > 0)

@@ -399,3 +399,13 @@ def test_close_days_given_once_give_the_figures_found_in_each_call(demo_leads):
     assert np.allclose(shifted["cycle_days"], velocity.velocity(demo_leads)["cycle_days"] + 1)
     moved = forecast_range.actual_by_month(demo_leads, months=months, closed=later)
     assert not moved.equals(forecast_range.actual_by_month(demo_leads, months=months))
+
+
+def test_stage_text_is_the_text_of_the_stage_codes():
+    from funnelkit.funnel import lead_arrays
+
+    keys = ["a", "b", "c"]
+    codes = np.array([2, 0, 0, 1])
+    expected = pd.Series(pd.Categorical.from_codes(codes, keys)).astype(str)
+    pd.testing.assert_series_equal(pd.Series(lead_arrays.stage_text(codes, keys)), expected)
+    assert lead_arrays.stage_text(codes[:0], keys).tolist() == []
