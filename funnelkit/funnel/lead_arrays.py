@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 NAT = np.datetime64("NaT", "ns")
 #: Lead-snapshots (a lead open on one cut-off day) counted at once; bounds the memory of
 #: :func:`snapshot_counts` (about 100 bytes each).
-SNAPSHOT_BLOCK = 1 << 20
+SNAPSHOT_BLOCK = 1 << 18
 
 
 def outcome_is(leads: pd.DataFrame, outcome: str) -> np.ndarray:
