@@ -409,3 +409,14 @@ def test_stage_text_is_the_text_of_the_stage_codes():
     expected = pd.Series(pd.Categorical.from_codes(codes, keys)).astype(str)
     pd.testing.assert_series_equal(pd.Series(lead_arrays.stage_text(codes, keys)), expected)
     assert lead_arrays.stage_text(codes[:0], keys).tolist() == []
+
+
+def test_won_stage_is_the_lowest_stage_a_won_lead_reached(leads, demo_leads):
+    # the frame's rule: the won leads' stages, lowest first; the last stage when none is won
+    keys = [s["key"] for s in STAGES]
+    lower = leads.assign(stage=np.where(leads["lead_id"].eq("L1"), "b", leads["stage"]))  # L1 won at b
+    assert forecast.won_stage(leads, stages=STAGES) == "c" and forecast.won_stage(lower, stages=STAGES) == "b"
+    assert forecast.won_stage(leads.assign(outcome="lost"), stages=STAGES) == keys[-1]
+    all_keys = [s.key for s in forecast.resolve_stages(None)]
+    expected = all_keys[int(demo_leads.loc[demo_leads["outcome"] == "won", "stage"].map(all_keys.index).min())]
+    assert forecast.won_stage(demo_leads) == expected == "signed"
