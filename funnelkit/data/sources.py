@@ -47,6 +47,9 @@ UNSUPPORTED = {
     ".numbers": "Numbers",
 }
 #: DuckDB settings of every connection: never fetch or load extensions on its own.
+#: Columns other than text read in one result: each result is held twice (DuckDB's and
+#: Arrow's copy) while it is turned into numpy, so a few columns at a time bound that.
+COLUMNS_AT_ONCE = 2
 OFFLINE = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 
 
@@ -346,9 +349,15 @@ def _text_apart(con, sql: str, params: list, source: dict, headers: list[str]) -
 
     Text is read in one result and every other column in another: pandas keeps text in the
     result's Arrow buffers, which DuckDB frees only all together, so dates and numbers (copied
-    out into numpy) would otherwise stay in memory twice as long as the text lives."""
+    out into numpy) would otherwise stay in memory twice as long as the text lives. The
+    other columns come :data:`COLUMNS_AT_ONCE` at a time, for the same reason."""
     text = [h for h in headers if source[h] == "VARCHAR"]
-    groups = [text, [h for h in headers if h not in text]] if text and len(text) < len(headers) else [headers]
+    rest = [h for h in headers if h not in text]
+    groups = [
+        group
+        for group in (text, *(rest[i : i + COLUMNS_AT_ONCE] for i in range(0, len(rest), COLUMNS_AT_ONCE)))
+        if group
+    ] or [headers]
     parts, rows = [], None
     for group in groups:
         query = f"SELECT {', '.join(map(quote, [*group, '__row']))} FROM ({sql})"

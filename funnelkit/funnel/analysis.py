@@ -15,7 +15,7 @@ from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
 from funnelkit.result import AnalysisResult, Gap
 
-from . import compare, counts, drivers, forecast, forecast_range, stage_time, velocity
+from . import compare, counts, drivers, forecast, forecast_range, lead_arrays, stage_time, velocity
 from .params import Params
 
 #: The tables the notebook cannot run without: one of each group (leads or stage counts). A branch
@@ -207,18 +207,18 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         if len(peer_rates) and len(ranked)
         else pd.DataFrame()
     )
-    ahead = (
-        _forecast(leads, peers=peers, stages=stages, current=current, params=params)
-        if has_leads and forecast.has_stage_dates(leads, stages)
-        else {}
-    )
+    dated = has_leads and forecast.has_stage_dates(leads, stages)
+    # every lead's close day, worked out once for the forecast, its range, velocity and time in stage
+    closed = lead_arrays.close_days(leads, [s.key for s in stages]) if dated else None
+    ahead = _forecast(leads, peers=peers, stages=stages, current=current, params=params, closed=closed) if dated else {}
     gaps = {}
     if previous is None:  # year-over-year tests and the change decomposition compare two periods
         gaps["change"] = Gap("data.gap_one_period", {"period": "data.word_period", "only": current})
     if len(peer_median) == 0:  # no other branch in the data for this period
         gaps["peers"] = Gap("data.gap_no_peers")
-    dated = has_leads and forecast.has_stage_dates(leads, stages)
-    timing = _timing(leads, stages=stages, current=current, previous=previous, params=params) if dated else {}
+    timing = (
+        _timing(leads, stages=stages, current=current, previous=previous, params=params, closed=closed) if dated else {}
+    )
     if not dated:  # velocity, time in stage and the forecast range need each lead's stage dates
         reason = no_forecast or Gap("funnel.gap_no_stage_dates")
         gaps.update(dict.fromkeys(["forecast_range", "velocity", "velocity_change", "stage_time"], reason))
@@ -314,17 +314,17 @@ def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won
     return forecast.company_prior(peers, stages=stages, won=won) if peers is not None and len(peers) else None
 
 
-def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Params) -> dict:
+def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Params, closed: np.ndarray) -> dict:
     """Time to convert, the forecast and its back-test (leads with stage dates only), as
-    :class:`Result` fields."""
+    :class:`Result` fields; ``closed`` holds the leads' close days."""
     won = forecast.won_stage(leads, stages=stages)
     day = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max() + pd.Timedelta(days=1)
     period = pd.Period(current)
     shrinkage = params.forecast_shrinkage
     pipeline = forecast.pipeline(
-        leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage
+        leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage, closed=closed
     )
-    then = forecast.rolled_back(leads, period.start_time, stages=stages)
+    then = forecast.rolled_back(leads, period.start_time, stages=stages, closed=closed)
     tested = forecast.backtest(
         leads,
         start=period.start_time,
@@ -333,17 +333,20 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         prior=_prior(peers, before=current, stages=stages, won=won),
         shrinkage=shrinkage,
         then=then,
+        closed=closed,
     )
     # every month from the forecast's own to the last an open lead is expected in
     last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
     months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
     draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
-    ranged = forecast_range.forecast_range(leads, pipeline, as_of=day, months=months, stages=stages, **draws)
+    ranged = forecast_range.forecast_range(
+        leads, pipeline, as_of=day, months=months, stages=stages, closed=closed, **draws
+    )
     period_months = pd.period_range(period.start_time, period.end_time, freq="M").strftime("%Y-%m")
     tested_range = forecast_range.forecast_range(
         then, tested, as_of=period.start_time, months=period_months, stages=stages, **draws
     )
-    actual = forecast_range.actual_by_month(leads, months=period_months, stages=stages)
+    actual = forecast_range.actual_by_month(leads, months=period_months, stages=stages, closed=closed)
     backtest_range, coverage = forecast_range.coverage(tested_range, actual)
     return {
         "forecast_range": ranged,
@@ -359,11 +362,14 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     }
 
 
-def _timing(leads: pd.DataFrame, *, stages, current: str, previous: str | None, params: Params) -> dict:
+def _timing(
+    leads: pd.DataFrame, *, stages, current: str, previous: str | None, params: Params, closed: np.ndarray
+) -> dict:
     """Velocity, its change and time in stage (leads with stage dates only), as :class:`Result`
-    fields; ``gaps`` holds the velocity change's when there is one period only."""
-    speed = velocity.velocity(leads, stages=stages)
-    stays = stage_time.stay_counts(leads, stages=stages)
+    fields; ``gaps`` holds the velocity change's when there is one period only. ``closed``
+    holds the leads' close days."""
+    speed = velocity.velocity(leads, stages=stages, closed=closed)
+    stays = stage_time.stay_counts(leads, stages=stages, closed=closed)
     fields = {
         "velocity": speed,
         "stage_time": stage_time.stage_time_summary(stays, stages=stages, min_group=params.min_group),

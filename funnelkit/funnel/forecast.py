@@ -67,8 +67,8 @@ def won_stage(leads: pd.DataFrame, *, stages=None) -> str:
     """The stage at which a lead counts as won: the lowest furthest stage of won leads
     (the last stage when there are none)."""
     keys = [s.key for s in resolve_stages(stages)]
-    reached = leads.loc[leads["outcome"] == "won", "stage"].map(keys.index)
-    return keys[int(reached.min())] if len(reached) else keys[-1]
+    # from stage positions: no copy of the won leads' rows, no Python call per lead
+    return keys[arrays.won_stage_index(arrays.stage_codes(leads, keys), arrays.outcome_is(leads, "won"), keys)]
 
 
 def close_dates(leads: pd.DataFrame, *, stages=None) -> pd.Series:
@@ -95,24 +95,25 @@ def as_of_day(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
     index = arrays.stage_reached_on(dated, np.flatnonzero(known), day)
     still_open = ~(closed[known] < day)
     then = leads[known]
-    # the dtype numpy text would have been given, built from the codes without a string per lead
-    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=then.index).astype(str)
+    stage = pd.Series(arrays.stage_text(index, keys), index=then.index)
     return then.assign(stage=stage, outcome=then["outcome"].where(~still_open, "open"))
 
 
-def rolled_back(leads: pd.DataFrame, day, *, stages=None) -> pd.DataFrame:
+def rolled_back(leads: pd.DataFrame, day, *, stages=None, closed: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`as_of_day` without leaving any lead out: every lead is kept, those created on or
     after ``day`` with no ``outcome`` (neither open, won nor lost), which the pipeline, its
     win probabilities and its range then pass over as they would an absent lead.
 
     The other columns are the leads' own, not copies: a large branch is rolled back for a
-    back-test at the cost of two columns."""
+    back-test at the cost of two columns. ``closed`` is :func:`close_dates` of ``leads`` as a
+    datetime64[ns] array when the caller has it (found otherwise)."""
     day = np.datetime64(pd.Timestamp(day), "ns")
     keys = [s.key for s in resolve_stages(stages)]
     known = (leads["created_date"] < day).to_numpy(dtype=bool, na_value=False)
     index = arrays.stage_reached_on(arrays.date_columns(leads, keys), np.arange(len(leads)), day)
-    still_open = ~(arrays.close_days(leads, keys) < day)
-    stage = pd.Series(pd.Categorical.from_codes(index, keys), index=leads.index).astype(str)
+    closed = arrays.close_days(leads, keys) if closed is None else closed
+    still_open = ~(closed < day)
+    stage = pd.Series(arrays.stage_text(index, keys), index=leads.index)
     outcome = leads["outcome"].where(~still_open, "open").where(known)
     return leads.assign(stage=stage, outcome=outcome)
 
@@ -171,7 +172,14 @@ def _pass_through_codes(reached: np.ndarray, won: np.ndarray, stages: int) -> np
 
 
 def win_probabilities(
-    leads: pd.DataFrame, *, stages=None, prior: pd.Series | None = None, shrinkage: float, as_of=None, freq: str = "MS"
+    leads: pd.DataFrame,
+    *,
+    stages=None,
+    prior: pd.Series | None = None,
+    shrinkage: float,
+    as_of=None,
+    freq: str = "MS",
+    closed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per stage, the chance that a lead *open* at that stage is eventually won, learned from
     snapshots of the pipeline.
@@ -188,14 +196,14 @@ def win_probabilities(
     ``prior`` is the company-wide pass-through rate (:func:`company_prior`); it is put on the
     snapshot scale by the branch's ``stall_factor``: its snapshot wins over the wins its own
     pass-through rates would predict for the same lead-snapshots. Stages at and after the won
-    stage are 1.
+    stage are 1. ``closed``: the leads' close days when the caller has them (:func:`pipeline`).
     """
     keys = [s.key for s in resolve_stages(stages)]
     as_of = pd.Timestamp(as_of) if as_of is not None else leads["created_date"].max() + pd.Timedelta(days=1)
     won, lost = arrays.outcome_is(leads, "won"), arrays.outcome_is(leads, "lost")
     codes = arrays.stage_codes(leads, keys)
     win = arrays.won_stage_index(codes, won, keys)
-    closed = arrays.close_days(leads, keys, win=win)
+    closed = arrays.close_days(leads, keys, win=win) if closed is None else closed
     # lead ids are unique (the loader checks), so a lead is one position
     known = np.flatnonzero((won | lost) & (closed < np.datetime64(as_of, "ns")))
     n, w, distinct = arrays.snapshot_counts(
@@ -252,7 +260,7 @@ def _days_to_close(leads: pd.DataFrame, stages, *, among: np.ndarray) -> pd.Seri
     keys = [s.key for s in stages]
     needed = ["created_date", "stage", "outcome", "lost_date", *(f"date_{k}" for k in keys)]
     won = leads[[c for c in needed if c in leads.columns]][among]
-    closed = close_dates(won, stages=stages)
+    closed = close_dates(won, stages=stages)  # the won stage of these leads, not of all
     return pd.Series(
         {
             s.key: (closed - won[f"date_{s.key}"]).dt.days.median() if f"date_{s.key}" in won.columns else np.nan
@@ -276,7 +284,14 @@ def _fill_amounts(leads: pd.DataFrame, *, won: pd.DataFrame) -> pd.Series:
 
 
 def pipeline(
-    leads: pd.DataFrame, *, as_of, stages=None, prior: pd.Series | None = None, shrinkage: float, freq: str = "MS"
+    leads: pd.DataFrame,
+    *,
+    as_of,
+    stages=None,
+    prior: pd.Series | None = None,
+    shrinkage: float,
+    freq: str = "MS",
+    closed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Open leads with their win probability, expected amount and expected close month.
 
@@ -284,6 +299,8 @@ def pipeline(
     one every ``freq``), days to close from the leads closed before ``as_of``. The
     expected close day is the date the lead reached its stage plus the median days to close
     from that stage; a lead already past it is expected in the month of ``as_of``.
+    ``closed`` is :func:`close_dates` of ``leads`` as a datetime64[ns] array when the caller
+    has it (found otherwise): a large branch's close days are then worked out once.
 
     Returns
     -------
@@ -294,10 +311,11 @@ def pipeline(
     as_of = pd.Timestamp(as_of)
     stages = resolve_stages(stages)
     keys = [s.key for s in stages]
-    history = arrays.close_days(leads, keys) < np.datetime64(as_of, "ns")
-    probs = win_probabilities(leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of, freq=freq).set_index(
-        "stage"
-    )
+    closed = arrays.close_days(leads, keys) if closed is None else closed
+    history = closed < np.datetime64(as_of, "ns")
+    probs = win_probabilities(
+        leads, stages=stages, prior=prior, shrinkage=shrinkage, as_of=as_of, freq=freq, closed=closed
+    ).set_index("stage")
     wait = _days_to_close(leads, stages, among=history & arrays.outcome_is(leads, "won"))
     is_open = arrays.outcome_is(leads, "open")
     open_leads = leads[["lead_id", "segment", "stage", "amount", "created_date"]][is_open]
@@ -347,13 +365,14 @@ def backtest(
     shrinkage: float,
     freq: str = "MS",
     then: pd.DataFrame | None = None,
+    closed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
     and each lead open at ``start`` is marked ``won`` if it was won before ``end``. ``then``
     is ``as_of_day(leads, start)`` when the caller has it already (a large branch's copy is
-    then made once).
+    then made once); ``closed`` is :func:`close_dates` of ``leads`` as an array, likewise.
 
     Returns
     -------
@@ -364,7 +383,9 @@ def backtest(
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     then = as_of_day(leads, start, stages=stages) if then is None else then
     forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq)
-    closed = close_dates(leads, stages=stages).loc[forecast.index]
+    closed = (
+        close_dates(leads, stages=stages) if closed is None else pd.Series(closed, index=leads.index, name="close_date")
+    ).loc[forecast.index]
     won = ((leads["outcome"].loc[forecast.index] == "won") & (closed < end)).fillna(False).astype(bool)
     return forecast.assign(won=won, actual=forecast["amount"].where(won, 0.0))
 

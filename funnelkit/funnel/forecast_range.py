@@ -39,14 +39,17 @@ BLOCK = 2048  # leads drawn at once
 DEAL_BLOCK = 1 << 20  # new deals given an amount at once
 
 
-def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, stages=None) -> pd.DataFrame:
+def new_deal_rates(
+    leads: pd.DataFrame, *, as_of, months, inflow_months: int, stages=None, closed: np.ndarray | None = None
+) -> pd.DataFrame:
     """Expected deals won per close month from leads created on or after ``as_of``.
 
     ``inflow`` is the leads created per day over the ``inflow_months`` months before
     ``as_of``; ``conversion`` the share won among leads closed before ``as_of``. A lead created
     on day ``d`` and won closes on ``d + lag``, ``lag`` drawn from the days won leads took from
     creation to close (percentiles 1–99 of those closed before ``as_of``), so month ``m``
-    expects ``inflow × conversion × E[days d ≥ as_of with d + lag in m]``.
+    expects ``inflow × conversion × E[days d ≥ as_of with d + lag in m]``. ``closed``: the
+    leads' close days (:func:`~funnelkit.funnel.forecast.close_dates`) when known.
 
     Returns
     -------
@@ -59,7 +62,7 @@ def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, st
     created = leads["created_date"]
     inflow = created[(created >= window) & (created < as_of)].size / max((as_of - window).days, 1)
     keys = [s.key for s in resolve_stages(stages)]
-    closed = arrays.close_days(leads, keys)
+    closed = arrays.close_days(leads, keys) if closed is None else closed
     history = closed < np.datetime64(as_of, "ns")
     won = arrays.outcome_is(leads, "won")[history]
     conversion = won.mean() if history.any() else 0.0
@@ -77,11 +80,13 @@ def new_deal_rates(leads: pd.DataFrame, *, as_of, months, inflow_months: int, st
     return pd.DataFrame({"close_month": periods.strftime("%Y-%m"), "new_won": inflow * conversion * days.mean(axis=0)})
 
 
-def won_amounts(leads: pd.DataFrame, *, before, stages=None) -> np.ndarray:
-    """Amounts of the deals won before ``before`` (what a new deal may be worth)."""
+def won_amounts(leads: pd.DataFrame, *, before, stages=None, closed: np.ndarray | None = None) -> np.ndarray:
+    """Amounts of the deals won before ``before`` (what a new deal may be worth); ``closed``:
+    the leads' close days when known."""
     keys = [s.key for s in resolve_stages(stages)]
     won = arrays.outcome_is(leads, "won")
-    before = won & (arrays.close_days(leads, keys) < np.datetime64(pd.Timestamp(before), "ns"))
+    closed = arrays.close_days(leads, keys) if closed is None else closed
+    before = won & (closed < np.datetime64(pd.Timestamp(before), "ns"))
     deals = leads[["amount", "segment"]]
     return _fill_amounts(deals[before], won=deals[won]).dropna().to_numpy(dtype=float)
 
@@ -174,10 +179,13 @@ def forecast_range(
     draws: int,
     seed: int,
     stages=None,
+    closed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The range of won deals and revenue in each of ``months`` (``YYYY-MM``) from the open
     ``pipeline`` (:func:`~funnelkit.funnel.forecast.pipeline` made on ``as_of``) and from new
     leads, learning inflow, conversion, timing and amounts only from ``leads`` before ``as_of``.
+    ``closed`` is the leads' close days (:func:`~funnelkit.funnel.forecast.close_dates` as a
+    datetime64[ns] array) when the caller has them; they are found once otherwise.
 
     Examples
     --------
@@ -191,21 +199,26 @@ def forecast_range(
     (['2007-01', '2007-02', 'all'], True)
     """
     as_of = pd.Timestamp(as_of)
-    new_deals = new_deal_rates(leads, as_of=as_of, months=months, inflow_months=inflow_months, stages=stages)
-    won, revenue = simulate(
-        pipeline, new_deals=new_deals, amounts=won_amounts(leads, before=as_of, stages=stages), draws=draws, seed=seed
+    if closed is None:
+        closed = arrays.close_days(leads, [s.key for s in resolve_stages(stages)])
+    new_deals = new_deal_rates(
+        leads, as_of=as_of, months=months, inflow_months=inflow_months, stages=stages, closed=closed
     )
+    amounts = won_amounts(leads, before=as_of, stages=stages, closed=closed)
+    won, revenue = simulate(pipeline, new_deals=new_deals, amounts=amounts, draws=draws, seed=seed)
     expected = pipeline.groupby("close_month")["win_prob"].sum().reindex(new_deals["close_month"], fill_value=0)
     return summarise(
         won, revenue, months=new_deals["close_month"].tolist(), pipeline_won=expected, new_won=new_deals["new_won"]
     )
 
 
-def actual_by_month(leads: pd.DataFrame, *, months, stages=None) -> pd.DataFrame:
-    """Deals won and their amounts per close month of ``months``, and in total (``all``)."""
+def actual_by_month(leads: pd.DataFrame, *, months, stages=None, closed: np.ndarray | None = None) -> pd.DataFrame:
+    """Deals won and their amounts per close month of ``months``, and in total (``all``);
+    ``closed``: the leads' close days when known."""
     won = arrays.outcome_is(leads, "won")
     deals = leads[["amount", "segment"]][won]
-    month = close_dates(leads, stages=stages)[won].dt.strftime("%Y-%m")
+    closed = close_dates(leads, stages=stages) if closed is None else pd.Series(closed, index=leads.index)
+    month = closed[won].dt.strftime("%Y-%m")
     table = (
         pd.DataFrame({"close_month": month, "amount": _fill_amounts(deals, won=deals).fillna(0)})
         .groupby("close_month")

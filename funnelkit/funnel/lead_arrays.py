@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 NAT = np.datetime64("NaT", "ns")
 #: Lead-snapshots (a lead open on one cut-off day) counted at once; bounds the memory of
 #: :func:`snapshot_counts` (about 100 bytes each).
-SNAPSHOT_BLOCK = 1 << 20
+SNAPSHOT_BLOCK = 1 << 18
 
 
 def outcome_is(leads: pd.DataFrame, outcome: str) -> np.ndarray:
@@ -36,6 +36,13 @@ def stage_codes(leads: pd.DataFrame, keys: list[str]) -> np.ndarray:
         found = pc.index_in(text, value_set=pa.array(keys).cast(text.type))
         return found.fill_null(-1).to_numpy().astype(np.int64)
     return pd.Categorical(values, categories=keys).codes.astype(np.int64)
+
+
+def stage_text(codes: np.ndarray, keys: list[str]) -> pd.arrays.ArrowStringArray:
+    """The stage keys at positions ``codes`` as text (pandas ``str``), taken in Arrow: no
+    Python string per lead, nor the object array ``Categorical.astype(str)`` builds first."""
+    text = pa.array(keys, type=pa.large_string()).take(pa.array(codes))
+    return pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 def won_stage_index(codes: np.ndarray, won: np.ndarray, keys: list[str]) -> int:

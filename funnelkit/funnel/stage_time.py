@@ -22,6 +22,8 @@ from . import lead_arrays as arrays
 from .forecast import close_dates
 
 COUNT_COLUMNS = ["stage_index", "stage", "month", "days", "stays"]
+#: The most (month, days) cells :func:`stay_counts` counts in one array (128 MB of counts).
+COUNT_CELLS = 1 << 24
 QUANTILES = {"median_days": 0.5, "p75_days": 0.75, "p90_days": 0.9}
 
 
@@ -62,12 +64,13 @@ def stays(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     return table[table["days"] >= 0].reset_index(drop=True)
 
 
-def stay_counts(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+def stay_counts(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None = None) -> pd.DataFrame:
     """The finished stays of :func:`stays` counted: ``stage_index, stage, month`` (the stay
     ended, ``YYYY-MM``), ``days``, ``stays`` (how many), sorted by the first four.
 
     Computed a stage at a time from the leads' date columns, so memory grows with the leads,
-    not with leads × stages.
+    not with leads × stages. ``closed`` is the leads' close days
+    (:func:`~funnelkit.funnel.forecast.close_dates` as a datetime64[ns] array) when known.
 
     Examples
     --------
@@ -79,7 +82,8 @@ def stay_counts(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     """
     keys = [s.key for s in resolve_stages(stages)]
     dated = arrays.date_columns(leads, keys)
-    lost_on = np.where(arrays.outcome_is(leads, "lost"), arrays.close_days(leads, keys), arrays.NAT)
+    closed = arrays.close_days(leads, keys) if closed is None else closed
+    lost_on = np.where(arrays.outcome_is(leads, "lost"), closed, arrays.NAT)
     following = np.full(len(leads), arrays.NAT)  # the next dated stage after the one at hand
     parts = []
     for index in range(len(keys) - 1, -1, -1):
@@ -88,12 +92,36 @@ def stay_counts(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
         finished = ~np.isnat(entered) & ~np.isnat(left)
         days = (left[finished] - entered[finished]) / np.timedelta64(1, "D")
         month = left[finished].astype("datetime64[M]")[days >= 0]
-        counted = pd.DataFrame({"month": month, "days": days[days >= 0]}).value_counts(sort=False)
-        parts.append(counted.rename("stays").reset_index().assign(stage_index=index, stage=keys[index]))
+        parts.append(_counted(month, days[days >= 0]).assign(stage_index=index, stage=keys[index]))
         following = np.where(np.isnat(entered), following, entered)
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COUNT_COLUMNS)
     table = table.assign(month=pd.DatetimeIndex(table["month"]).strftime("%Y-%m"))
     return table.sort_values(["stage_index", "month", "days"], ignore_index=True)[COUNT_COLUMNS]
+
+
+def _counted(month: np.ndarray, days: np.ndarray) -> pd.DataFrame:
+    """``month, days, stays``: how many times each (month, days) pair occurs, in no set order.
+
+    Whole days in a span of months and days that fits :data:`COUNT_CELLS` are counted with one
+    integer key per stay and ``np.bincount`` (a pass over millions of stays); other days
+    (fractions of a day, or a vast span) by pandas."""
+    whole = len(days) and bool(np.all(days == np.floor(days)))
+    months = month.astype(np.int64)
+    if whole:
+        first, lengths = int(months.min()), int(days.max()) + 1
+        whole = (int(months.max()) - first + 1) * lengths <= COUNT_CELLS
+    if not whole:
+        counted = pd.DataFrame({"month": month, "days": days}).value_counts(sort=False)
+        return counted.rename("stays").reset_index()
+    stays = np.bincount((months - first) * lengths + days.astype(np.int64))
+    cells = np.flatnonzero(stays)
+    return pd.DataFrame(
+        {
+            "month": (cells // lengths + first).astype("datetime64[M]"),
+            "days": (cells % lengths).astype(float),
+            "stays": stays[cells].astype(np.int64),
+        }
+    )
 
 
 def _weights(table: pd.DataFrame) -> np.ndarray:

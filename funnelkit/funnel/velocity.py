@@ -25,9 +25,10 @@ FACTORS = ("deals", "win_rate", "average_deal", "cycle_days")
 SIGNS = (1, 1, 1, -1)  # the cycle divides
 
 
-def velocity(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
+def velocity(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None = None) -> pd.DataFrame:
     """Per period: ``period, deals, won, settled, win_rate, average_deal, cycle_days,
-    velocity`` (yuan per day; NaN where a factor is missing or not positive).
+    velocity`` (yuan per day; NaN where a factor is missing or not positive). ``closed``: the
+    leads' close days (:func:`~funnelkit.funnel.forecast.close_dates` as an array) when known.
 
     Examples
     --------
@@ -38,18 +39,20 @@ def velocity(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     ['2003', '2004', '2005', '2006']
     """
     won = leads["outcome"] == "won"
-    cycle = (close_dates(leads, stages=stages) - leads["created_date"]).dt.days.where(won)
+    closed = close_dates(leads, stages=stages) if closed is None else pd.Series(closed, index=leads.index)
+    cycle = (closed - leads["created_date"]).dt.days.where(won)
     table = (
         pd.DataFrame(
             {
-                "period": leads["created_date"].dt.year.astype("Int64").astype(str),
+                # grouped by year, written as text after: no string per lead
+                "period": leads["created_date"].dt.year.astype("Int64"),
                 "won": won,
                 "settled": leads["outcome"].isin(["won", "lost"]),
                 "amount": leads["amount"].where(won),
                 "cycle": cycle,
             }
         )
-        .groupby("period", sort=True)
+        .groupby("period", sort=True, dropna=False)
         .agg(
             deals=("won", "size"),
             won=("won", "sum"),
@@ -58,6 +61,9 @@ def velocity(leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
             cycle_days=("cycle", "mean"),
         )
         .reset_index()
+        .pipe(
+            lambda t: t.assign(period=t["period"].astype(str)).sort_values("period", kind="stable", ignore_index=True)
+        )
         .astype({"deals": float, "won": float, "settled": float, "average_deal": float, "cycle_days": float})
     )
     win_rate = (table["won"] / table["settled"]).where(table["settled"] > 0)

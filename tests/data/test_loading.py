@@ -501,3 +501,17 @@ def test_columns_not_read_are_not_checked_but_a_missing_required_one_is_named(tm
     assert any(p.rule == "required column is missing" and p.value == "owner" for p in excinfo.value.problems)
     with pytest.raises(ValueError, match="no column"):
         load_table("leads", branch=OB, source=str(path), columns=["leadid"])
+
+
+@pytest.mark.parametrize("table", ["leads", "customers"])
+def test_a_database_table_read_a_few_columns_at_a_time_is_the_table_read_at_once(table, monkeypatch):
+    """The dates and numbers of a DuckDB table come a few columns per result (to bound the
+    memory of each); the frame is the one a single result gives."""
+    from funnelkit.data import sources
+
+    few = load_table(table, branch=HZ)
+    monkeypatch.setattr(sources, "COLUMNS_AT_ONCE", 1000)
+    once = load_table(table, branch=HZ)
+    assert len(few) > 100 and sum(few.dtypes.astype(str).str.startswith("datetime")) >= 1
+    pd.testing.assert_frame_equal(few, once)
+    assert few.attrs == once.attrs

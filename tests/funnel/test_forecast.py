@@ -364,3 +364,59 @@ def test_a_rolled_back_frame_gives_the_back_test_and_range_of_the_leads_as_they_
     pd.testing.assert_frame_equal(
         forecast_range.forecast_range(kept, one, **draws), forecast_range.forecast_range(cut, other, **draws)
     )
+
+
+def test_close_days_given_once_give_the_figures_found_in_each_call(demo_leads):
+    """The close days a caller passes (worked out once per analysis) are those each function
+    would find; passing other days changes the figures (they are used)."""
+    from funnelkit.funnel import forecast_range, lead_arrays, velocity
+
+    keys = [s.key for s in forecast.resolve_stages(None)]
+    closed = lead_arrays.close_days(demo_leads, keys)
+    as_of, start, end = "2007-01-01", pd.Timestamp("2006-01-01"), pd.Timestamp("2006-12-31 23:59")
+    pipe = forecast.pipeline(demo_leads, as_of=as_of, shrinkage=50)
+    pd.testing.assert_frame_equal(forecast.pipeline(demo_leads, as_of=as_of, shrinkage=50, closed=closed), pipe)
+    then = forecast.rolled_back(demo_leads, start)
+    pd.testing.assert_frame_equal(forecast.rolled_back(demo_leads, start, closed=closed), then)
+    tested = forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=then)
+    pd.testing.assert_frame_equal(
+        forecast.backtest(demo_leads, start=start, end=end, shrinkage=50, then=then, closed=closed), tested
+    )
+    draws = dict(as_of=as_of, months=["2007-01", "2007-02"], inflow_months=6, draws=200, seed=0)
+    pd.testing.assert_frame_equal(
+        forecast_range.forecast_range(demo_leads, pipe, closed=closed, **draws),
+        forecast_range.forecast_range(demo_leads, pipe, **draws),
+    )
+    months = ["2006-01", "2006-02"]
+    pd.testing.assert_frame_equal(
+        forecast_range.actual_by_month(demo_leads, months=months, closed=closed),
+        forecast_range.actual_by_month(demo_leads, months=months),
+    )
+    pd.testing.assert_frame_equal(velocity.velocity(demo_leads, closed=closed), velocity.velocity(demo_leads))
+    # every lead closed a day later: each won deal's cycle is a day longer
+    later = closed + np.timedelta64(1, "D")
+    shifted = velocity.velocity(demo_leads, closed=later)
+    assert np.allclose(shifted["cycle_days"], velocity.velocity(demo_leads)["cycle_days"] + 1)
+    moved = forecast_range.actual_by_month(demo_leads, months=months, closed=later)
+    assert not moved.equals(forecast_range.actual_by_month(demo_leads, months=months))
+
+
+def test_stage_text_is_the_text_of_the_stage_codes():
+    from funnelkit.funnel import lead_arrays
+
+    keys = ["a", "b", "c"]
+    codes = np.array([2, 0, 0, 1])
+    expected = pd.Series(pd.Categorical.from_codes(codes, keys)).astype(str)
+    pd.testing.assert_series_equal(pd.Series(lead_arrays.stage_text(codes, keys)), expected)
+    assert lead_arrays.stage_text(codes[:0], keys).tolist() == []
+
+
+def test_won_stage_is_the_lowest_stage_a_won_lead_reached(leads, demo_leads):
+    # the frame's rule: the won leads' stages, lowest first; the last stage when none is won
+    keys = [s["key"] for s in STAGES]
+    lower = leads.assign(stage=np.where(leads["lead_id"].eq("L1"), "b", leads["stage"]))  # L1 won at b
+    assert forecast.won_stage(leads, stages=STAGES) == "c" and forecast.won_stage(lower, stages=STAGES) == "b"
+    assert forecast.won_stage(leads.assign(outcome="lost"), stages=STAGES) == keys[-1]
+    all_keys = [s.key for s in forecast.resolve_stages(None)]
+    expected = all_keys[int(demo_leads.loc[demo_leads["outcome"] == "won", "stage"].map(all_keys.index).min())]
+    assert forecast.won_stage(demo_leads) == expected == "signed"

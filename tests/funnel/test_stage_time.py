@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnelkit.funnel import lead_arrays
 from funnelkit.funnel import stage_time as st
 
 STAGES = [
@@ -143,3 +144,48 @@ def test_weighted_quantiles_equal_pandas_on_the_repeated_values(seed):
         assert st.weighted_quantile(days, weights, q) == groups.quantile(q).iloc[0]
     assert st.weighted_median(days, weights) == groups.median().iloc[0]
     assert np.isnan(st.weighted_quantile(days[:0], weights[:0], 0.5))
+
+
+def _pandas_counts(month, days):
+    return pd.DataFrame({"month": month, "days": days}).value_counts(sort=False).rename("stays").reset_index()
+
+
+def _sorted(table):
+    return table.sort_values(["month", "days"], ignore_index=True)
+
+
+def test_counting_by_integer_key_matches_pandas():
+    # whole days, months before and after 1970: the bincount path
+    month = np.array(["1969-11", "2006-01", "1969-11", "2006-01", "2006-03", "1969-11"], dtype="datetime64[M]")
+    days = np.array([3.0, 0.0, 3.0, 45.0, 0.0, 2.0])
+    counted = st._counted(month, days)
+    assert {(str(m)[:7], d, n) for m, d, n in counted.itertuples(index=False)} == {
+        ("1969-11", 2.0, 1),
+        ("1969-11", 3.0, 2),
+        ("2006-01", 0.0, 1),
+        ("2006-01", 45.0, 1),
+        ("2006-03", 0.0, 1),
+    }
+    pd.testing.assert_frame_equal(_sorted(counted), _sorted(_pandas_counts(month, days)))
+
+
+@pytest.mark.parametrize("days", [[0.5, 1.0, 0.5], [1.0, 40_000.0, 1.0], []])
+def test_fractional_days_a_vast_span_or_none_are_counted_by_pandas(days, monkeypatch):
+    monkeypatch.setattr(st, "COUNT_CELLS", 1000)  # 40,000 days × 1 month is too many cells
+    days = np.array(days)
+    month = np.full(len(days), np.datetime64("2006-01", "M"))
+    counted = st._counted(month, days)
+    pd.testing.assert_frame_equal(_sorted(counted), _sorted(_pandas_counts(month, days)))
+    assert counted["stays"].sum() == len(days)
+
+
+def test_close_days_given_are_those_used(leads):
+    keys = ["a", "b", "c"]
+    closed = lead_arrays.close_days(leads, keys)
+    pd.testing.assert_frame_equal(
+        st.stay_counts(leads, stages=STAGES, closed=closed), st.stay_counts(leads, stages=STAGES)
+    )
+    # lead L lost on 2006-03-07 after 60 days at b; moved to 2006-04-06 it stays 90
+    later = np.where(leads["lead_id"].eq("L").to_numpy(), np.datetime64("2006-04-06", "ns"), closed)
+    counted = st.stay_counts(leads, stages=STAGES, closed=later)
+    assert counted.loc[counted["stage"].eq("b"), "days"].tolist() == [30.0, 32.0, 90.0]

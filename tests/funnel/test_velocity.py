@@ -123,3 +123,11 @@ def test_backtest_view_shows_the_coverage_beside_the_error():
     months = result.backtest_range[result.backtest_range["close_month"] != "all"]
     inside = (months["actual_won"] >= months["won_p10"]) & (months["actual_won"] <= months["won_p90"])
     assert cover["months"] == 12 and cover["won_coverage"] == inside.mean()
+
+
+def test_periods_are_the_years_as_text_in_order(leads):
+    # grouped by the year as a number, the periods are text as the report writes them
+    table = v.velocity(leads.iloc[::-1], stages=STAGES)
+    assert table["period"].tolist() == ["2005", "2006"]
+    assert table["period"].dtype == pd.Series([2005], dtype="Int64").astype(str).dtype
+    pd.testing.assert_frame_equal(table, v.velocity(leads, stages=STAGES))
