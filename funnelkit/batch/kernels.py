@@ -108,7 +108,7 @@ def _start(
     config = Config({"KernelManager": {"connection_file": str(folder / f"kernel-{uuid.uuid4().hex}.json")}})
     km = _Kernel(kernel_name=kernel_name, config=config)
     interpreter = _interpreter(km) if FORK else None
-    km.zygote = zygote.zygote(interpreter, modules, cwd) if interpreter else None
+    km.zygote = zygote.zygote(interpreter, modules, cwd, km.kernel_spec.env) if interpreter else None
     if km.zygote is not None:
         km.log_path, km.nice = str(log), nice
         try:

@@ -82,18 +82,22 @@ class Forked:
 class Zygote:
     """The worker's handle on its zygote process (started on first use by :func:`zygote`)."""
 
-    def __init__(self, interpreter: list[str], modules: tuple[str, ...], cwd: str):
+    def __init__(self, interpreter: list[str], modules: tuple[str, ...], cwd: str, env: dict | None = None):
         from .executors import _prctl, die_with_parent
 
         parent = os.getpid()
         options = {"preexec_fn": lambda: die_with_parent(parent)} if _prctl() is not None else {}
-        self.spec = (tuple(interpreter), modules, cwd)
+        # The kernelspec's environment from the start: what a library reads when it is
+        # imported or loaded (thread counts, allocator settings) must be set in the zygote.
+        env = dict(env or {})
+        self.spec = (tuple(interpreter), modules, cwd, tuple(sorted(env.items())))
         self.process = subprocess.Popen(
             [*interpreter, "-m", "funnelkit.batch.zygote", *modules],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             cwd=cwd,
+            env={**os.environ, **env},
             text=True,
             **options,
         )
@@ -133,9 +137,10 @@ _zygote: Zygote | None = None
 _zygote_lock = threading.Lock()
 
 
-def zygote(interpreter: list[str], modules: tuple[str, ...], cwd: str) -> Zygote | None:
+def zygote(interpreter: list[str], modules: tuple[str, ...], cwd: str, env: dict | None = None) -> Zygote | None:
     """This worker's zygote: ``interpreter`` (the kernelspec's command before ``-m
-    ipykernel_launcher``) having imported ``modules``, started in ``cwd`` — started, or
+    ipykernel_launcher``) having imported ``modules``, started in ``cwd`` with the
+    kernelspec's ``env`` added to this process's environment — started, or
     restarted for another spec or after it died; None where processes cannot fork. Call
     from the worker's main thread: Linux ties the death signal to the thread that started
     the process."""
@@ -143,11 +148,12 @@ def zygote(interpreter: list[str], modules: tuple[str, ...], cwd: str) -> Zygote
     if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
         return None
     with _zygote_lock:
-        if _zygote is not None and (_zygote.spec != (tuple(interpreter), modules, cwd) or not _zygote.alive()):
+        spec = (tuple(interpreter), modules, cwd, tuple(sorted((env or {}).items())))
+        if _zygote is not None and (_zygote.spec != spec or not _zygote.alive()):
             _zygote.close()
             _zygote = None
         if _zygote is None:
-            _zygote = Zygote(interpreter, modules, cwd)
+            _zygote = Zygote(interpreter, modules, cwd, env)
             _close_at_exit()
         return _zygote
 

@@ -151,3 +151,17 @@ def test_a_kernel_is_launched_when_the_zygote_cannot_fork(tmp_path: Path, monkey
     finally:
         kernels.release(km)
         zygote.close()
+
+
+def test_the_kernelspec_environment_is_the_zygotes_from_its_start(tmp_path: Path):
+    """A library reads some settings when it is loaded (thread counts, allocators): a forked
+    kernel can only have them if its zygote started with them."""
+    import sys
+
+    made = zygote.zygote([sys.executable], (), str(tmp_path), {"FUNNELKIT_PROBE": "from-the-kernelspec"})
+    try:
+        environ = Path(f"/proc/{made.process.pid}/environ").read_bytes().split(b"\0")
+        assert b"FUNNELKIT_PROBE=from-the-kernelspec" in environ
+        assert zygote.zygote([sys.executable], (), str(tmp_path), {}) is not made  # another spec, another zygote
+    finally:
+        zygote.close()
