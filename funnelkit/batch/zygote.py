@@ -23,6 +23,7 @@ reaps its children at once (``SIGCHLD`` ignored).
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -167,16 +168,12 @@ def close() -> None:
         made.close()
 
 
-_registered = False
-
-
+@functools.cache
 def _close_at_exit() -> None:
-    global _registered
-    if not _registered:
-        from multiprocessing import util
+    """Stop the zygote when the worker process exits normally (after its spare kernel)."""
+    from multiprocessing import util
 
-        util.Finalize(None, close, exitpriority=5)
-        _registered = True
+    util.Finalize(None, close, exitpriority=5)
 
 
 # -- in the zygote ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from . import sources
 from .branches import DataWarning
 from .dates import EARLIEST, DateWindow
 from .parsing import INVISIBLE, parse_cells
-from .schema import TABLES, Stage, resolve_stages, table_columns
+from .schema import TABLES, Stage, date_columns, resolve_stages, table_columns
 from .validation import map_headers, validate, window_for
 
 __all__ = ["DataWarning", "data_warnings", "load_table", "peer_stage_counts", "validate"]
@@ -370,6 +370,22 @@ def load_tables(
         if why:
             raise DataSourceError(why["en"], texts=why)
     return tables
+
+
+def load_dates(params, table: str) -> pd.DataFrame | None:
+    """The branch's ``table`` with its date columns alone (:func:`~funnelkit.data.schema.date_columns`),
+    for the latest date in its data when an analysis read fewer columns; None when
+    ``params.as_of`` already fixes the date (nothing is read then).
+
+    Examples
+    --------
+    >>> from funnelkit.parameters import Params
+    >>> load_dates(Params(branch="杭州分公司", as_of="2007-01-31"), "leads") is None
+    True
+    """
+    if params.as_of:
+        return None
+    return load_tables(params, [table], columns={table: date_columns(table, params.stages)})[table]
 
 
 def load_peers(params) -> pd.DataFrame:
