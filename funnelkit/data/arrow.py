@@ -7,6 +7,11 @@ all together, so copying text out of them would only add memory.)
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import functools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -59,3 +64,23 @@ def _pandas_column(values: pa.ChunkedArray):
     if pa.types.is_integer(kind) and kind != pa.uint64():
         return values.to_pandas(types_mapper=lambda _: pd.Int64Dtype()).array
     return values.to_pandas().array
+
+
+def give_back_memory() -> None:
+    """Return the memory a large read has freed to the system.
+
+    Arrow's pool and the C allocator each keep freed blocks for their own reuse, and neither
+    reuses the other's: the blocks a read briefly needed in Arrow would stay in the kernel's
+    resident memory while numpy and pandas allocate afresh for the analysis."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim`` (None where the C library has none)."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    return None

@@ -24,6 +24,7 @@ from funnelkit.exceptions import DataSourceError, DataValidationError
 from . import files as readers
 from . import filters as row_filters
 from . import sources
+from .arrow import give_back_memory
 from .branches import DataWarning
 from .dates import EARLIEST, DateWindow
 from .parsing import INVISIBLE, parse_cells
@@ -50,6 +51,7 @@ def load_table(
     filters: dict | None = None,
     aliases: dict | None = None,
     columns: Iterable[str] | None = None,
+    rows: dict | None = None,
 ) -> pd.DataFrame | None:
     """One branch's rows of a contract table, validated and typed.
 
@@ -80,6 +82,11 @@ def load_table(
         Only these contract columns (and those the ``filters`` need), for an analysis that
         reads a few columns of a large table: DuckDB and Parquet sources read and check only
         them (a missing required column is still an error); files are read and checked whole.
+    rows : dict, optional
+        Column → the codes a row must hold there, for an analysis that reads a few rows of
+        a large table (``{"stage": {"contacted", "intent", …}}``): DuckDB and Parquet sources
+        read and check only those rows (and the rows whose cell there is empty or broken,
+        which validation names as ever); files are read and checked whole, then cut.
 
     Returns
     -------
@@ -107,17 +114,18 @@ def load_table(
         raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
     stage_list = resolve_stages(stages)
     window_for(as_of)  # a bad as_of fails before any file is read
-    wanted = _wanted_columns(table, columns, filters, stage_list)
+    wanted = _wanted_columns(table, columns, filters, stage_list, rows)
+    chosen = row_filters.selections(filters, rows)
     with _unreadable_files():
         location = sources.locate(table, source=source, files=files, required=required)
         if location is None:
             return None
-        raw, rows, warnings = sources.read_branch(
+        raw, numbers, warnings = sources.read_branch(
             location,
             table=table,
             branch=branch,
             stages=stage_list,
-            where=row_filters.equality_pushdown(table, filters),
+            keep=row_filters.keeps(table, chosen, stages=stage_list, aliases=aliases),
             columns=wanted,
         )
     frame = validate(
@@ -125,20 +133,23 @@ def load_table(
         table=table,
         file=location.label,
         stages=stage_list,
-        rows=rows,
+        rows=numbers,
         as_of=as_of,
         aliases=aliases,
         columns=raw.attrs.get("columns_read"),
     )
-    frame, unfiltered = row_filters.apply(frame, table=table, filters=filters, file=location.label)
+    frame, unfiltered = row_filters.apply(frame, table=table, filters=filters, file=location.label, rows=rows)
     if wanted is not None:
         frame = frame[[c for c in frame.columns if c in wanted]]
+    del raw
+    give_back_memory()
     frame.attrs["data_warnings"] = [*warnings, *unfiltered]
     return frame
 
 
-def _wanted_columns(table: str, columns, filters, stages) -> tuple[str, ...] | None:
-    """The contract columns to read: ``columns`` and those the active filters need (None: all)."""
+def _wanted_columns(table: str, columns, filters, stages, rows=None) -> tuple[str, ...] | None:
+    """The contract columns to read: ``columns`` and those the active filters and the row
+    selection need (None: all)."""
     if columns is None:
         return None
     known = [c.name for c in table_columns(table, stages)]
@@ -146,7 +157,8 @@ def _wanted_columns(table: str, columns, filters, stages) -> tuple[str, ...] | N
     if unknown:
         raise ValueError(f"{table} has no column(s) {', '.join(unknown)}; its columns are {', '.join(known)}")
     # a filter on a column the table lacks is left to filters.apply, which warns about it
-    wanted = set(columns) | {row_filters.column_of(table, name) for name in row_filters.active(filters)}
+    filtered = {row_filters.column_of(table, name) for name in row_filters.active(filters)}
+    wanted = set(columns) | filtered | set(rows or {})
     return tuple(c for c in known if c in wanted)
 
 
@@ -168,7 +180,8 @@ def data_warnings(*frames: pd.DataFrame | None, lang: str = "zh") -> list[str]:
     >>> data_warnings(load_table("leads", branch="杭州分公司"), lang="en")  # doctest: +SKIP
     []
     """
-    return [w.text(lang) for frame in frames if frame is not None for w in frame.attrs.get("data_warnings", [])]
+    texts = [w.text(lang) for frame in frames if frame is not None for w in frame.attrs.get("data_warnings", [])]
+    return list(dict.fromkeys(texts))  # two reads of one table notice the same rows
 
 
 def peer_stage_counts(
@@ -330,13 +343,18 @@ _PEER_SQL = {
 
 
 def load_tables(
-    params, names: Iterable[str], *, required: Iterable[str] = (), columns: dict | None = None
+    params,
+    names: Iterable[str],
+    *,
+    required: Iterable[str] = (),
+    columns: dict | None = None,
+    rows: dict | None = None,
 ) -> dict[str, pd.DataFrame | None]:
     """The branch's tables ``names`` as the notebook's ``params`` say where to find them.
 
     A table in ``required`` that the branch lacks is an error; any other missing table is
-    ``None``. ``columns`` maps a table to the only contract columns to read of it
-    (:func:`load_table`); a table not in it is read whole. ``params`` is a
+    ``None``. ``columns`` maps a table to the only contract columns to read of it, ``rows``
+    to the only rows (:func:`load_table`); a table not in them is read whole. ``params`` is a
     :class:`funnelkit.parameters.Params` (branch, source, files, stages, as-of date and the
     notebook's filters, see :mod:`funnelkit.data.filters`).
 
@@ -358,11 +376,12 @@ def load_tables(
             filters=params.filters(),
             aliases=params.aliases,
             columns=(columns or {}).get(name),
+            rows=(rows or {}).get(name),
         )
         for name in names
     }
     found = [table for table in tables.values() if table is not None]
-    if found and all(table.empty for table in found) and not any(params.filters().values()):
+    if found and all(table.empty for table in found) and not any(params.filters().values()) and not rows:
         # Not one row of the branch: a misspelt branch name is the usual cause; say so first.
         why = sources.missing_branch(
             params.branch, source=params.source, files=params.files, stages=params.stages, langs=("en", "zh")

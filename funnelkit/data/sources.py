@@ -304,13 +304,15 @@ def read_branch_sql(
     *,
     branch: str,
     stages: tuple[Stage, ...],
-    where: dict | None = None,
+    keep: dict | None = None,
     columns: tuple[str, ...] | None = None,
 ):
     """One branch's rows from DuckDB or Parquet, filtered inside DuckDB, and the warnings.
 
     The distinct branch cells (few) are sorted out in Python, then the branch's spellings
-    are bound as a list. The rows come through Arrow (:mod:`funnelkit.data.arrow`). With
+    are bound as a list. ``keep`` (contract column → test of its distinct cells,
+    :func:`funnelkit.data.filters.keeps`) selects rows the same way: the cells that pass are
+    bound as a list. The rows come through Arrow (:mod:`funnelkit.data.arrow`). With
     ``columns`` (contract names) only their source columns are read, and the frame's
     ``attrs["columns_read"]`` says so; every column is read when the source lacks a required
     one, so that validation names it as it always does.
@@ -327,11 +329,10 @@ def read_branch_sql(
                 cell, spellings, warnings = branch_spellings(con, location, sql, params, header=header, branch=branch)
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
                 params = [*params, spellings]
-                for name, value in (where or {}).items():  # a notebook's filters, exact again after validation
+                for name, passes in (keep or {}).items():  # filters and selections, exact again after validation
                     if name in mapped:
-                        header = quote(list(source)[mapped.index(name)])
-                        sql += f" AND trim(CAST({header} AS VARCHAR)) = ?"
-                        params.append(value)
+                        header = list(source)[mapped.index(name)]
+                        sql, params = _kept_cells(con, sql, params, header=header, passes=passes)
             else:
                 sql += " LIMIT 0"  # validation then reports the missing column
             con.execute("SET arrow_large_buffer_size = true")  # pandas keeps large_string as is
@@ -341,6 +342,18 @@ def read_branch_sql(
     if selected is not None:
         frame.attrs["columns_read"] = tuple(columns)
     return frame, rows, warnings
+
+
+def _kept_cells(con, sql: str, params: list, *, header: str, passes) -> tuple[str, list]:
+    """``sql`` cut to the rows whose ``header`` cell ``passes`` (a test of the distinct cells,
+    given as the loaded frame would hold them); the passing cells are bound as text, as
+    DuckDB casts them."""
+    cell = f"CAST({quote(header)} AS VARCHAR)"
+    query = f"SELECT {quote(header)} AS value, {cell} AS text, min(__row) AS __row FROM ({sql}) GROUP BY ALL"
+    distinct, _ = arrow_frame(con.sql(query, params=params).to_arrow_table())
+    kept = distinct["text"][passes(distinct["value"])]
+    empty = f" OR {quote(header)} IS NULL" if kept.isna().any() else ""
+    return f"SELECT * FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell}){empty}", [*params, kept.dropna().tolist()]
 
 
 def _text_apart(con, sql: str, params: list, source: dict, headers: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -446,17 +459,18 @@ def read_branch(
     table: str,
     branch: str,
     stages: tuple[Stage, ...],
-    where: dict[str, str] | None = None,
+    keep: dict | None = None,
     columns: tuple[str, ...] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, list]:
     """The raw rows of ``branch``, their row numbers as the user sees them, and
-    :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads. ``where``
-    (contract column → value) is pushed into DuckDB and Parquet queries as bound parameters;
-    file sources are cut by :func:`funnelkit.data.filters.apply` after validation. ``columns``
+    :class:`~funnelkit.data.branches.DataWarning` for rows no branch reads. ``keep``
+    (contract column → test of its distinct cells, :func:`funnelkit.data.filters.keeps`) is
+    pushed into DuckDB and Parquet queries, the passing cells bound as parameters; file
+    sources are cut by :func:`funnelkit.data.filters.apply` after validation. ``columns``
     (contract names) limits what DuckDB and Parquet sources read (:func:`read_branch_sql`);
     files are read whole."""
     if location.kind in ("duckdb", "parquet"):
-        return read_branch_sql(location, branch=branch, stages=stages, where=where, columns=columns)
+        return read_branch_sql(location, branch=branch, stages=stages, keep=keep, columns=columns)
     return read_branch_file(location, table=table, branch=branch, stages=stages)
 
 
