@@ -55,7 +55,7 @@ if name == "funnel":
 elif name == "tiers":
     tables = load_tables(params, module.TABLES, required=["customers"])
 elif name == "lost":
-    tables = load_tables(params, ["leads"], required=["leads"], columns=module.columns(params))
+    tables = module.load(params)
 else:
     tables = load_tables(params, ["transactions"], required=["transactions"])
 t1 = time.perf_counter()

@@ -26,7 +26,7 @@ True
 """
 
 from . import plots, views
-from .analysis import NEEDS, Result, analyse, columns
+from .analysis import NEEDS, Result, analyse, columns, load, rows
 from .findings import (
     controllable_callout,
     data_warnings,
@@ -47,6 +47,8 @@ __all__ = [
     "Result",
     "analyse",
     "columns",
+    "load",
+    "rows",
     "controllable_callout",
     "data_warnings",
     "drivers_note",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from funnelkit.data.loading import load_tables
 from funnelkit.data.schema import resolve_stages
 from funnelkit.exceptions import FunnelkitError
 from funnelkit.result import AnalysisResult, Gap, unless_gap
@@ -53,6 +54,9 @@ LEAD_COLUMNS = (
 
 #: What :func:`funnelkit.lost.deals.scope_counts` reads of every lead of the year.
 SCOPE_COLUMNS = ["stage", "outcome", "lost_reason"]
+#: What the analysis reads of every lead, deal or not (``all_leads`` of :func:`load`): the
+#: scope table's columns and the creation date (the year, the data's end date).
+ALL_LEAD_COLUMNS = ("created_date", *SCOPE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ COLUMN_SECTIONS = {
 
 
 def column_gaps(leads: pd.DataFrame) -> dict[str, Gap]:
-    """The sections whose optional column the branch's leads leave empty in every row (the
+    """The sections whose optional column the branch's deals leave empty in every row (the
     column is absent or never filled): a gap saying so, not shares of "missing" or zeros."""
     return {
         section: Gap("data.gap_column", {"table": "leads", "column": f"data.column_{column}", "what": what})
@@ -160,13 +164,39 @@ def columns(params: Params) -> dict[str, tuple[str, ...]]:
     return {"leads": LEAD_COLUMNS}
 
 
+def rows(params: Params) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The rows of each table the deal sections read (``load_tables(..., rows=...)``): the
+    leads that reached ``deal_from_stage`` — a fifth of a large branch's leads.
+
+    Examples
+    --------
+    >>> rows(Params(branch="杭州分公司"))["leads"]["stage"][:2]
+    ('contacted', 'intent')
+    """
+    keys = [s.key for s in resolve_stages(params.stages)]
+    return {"leads": {"stage": tuple(keys[keys.index(params.deal_from_stage) :])}}
+
+
+def load(params: Params) -> dict[str, pd.DataFrame]:
+    """The tables :func:`analyse` reads, as few rows and columns as it needs: ``leads`` holds
+    the deals (:func:`rows`) with the columns the sections read (:func:`columns`);
+    ``all_leads`` every lead's creation date, stage, outcome and lost reason (the scope
+    table, the data's end date). Both are validated as :func:`~funnelkit.data.load_tables`
+    validates; a database or Parquet source reads only those rows and columns."""
+    tables = load_tables(params, ["leads"], required=["leads"], columns=columns(params), rows=rows(params))
+    every = load_tables(params, ["leads"], required=["leads"], columns={"leads": ALL_LEAD_COLUMNS})["leads"]
+    return {**tables, "all_leads": every}
+
+
 def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     """Run the whole lost-deal analysis of one branch.
 
     Parameters
     ----------
     tables : mapping
-        ``load_tables(params, ["leads"])``: the branch's validated leads.
+        :func:`load` or ``load_tables(params, ["leads"])``: ``leads``, the branch's validated
+        leads (every lead, or at least every deal); ``all_leads`` (optional), every lead with
+        at least :data:`ALL_LEAD_COLUMNS`, when ``leads`` holds the deals only.
     params : Params
         The notebook's parameters (:class:`funnelkit.lost.params.Params`). Values are checked
         against their declaration again, so a ``Params(...)`` built by hand gets the same
@@ -193,6 +223,7 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     """
     type(params).from_values(dataclasses.asdict(params))  # raises ParamsError naming each bad key
     leads = tables["leads"]
+    every = tables["all_leads"] if tables.get("all_leads") is not None else leads
     stages = resolve_stages(params.stages)
     deal_leads = lost.deals(
         leads, stages=params.stages, deal_from_stage=params.deal_from_stage, taxonomy=params.reason_taxonomy
@@ -200,14 +231,14 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     if deal_leads.empty:  # every table below needs at least one deal
         stage = stage_label(params.deal_from_stage, stages, "zh")
         raise FunnelkitError(
-            f"no deals to analyse: the branch has {len(leads)} leads and none reached {stage} "
+            f"no deals to analyse: the branch has {len(every)} leads and none reached {stage} "
             f"({params.deal_from_stage}, params lost.deal_from_stage)"
-            if len(leads)
+            if len(every)
             else "no deals to analyse: the branch has no leads, so there is no lost-deal report"
         )
     year = lost.latest_year(deal_leads, params.current_year)
     days = lost.maturity_days(deal_leads, days=params.maturity_days, year=year)
-    end = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max()
+    end = pd.Timestamp(params.as_of) if params.as_of else every["created_date"].max()
     deal_leads = lost.with_maturity(deal_leads, end=end, days=days)
     this_year = lost.in_year(deal_leads, year)
     mature = lost.mature_only(this_year)
@@ -216,7 +247,7 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
     target, margin = params.lost_rate_target, params.at_risk_margin
     decided = lost_drivers.decided(mature)
     drivers = lost_drivers.loss_drivers(decided, min_deals=params.driver_min_deals)
-    gaps = column_gaps(leads)
+    gaps = column_gaps(deal_leads)
     if drivers.empty:
         key = "lost.gap_drivers_too_few" if len(decided) else "lost.gap_drivers_no_decided"
         gaps["drivers"] = Gap(key, {"year": year, "decided": len(decided), "min": params.driver_min_deals})
@@ -234,7 +265,7 @@ def analyse(tables: Mapping[str, pd.DataFrame], params: Params) -> Result:
         lost_deals=len(lost_deals),
         noted_deals=int(lost_deals["note"].astype("string").str.strip().fillna("").ne("").sum()),
         scope=lost.scope_counts(  # the year's leads, only the columns the scope table reads
-            leads.loc[leads["created_date"].dt.year.eq(year).fillna(False), leads.columns.intersection(SCOPE_COLUMNS)],
+            every.loc[every["created_date"].dt.year.eq(year).fillna(False), every.columns.intersection(SCOPE_COLUMNS)],
             stages=params.stages,
             deal_from_stage=params.deal_from_stage,
         ),

@@ -95,7 +95,8 @@ def deals(leads: pd.DataFrame, *, deal_from_stage: str, stages=None, taxonomy: d
     """
     data = leads.reindex(columns=[*leads.columns, *[c for c in OPTIONAL if c not in leads.columns]])
     position, first = _stage_position(data, stages, deal_from_stage)
-    data = data.loc[position >= first]
+    reached = (position >= first).to_numpy()
+    data = data if reached.all() else data.loc[reached]  # leads read as deals only: no copy
     lost = data["outcome"].astype(str).eq("lost")
     reason = data["lost_reason"].astype("string").str.strip().replace("", pd.NA)
     category = (
@@ -128,24 +129,18 @@ def scope_counts(leads: pd.DataFrame, *, deal_from_stage: str, stages=None) -> p
     ``lost``, ``open``, ``leads``, ``top_reasons`` (the most frequent lost reasons of that scope).
     """
     position, first = _stage_position(leads, stages, deal_from_stage)
-    scope = np.where(position >= first, "deals", "before_deals")
-    outcome = leads["outcome"].astype(str)
-    reasons = leads["lost_reason"] if "lost_reason" in leads else pd.Series(pd.NA, index=leads.index)
-    frame = pd.DataFrame({"scope": scope, "outcome": outcome, "reason": reasons.astype("string")})
-    counts = pd.crosstab(frame["scope"], frame["outcome"]).reindex(columns=["won", "lost", "open"], fill_value=0)
-    top = (
-        frame[frame["outcome"].eq("lost")]
-        .dropna(subset=["reason"])
-        .groupby("scope")["reason"]
-        .agg(lambda s: "、".join(s.value_counts().head(3).index))
-    )
-    order = [s for s in SCOPES if s in counts.index]
-    return (
-        counts.assign(leads=counts.sum(axis=1), top_reasons=top.reindex(counts.index).fillna(""))
-        .reindex(order)
-        .reset_index()
-        .rename_axis(columns=None)
-    )
+    deal = (position >= first).to_numpy()
+    outcome = leads["outcome"].astype("string").to_numpy(dtype=object, na_value="")
+    reasons = leads["lost_reason"] if "lost_reason" in leads else pd.Series(pd.NA, index=leads.index, dtype="string")
+    rows = []
+    for scope, mine in zip(SCOPES, (deal, ~deal)):
+        if not mine.any():
+            continue
+        counts = {o: int((outcome[mine] == o).sum()) for o in ("won", "lost", "open")}
+        lost_reasons = reasons[mine & (outcome == "lost")].dropna()
+        top = "、".join(lost_reasons.value_counts().head(3).index)  # count order, first seen first on ties
+        rows.append({"scope": scope, **counts, "leads": sum(counts.values()), "top_reasons": top})
+    return pd.DataFrame(rows, columns=["scope", "won", "lost", "open", "leads", "top_reasons"])
 
 
 def latest_year(deal_leads: pd.DataFrame, current_year: int) -> int:

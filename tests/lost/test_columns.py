@@ -38,3 +38,24 @@ def test_the_columns_read_give_the_whole_tables_result(branch):
     differ = [f.name for f in dataclasses.fields(expected) if not same(getattr(expected, f.name), getattr(got, f.name))]
     assert not differ
     assert data_as_of("", load_dates(params, "leads")) == data_as_of("", whole["leads"]) != ""
+
+
+@pytest.mark.parametrize("branch", BRANCHES)
+def test_the_deals_and_every_leads_outcome_give_the_whole_tables_result(branch):
+    params = lost.Params(branch=branch)
+    whole = load_tables(params, ["leads"], required=["leads"])
+    read = lost.load(params)
+    assert len(read["leads"]) < len(whole["leads"]) == len(read["all_leads"])
+    assert set(read["leads"]["stage"]) <= set(lost.rows(params)["leads"]["stage"])
+    expected, got = lost.analyse(whole, params), lost.analyse(read, params)
+    differ = [f.name for f in dataclasses.fields(expected) if not same(getattr(expected, f.name), getattr(got, f.name))]
+    assert not differ
+
+
+def test_deals_from_a_later_stage_are_read_from_that_stage_on():
+    params = lost.Params(branch="宁波分公司", deal_from_stage="signed")
+    read = lost.load(params)
+    assert set(read["leads"]["stage"]) == {"signed", "installed", "paying", "effective"}
+    whole = load_tables(params, ["leads"], required=["leads"])
+    expected, got = lost.analyse(whole, params), lost.analyse(read, params)
+    assert same(expected.scope, got.scope) and same(expected.rates, got.rates)
