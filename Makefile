@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name funnelkit --display-name "Python (funnelkit)" >/dev/null
+	$(BIN)/python -c "from funnelkit.batch.runner import ensure_kernel; ensure_kernel()"
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the kit (once)

@@ -36,6 +36,11 @@ from funnelkit.privacy import mask_notebook_file, mask_text, mask_text_file
 from .params import BranchParams, ParamsFile, branch_files, load_branch, load_defaults, read_params
 
 KERNEL_NAME = "funnelkit"
+#: The kit's kernel's environment. Arrow allocates from the C allocator, as numpy and pandas
+#: do, so memory freed by one is reused by the others: with Arrow's own pool a large branch's
+#: kernel kept the blocks a read had freed while numpy allocated afresh (the funnel report at
+#: 10 million leads peaked about 60 MB higher, no faster).
+KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 CELL_TIMEOUT = 300  # seconds per cell
 NOTEBOOK_TIMEOUT = 900  # seconds per notebook
 STAGING = ".staging"
@@ -462,14 +467,20 @@ def execute_job(job: Job) -> Result:
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> None:
-    """Install the kit's kernelspec into this environment if it is missing, so the batch
-    never runs notebooks in some other Python an analyst's machine happens to have."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    """Install the kit's kernelspec into this environment if it is missing (or lacks the
+    kit's :data:`KERNEL_ENV`), so the batch never runs notebooks in some other Python an
+    analyst's machine happens to have. Another kernel name is left as its owner set it up."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-    if name not in KernelSpecManager().find_kernel_specs():
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        spec = None
+    if spec is None or (name == KERNEL_NAME and any(spec.env.get(k) != v for k, v in KERNEL_ENV.items())):
         from ipykernel.kernelspec import install
 
-        install(kernel_name=name, display_name="Python (funnelkit)", prefix=sys.prefix)
+        env = KERNEL_ENV if name == KERNEL_NAME else None
+        install(kernel_name=name, display_name="Python (funnelkit)", prefix=sys.prefix, env=env)
 
 
 def run_batch(

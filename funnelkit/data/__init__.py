@@ -6,6 +6,6 @@ into typed values; ``validation`` checks the rules and lists every problem at on
 ``loading`` ties them together: :func:`load_table` is what notebooks call.
 """
 
-from .loading import data_warnings, load_dates, load_peers, load_table, load_tables, peer_stage_counts
+from .loading import data_warnings, latest_dates, load_peers, load_table, load_tables, peer_stage_counts
 
-__all__ = ["data_warnings", "load_dates", "load_peers", "load_table", "load_tables", "peer_stage_counts"]
+__all__ = ["data_warnings", "latest_dates", "load_peers", "load_table", "load_tables", "peer_stage_counts"]

@@ -391,20 +391,30 @@ def load_tables(
     return tables
 
 
-def load_dates(params, table: str) -> pd.DataFrame | None:
-    """The branch's ``table`` with its date columns alone (:func:`~funnelkit.data.schema.date_columns`),
-    for the latest date in its data when an analysis read fewer columns; None when
-    ``params.as_of`` already fixes the date (nothing is read then).
+def latest_dates(params, table: str) -> pd.DataFrame | None:
+    """Each date column's latest date in the branch's ``table`` (one row, a column per date
+    column of :func:`~funnelkit.data.schema.date_columns`), for the latest date in its data
+    when an analysis read fewer columns; None when ``params.as_of`` already fixes the date
+    (nothing is read then). The columns are read, checked and reduced a few at a time, so a
+    large branch's dates are never all in memory at once.
 
     Examples
     --------
     >>> from funnelkit.parameters import Params
-    >>> load_dates(Params(branch="杭州分公司", as_of="2007-01-31"), "leads") is None
+    >>> latest_dates(Params(branch="杭州分公司", as_of="2007-01-31"), "leads") is None
     True
     """
     if params.as_of:
         return None
-    return load_tables(params, [table], columns={table: date_columns(table, params.stages)})[table]
+    wanted = date_columns(table, params.stages)
+    latest = {}
+    for start in range(0, len(wanted), sources.COLUMNS_AT_ONCE):
+        some = {table: wanted[start : start + sources.COLUMNS_AT_ONCE]}
+        frame = load_tables(params, [table], columns=some)[table]
+        if frame is None:
+            return None
+        latest.update({column: frame[column].max() for column in frame.columns if column in some[table]})
+    return pd.DataFrame({column: pd.Series([day], dtype="datetime64[ns]") for column, day in latest.items()})
 
 
 def load_peers(params) -> pd.DataFrame:
