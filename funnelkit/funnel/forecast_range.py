@@ -110,17 +110,30 @@ def simulate(
     amount = inside["amount"].fillna(0).to_numpy(dtype=float)
     won = np.zeros((draws, len(months)))
     revenue = np.zeros((draws, len(months)))
+    # Buffers reused block after block: fresh arrays of this size cost more in page faults
+    # than the draws themselves. The numbers are those fresh arrays would hold.
+    uniform, deals, worth = _buffers(draws, BLOCK)
     for block in range(0, len(inside), BLOCK):
         part = slice(block, block + BLOCK)
+        if len(probability[part]) < BLOCK:
+            uniform, deals, worth = _buffers(draws, len(probability[part]))
         one_hot = np.eye(len(months))[column[part]]
-        deals = rng.random((draws, len(probability[part]))) < probability[part]
-        won += deals @ one_hot
-        revenue += (deals * amount[part]) @ one_hot
+        rng.random(out=uniform)
+        np.less(uniform, probability[part], out=deals)
+        np.copyto(worth, deals)  # 0/1: deals per month are whole numbers, exact in any order
+        won += worth @ one_hot
+        np.multiply(worth, amount[part], out=worth)  # each deal's amount, 0.0 where not won
+        revenue += worth @ one_hot
     new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(months)))
     won += new
     if new.sum() and len(amounts):
         revenue += _new_deal_revenue(rng, new, amounts)
     return won, revenue
+
+
+def _buffers(draws: int, leads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform draws, won or not, and their worth: ``draws`` × ``leads`` each."""
+    return np.empty((draws, leads)), np.empty((draws, leads), dtype=bool), np.empty((draws, leads))
 
 
 def _new_deal_revenue(rng: np.random.Generator, new: np.ndarray, amounts: np.ndarray) -> np.ndarray:

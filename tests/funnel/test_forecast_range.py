@@ -59,6 +59,28 @@ def test_draws_are_reproducible_by_seed_and_match_the_expected_value():
     assert blocked[0].mean() == pytest.approx(one[0].mean(), rel=0.02)
 
 
+def test_draws_are_those_of_fresh_arrays_block_by_block(monkeypatch):
+    """The reused buffers give, bit for bit, what drawing fresh arrays for each block gave."""
+    rng = np.random.default_rng(11)
+    months = ["2007-01", "2007-02", "2007-03"]
+    pipe = _pipeline(
+        [(str(i), p, round(a, 2), months[i % 3]) for i, (p, a) in enumerate(zip(rng.random(23), rng.random(23) * 900))]
+    )
+    monkeypatch.setattr(fr, "BLOCK", 5)  # four full blocks and a part
+    won, revenue = fr.simulate(pipe, new_deals=_no_new(months), amounts=np.array([]), draws=40, seed=5)
+
+    fresh = np.random.default_rng(5)
+    column = pipe["close_month"].map({m: i for i, m in enumerate(months)}).to_numpy()
+    expected_won, expected_revenue = np.zeros((40, 3)), np.zeros((40, 3))
+    for block in range(0, len(pipe), 5):
+        part = slice(block, block + 5)
+        one_hot = np.eye(3)[column[part]]
+        deals = fresh.random((40, len(column[part]))) < pipe["win_prob"].to_numpy()[part]
+        expected_won += deals @ one_hot
+        expected_revenue += (deals * pipe["amount"].to_numpy()[part]) @ one_hot
+    assert np.array_equal(won, expected_won) and np.array_equal(revenue, expected_revenue)
+
+
 def _leads(rows):
     return pd.DataFrame(
         [
