@@ -78,13 +78,14 @@ def close_days(leads: pd.DataFrame, keys: list[str], *, win: int | None = None) 
     won, lost = outcome_is(leads, "won"), outcome_is(leads, "lost")
     if win is None:
         win = won_stage_index(stage_codes(leads, keys), won, keys)
-    created = leads["created_date"].to_numpy(dtype="datetime64[ns]")
     dated = date_columns(leads, keys)
-    furthest = furthest_dates(dated, created)
-    won_on = np.where(np.isnat(dated[win]), furthest, dated[win])
-    lost_date = leads["lost_date"].to_numpy(dtype="datetime64[ns]") if "lost_date" in leads.columns else furthest
-    lost_on = np.where(np.isnat(lost_date), furthest, lost_date)
-    return np.where(won, won_on, np.where(lost, lost_on, NAT))
+    closed = np.full(len(leads), NAT)  # filled in place: a large branch's leads, two arrays
+    np.copyto(closed, dated[win], where=won)
+    if "lost_date" in leads.columns:
+        np.copyto(closed, leads["lost_date"].to_numpy(dtype="datetime64[ns]"), where=lost)
+    furthest = furthest_dates(dated, leads["created_date"].to_numpy(dtype="datetime64[ns]"))
+    np.copyto(closed, furthest, where=(won | lost) & np.isnat(closed))  # no won or lost date: the last dated stage
+    return closed
 
 
 def stage_index_on(dated: np.ndarray, day) -> np.ndarray:
