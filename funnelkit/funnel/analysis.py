@@ -24,7 +24,10 @@ NEEDS = (("leads", "stage_counts"),)
 
 #: The lead columns the analysis reads, besides ``date_<stage>`` of every stage (and those the
 #: notebook's filters need, which the loader adds).
-LEAD_COLUMNS = ("lead_id", "created_date", "segment", "stage", "outcome", "amount", "lost_date")
+#: The lead columns the analysis reads (and the stage dates, :func:`columns`). Not read: lead
+#: ids (no section lists leads; :func:`~funnelkit.funnel.forecast.pipeline` keeps them when
+#: given), region, industry, product line, owner, contact details.
+LEAD_COLUMNS = ("created_date", "segment", "stage", "outcome", "amount", "lost_date")
 
 #: Data-quality problems listed one by one; past this many the rest are summed up in one notice.
 NOTICE_LIMIT = 12
@@ -116,7 +119,7 @@ def columns(params: Params) -> dict[str, tuple[str, ...]]:
     Examples
     --------
     >>> columns(Params(branch="杭州分公司"))["leads"][:3]
-    ('lead_id', 'created_date', 'segment')
+    ('created_date', 'segment', 'stage')
     """
     dates = tuple(f"date_{s.key}" for s in resolve_stages(params.stages))
     return {"leads": LEAD_COLUMNS + dates}

@@ -305,8 +305,8 @@ def pipeline(
     Returns
     -------
     DataFrame
-        One row per open lead: ``lead_id, segment, stage, win_prob, amount, expected,
-        close_month`` (text ``YYYY-MM``).
+        One row per open lead: ``lead_id`` (when ``leads`` have it), ``segment, stage,
+        win_prob, amount, expected, close_month`` (text ``YYYY-MM``).
     """
     as_of = pd.Timestamp(as_of)
     stages = resolve_stages(stages)
@@ -318,7 +318,8 @@ def pipeline(
     ).set_index("stage")
     wait = _days_to_close(leads, stages, among=history & arrays.outcome_is(leads, "won"))
     is_open = arrays.outcome_is(leads, "open")
-    open_leads = leads[["lead_id", "segment", "stage", "amount", "created_date"]][is_open]
+    ids = ["lead_id"] if "lead_id" in leads.columns else []  # a report reads no lead ids
+    open_leads = leads[[*ids, "segment", "stage", "amount", "created_date"]][is_open]
     at_stage = arrays.stage_codes(open_leads, keys)
     dated = np.column_stack([column[is_open] for column in arrays.date_columns(leads, keys)])
     reached_on = pd.Series(dated[np.arange(len(open_leads)), at_stage], index=open_leads.index).fillna(
@@ -329,7 +330,7 @@ def pipeline(
     win_prob = open_leads["stage"].map(probs["win_prob"])
     return pd.DataFrame(
         {
-            "lead_id": open_leads["lead_id"],
+            **{column: open_leads[column] for column in ids},
             "segment": open_leads["segment"],
             "stage": open_leads["stage"],
             "win_prob": win_prob,
@@ -346,7 +347,7 @@ def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
     return (
         open_pipeline.groupby("close_month")
         .agg(
-            leads=("lead_id", "size"),
+            leads=("win_prob", "size"),
             pipeline_amount=("amount", "sum"),
             expected_won=("win_prob", "sum"),
             expected_amount=("expected", "sum"),
@@ -377,8 +378,8 @@ def backtest(
     Returns
     -------
     DataFrame
-        One row per lead open at ``start``: ``lead_id, stage, win_prob, amount, expected,
-        won`` (bool), ``actual`` (amount won, 0 if not).
+        One row per lead open at ``start``: the :func:`pipeline` columns, ``won`` (bool),
+        ``actual`` (amount won, 0 if not).
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     then = as_of_day(leads, start, stages=stages) if then is None else then
@@ -398,7 +399,7 @@ def calibration(backtested: pd.DataFrame, *, bands=PROBABILITY_BANDS) -> pd.Data
         backtested.assign(band=band)
         .groupby("band", observed=True)
         .agg(
-            leads=("lead_id", "size"),
+            leads=("win_prob", "size"),
             forecast_prob=("win_prob", "mean"),
             actual_rate=("won", "mean"),
             forecast_amount=("expected", "sum"),
