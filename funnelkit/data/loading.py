@@ -407,6 +407,9 @@ def latest_dates(params, table: str) -> pd.DataFrame | None:
     if params.as_of:
         return None
     wanted = date_columns(table, params.stages)
+    counted = _latest_counted(params, table, wanted)
+    if counted is not None:
+        return counted
     latest = {}
     for start in range(0, len(wanted), sources.COLUMNS_AT_ONCE):
         some = {table: wanted[start : start + sources.COLUMNS_AT_ONCE]}
@@ -415,6 +418,34 @@ def latest_dates(params, table: str) -> pd.DataFrame | None:
             return None
         latest.update({column: frame[column].max() for column in frame.columns if column in some[table]})
     return pd.DataFrame({column: pd.Series([day], dtype="datetime64[ns]") for column, day in latest.items()})
+
+
+def _latest_counted(params, table: str, wanted: tuple[str, ...]) -> pd.DataFrame | None:
+    """:func:`latest_dates` counted inside DuckDB, when the source types every date column
+    as a date and nothing in them would fail validation (no date before 1990 or after today,
+    no empty required cell); None otherwise, and the columns are then read and checked,
+    which names each such cell as ever."""
+    if row_filters.active(params.filters()):
+        return None
+    with _unreadable_files():
+        location = sources.locate(table, source=params.source, files=params.files, required=False)
+        if location is None or location.kind not in ("duckdb", "parquet"):
+            return None
+        extremes = sources.date_extremes(
+            location, branch=params.branch, stages=resolve_stages(params.stages), columns=wanted
+        )
+    if extremes is None or extremes["last"].isna().all():
+        return None
+    window = window_for(params.as_of)
+    required = {c.name for c in table_columns(table, resolve_stages(params.stages)) if c.required}
+    first, last = pd.to_datetime(extremes["first"]), pd.to_datetime(extremes["last"])
+    if (
+        (first < EARLIEST).any()
+        or (last > window.latest).any()
+        or extremes.loc[list(required & set(wanted)), "empty"].any()
+    ):
+        return None
+    return pd.DataFrame({column: pd.Series([last[column]], dtype="datetime64[ns]") for column in wanted})
 
 
 def load_peers(params) -> pd.DataFrame:

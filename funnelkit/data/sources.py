@@ -344,6 +344,32 @@ def read_branch_sql(
     return frame, rows, warnings
 
 
+def date_extremes(location: Location, *, branch: str, stages: tuple[Stage, ...], columns) -> pd.DataFrame | None:
+    """The earliest and latest day and the empty cells of each of the date ``columns``
+    (contract names) among the branch's rows, counted inside DuckDB in one query: a frame
+    indexed by column with ``first``, ``last`` and ``empty`` (a column the source lacks: no
+    day, every cell empty). None when the table has no branch column or types one of the
+    columns as other than DATE or TIMESTAMP (text or zoned times are read as validation
+    reads them)."""
+    with open_connection(location) as con:
+        source = source_columns(con, location)
+        mapped, _ = map_headers(list(source), table=location.table, file=location.label, stages=stages)
+        branch_header, *headers = [list(source)[mapped.index(c)] if c in mapped else None for c in ("branch", *columns)]
+        if branch_header is None or any(h is not None and source[h] not in ("DATE", "TIMESTAMP") for h in headers):
+            return None
+        sql, params = relation(location)
+        days = [f"CAST({quote(h)} AS DATE)" if h is not None else "NULL::DATE" for h in headers]
+        parts = [f"min({d}), max({d}), count(*) - count({d})" for d in days]
+        try:
+            cell, spellings, _ = branch_spellings(con, location, sql, params, header=branch_header, branch=branch)
+            query = f"SELECT {', '.join(parts)} FROM ({sql}) WHERE list_contains(?::VARCHAR[], {cell})"
+            found = con.execute(query, [*params, spellings]).fetchone()
+        except duckdb.Error as error:
+            raise DataSourceError(f"cannot read {location.label}: {_first_line(error)}") from None
+    triples = [found[i : i + 3] for i in range(0, len(found), 3)]
+    return pd.DataFrame(triples, index=list(columns), columns=["first", "last", "empty"])
+
+
 def _kept_cells(con, sql: str, params: list, *, header: str, passes) -> tuple[str, list]:
     """``sql`` cut to the rows whose ``header`` cell ``passes`` (a test of the distinct cells,
     given as the loaded frame would hold them); the passing cells are bound as text, as

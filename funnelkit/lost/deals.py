@@ -130,14 +130,14 @@ def scope_counts(leads: pd.DataFrame, *, deal_from_stage: str, stages=None) -> p
     """
     position, first = _stage_position(leads, stages, deal_from_stage)
     deal = (position >= first).to_numpy()
-    outcome = leads["outcome"].astype("string").to_numpy(dtype=object, na_value="")
+    outcome = {o: leads["outcome"].eq(o).to_numpy(dtype=bool, na_value=False) for o in ("won", "lost", "open")}
     reasons = leads["lost_reason"] if "lost_reason" in leads else pd.Series(pd.NA, index=leads.index, dtype="string")
     rows = []
     for scope, mine in zip(SCOPES, (deal, ~deal)):
         if not mine.any():
             continue
-        counts = {o: int((outcome[mine] == o).sum()) for o in ("won", "lost", "open")}
-        lost_reasons = reasons[mine & (outcome == "lost")].dropna()
+        counts = {o: int((is_o & mine).sum()) for o, is_o in outcome.items()}
+        lost_reasons = reasons[mine & outcome["lost"]].dropna()
         top = "、".join(lost_reasons.value_counts().head(3).index)  # count order, first seen first on ties
         rows.append({"scope": scope, **counts, "leads": sum(counts.values()), "top_reasons": top})
     return pd.DataFrame(rows, columns=["scope", "won", "lost", "open", "leads", "top_reasons"])

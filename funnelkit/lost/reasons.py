@@ -145,8 +145,10 @@ def stage_reason(deal_leads: pd.DataFrame, *, stages=None) -> pd.DataFrame:
     """Lost deals by stage at loss (rows: stage keys in funnel order) × reason (columns, most
     frequent first), with a ``total`` column."""
     lost = lost_only(deal_leads)
-    order = [s.key for s in resolve_stages(stages) if s.key in set(lost["stage"].astype(str))]
-    table = pd.crosstab(lost["stage"].astype(str).rename("stage"), lost["reason"].astype(str)).reindex(order)
+    stage = lost["stage"].astype(str).rename("stage")
+    found = set(stage.unique())
+    order = [s.key for s in resolve_stages(stages) if s.key in found]
+    table = pd.crosstab(stage, lost["reason"].astype(str)).reindex(order)
     table = table[table.sum().sort_values(ascending=False).index]
     return table.assign(total=table.sum(axis=1)).reset_index().rename_axis(columns=None)
 
