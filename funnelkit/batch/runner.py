@@ -39,8 +39,11 @@ KERNEL_NAME = "funnelkit"
 #: The kit's kernel's environment. Arrow allocates from the C allocator, as numpy and pandas
 #: do, so memory freed by one is reused by the others: with Arrow's own pool a large branch's
 #: kernel kept the blocks a read had freed while numpy allocated afresh (the funnel report at
-#: 10 million leads peaked about 60 MB higher, no faster).
-KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+#: 10 million leads peaked about 60 MB higher, no faster). BLAS runs in the kernel's own
+#: thread: the batch runs a kernel per core, and OpenBLAS's waiting threads took the other
+#: kernels' cores (the funnel report at 10 million leads: 13 processor seconds for 10 s of
+#: wall time; 10.6 for 10.3 with one thread).
+KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1"}
 CELL_TIMEOUT = 300  # seconds per cell
 NOTEBOOK_TIMEOUT = 900  # seconds per notebook
 STAGING = ".staging"
