@@ -1,6 +1,6 @@
 """The shortcuts that keep the lifetime-value analysis fast at millions of transactions give
-the results of the direct computation: the pooled BG/NBD objective against the per-customer
-likelihood, the value horizon per distinct (frequency, T) against every customer's own, and
+the results of the direct computation: the pooled BG/NBD and Gamma-Gamma objectives against
+the per-customer likelihoods, the value horizon per distinct (frequency, T) against every customer's own, and
 the analysis on integer customer codes against the analysis on the ids themselves."""
 
 import dataclasses
@@ -12,7 +12,7 @@ import pytest
 from scipy import optimize
 
 from funnelkit.data.loading import load_tables
-from funnelkit.ltv import analysis, bgnbd
+from funnelkit.ltv import analysis, bgnbd, spend
 from funnelkit.ltv.customer_value import customer_value
 from funnelkit.ltv.params import Params
 
@@ -50,6 +50,17 @@ def test_pooled_objective_is_the_direct_one_to_the_last_bit(point):
     expected_value, expected_gradient = direct(np.array(point))
     assert value == expected_value
     assert np.array_equal(gradient, expected_gradient)
+
+
+@pytest.mark.parametrize("point", [(0.0, 0.0, 0.0), (1.8, 1.3, 0.4), (-2.0, 3.0, -1.0)])
+def test_spend_objective_is_the_direct_one_to_the_last_bit(point):
+    buyers = _repeated().loc[lambda f: f["frequency"] > 0]
+    x, z = buyers["frequency"].to_numpy(dtype=float), buyers["monetary_value"].to_numpy(dtype=float) / 25
+    value, gradient = spend._pooled_objective(x, z)(np.array(point))
+    values = np.exp(np.array(point))
+    params = dict(zip(spend.PARAMETERS, values))
+    assert value == -float(np.sum(spend.log_likelihood(params, x, z)))
+    assert np.array_equal(gradient, -spend._gradient(params, x, z).sum(axis=0) * values)
 
 
 def test_weighted_fit_is_the_fit_on_every_customer_row():
