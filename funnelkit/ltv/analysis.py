@@ -202,14 +202,15 @@ def _coded_customers(tx: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index | None]:
     codes, ids = pd.factorize(tx["customer_id"], sort=True)
     if (codes < 0).any():
         return tx, None
-    return tx.assign(customer_id=codes), ids
+    return tx.assign(customer_id=codes), ids.astype(tx["customer_id"].dtype)
 
 
 def _decoded(table: pd.DataFrame | None, ids: pd.Index | None) -> pd.DataFrame | None:
     """``table`` with the customer codes of :func:`_coded_customers` back as their ids."""
     if table is None or ids is None:
         return table
-    return table.assign(customer_id=ids.array.take(table["customer_id"].to_numpy()))
+    back = ids.take(table["customer_id"].to_numpy())
+    return table.assign(customer_id=pd.Series(back.array, index=table.index, dtype=ids.dtype))
 
 
 def _projection(assumptions: dict, params: Params) -> tuple[dict, dict]:

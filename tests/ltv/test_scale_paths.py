@@ -109,6 +109,10 @@ def test_customer_codes_follow_the_ids_sort_order_and_come_back():
     back = analysis._decoded(coded, ids)
     assert back["customer_id"].tolist() == tx["customer_id"].tolist()
     assert back["customer_id"].dtype == tx["customer_id"].dtype
+    for ids in (pd.Series([7, 3, 7], index=[5, 6, 9]), pd.Series(["z", "y", "z"], dtype=object, index=[5, 6, 9])):
+        other = pd.DataFrame({"customer_id": ids})
+        back = analysis._decoded(*analysis._coded_customers(other))
+        pd.testing.assert_frame_equal(back, other)
     missing = tx.assign(customer_id=pd.array(["b", None, "a", "a", "b"], dtype="string"))
     assert analysis._coded_customers(missing)[1] is None
 
