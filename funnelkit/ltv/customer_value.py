@@ -49,13 +49,17 @@ def customer_value(
     ahead = bgnbd.expected_purchases(rfm, frequency_model, t=forecast_months * months_unit)
     each = spend.expected_spend(rfm, spend_model).to_numpy()
     # value if still a customer first: dividing by a probability alive near 0 would not do
+    # a function of (frequency, T) alone: computed once per distinct pair, as many as there
+    # are customers only in the worst case
+    pairs, inverse = np.unique(rfm[["frequency", "T"]].to_numpy(dtype=float), axis=0, return_inverse=True)
+    distinct = pd.DataFrame(pairs, columns=["frequency", "T"])
     cumulative = np.column_stack(
-        [np.zeros(len(rfm))]
+        [np.zeros(len(distinct))]
         + [
-            bgnbd.expected_purchases_if_alive(rfm, frequency_model, t=m * months_unit).to_numpy()
+            bgnbd.expected_purchases_if_alive(distinct, frequency_model, t=m * months_unit).to_numpy()
             for m in range(1, value_months + 1)
         ]
-    )
+    )[inverse.reshape(-1)]
     discount = (1 + discount_rate) ** (-np.arange(1, value_months + 1) / 12)
     if_active = np.diff(cumulative, axis=1) @ discount * each * margin_rate
     return rfm.assign(

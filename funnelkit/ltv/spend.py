@@ -74,14 +74,7 @@ def fit(summary: pd.DataFrame) -> dict[str, float]:
 
     z_scaled = z / scale
 
-    def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        values = np.exp(log_params)
-        params = dict(zip(PARAMETERS, values))
-        value = -float(np.sum(log_likelihood(params, x, z_scaled)))
-        if not np.isfinite(value):
-            return 1e300, np.zeros(3)
-        # by the chain rule, d/d(log θ) = θ · d/dθ
-        return value, -_gradient(params, x, z_scaled).sum(axis=0) * values
+    negative = _pooled_objective(x, z_scaled)
 
     found = optimize.minimize(negative, np.zeros(3), jac=True, method="L-BFGS-B", bounds=[(-12, 12)] * 3)
     if not found.success:
@@ -98,6 +91,46 @@ def fit(summary: pd.DataFrame) -> dict[str, float]:
         "converged": bool(found.success) and not bool(np.any(np.abs(found.x) > 11.9)),
         "customers": int(len(z)),
     }
+
+
+def _pooled_objective(x: np.ndarray, z: np.ndarray):
+    """The negative log-likelihood of ``fit`` and its gradient by the log of each parameter,
+    as ``log_likelihood`` and ``_gradient`` compute them term by term, to the last bit; the
+    terms of ``x`` alone are evaluated once per distinct purchase count and those without a
+    parameter once for all."""
+    psi = special.digamma
+    xs, xi = np.unique(x, return_inverse=True)
+    log_x, log_z, xz = np.log(x), np.log(z), x * z
+
+    def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        values = np.exp(log_params)
+        p, q, gamma = values
+        px = p * x
+        spent = np.log(gamma + xz)
+        value = -float(
+            np.sum(
+                (special.gammaln(p * xs + q) - special.gammaln(p * xs))[xi]
+                - special.gammaln(q)
+                + q * np.log(gamma)
+                + (px - 1) * log_z
+                + (p * xs * np.log(xs))[xi]
+                - (px + q) * spent
+            )
+        )
+        if not np.isfinite(value):
+            return 1e300, np.zeros(3)
+        psi_pxq = psi(p * xs + q)
+        gradient = np.column_stack(
+            [
+                x * ((psi_pxq - psi(p * xs))[xi] + log_z + log_x - spent),
+                psi_pxq[xi] - psi(q) + np.log(gamma) - spent,
+                q / gamma - (px + q) / (gamma + xz),
+            ]
+        )
+        # by the chain rule, d/d(log θ) = θ · d/dθ
+        return value, -gradient.sum(axis=0) * values
+
+    return negative
 
 
 def expected_spend(summary: pd.DataFrame, params: Mapping[str, float]) -> pd.Series:
