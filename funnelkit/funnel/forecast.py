@@ -206,6 +206,8 @@ def win_probabilities(
     closed = arrays.close_days(leads, keys, win=win) if closed is None else closed
     # lead ids are unique (the loader checks), so a lead is one position
     known = np.flatnonzero((won | lost) & (closed < np.datetime64(as_of, "ns")))
+    passing = _pass_through_codes(codes[known], won[known], len(keys))
+    del codes  # a large branch's leads: not held while the snapshots are counted
     n, w, distinct = arrays.snapshot_counts(
         arrays.date_columns(leads, keys),
         created=leads["created_date"].to_numpy(dtype="datetime64[ns]"),
@@ -215,7 +217,6 @@ def win_probabilities(
         days=snapshot_days(leads, as_of=as_of, freq=freq),
     )
     raw = np.divide(w, n, out=np.full(len(keys), np.nan), where=n > 0)
-    passing = _pass_through_codes(codes[known], won[known], len(keys))
     predicted = np.nansum(n * passing)
     stall = w.sum() / predicted if predicted > 0 else 1.0
     p0 = prior.reindex(keys).to_numpy(dtype=float) * stall if prior is not None else np.full(len(keys), np.nan)

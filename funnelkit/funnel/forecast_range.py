@@ -112,14 +112,15 @@ def simulate(
     revenue = np.zeros((draws, len(months)))
     # Buffers reused block after block: fresh arrays of this size cost more in page faults
     # than the draws themselves. The numbers are those fresh arrays would hold.
-    uniform, deals, worth = _buffers(draws, BLOCK)
+    uniform, deals = _buffers(draws, BLOCK)
     for block in range(0, len(inside), BLOCK):
         part = slice(block, block + BLOCK)
         if len(probability[part]) < BLOCK:
-            uniform, deals, worth = _buffers(draws, len(probability[part]))
+            uniform, deals = _buffers(draws, len(probability[part]))
         one_hot = np.eye(len(months))[column[part]]
         rng.random(out=uniform)
         np.less(uniform, probability[part], out=deals)
+        worth = uniform  # the draws are spent: their buffer holds the deals from here on
         np.copyto(worth, deals)  # 0/1: deals per month are whole numbers, exact in any order
         won += worth @ one_hot
         np.multiply(worth, amount[part], out=worth)  # each deal's amount, 0.0 where not won
@@ -131,9 +132,9 @@ def simulate(
     return won, revenue
 
 
-def _buffers(draws: int, leads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Uniform draws, won or not, and their worth: ``draws`` × ``leads`` each."""
-    return np.empty((draws, leads)), np.empty((draws, leads), dtype=bool), np.empty((draws, leads))
+def _buffers(draws: int, leads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform draws, and won or not: ``draws`` × ``leads`` each."""
+    return np.empty((draws, leads)), np.empty((draws, leads), dtype=bool)
 
 
 def _new_deal_revenue(rng: np.random.Generator, new: np.ndarray, amounts: np.ndarray) -> np.ndarray:

@@ -108,9 +108,10 @@ def open_runs(created: np.ndarray, closed: np.ndarray, days: np.ndarray) -> tupl
     """Per lead, the first cut-off of ``days`` (sorted) after its creation and how many
     consecutive cut-offs it is open on: those ``d`` with ``created < d <= closed``."""
     first = np.searchsorted(days, created, side="right")
-    # NaT (never closed) sorts last, so an open lead is open through the last day
-    last = np.where(np.isnat(closed), len(days), np.searchsorted(days, closed, side="right"))
-    return first, np.clip(last - first, 0, None)
+    runs = np.searchsorted(days, closed, side="right")
+    runs[np.isnat(closed)] = len(days)  # never closed: open through the last day
+    runs -= first  # in place: a large branch's leads, one array less at the forecast's peak
+    return first, np.clip(runs, 0, None, out=runs)
 
 
 def snapshot_counts(

@@ -84,16 +84,24 @@ def stay_counts(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None =
     dated = arrays.date_columns(leads, keys)
     closed = arrays.close_days(leads, keys) if closed is None else closed
     lost_on = np.where(arrays.outcome_is(leads, "lost"), closed, arrays.NAT)
+    # Arrays of the leads' length are filled in place and the stays' ones dropped as soon as
+    # they are used: at millions of leads each is tens of MB, and this is the funnel's peak.
     following = np.full(len(leads), arrays.NAT)  # the next dated stage after the one at hand
+    left = np.empty(len(leads), dtype="datetime64[ns]")
     parts = []
     for index in range(len(keys) - 1, -1, -1):
         entered = dated[index]
-        left = np.where(np.isnat(following), lost_on, following)
+        np.copyto(left, following)
+        np.copyto(left, lost_on, where=np.isnat(following))
         finished = ~np.isnat(entered) & ~np.isnat(left)
-        days = (left[finished] - entered[finished]) / np.timedelta64(1, "D")
-        month = left[finished].astype("datetime64[M]")[days >= 0]
-        parts.append(_counted(month, days[days >= 0]).assign(stage_index=index, stage=keys[index]))
-        following = np.where(np.isnat(entered), following, entered)
+        ended = left[finished]
+        days = (ended - entered[finished]) / np.timedelta64(1, "D")
+        kept = days >= 0
+        month = ended[kept].astype("datetime64[M]")
+        del ended
+        parts.append(_counted(month, days[kept]).assign(stage_index=index, stage=keys[index]))
+        del month, days
+        np.copyto(following, entered, where=~np.isnat(entered))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COUNT_COLUMNS)
     table = table.assign(month=pd.DatetimeIndex(table["month"]).strftime("%Y-%m"))
     return table.sort_values(["stage_index", "month", "days"], ignore_index=True)[COUNT_COLUMNS]
@@ -106,14 +114,18 @@ def _counted(month: np.ndarray, days: np.ndarray) -> pd.DataFrame:
     integer key per stay and ``np.bincount`` (a pass over millions of stays); other days
     (fractions of a day, or a vast span) by pandas."""
     whole = len(days) and bool(np.all(days == np.floor(days)))
-    months = month.astype(np.int64)
+    months = month.view(np.int64)  # months since 1970, no copy
     if whole:
         first, lengths = int(months.min()), int(days.max()) + 1
         whole = (int(months.max()) - first + 1) * lengths <= COUNT_CELLS
     if not whole:
         counted = pd.DataFrame({"month": month, "days": days}).value_counts(sort=False)
         return counted.rename("stays").reset_index()
-    stays = np.bincount((months - first) * lengths + days.astype(np.int64))
+    key = months - first
+    key *= lengths
+    key += days.astype(np.int64)
+    stays = np.bincount(key)
+    del key
     cells = np.flatnonzero(stays)
     return pd.DataFrame(
         {
