@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
 import pytest
 
 from funnelkit import funnel
 from funnelkit.data.loading import load_peers, load_tables
-
-BRANCHES = ["杭州分公司", "宁波分公司", "温州分公司", "绍兴分公司", "嘉兴分公司"]
-
-
-def same(a, b) -> bool:
-    if isinstance(a, pd.DataFrame):
-        try:
-            pd.testing.assert_frame_equal(a, b)
-        except AssertionError:
-            return False
-        return True
-    return a == b or (a != a and b != b)
+from tests.results import DEMO_BRANCHES, differing_fields
 
 
-@pytest.mark.parametrize("branch", BRANCHES)
+@pytest.mark.parametrize("branch", DEMO_BRANCHES)
 def test_the_columns_read_give_the_whole_tables_result(branch):
     params = funnel.Params(branch=branch)
     peers = load_peers(params)
@@ -35,5 +23,4 @@ def test_the_columns_read_give_the_whole_tables_result(branch):
     assert expected.pipeline["lead_id"].notna().all() and "lead_id" not in got.pipeline
     for lead_level in ("pipeline", "backtest"):
         expected = dataclasses.replace(expected, **{lead_level: getattr(expected, lead_level).drop(columns="lead_id")})
-    differ = [f.name for f in dataclasses.fields(expected) if not same(getattr(expected, f.name), getattr(got, f.name))]
-    assert not differ
+    assert not differing_fields(expected, got)

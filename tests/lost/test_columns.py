@@ -3,31 +3,15 @@ is the one the whole table gives, and the title's data-as-of date is the same.""
 
 from __future__ import annotations
 
-import dataclasses
-
-import pandas as pd
 import pytest
 
 from funnelkit import lost
 from funnelkit.data.loading import latest_dates, load_tables
 from funnelkit.report import data_as_of
-
-BRANCHES = ["杭州分公司", "宁波分公司", "温州分公司", "绍兴分公司", "嘉兴分公司"]
-
-
-def same(a, b) -> bool:
-    if isinstance(a, pd.DataFrame):
-        try:
-            pd.testing.assert_frame_equal(a, b)
-        except AssertionError:
-            return False
-        return True
-    if isinstance(a, pd.Series):
-        return a.equals(b)
-    return a == b or (a != a and b != b)
+from tests.results import DEMO_BRANCHES, differing_fields, same
 
 
-@pytest.mark.parametrize("branch", BRANCHES)
+@pytest.mark.parametrize("branch", DEMO_BRANCHES)
 def test_the_columns_read_give_the_whole_tables_result(branch):
     params = lost.Params(branch=branch)
     whole = load_tables(params, ["leads"], required=["leads"])
@@ -35,12 +19,11 @@ def test_the_columns_read_give_the_whole_tables_result(branch):
     assert set(read["leads"].columns) == set(lost.columns(params)["leads"])
     assert "contact_phone" not in read["leads"] and "lead_id" not in read["leads"]
     expected, got = lost.analyse(whole, params), lost.analyse(read, params)
-    differ = [f.name for f in dataclasses.fields(expected) if not same(getattr(expected, f.name), getattr(got, f.name))]
-    assert not differ
+    assert not differing_fields(expected, got)
     assert data_as_of("", latest_dates(params, "leads")) == data_as_of("", whole["leads"]) != ""
 
 
-@pytest.mark.parametrize("branch", BRANCHES)
+@pytest.mark.parametrize("branch", DEMO_BRANCHES)
 def test_the_deals_and_every_leads_outcome_give_the_whole_tables_result(branch):
     params = lost.Params(branch=branch)
     whole = load_tables(params, ["leads"], required=["leads"])
@@ -48,8 +31,7 @@ def test_the_deals_and_every_leads_outcome_give_the_whole_tables_result(branch):
     assert len(read["leads"]) < len(whole["leads"]) == len(read["all_leads"])
     assert set(read["leads"]["stage"]) <= set(lost.rows(params)["leads"]["stage"])
     expected, got = lost.analyse(whole, params), lost.analyse(read, params)
-    differ = [f.name for f in dataclasses.fields(expected) if not same(getattr(expected, f.name), getattr(got, f.name))]
-    assert not differ
+    assert not differing_fields(expected, got)
 
 
 def test_deals_from_a_later_stage_are_read_from_that_stage_on():
