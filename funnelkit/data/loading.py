@@ -395,8 +395,10 @@ def latest_dates(params, table: str) -> pd.DataFrame | None:
     """Each date column's latest date in the branch's ``table`` (one row, a column per date
     column of :func:`~funnelkit.data.schema.date_columns`), for the latest date in its data
     when an analysis read fewer columns; None when ``params.as_of`` already fixes the date
-    (nothing is read then). The columns are read, checked and reduced a few at a time, so a
-    large branch's dates are never all in memory at once.
+    (nothing is read then). A database that types the columns as dates counts them itself
+    (:func:`_latest_counted`); otherwise, or when a date there would fail validation, the
+    columns are read, checked and reduced a few at a time, so a large branch's dates are
+    never all in memory at once.
 
     Examples
     --------

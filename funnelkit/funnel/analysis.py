@@ -23,10 +23,9 @@ from .params import Params
 NEEDS = (("leads", "stage_counts"),)
 
 #: The lead columns the analysis reads, besides ``date_<stage>`` of every stage (and those the
-#: notebook's filters need, which the loader adds).
-#: The lead columns the analysis reads (and the stage dates, :func:`columns`). Not read: lead
-#: ids (no section lists leads; :func:`~funnelkit.funnel.forecast.pipeline` keeps them when
-#: given), region, industry, product line, owner, contact details.
+#: notebook's filters need, which the loader adds). Not read: lead ids (no section lists
+#: leads; :func:`~funnelkit.funnel.forecast.pipeline` keeps them when given), region,
+#: industry, product line, owner, contact details.
 LEAD_COLUMNS = ("created_date", "segment", "stage", "outcome", "amount", "lost_date")
 
 #: Data-quality problems listed one by one; past this many the rest are summed up in one notice.

@@ -204,7 +204,7 @@ def win_probabilities(
     codes = arrays.stage_codes(leads, keys)
     win = arrays.won_stage_index(codes, won, keys)
     closed = arrays.close_days(leads, keys, win=win) if closed is None else closed
-    # lead ids are unique (the loader checks), so a lead is one position
+    # a row is a lead: positions stand for leads (ids need not be read)
     known = np.flatnonzero((won | lost) & (closed < np.datetime64(as_of, "ns")))
     passing = _pass_through_codes(codes[known], won[known], len(keys))
     del codes  # a large branch's leads: not held while the snapshots are counted
