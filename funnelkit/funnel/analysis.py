@@ -213,7 +213,7 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     # every lead's close day, worked out once for the forecast, its range, velocity and time in stage
     closed = lead_arrays.close_days(leads, [s.key for s in stages]) if dated else None
     ahead = _forecast(leads, peers=peers, stages=stages, current=current, params=params, closed=closed) if dated else {}
-    gaps = {}
+    gaps = ahead.pop("gaps", {})
     if previous is None:  # year-over-year tests and the change decomposition compare two periods
         gaps["change"] = Gap("data.gap_one_period", {"period": "data.word_period", "only": current})
     if len(peer_median) == 0:  # no other branch in the data for this period
@@ -318,7 +318,9 @@ def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won
 
 def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Params, closed: np.ndarray) -> dict:
     """Time to convert, the forecast and its back-test (leads with stage dates only), as
-    :class:`Result` fields; ``closed`` holds the leads' close days."""
+    :class:`Result` fields; ``closed`` holds the leads' close days. The back-test stands at
+    the start of the current period: when no lead was created before it, nothing was known
+    then, and ``gaps`` says so in place of the back-test and its range."""
     won = forecast.won_stage(leads, stages=stages)
     day = pd.Timestamp(params.as_of) if params.as_of else leads["created_date"].max() + pd.Timedelta(days=1)
     period = pd.Period(current)
@@ -326,6 +328,24 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     pipeline = forecast.pipeline(
         leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage, closed=closed
     )
+    # every month from the forecast's own to the last an open lead is expected in
+    last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
+    months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
+    draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
+    ranged = forecast_range.forecast_range(
+        leads, pipeline, as_of=day, months=months, stages=stages, closed=closed, **draws
+    )
+    fields = {
+        "forecast_range": ranged,
+        "time_to_convert": forecast.time_to_convert(leads, stages=stages),
+        "pipeline": pipeline,
+        "forecast": forecast.forecast_by_month(pipeline),
+        "backtest_start": period.start_time.date().isoformat(),
+    }
+    first = leads["created_date"].min()
+    if not first < period.start_time:
+        gap = Gap("funnel.gap_no_history", {"start": fields["backtest_start"], "first": first.date().isoformat()})
+        return {**fields, "gaps": {"backtest": gap}}
     then = forecast.rolled_back(leads, period.start_time, stages=stages, closed=closed)
     tested = forecast.backtest(
         leads,
@@ -337,13 +357,6 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         then=then,
         closed=closed,
     )
-    # every month from the forecast's own to the last an open lead is expected in
-    last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
-    months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
-    draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
-    ranged = forecast_range.forecast_range(
-        leads, pipeline, as_of=day, months=months, stages=stages, closed=closed, **draws
-    )
     period_months = pd.period_range(period.start_time, period.end_time, freq="M").strftime("%Y-%m")
     tested_range = forecast_range.forecast_range(
         then, tested, as_of=period.start_time, months=period_months, stages=stages, **draws
@@ -351,16 +364,12 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     actual = forecast_range.actual_by_month(leads, months=period_months, stages=stages, closed=closed)
     backtest_range, coverage = forecast_range.coverage(tested_range, actual)
     return {
-        "forecast_range": ranged,
+        **fields,
         "backtest_range": backtest_range,
         "backtest_coverage": coverage,
-        "time_to_convert": forecast.time_to_convert(leads, stages=stages),
-        "pipeline": pipeline,
-        "forecast": forecast.forecast_by_month(pipeline),
         "backtest": tested,
         "calibration": forecast.calibration(tested),
         "backtest_error": forecast.forecast_error(tested),
-        "backtest_start": period.start_time.date().isoformat(),
     }
 
 

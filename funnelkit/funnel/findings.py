@@ -167,11 +167,14 @@ def _forecast(result, lang: str) -> str | None:
     if not result.forecasted:
         return None
     error = result.backtest_error
+    leads, amount = num(result.forecast["leads"].sum()), num(result.forecast["expected_amount"].sum())
+    if not result.has("backtest"):
+        return t("funnel.f_forecast_untested", lang, leads=leads, amount=amount)
     return t(
         "funnel.f_forecast",
         lang,
-        leads=num(result.forecast["leads"].sum()),
-        amount=num(result.forecast["expected_amount"].sum()),
+        leads=leads,
+        amount=amount,
         start=result.backtest_start,
         bt_forecast=num(error.get("forecast_amount")),
         bt_actual=num(error.get("actual_amount")),
@@ -239,17 +242,22 @@ def _forecast_range(result, lang: str) -> str | None:
     if not result.has("forecast_range") or result.forecast_range is None:
         return None
     total = result.forecast_range.iloc[-1]
+    values = {
+        "months": num(len(result.forecast_range) - 1),
+        "won": num(total["won_p50"]),
+        "won_low": num(total["won_p10"]),
+        "won_high": num(total["won_p90"]),
+        "amount": num(total["amount_p50"]),
+        "amount_low": num(total["amount_p10"]),
+        "amount_high": num(total["amount_p90"]),
+    }
+    if not result.has("backtest"):
+        return t("funnel.f_forecast_range_untested", lang, **values)
     cover = result.backtest_coverage
     return t(
         "funnel.f_forecast_range",
         lang,
-        months=num(len(result.forecast_range) - 1),
-        won=num(total["won_p50"]),
-        won_low=num(total["won_p10"]),
-        won_high=num(total["won_p90"]),
-        amount=num(total["amount_p50"]),
-        amount_low=num(total["amount_p10"]),
-        amount_high=num(total["amount_p90"]),
+        **values,
         period=result.current,
         covered=num(cover["months"]),
         inside=num(round(cover["won_coverage"] * cover["months"])),

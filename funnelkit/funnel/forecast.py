@@ -329,6 +329,7 @@ def pipeline(
     expected_day = (reached_on + pd.to_timedelta(open_leads["stage"].map(wait).fillna(0), unit="D")).clip(lower=as_of)
     amount = _fill_amounts(open_leads, won=leads[["amount", "segment"]][arrays.outcome_is(leads, "won")])
     win_prob = open_leads["stage"].map(probs["win_prob"])
+    win_prob = win_prob if len(win_prob) else win_prob.astype(float)  # no open lead: not text
     return pd.DataFrame(
         {
             **{column: open_leads[column] for column in ids},

@@ -180,6 +180,29 @@ def test_backtest_prior_uses_only_earlier_peer_periods(data):
     assert not np.allclose(before.pipeline["win_prob"], after.pipeline["win_prob"])
 
 
+def test_no_backtest_when_no_lead_predates_the_current_period(data):
+    leads, peers = data
+    # a branch whose leads all start in the current period: the forecast stands, but nothing
+    # was known at the start of 2006 to forecast from, so the back-test is a gap, not a zero
+    young = leads[leads["created_date"] >= "2006-01-01"].reset_index(drop=True)
+    d = diagnose(leads=young, peers=peers)
+    assert d.current == "2006" and d.forecasted and len(d.forecast) and len(d.forecast_range)
+    assert d.gaps["backtest"].key == "funnel.gap_no_history"
+    first = young["created_date"].min().date().isoformat()
+    assert "2006-01-01" in d.gaps["backtest"].text("en") and first in d.gaps["backtest"].text("zh")
+    assert d.backtest is None and d.backtest_range is None and not d.backtest_coverage and not d.backtest_error
+    assert all(getattr(views, name)(d, "en") is None for name in ("backtest", "backtest_range", "calibration"))
+    assert not {"backtest_calibration", "backtest_range"} & set(d.tables())
+    said = " ".join(findings(d, "en"))
+    assert "could not be back-tested" in said and "), not back-tested." in said
+    assert "回测" in " ".join(findings(d, "zh"))
+    figures = key_figures(d, "en")
+    assert figures["backtest_error_pct"] is None and figures["backtest_coverage"] is None
+    # one lead from before the period is enough to test from
+    older = pd.concat([leads[leads["created_date"] < "2006-01-01"].head(1), young], ignore_index=True)
+    assert diagnose(leads=older, peers=peers).has("backtest")
+
+
 def test_too_few_is_shown_in_views_and_heatmap(data):
     leads, peers = data
     d = diagnose(leads=leads, peers=peers, min_group=80)
