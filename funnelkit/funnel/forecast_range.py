@@ -14,6 +14,9 @@ bounded (``draws`` × ``BLOCK``) however long the pipeline.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -37,6 +40,8 @@ RANGE_COLUMNS = [
 TOTAL = "all"  # the close_month of the row summing every month
 BLOCK = 2048  # leads drawn at once
 DEAL_BLOCK = 1 << 20  # new deals given an amount at once
+ROWS = 500  # draws made at once for a block of leads: ROWS × BLOCK numbers, 8 MB
+THREADS = 2  # threads drawing the open leads, each with its own ROWS × BLOCK buffers
 
 
 def new_deal_rates(
@@ -92,7 +97,13 @@ def won_amounts(leads: pd.DataFrame, *, before, stages=None, closed: np.ndarray 
 
 
 def simulate(
-    pipeline: pd.DataFrame, *, new_deals: pd.DataFrame, amounts: np.ndarray, draws: int, seed: int
+    pipeline: pd.DataFrame,
+    *,
+    new_deals: pd.DataFrame,
+    amounts: np.ndarray,
+    draws: int,
+    seed: int,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws of won deals and revenue per month: two arrays ``draws × months`` in the order
     of ``new_deals["close_month"]``.
@@ -100,36 +111,97 @@ def simulate(
     ``pipeline`` holds one row per open lead (``win_prob``, ``amount``, ``close_month``);
     leads expected outside those months are left out. ``new_deals`` gives each month's
     Poisson mean of deals from new leads, each worth an amount drawn from ``amounts``.
+
+    The open leads are drawn block by block on ``threads`` threads (default :data:`THREADS`),
+    each block from its own place in the seed's one stream of numbers: the draws, and their
+    sums added in block order, are those of one thread, bit for bit.
     """
     rng = np.random.default_rng(seed)
     months = new_deals["close_month"].tolist()
     column = pipeline["close_month"].map({m: i for i, m in enumerate(months)})
     inside = pipeline[column.notna()]
-    column = column[column.notna()].to_numpy(dtype=int)
-    probability = inside["win_prob"].fillna(0).to_numpy(dtype=float)
-    amount = inside["amount"].fillna(0).to_numpy(dtype=float)
-    won = np.zeros((draws, len(months)))
-    revenue = np.zeros((draws, len(months)))
-    # Buffers reused block after block: fresh arrays of this size cost more in page faults
-    # than the draws themselves. The numbers are those fresh arrays would hold.
-    uniform, deals = _buffers(draws, BLOCK)
-    for block in range(0, len(inside), BLOCK):
-        part = slice(block, block + BLOCK)
-        if len(probability[part]) < BLOCK:
-            uniform, deals = _buffers(draws, len(probability[part]))
-        one_hot = np.eye(len(months))[column[part]]
-        rng.random(out=uniform)
-        np.less(uniform, probability[part], out=deals)
-        worth = uniform  # the draws are spent: their buffer holds the deals from here on
-        np.copyto(worth, deals)  # 0/1: deals per month are whole numbers, exact in any order
-        won += worth @ one_hot
-        np.multiply(worth, amount[part], out=worth)  # each deal's amount, 0.0 where not won
-        revenue += worth @ one_hot
+    leads = _Leads(
+        column=column[column.notna()].to_numpy(dtype=int),
+        probability=inside["win_prob"].fillna(0).to_numpy(dtype=float),
+        amount=inside["amount"].fillna(0).to_numpy(dtype=float),
+        months=len(months),
+        draws=draws,
+    )
+    blocks = list(range(0, len(inside), BLOCK))
+    runs = [run for run in np.array_split(np.array(blocks, dtype=int), max(min(threads or THREADS, len(blocks)), 1))]
+    won, revenue = np.zeros((draws, len(months))), np.zeros((draws, len(months)))
+    if len(runs) == 1:
+        leads.draw(runs[0], rng, won, revenue)
+    else:
+        # the first run adds into the totals; the others keep each block's sums, added after
+        # it in block order, so the totals are those of one thread adding block after block
+        with ThreadPoolExecutor(len(runs) - 1) as pool:
+            later = [pool.submit(leads.draw, run, _stream_at(rng, draws * run[0])) for run in runs[1:]]
+            leads.draw(runs[0], _stream_at(rng, 0), won, revenue)
+            for sums in later:
+                for block_won, block_revenue in sums.result():
+                    won += block_won
+                    revenue += block_revenue
+        rng = _stream_at(rng, draws * len(inside))  # past every lead's draws, as one thread leaves it
     new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(months)))
     won += new
     if new.sum() and len(amounts):
         revenue += _new_deal_revenue(rng, new, amounts)
     return won, revenue
+
+
+@dataclass(frozen=True)
+class _Leads:
+    """The open leads as arrays: close-month column, win probability, amount."""
+
+    column: np.ndarray
+    probability: np.ndarray
+    amount: np.ndarray
+    months: int
+    draws: int
+
+    def draw(self, starts, rng: np.random.Generator, won=None, revenue=None):
+        """Draw the blocks of leads starting at ``starts`` (consecutive) with ``rng``; add their
+        deals and revenue into ``won`` and ``revenue``, or, without them, return each block's.
+
+        A block's draws are made :data:`ROWS` at a time: its numbers run draw after draw, so
+        the rows of one draw are the same numbers however many are made at once."""
+        sums = []
+        # One buffer pair reused throughout: fresh arrays of this size cost more in page
+        # faults than the draws themselves. The numbers are those fresh arrays would hold.
+        numbers, wins = _buffers(min(ROWS, self.draws), BLOCK)
+        for block in starts:
+            part = slice(block, block + BLOCK)
+            probability, amount = self.probability[part], self.amount[part]
+            one_hot = np.eye(self.months)[self.column[part]]
+            if won is None:
+                sums.append((np.empty((self.draws, self.months)), np.empty((self.draws, self.months))))
+            for first in range(0, self.draws, ROWS):
+                rows = slice(first, min(first + ROWS, self.draws))
+                shape = (rows.stop - rows.start, len(probability))
+                uniform = numbers.ravel()[: shape[0] * shape[1]].reshape(shape)
+                deals = wins.ravel()[: uniform.size].reshape(shape)
+                rng.random(out=uniform)
+                np.less(uniform, probability, out=deals)
+                worth = uniform  # the draws are spent: their buffer holds the deals from here on
+                np.copyto(worth, deals)  # 0/1: deals per month are whole numbers, exact in any order
+                rows_won = worth @ one_hot
+                np.multiply(worth, amount, out=worth)  # each deal's amount, 0.0 where not won
+                rows_revenue = worth @ one_hot
+                if won is None:
+                    sums[-1][0][rows], sums[-1][1][rows] = rows_won, rows_revenue
+                else:
+                    won[rows] += rows_won
+                    revenue[rows] += rows_revenue
+        return sums
+
+
+def _stream_at(rng: np.random.Generator, skip: int) -> np.random.Generator:
+    """A generator giving ``rng``'s numbers from ``skip`` numbers on (a uniform draw takes
+    one 64-bit number of the PCG64 stream, which jumps ahead without drawing)."""
+    bits = np.random.PCG64()
+    bits.state = rng.bit_generator.state
+    return np.random.Generator(bits.advance(int(skip)))
 
 
 def _buffers(draws: int, leads: int) -> tuple[np.ndarray, np.ndarray]:

@@ -67,6 +67,7 @@ def test_draws_are_those_of_fresh_arrays_block_by_block(monkeypatch):
         [(str(i), p, round(a, 2), months[i % 3]) for i, (p, a) in enumerate(zip(rng.random(23), rng.random(23) * 900))]
     )
     monkeypatch.setattr(fr, "BLOCK", 5)  # four full blocks and a part
+    monkeypatch.setattr(fr, "ROWS", 7)  # each drawn seven draws at a time, then the five left
     won, revenue = fr.simulate(pipe, new_deals=_no_new(months), amounts=np.array([]), draws=40, seed=5)
 
     fresh = np.random.default_rng(5)
@@ -79,6 +80,27 @@ def test_draws_are_those_of_fresh_arrays_block_by_block(monkeypatch):
         expected_won += deals @ one_hot
         expected_revenue += (deals * pipe["amount"].to_numpy()[part]) @ one_hot
     assert np.array_equal(won, expected_won) and np.array_equal(revenue, expected_revenue)
+
+
+def test_threads_draw_what_one_thread_draws(monkeypatch):
+    """Blocks drawn on several threads, each from its place in the stream, give one thread's
+    numbers bit for bit, and leave the stream where one thread leaves it for the new deals."""
+    rng = np.random.default_rng(13)
+    months = ["2007-01", "2007-02"]
+    pipe = _pipeline(
+        [(str(i), p, round(a, 2), months[i % 2]) for i, (p, a) in enumerate(zip(rng.random(47), rng.random(47) * 900))]
+    )
+    new = pd.DataFrame({"close_month": months, "new_won": [3.0, 5.0]})
+    amounts = np.array([120.5, 80.25, 999.0])
+    monkeypatch.setattr(fr, "BLOCK", 6)  # seven full blocks and a part
+    one = fr.simulate(pipe, new_deals=new, amounts=amounts, draws=30, seed=2, threads=1)
+    for threads, rows in [(2, 30), (2, 4), (3, 7), (8, 1), (20, 30)]:
+        monkeypatch.setattr(fr, "ROWS", rows)
+        split = fr.simulate(pipe, new_deals=new, amounts=amounts, draws=30, seed=2, threads=threads)
+        assert all(np.array_equal(a, b) for a, b in zip(one, split)), (threads, rows)
+    # the new deals' draws are part of the check: without them the totals differ
+    without = fr.simulate(pipe, new_deals=_no_new(months), amounts=amounts, draws=30, seed=2)
+    assert not np.array_equal(one[0], without[0])
 
 
 def _leads(rows):
