@@ -212,15 +212,15 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
     dated = has_leads and forecast.has_stage_dates(leads, stages)
     # every lead's close day, worked out once for the forecast, its range, velocity and time in stage
     closed = lead_arrays.close_days(leads, [s.key for s in stages]) if dated else None
+    timing = (
+        _timing(leads, stages=stages, current=current, previous=previous, params=params, closed=closed) if dated else {}
+    )
     ahead = _forecast(leads, peers=peers, stages=stages, current=current, params=params, closed=closed) if dated else {}
     gaps = ahead.pop("gaps", {})
     if previous is None:  # year-over-year tests and the change decomposition compare two periods
         gaps["change"] = Gap("data.gap_one_period", {"period": "data.word_period", "only": current})
     if len(peer_median) == 0:  # no other branch in the data for this period
         gaps["peers"] = Gap("data.gap_no_peers")
-    timing = (
-        _timing(leads, stages=stages, current=current, previous=previous, params=params, closed=closed) if dated else {}
-    )
     if not dated:  # velocity, time in stage and the forecast range need each lead's stage dates
         reason = no_forecast or Gap("funnel.gap_no_stage_dates")
         gaps.update(dict.fromkeys(["forecast_range", "velocity", "velocity_change", "stage_time"], reason))
