@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 NAT = np.datetime64("NaT", "ns")
-#: Lead-snapshots (a lead open on one cut-off day) counted at once; bounds the memory of
-#: :func:`snapshot_counts` (about 100 bytes each).
+#: Leads, and lead-snapshots (a lead open on one cut-off day), counted at once; bounds the
+#: memory of :func:`snapshot_counts` (about 100 bytes each).
 SNAPSHOT_BLOCK = 1 << 18
 
 
@@ -121,15 +121,26 @@ def snapshot_counts(
     lead-snapshots, won ones, and distinct leads (:func:`~funnelkit.funnel.forecast.open_snapshots`
     grouped by stage).
 
-    All arrays are one per lead (``dated``: one per stage). Blocks of leads are snapshot in
-    turn, each with at most :data:`SNAPSHOT_BLOCK` lead-snapshots (or one lead), so the
-    memory is bounded by the leads however many cut-offs there are.
+    All arrays are one per lead (``dated``: one per stage). The leads are taken
+    :data:`SNAPSHOT_BLOCK` at a time, and their snapshots in blocks of at most as many (or
+    one lead), so the memory is bounded however many leads and cut-offs there are. The counts
+    are whole numbers: any blocks give the same sums.
     """
     stages = len(dated)
     days = np.sort(np.asarray(days, dtype="datetime64[ns]"))
-    first, runs = open_runs(created[among], closed[among], days)
-    won = won[among]
-    snapshots, wins, distinct = (np.zeros(stages) for _ in range(3))
+    counts = np.zeros((3, stages))  # lead-snapshots, won ones, distinct leads
+    for lead in range(0, len(among), SNAPSHOT_BLOCK):
+        chosen = among[lead : lead + SNAPSHOT_BLOCK]
+        first, runs = open_runs(created[chosen], closed[chosen], days)
+        counts += _counted(dated, chosen, first, runs, won=won[chosen], days=days)
+    return counts[0], counts[1], counts[2]
+
+
+def _counted(dated, among, first, runs, *, won, days) -> np.ndarray:
+    """:func:`snapshot_counts` of the leads at positions ``among``, each open on ``runs``
+    consecutive cut-offs from ``first``: three rows of per-stage counts."""
+    stages = len(dated)
+    counts = np.zeros((3, stages))
     ends = np.cumsum(runs)
     start = 0
     while start < len(runs):
@@ -140,10 +151,10 @@ def snapshot_counts(
         rows = np.repeat(np.arange(start, stop), part)
         day_index = np.arange(part.sum()) - np.repeat(np.cumsum(part) - part, part) + np.repeat(first[start:stop], part)
         index = stage_reached_on(dated, among[rows], days[day_index])
-        snapshots += np.bincount(index, minlength=stages)
-        wins += np.bincount(index, weights=won[rows], minlength=stages)
+        counts[0] += np.bincount(index, minlength=stages)
+        counts[1] += np.bincount(index, weights=won[rows], minlength=stages)
         seen = np.zeros((stop - start) * stages, dtype=bool)  # a lead at one stage on several days is one lead
         seen[(rows - start) * stages + index] = True
-        distinct += seen.reshape(-1, stages).sum(axis=0)
+        counts[2] += seen.reshape(-1, stages).sum(axis=0)
         start = stop
-    return snapshots, wins, distinct
+    return counts
