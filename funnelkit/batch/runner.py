@@ -42,8 +42,12 @@ KERNEL_NAME = "funnelkit"
 #: 10 million leads peaked about 60 MB higher, no faster). BLAS runs in the kernel's own
 #: thread: the batch runs a kernel per core, and OpenBLAS's waiting threads took the other
 #: kernels' cores (the funnel report at 10 million leads: 13 processor seconds for 10 s of
-#: wall time; 10.6 for 10.3 with one thread).
-KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1"}
+#: wall time; 10.6 for 10.3 with one thread). numpy asks for no 2 MB pages: with them each
+#: array of 4 MB or more is backed by whole huge pages the system must find and clear at
+#: once, and the kernel's resident set grows by 2 MB steps (the funnel report at 10 million
+#: leads: loading and analysis 7.7–8.2 s and 943–976 MB with them, 6.7–6.9 s and 936–956 MB
+#: without).
+KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1", "NUMPY_MADVISE_HUGEPAGE": "0"}
 CELL_TIMEOUT = 300  # seconds per cell
 NOTEBOOK_TIMEOUT = 900  # seconds per notebook
 STAGING = ".staging"
