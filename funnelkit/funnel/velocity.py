@@ -19,6 +19,7 @@ import pandas as pd
 
 from funnelkit.stats import log_mean_split
 
+from . import lead_arrays as arrays
 from .forecast import close_dates
 
 FACTORS = ("deals", "win_rate", "average_deal", "cycle_days")
@@ -38,28 +39,31 @@ def velocity(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None = No
     >>> table["period"].tolist()
     ['2003', '2004', '2005', '2006']
     """
-    won = leads["outcome"] == "won"
-    closed = close_dates(leads, stages=stages) if closed is None else pd.Series(closed, index=leads.index)
-    cycle = (closed - leads["created_date"]).dt.days.where(won)
-    table = (
+    won, lost = arrays.outcome_is(leads, "won"), arrays.outcome_is(leads, "lost")
+    closed = close_dates(leads, stages=stages).to_numpy(dtype="datetime64[ns]") if closed is None else closed
+    # grouped by year, written as text after: no string per lead
+    period = leads["created_date"].dt.year.astype("Int64")
+    counted = (
+        pd.DataFrame({"period": period, "won": won, "settled": won | lost})
+        .groupby("period", sort=True, dropna=False)
+        .agg(deals=("won", "size"), won=("won", "sum"), settled=("settled", "sum"))
+    )
+    # the means over the won leads alone: the same values in the same order as over every
+    # lead with the others' left empty, without a column of every lead for each
+    created = leads["created_date"].to_numpy(dtype="datetime64[ns]")[won]
+    averaged = (
         pd.DataFrame(
             {
-                # grouped by year, written as text after: no string per lead
-                "period": leads["created_date"].dt.year.astype("Int64"),
-                "won": won,
-                "settled": leads["outcome"].isin(["won", "lost"]),
-                "amount": leads["amount"].where(won),
-                "cycle": cycle,
+                "period": period[won],
+                "amount": leads["amount"][won],
+                "cycle": pd.Series(closed[won] - created, index=period.index[won]).dt.days.astype(float),
             }
         )
         .groupby("period", sort=True, dropna=False)
-        .agg(
-            deals=("won", "size"),
-            won=("won", "sum"),
-            settled=("settled", "sum"),
-            average_deal=("amount", "mean"),
-            cycle_days=("cycle", "mean"),
-        )
+        .agg(average_deal=("amount", "mean"), cycle_days=("cycle", "mean"))
+    )
+    table = (
+        counted.join(averaged)
         .reset_index()
         .pipe(
             lambda t: t.assign(period=t["period"].astype(str)).sort_values("period", kind="stable", ignore_index=True)
