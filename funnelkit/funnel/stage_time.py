@@ -24,6 +24,8 @@ from .forecast import close_dates
 COUNT_COLUMNS = ["stage_index", "stage", "month", "days", "stays"]
 #: The most (month, days) cells :func:`stay_counts` counts in one array (128 MB of counts).
 COUNT_CELLS = 1 << 24
+#: Leads whose stays :func:`stay_counts` finds at once (each array of them: 4 MB).
+STAY_BLOCK = 1 << 19
 QUANTILES = {"median_days": 0.5, "p75_days": 0.75, "p90_days": 0.9}
 
 
@@ -68,8 +70,8 @@ def stay_counts(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None =
     """The finished stays of :func:`stays` counted: ``stage_index, stage, month`` (the stay
     ended, ``YYYY-MM``), ``days``, ``stays`` (how many), sorted by the first four.
 
-    Computed a stage at a time from the leads' date columns, so memory grows with the leads,
-    not with leads × stages. ``closed`` is the leads' close days
+    Computed :data:`STAY_BLOCK` leads and a stage at a time from the leads' date columns, so
+    memory is bounded however many leads and stages there are. ``closed`` is the leads' close days
     (:func:`~funnelkit.funnel.forecast.close_dates` as a datetime64[ns] array) when known.
 
     Examples
@@ -83,11 +85,25 @@ def stay_counts(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None =
     keys = [s.key for s in resolve_stages(stages)]
     dated = arrays.date_columns(leads, keys)
     closed = arrays.close_days(leads, keys) if closed is None else closed
-    lost_on = np.where(arrays.outcome_is(leads, "lost"), closed, arrays.NAT)
+    lost = arrays.outcome_is(leads, "lost")
+    parts = []
+    for start in range(0, len(leads), STAY_BLOCK):  # a lead's stays are its own: leads in blocks
+        rows = slice(start, start + STAY_BLOCK)
+        parts += _block_counts([column[rows] for column in dated], np.where(lost[rows], closed[rows], arrays.NAT), keys)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COUNT_COLUMNS)
+    if len(leads) > STAY_BLOCK:  # a (stage, month, days) counted in several blocks: summed
+        table = table.groupby(["stage_index", "stage", "month", "days"], as_index=False, sort=False)["stays"].sum()
+    table = table.assign(month=pd.DatetimeIndex(table["month"]).strftime("%Y-%m"))
+    return table.sort_values(["stage_index", "month", "days"], ignore_index=True)[COUNT_COLUMNS]
+
+
+def _block_counts(dated: list[np.ndarray], lost_on: np.ndarray, keys: list[str]) -> list[pd.DataFrame]:
+    """The finished stays of some leads counted, a frame per stage: ``dated`` holds their
+    stage dates, ``lost_on`` the close day of the lost ones."""
     # Arrays of the leads' length are filled in place and the stays' ones dropped as soon as
-    # they are used: at millions of leads each is tens of MB, and this is the funnel's peak.
-    following = np.full(len(leads), arrays.NAT)  # the next dated stage after the one at hand
-    left = np.empty(len(leads), dtype="datetime64[ns]")
+    # they are used: the block's arrays are tens of MB.
+    following = np.full(len(lost_on), arrays.NAT)  # the next dated stage after the one at hand
+    left = np.empty(len(lost_on), dtype="datetime64[ns]")
     parts = []
     for index in range(len(keys) - 1, -1, -1):
         entered = dated[index]
@@ -102,9 +118,7 @@ def stay_counts(leads: pd.DataFrame, *, stages=None, closed: np.ndarray | None =
         parts.append(_counted(month, days[kept]).assign(stage_index=index, stage=keys[index]))
         del month, days
         np.copyto(following, entered, where=~np.isnat(entered))
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COUNT_COLUMNS)
-    table = table.assign(month=pd.DatetimeIndex(table["month"]).strftime("%Y-%m"))
-    return table.sort_values(["stage_index", "month", "days"], ignore_index=True)[COUNT_COLUMNS]
+    return parts
 
 
 def _counted(month: np.ndarray, days: np.ndarray) -> pd.DataFrame:

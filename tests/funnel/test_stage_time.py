@@ -133,6 +133,16 @@ def test_counted_stays_give_the_per_stay_figures_on_the_demo(demo_leads):
     pd.testing.assert_series_equal(trend.sort_index(), medians.sort_index(), check_names=False)
 
 
+@pytest.mark.parametrize("block", [1, 997, 4001])
+def test_stays_counted_in_blocks_of_leads_are_those_counted_at_once(demo_leads, leads, monkeypatch, block):
+    """A (stage, month, days) found in several blocks of leads is summed: the same table."""
+    whole = st.stay_counts(demo_leads), st.stay_counts(leads, stages=STAGES)
+    monkeypatch.setattr(st, "STAY_BLOCK", block)
+    pd.testing.assert_frame_equal(st.stay_counts(leads, stages=STAGES), whole[1])
+    if block > 1:  # one lead at a time over the demo's thousands is slow, not different
+        pd.testing.assert_frame_equal(st.stay_counts(demo_leads), whole[0])
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_weighted_quantiles_equal_pandas_on_the_repeated_values(seed):
     rng = np.random.default_rng(seed)
