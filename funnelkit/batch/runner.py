@@ -46,8 +46,16 @@ KERNEL_NAME = "funnelkit"
 #: array of 4 MB or more is backed by whole huge pages the system must find and clear at
 #: once, and the kernel's resident set grows by 2 MB steps (the funnel report at 10 million
 #: leads: loading and analysis 7.7–8.2 s and 943–976 MB with them, 6.7–6.9 s and 936–956 MB
-#: without).
-KERNEL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OPENBLAS_NUM_THREADS": "1", "NUMPY_MADVISE_HUGEPAGE": "0"}
+#: without). The C allocator keeps one pool for all the kernel's threads: with a pool per
+#: thread, the memory one thread freed stayed out of the other's reach (the funnel report,
+#: whose timing sections run beside its forecast, at 10 million leads: 980–1,006 MB with a
+#: pool per thread, 934–955 MB with one; the same time).
+KERNEL_ENV = {
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+    "OPENBLAS_NUM_THREADS": "1",
+    "NUMPY_MADVISE_HUGEPAGE": "0",
+    "MALLOC_ARENA_MAX": "1",
+}
 CELL_TIMEOUT = 300  # seconds per cell
 NOTEBOOK_TIMEOUT = 900  # seconds per notebook
 STAGING = ".staging"

@@ -6,6 +6,7 @@ Views, findings and plots turn it into words.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,12 +211,11 @@ def analyse(tables: Mapping[str, pd.DataFrame | None], params: Params, *, peers:
         else pd.DataFrame()
     )
     dated = has_leads and forecast.has_stage_dates(leads, stages)
-    # every lead's close day, worked out once for the forecast, its range, velocity and time in stage
-    closed = lead_arrays.close_days(leads, [s.key for s in stages]) if dated else None
-    timing = (
-        _timing(leads, stages=stages, current=current, previous=previous, params=params, closed=closed) if dated else {}
+    timing, ahead = (
+        _timing_beside_forecast(leads, peers=peers, stages=stages, current=current, previous=previous, params=params)
+        if dated
+        else ({}, {})
     )
-    ahead = _forecast(leads, peers=peers, stages=stages, current=current, params=params, closed=closed) if dated else {}
     gaps = ahead.pop("gaps", {})
     if previous is None:  # year-over-year tests and the change decomposition compare two periods
         gaps["change"] = Gap("data.gap_one_period", {"period": "data.word_period", "only": current})
@@ -316,8 +316,22 @@ def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won
     return forecast.company_prior(peers, stages=stages, won=won) if peers is not None and len(peers) else None
 
 
+def _timing_beside_forecast(leads: pd.DataFrame, *, peers, stages, current: str, previous, params) -> tuple[dict, dict]:
+    """:func:`_timing` and :func:`_forecast` of leads with stage dates, the timing on a second
+    thread while the forecast runs: both only read the leads and their close days, worked
+    out once here, and numpy lets the two run at once."""
+    # every lead's close day, shared by the forecast, its range, velocity and time in stage
+    closed = lead_arrays.close_days(leads, [s.key for s in stages])
+    with ThreadPoolExecutor(1) as pool:
+        timing = pool.submit(
+            _timing, leads, stages=stages, current=current, previous=previous, params=params, closed=closed
+        )
+        ahead = _forecast(leads, peers=peers, stages=stages, current=current, params=params, closed=closed)
+        return timing.result(), ahead
+
+
 def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Params, closed: np.ndarray) -> dict:
-    """Time to convert, the forecast and its back-test (leads with stage dates only), as
+    """The forecast, its range and its back-test (leads with stage dates only), as
     :class:`Result` fields; ``closed`` holds the leads' close days. The back-test stands at
     the start of the current period: when no lead was created before it, nothing was known
     then, and ``gaps`` says so in place of the back-test and its range."""
@@ -337,7 +351,6 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
     )
     fields = {
         "forecast_range": ranged,
-        "time_to_convert": forecast.time_to_convert(leads, stages=stages),
         "pipeline": pipeline,
         "forecast": forecast.forecast_by_month(pipeline),
         "backtest_start": period.start_time.date().isoformat(),
@@ -376,12 +389,16 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
 def _timing(
     leads: pd.DataFrame, *, stages, current: str, previous: str | None, params: Params, closed: np.ndarray
 ) -> dict:
-    """Velocity, its change and time in stage (leads with stage dates only), as :class:`Result`
-    fields; ``gaps`` holds the velocity change's when there is one period only. ``closed``
-    holds the leads' close days."""
+    """Time to convert, velocity, its change and time in stage (leads with stage dates only),
+    as :class:`Result` fields; ``gaps`` holds the velocity change's when there is one period
+    only. ``closed`` holds the leads' close days."""
+    # time in stage last: it overlaps the forecast's range, not its win probabilities (the
+    # two threads' memory peaks apart)
+    waits = forecast.time_to_convert(leads, stages=stages)
     speed = velocity.velocity(leads, stages=stages, closed=closed)
     stays = stage_time.stay_counts(leads, stages=stages, closed=closed)
     fields = {
+        "time_to_convert": waits,
         "velocity": speed,
         "stage_time": stage_time.stage_time_summary(stays, stages=stages, min_group=params.min_group),
         "stage_time_trend": stage_time.stage_time_trend(stays),
