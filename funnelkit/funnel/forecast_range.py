@@ -130,24 +130,32 @@ def simulate(
     blocks = list(range(0, len(inside), BLOCK))
     runs = [run for run in np.array_split(np.array(blocks, dtype=int), max(min(threads or THREADS, len(blocks)), 1))]
     won, revenue = np.zeros((draws, len(months))), np.zeros((draws, len(months)))
-    if len(runs) == 1:
+    # The new deals' numbers follow every lead's in the stream: drawn from there on another
+    # thread. The first run of blocks adds into the totals; the other runs keep each block's
+    # sums, added after it in block order, so the totals are those of one thread adding block
+    # after block, then the new deals.
+    with ThreadPoolExecutor(len(runs)) as pool:
+        arriving = pool.submit(_new_deals, _stream_at(rng, draws * len(inside)), new_deals, amounts, draws=draws)
+        later = [pool.submit(leads.draw, run, _stream_at(rng, draws * run[0])) for run in runs[1:]]
         leads.draw(runs[0], rng, won, revenue)
-    else:
-        # the first run adds into the totals; the others keep each block's sums, added after
-        # it in block order, so the totals are those of one thread adding block after block
-        with ThreadPoolExecutor(len(runs) - 1) as pool:
-            later = [pool.submit(leads.draw, run, _stream_at(rng, draws * run[0])) for run in runs[1:]]
-            leads.draw(runs[0], _stream_at(rng, 0), won, revenue)
-            for sums in later:
-                for block_won, block_revenue in sums.result():
-                    won += block_won
-                    revenue += block_revenue
-        rng = _stream_at(rng, draws * len(inside))  # past every lead's draws, as one thread leaves it
-    new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(months)))
+        for sums in later:
+            for block_won, block_revenue in sums.result():
+                won += block_won
+                revenue += block_revenue
+        new, new_revenue = arriving.result()
     won += new
-    if new.sum() and len(amounts):
-        revenue += _new_deal_revenue(rng, new, amounts)
+    if new_revenue is not None:
+        revenue += new_revenue
     return won, revenue
+
+
+def _new_deals(
+    rng: np.random.Generator, new_deals: pd.DataFrame, amounts: np.ndarray, *, draws: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Deals from leads not yet created, per draw and month (Poisson), and their revenue
+    (None when there are none, or no amounts to draw from)."""
+    new = rng.poisson(new_deals["new_won"].to_numpy(dtype=float), size=(draws, len(new_deals)))
+    return new, _new_deal_revenue(rng, new, amounts) if new.sum() and len(amounts) else None
 
 
 @dataclass(frozen=True)
