@@ -25,7 +25,8 @@ PROBE = (
     "'random': _n.random.random(), 'parent': _o.getppid(),"
     "'history': len(get_ipython().history_manager.input_hist_raw),"
     "'pool': __import__('pyarrow').default_memory_pool().backend_name,"  # after 'pandas': it may import pandas
-    "'huge_pages': __import__('importlib').import_module('numpy._core.multiarray')._get_madvise_hugepage()"
+    "'huge_pages': __import__('importlib').import_module('numpy._core.multiarray')._get_madvise_hugepage(),"
+    "'arenas': _o.environ.get('MALLOC_ARENA_MAX')"
     "}))"
 )
 
@@ -73,7 +74,7 @@ def test_a_forked_kernel_starts_as_clean_as_a_launched_one(tmp_path: Path, launc
             assert Path(f"/proc/{forked[0].provisioner.pid}/comm").read_text().strip() == zygote.KERNEL_NAME
         assert fresh["backend"] == "module://matplotlib_inline.backend_inline"
         assert fresh["pool"] == "system"  # the kit's kernel environment (runner.KERNEL_ENV), forked ones too
-        assert fresh["huge_pages"] is False
+        assert fresh["huge_pages"] is False and fresh["arenas"] == "1"
         assert len({fresh["random"], one["random"], two["random"]}) == 3  # each seeded afresh
         assert kernels.peak_memory_mb(forked[0]) > 10
     finally:
