@@ -87,8 +87,12 @@ def build(db: Path, scale: float) -> Path:
 
 
 def _environment(code: Path) -> dict:
-    """This process's environment with ``code`` (a funnelkit checkout) first on the path."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))}
+    """This process's environment with ``code`` (a funnelkit checkout) first on the path, and
+    the kit's kernel environment (``runner.KERNEL_ENV``): ``analyse`` runs as the kernel would."""
+    from funnelkit.batch.runner import KERNEL_ENV
+
+    path = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, **KERNEL_ENV, "PYTHONPATH": path}
 
 
 def _analyse_once(name: str, source: Path, branch: str, profile: bool, code: Path) -> dict:
