@@ -360,6 +360,7 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         gap = Gap("funnel.gap_no_history", {"start": fields["backtest_start"], "first": first.date().isoformat()})
         return {**fields, "gaps": {"backtest": gap}}
     then = forecast.rolled_back(leads, period.start_time, stages=stages, closed=closed)
+    then_closed = lead_arrays.close_days(then, [s.key for s in stages])  # for its pipeline and its range
     tested = forecast.backtest(
         leads,
         start=period.start_time,
@@ -369,10 +370,11 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         shrinkage=shrinkage,
         then=then,
         closed=closed,
+        then_closed=then_closed,
     )
     period_months = pd.period_range(period.start_time, period.end_time, freq="M").strftime("%Y-%m")
     tested_range = forecast_range.forecast_range(
-        then, tested, as_of=period.start_time, months=period_months, stages=stages, **draws
+        then, tested, as_of=period.start_time, months=period_months, stages=stages, closed=then_closed, **draws
     )
     actual = forecast_range.actual_by_month(leads, months=period_months, stages=stages, closed=closed)
     backtest_range, coverage = forecast_range.coverage(tested_range, actual)

@@ -369,13 +369,15 @@ def backtest(
     freq: str = "MS",
     then: pd.DataFrame | None = None,
     closed: np.ndarray | None = None,
+    then_closed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The forecast the method would have made on ``start`` against what closed by ``end``.
 
     Leads are rolled back to ``start`` (:func:`as_of_day`), forecast with what was known then,
     and each lead open at ``start`` is marked ``won`` if it was won before ``end``. ``then``
     is ``as_of_day(leads, start)`` when the caller has it already (a large branch's copy is
-    then made once); ``closed`` is :func:`close_dates` of ``leads`` as an array, likewise.
+    then made once); ``closed`` is :func:`close_dates` of ``leads`` as an array, likewise,
+    and ``then_closed`` that of ``then``.
 
     Returns
     -------
@@ -385,7 +387,9 @@ def backtest(
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     then = as_of_day(leads, start, stages=stages) if then is None else then
-    forecast = pipeline(then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq)
+    forecast = pipeline(
+        then, as_of=start, stages=stages, prior=prior, shrinkage=shrinkage, freq=freq, closed=then_closed
+    )
     closed = (
         close_dates(leads, stages=stages) if closed is None else pd.Series(closed, index=leads.index, name="close_date")
     ).loc[forecast.index]
