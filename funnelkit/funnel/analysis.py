@@ -343,7 +343,7 @@ def _forecast(leads: pd.DataFrame, *, peers, stages, current: str, params: Param
         leads, as_of=day, stages=stages, prior=_prior(peers, stages=stages, won=won), shrinkage=shrinkage, closed=closed
     )
     # every month from the forecast's own to the last an open lead is expected in
-    last = max([day.strftime("%Y-%m"), *pipeline["close_month"]])
+    last = max([day.strftime("%Y-%m"), *([pipeline["close_month"].max()] if len(pipeline) else [])])
     months = pd.period_range(day.strftime("%Y-%m"), last, freq="M").strftime("%Y-%m")
     draws = dict(inflow_months=params.forecast_inflow_months, draws=params.forecast_draws, seed=params.forecast_seed)
     ranged = forecast_range.forecast_range(

@@ -338,9 +338,15 @@ def pipeline(
             "win_prob": win_prob,
             "amount": amount,
             "expected": win_prob * amount,
-            "close_month": expected_day.dt.strftime("%Y-%m"),
+            "close_month": _month_text(expected_day),
         }
     )
+
+
+def _month_text(days: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each of ``days`` (none missing), written once per distinct month."""
+    distinct, at = np.unique(days.to_numpy(dtype="datetime64[M]"), return_inverse=True)
+    return pd.Series(pd.DatetimeIndex(distinct).strftime("%Y-%m").take(at), index=days.index)
 
 
 def forecast_by_month(open_pipeline: pd.DataFrame) -> pd.DataFrame:
