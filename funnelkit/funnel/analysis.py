@@ -316,7 +316,9 @@ def _prior(peers: pd.DataFrame | None, *, before: str | None = None, stages, won
     return forecast.company_prior(peers, stages=stages, won=won) if peers is not None and len(peers) else None
 
 
-def _timing_beside_forecast(leads: pd.DataFrame, *, peers, stages, current: str, previous, params) -> tuple[dict, dict]:
+def _timing_beside_forecast(
+    leads: pd.DataFrame, *, peers, stages, current: str, previous: str | None, params: Params
+) -> tuple[dict, dict]:
     """:func:`_timing` and :func:`_forecast` of leads with stage dates, the timing on a second
     thread while the forecast runs: both only read the leads and their close days, worked
     out once here, and numpy lets the two run at once."""

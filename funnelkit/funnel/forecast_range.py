@@ -7,9 +7,10 @@ arrive as a Poisson count per month — the recent daily inflow of new leads × 
 closed leads that were won, spread over the months by how long won leads took to close —
 each worth an amount drawn from past won deals. The spread of the draws is the range.
 
-One numpy Generator, seeded from the parameters, makes every draw: the same data and seed
-give the same range. Draws are matrix products over blocks of leads, so memory stays
-bounded (``draws`` × ``BLOCK``) however long the pipeline.
+One stream of numbers, seeded from the parameters, makes every draw: the same data and
+seed give the same range, however many threads draw it (:func:`simulate`). Draws are
+matrix products over blocks of leads, so memory stays bounded (``ROWS`` × ``BLOCK`` per
+thread) however long the pipeline.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def simulate(
         draws=draws,
     )
     blocks = list(range(0, len(inside), BLOCK))
-    runs = [run for run in np.array_split(np.array(blocks, dtype=int), max(min(threads or THREADS, len(blocks)), 1))]
+    runs = np.array_split(np.array(blocks, dtype=int), max(min(threads or THREADS, len(blocks)), 1))
     won, revenue = np.zeros((draws, len(months))), np.zeros((draws, len(months)))
     # The new deals' numbers follow every lead's in the stream: drawn from there on another
     # thread. The first run of blocks adds into the totals; the other runs keep each block's
