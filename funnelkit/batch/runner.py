@@ -222,13 +222,33 @@ def _skip_reason(branch: BranchParams, notebook: str, root: Path) -> str | None:
 
 
 def _needs(notebook: str) -> tuple:
-    """The table groups a notebook's analysis cannot run without (``funnelkit.<notebook>.NEEDS``)."""
-    import importlib
+    """The table groups a notebook's analysis cannot run without (``funnelkit.<notebook>.NEEDS``).
 
+    Read from the analysis module's source when it assigns ``NEEDS`` a literal, as
+    :func:`_warm_modules` reads a notebook's imports: importing the analysis (SciPy,
+    statsmodels, its charts with matplotlib and seaborn) took 1.6 s, longer than the rest of
+    planning, and held back every notebook of the batch.
+    """
+    import ast
+    import importlib
+    import importlib.util
+
+    # The package's folder, found without importing the package (which imports its analysis).
     try:
-        return getattr(importlib.import_module(f"funnelkit.{notebook}"), "NEEDS", ())
-    except ModuleNotFoundError:
+        package = importlib.util.find_spec(f"funnelkit.{notebook}")
+    except ModuleNotFoundError:  # a dotted name whose first part is no package
         return ()
+    if package is None or not package.submodule_search_locations:  # a notebook of the user's own
+        return ()
+    for folder in package.submodule_search_locations:
+        source = Path(folder) / "analysis.py"
+        if not source.is_file():
+            continue
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "NEEDS" for t in node.targets):
+                with suppress(ValueError):  # not a literal: imported below
+                    return ast.literal_eval(node.value)
+    return getattr(importlib.import_module(f"funnelkit.{notebook}"), "NEEDS", ())
 
 
 def _label(good: list[BranchParams], slug: str) -> str:

@@ -57,3 +57,23 @@ def test_a_branch_lists_the_notebooks_it_runs(project):
     (problem,) = failed
     assert problem.slug == "gamma" and "notebooks must list notebooks of this kit (smoke)" in problem.detail
     assert runner._skip_reason(good[1], "smoke", project) == "not among the branch's notebooks ()"
+
+
+@pytest.mark.parametrize("analysis", ["funnel", "lost", "ltv", "tiers"])
+def test_the_tables_an_analysis_needs_are_read_without_importing_it(analysis):
+    import importlib
+    import subprocess
+    import sys
+
+    # In a fresh interpreter: planning learns NEEDS from the source, and imports no analysis.
+    probe = (
+        "import sys; from funnelkit.batch.runner import _needs; "
+        f"print(repr(_needs({analysis!r})), any(m.startswith('funnelkit.{analysis}') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == "False"
+    assert runner._needs(analysis) == importlib.import_module(f"funnelkit.{analysis}").NEEDS != ()
+
+
+def test_a_notebook_without_an_analysis_package_needs_nothing():
+    assert runner._needs("smoke") == runner._needs("my report.v2") == ()
