@@ -260,6 +260,9 @@ def main(modules: list[str]) -> None:
         if pid == 0:
             _child(request, me)
         print(json.dumps({"pid": pid}), flush=True)
+    # The worker closed the pipe: leave without tearing down the kit's modules one by one
+    # (half a second that the batch would wait for); nothing is left to write or close.
+    os._exit(0)
 
 
 if __name__ == "__main__":
