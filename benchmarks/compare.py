@@ -144,10 +144,33 @@ def compare(branches: list[str], repeat: int, workers: int | None = None) -> dic
         f"batch / naive = {medians['batch'] / medians['naive']:.2f} (target ≤ 0.15)"
     )
     print(f"  a second, unchanged batch (every notebook reused): {unchanged:.1f} s")
-    print("  the last executing batch, per notebook: seconds, kernel peak MB, kernel started ahead, forked")
+    print(
+        "  the last executing batch, per notebook: seconds, kernel processor seconds, kernel peak MB, "
+        "kernel started ahead, forked"
+    )
     for r in per_job:
         memory = f"{r['peak_mb']:.0f}" if r.get("peak_mb") else "-"
+        cpu = f"{r['cpu_seconds']:.1f}" if r.get("cpu_seconds") else "-"
         ahead = "yes" if r.get("warm_kernel") else "no"
         forked = "yes" if r.get("forked_kernel") else "no"
-        print(f"    {r['slug']:<10}{r['notebook']:<8}{r['seconds']:>7.1f}{memory:>7}  {ahead:<4} {forked}")
-    return {"walls": walls, "medians": medians, "unchanged": unchanged, "jobs": per_job}
+        print(f"    {r['slug']:<10}{r['notebook']:<8}{r['seconds']:>7.1f}{cpu:>7}{memory:>7}  {ahead:<4} {forked}")
+    floor = kernel_floor(per_job, medians["naive"])
+    if floor:
+        print(
+            f"  the kernels' own work: {floor['cpu']:.1f} processor seconds; on {floor['cores']} cores no way of "
+            f"running these notebooks takes less than {floor['seconds']:.1f} s, {floor['ratio']:.2f} × the naive loop"
+        )
+    return {"walls": walls, "medians": medians, "unchanged": unchanged, "jobs": per_job, "floor": floor}
+
+
+def kernel_floor(per_job: list[dict], naive: float, cores: int | None = None) -> dict | None:
+    """The least wall time any driver needs for the notebooks' own work: their kernels'
+    processor seconds (the kit imported beforehand, as a forked kernel has it) spread over
+    every core, and that as a fraction of the naive loop's wall time. None when a kernel's
+    time was not measured."""
+    cpu = [r.get("cpu_seconds") for r in per_job]
+    if not cpu or any(c is None for c in cpu):
+        return None
+    cores = cores or os.cpu_count() or 1
+    seconds = sum(cpu) / cores
+    return {"cpu": sum(cpu), "cores": cores, "seconds": seconds, "ratio": seconds / naive}

@@ -217,18 +217,38 @@ def take(kernel_name: str, cwd: str, folder: Path, log: Path, modules: tuple[str
     return _start(kernel_name, cwd, folder, log, modules=modules), False
 
 
-def peak_memory_mb(km: _Kernel) -> float | None:
-    """The kernel process's peak resident memory in MB (Linux ``VmHWM``), if known."""
+def _proc(km: _Kernel, name: str) -> str | None:
+    """The text of the kernel process's ``/proc/<pid>/<name>`` (Linux), if it can be read."""
     pid = getattr(km.provisioner, "pid", None)
     if pid is None:
         return None
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        return Path(f"/proc/{pid}/{name}").read_text()
+    except OSError:
+        return None
+
+
+def peak_memory_mb(km: _Kernel) -> float | None:
+    """The kernel process's peak resident memory in MB (Linux ``VmHWM``), if known."""
+    for line in (_proc(km, "status") or "").splitlines():
+        if line.startswith("VmHWM:"):
+            with contextlib.suppress(ValueError, IndexError):
                 return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
     return None
+
+
+def cpu_seconds(km: _Kernel) -> float | None:
+    """The processor seconds (user and system) the kernel process has used so far, if known:
+    the notebook's own work, which no way of driving it can take away."""
+    stat = _proc(km, "stat")
+    if not stat:
+        return None
+    # after the command name, which may hold spaces: state is field 3, utime 14, stime 15
+    fields = stat.rsplit(")", 1)[-1].split()
+    try:
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (ValueError, IndexError):
+        return None
 
 
 def release(km: _Kernel) -> None:

@@ -92,6 +92,7 @@ class Result:
     error: str = ""  # first line, for the summary table
     detail: str = ""  # the whole user-facing message
     peak_mb: float | None = None  # the kernel's peak resident memory, where measured
+    cpu_seconds: float | None = None  # the kernel's processor seconds (user + system), where measured
     reused_from: str = ""
     warm_kernel: bool = False  # the notebook ran in a kernel started and warmed ahead
     forked_kernel: bool = False  # its kernel was forked from a zygote that had imported the kit
@@ -410,6 +411,7 @@ def _execute(job: Job, executed: Path, parameters: dict, log: Path, result: Resu
             time.sleep(0.5 + attempt)
         finally:
             result.peak_mb = kernels.peak_memory_mb(km)
+            result.cpu_seconds = kernels.cpu_seconds(km)
             kernels.release(km)
 
 

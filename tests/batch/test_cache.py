@@ -47,10 +47,13 @@ def test_an_unchanged_batch_reuses_everything_and_a_changed_file_reruns_its_bran
     assert all(r.peak_mb and r.peak_mb > 20 for r in first.results)  # a real kernel's memory
     recorded = json.loads((first.run_dir / "run.json").read_text(encoding="utf-8"))["results"]
     assert all(r["peak_mb"] > 20 and r["seconds"] > 0 and r["reused_from"] == "" for r in recorded)
+    # the kernel's own processor time: some, and no more than two cores' worth of its wall time
+    assert all(0 < r["cpu_seconds"] <= 2 * r["seconds"] for r in recorded)
 
     second = run_batch(project_root=two_files, workers=2)
     assert statuses(second) == {"alpha": "reused", "beta": "reused"}
     assert all(r.reused_from == first.run_id and not r.warm_kernel and r.peak_mb is None for r in second.results)
+    assert all(r.cpu_seconds is None for r in second.results)
     assert job_logs(second) == []  # no kernel started
     for slug in ("alpha", "beta"):
         for name in ("smoke.html", "smoke.ipynb", "smoke/summary.json"):

@@ -77,6 +77,7 @@ def test_a_forked_kernel_starts_as_clean_as_a_launched_one(tmp_path: Path, launc
         assert fresh["huge_pages"] is False and fresh["arenas"] == "1"
         assert len({fresh["random"], one["random"], two["random"]}) == 3  # each seeded afresh
         assert kernels.peak_memory_mb(forked[0]) > 10
+        assert 0 < kernels.cpu_seconds(forked[0]) < 60
     finally:
         for km in forked:
             kernels.release(km)
@@ -171,3 +172,26 @@ def test_the_kernelspec_environment_is_the_zygotes_from_its_start(tmp_path: Path
         assert zygote.zygote([sys.executable], (), str(tmp_path), {}) is not made  # another spec, another zygote
     finally:
         zygote.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc")
+def test_a_kernels_processor_seconds_are_read_past_a_name_with_spaces_and_brackets():
+    from types import SimpleNamespace
+
+    from funnelkit.batch.executors import _prctl
+
+    prctl = _prctl()
+    if prctl is None:
+        pytest.skip("no prctl")
+    this = SimpleNamespace(provisioner=SimpleNamespace(pid=os.getpid()))
+    old = Path("/proc/self/comm").read_text().strip()
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # some processor time of our own to find
+        pass
+    try:
+        prctl(15, b"a) b (c d", 0, 0, 0)  # PR_SET_NAME: the name /proc/<pid>/stat shows in brackets
+        seconds = kernels.cpu_seconds(this)
+        assert abs(seconds - time.process_time()) < 0.1 and seconds >= 0.2
+    finally:
+        prctl(15, old.encode(), 0, 0, 0)
+    assert kernels.cpu_seconds(SimpleNamespace(provisioner=SimpleNamespace(pid=None))) is None
